@@ -1,0 +1,1 @@
+//! Embedded Liquid regtest chain (the sandbox).

@@ -1,0 +1,1 @@
+//! Everything in liquid-otc that knows Liquid. No printing, no prompting.
