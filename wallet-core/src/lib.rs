@@ -1,1 +1,15 @@
-//! Everything in liquid-otc that knows Liquid. No printing, no prompting.
+//! Everything in liquid-otc that knows Liquid: networks, seeds, CT descriptors, addresses and
+//! the on-disk wallet store. No printing, no prompting: callers decide how to talk to users.
+
+pub mod address;
+pub mod descriptor;
+pub mod error;
+pub mod network;
+pub mod seed;
+pub mod store;
+pub mod wallet;
+
+pub use error::Error;
+
+/// Result type of every fallible function in this crate.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,97 @@
+//! The crate-wide error type. Every message says what went wrong and, where it helps, what to
+//! do about it. No message ever contains secret material (mnemonic words, passphrases, keys).
+
+use std::path::PathBuf;
+
+use crate::network::Network;
+
+/// Everything that can go wrong in wallet-core.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The mnemonic is not a valid BIP39 English phrase (the text says why, never which word).
+    #[error("invalid mnemonic: {0}")]
+    InvalidMnemonic(String),
+    /// The passphrase does not decrypt the seed file.
+    #[error(
+        "wrong passphrase: it does not decrypt this seed file (check the passphrase and try again)"
+    )]
+    WrongPassphrase,
+    /// The seed file is corrupt, modified or truncated.
+    #[error("the seed file is damaged: {0}; restore the wallet from its mnemonic or a backup")]
+    SeedFileTampered(String),
+    /// The seed file has an unknown magic or format version.
+    #[error("unsupported seed file: {0}")]
+    UnsupportedSeedFile(String),
+    /// A descriptor failed to parse or is not acceptable.
+    #[error("invalid descriptor: {0}")]
+    InvalidDescriptor(String),
+    /// An address failed to parse.
+    #[error("invalid address: {0}")]
+    InvalidAddress(String),
+    /// A key or address belongs to another network.
+    #[error("wrong network: expected {expected}, found {found}")]
+    WrongNetwork {
+        /// The network in use.
+        expected: Network,
+        /// The network of the key or address ("bitcoin" or "unknown" when not Liquid).
+        found: String,
+    },
+    /// The wallet name is not acceptable.
+    #[error("invalid wallet name: {0}")]
+    InvalidWalletName(String),
+    /// A wallet with this name already exists.
+    #[error(
+        "a wallet named '{name}' already exists on {network}: pick another name or remove it first"
+    )]
+    WalletExists {
+        /// The wallet name.
+        name: String,
+        /// Its network.
+        network: Network,
+    },
+    /// No wallet with this name exists.
+    #[error("no wallet named '{name}' on {network}; {}", available_text(.available))]
+    WalletNotFound {
+        /// The name asked for.
+        name: String,
+        /// The network searched.
+        network: Network,
+        /// The wallets that do exist on that network.
+        available: Vec<String>,
+    },
+    /// The operation needs the seed but the wallet is watch-only.
+    #[error("watch-only wallet: {0}")]
+    WatchOnly(String),
+    /// A file-system operation failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The SQLite store failed (the text names the database).
+    #[error("storage error: {0}")]
+    Storage(String),
+    /// A cryptographic operation failed.
+    #[error("crypto error: {0}")]
+    Crypto(String),
+}
+
+fn available_text(available: &[String]) -> String {
+    if available.is_empty() {
+        "there are no wallets on this network yet: create one with `wallet create`".to_owned()
+    } else {
+        format!("available: {}", available.join(", "))
+    }
+}
+
+impl Error {
+    /// Builds an [`Error::Io`] for `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! Wallets on disk: `<data_dir>/<network>/<name>/wallet.sqlite`, plus `seed.enc` for signing
+//! wallets. Folders are 0700 and files 0600; the seed is written atomically (temporary file,
+//! fsync, rename, fsync of the folder).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
+use crate::network::Network;
+use crate::seed::{decrypt_seed, SeedSecret};
+use crate::store::{now_secs, AddressRecord, Store, WalletMeta};
+use crate::{Error, Result};
+
+/// File name of the wallet database.
+pub const DB_FILE: &str = "wallet.sqlite";
+/// File name of the encrypted seed.
+pub const SEED_FILE: &str = "seed.enc";
+
+/// Checks a wallet name: 1 to 64 characters from `A-Z a-z 0-9 _ -`.
+pub fn validate_wallet_name(name: &str) -> Result<()> {
+    if name.is_empty() {
+        return Err(Error::InvalidWalletName("the name is empty".to_owned()));
+    }
+    if name.chars().count() > 64 {
+        return Err(Error::InvalidWalletName(format!(
+            "the name has {} characters; at most 64 are allowed",
+            name.chars().count()
+        )));
+    }
+    if let Some((i, c)) = name
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+    {
+        return Err(Error::InvalidWalletName(format!(
+            "character {} ({c:?}) is not allowed: use letters, digits, '_' and '-'",
+            i + 1
+        )));
+    }
+    Ok(())
+}
+
+fn create_dir_private(path: &Path, recursive: bool) -> std::io::Result<()> {
+    let mut b = fs::DirBuilder::new();
+    b.recursive(recursive);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(path)
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        let f = fs::File::open(dir).map_err(|e| Error::io(dir, e))?;
+        f.sync_all().map_err(|e| Error::io(dir, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// Writes `data` to `path` atomically with mode 0600: temporary file, fsync, rename, fsync of
+/// the folder.
+pub fn write_private_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::io(path, std::io::Error::other("path has no parent folder")))?;
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| Error::io(path, std::io::Error::other("path has no file name")))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(file_name);
+    tmp_name.push(".tmp");
+    let tmp = dir.join(tmp_name);
+    let result = (|| {
+        let mut opts = fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        crate::store::restrict_file(&tmp)?;
+        f.write_all(data).map_err(|e| Error::io(&tmp, e))?;
+        f.sync_all().map_err(|e| Error::io(&tmp, e))?;
+        drop(f);
+        fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
+        sync_dir(dir)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// The wallets of one data folder.
+#[derive(Clone, Debug)]
+pub struct Wallets {
+    data_dir: PathBuf,
+}
+
+impl Wallets {
+    /// Wallets under `data_dir` (nothing is created until a wallet is).
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Wallets {
+            data_dir: data_dir.into(),
+        }
+    }
+
+    /// The data folder.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The folder of the wallets of `network`.
+    pub fn network_dir(&self, network: Network) -> PathBuf {
+        self.data_dir.join(network.as_str())
+    }
+
+    /// The folder of wallet `name` (whether it exists or not).
+    pub fn wallet_dir(&self, network: Network, name: &str) -> PathBuf {
+        self.network_dir(network).join(name)
+    }
+
+    /// The names of the wallets of `network`, sorted. A missing folder means no wallets.
+    pub fn list(&self, network: Network) -> Result<Vec<String>> {
+        let dir = self.network_dir(network);
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io(&dir, e)),
+        };
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(&dir, e))?;
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            if validate_wallet_name(&name).is_ok() && entry.path().join(DB_FILE).is_file() {
+                names.push(name);
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    fn not_found(&self, network: Network, name: &str) -> Error {
+        Error::WalletNotFound {
+            name: name.to_owned(),
+            network,
+            available: self.list(network).unwrap_or_default(),
+        }
+    }
+
+    /// Creates wallet `name` with `descriptor` and, for a signing wallet, the encrypted seed.
+    /// Fails with [`Error::WalletExists`] if the name is taken; a half-created folder is
+    /// removed on error.
+    pub fn create(
+        &self,
+        network: Network,
+        name: &str,
+        descriptor: &WalletDescriptor,
+        encrypted_seed: Option<&[u8]>,
+    ) -> Result<Wallet> {
+        validate_wallet_name(name)?;
+        let net_dir = self.network_dir(network);
+        create_dir_private(&net_dir, true).map_err(|e| Error::io(&net_dir, e))?;
+        let dir = net_dir.join(name);
+        match create_dir_private(&dir, false) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(Error::WalletExists {
+                    name: name.to_owned(),
+                    network,
+                })
+            }
+            Err(e) => return Err(Error::io(&dir, e)),
+        }
+        let result = (|| {
+            sync_dir(&net_dir)?;
+            if let Some(seed) = encrypted_seed {
+                write_private_atomic(&dir.join(SEED_FILE), seed)?;
+            }
+            let meta = WalletMeta {
+                name: name.to_owned(),
+                network,
+                descriptor: descriptor.to_string(),
+                fingerprint: descriptor.fingerprint(),
+                watch_only: encrypted_seed.is_none(),
+                created_at: now_secs(),
+            };
+            let store = Store::create(&dir.join(DB_FILE), &meta)?;
+            sync_dir(&dir)?;
+            Ok(Wallet {
+                name: name.to_owned(),
+                network,
+                dir: dir.clone(),
+                descriptor: descriptor.clone(),
+                watch_only: meta.watch_only,
+                store,
+            })
+        })();
+        if result.is_err() {
+            let _ = fs::remove_dir_all(&dir);
+        }
+        result
+    }
+
+    /// Opens wallet `name`; [`Error::WalletNotFound`] lists the wallets that do exist.
+    pub fn open(&self, network: Network, name: &str) -> Result<Wallet> {
+        if validate_wallet_name(name).is_err() {
+            return Err(self.not_found(network, name));
+        }
+        let dir = self.wallet_dir(network, name);
+        let db = dir.join(DB_FILE);
+        if !db.is_file() {
+            return Err(self.not_found(network, name));
+        }
+        let store = Store::open(&db)?;
+        let meta = store.meta()?;
+        if meta.network != network {
+            return Err(Error::WrongNetwork {
+                expected: network,
+                found: meta.network.to_string(),
+            });
+        }
+        let descriptor = WalletDescriptor::parse(&meta.descriptor, network)?;
+        Ok(Wallet {
+            name: name.to_owned(),
+            network,
+            dir,
+            descriptor,
+            watch_only: meta.watch_only,
+            store,
+        })
+    }
+
+    /// Deletes wallet `name` with its database and seed. There is no undo.
+    pub fn remove(&self, network: Network, name: &str) -> Result<()> {
+        if validate_wallet_name(name).is_err() {
+            return Err(self.not_found(network, name));
+        }
+        let dir = self.wallet_dir(network, name);
+        if !dir.join(DB_FILE).is_file() {
+            return Err(self.not_found(network, name));
+        }
+        fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        sync_dir(&self.network_dir(network))
+    }
+}
+
+/// An open wallet.
+#[derive(Debug)]
+pub struct Wallet {
+    name: String,
+    network: Network,
+    dir: PathBuf,
+    descriptor: WalletDescriptor,
+    watch_only: bool,
+    store: Store,
+}
+
+impl Wallet {
+    /// The wallet's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The wallet's network.
+    pub fn network(&self) -> Network {
+        self.network
+    }
+
+    /// The wallet's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The wallet's descriptor.
+    pub fn descriptor(&self) -> &WalletDescriptor {
+        &self.descriptor
+    }
+
+    /// The stored metadata.
+    pub fn meta(&self) -> Result<WalletMeta> {
+        self.store.meta()
+    }
+
+    /// True when the wallet has no seed (it can watch but not sign).
+    pub fn is_watch_only(&self) -> bool {
+        self.watch_only
+    }
+
+    /// Reserves and records the next address of `keychain` (committed before it returns).
+    pub fn new_address(
+        &mut self,
+        keychain: Keychain,
+        label: Option<&str>,
+    ) -> Result<AddressRecord> {
+        let descriptor = &self.descriptor;
+        let network = self.network;
+        self.store.reserve_address(
+            keychain,
+            |i| {
+                descriptor
+                    .address(keychain, i, network)
+                    .map(|a| a.to_string())
+            },
+            label,
+        )
+    }
+
+    /// The address at `keychain`/`index`, without reserving it.
+    pub fn address_at(&self, keychain: Keychain, index: u32) -> Result<elements::Address> {
+        self.descriptor.address(keychain, index, self.network)
+    }
+
+    /// Every address handed out, both keychains.
+    pub fn addresses(&self) -> Result<Vec<AddressRecord>> {
+        self.store.addresses(None)
+    }
+
+    /// The index the next address of `keychain` will get.
+    pub fn next_index(&self, keychain: Keychain) -> Result<u32> {
+        self.store.next_index(keychain)
+    }
+
+    /// The path of the encrypted seed file.
+    pub fn seed_path(&self) -> PathBuf {
+        self.dir.join(SEED_FILE)
+    }
+
+    /// Decrypts the seed with `passphrase` and checks that it reproduces this wallet's
+    /// descriptor. [`Error::WatchOnly`] for watch-only wallets.
+    pub fn unlock_seed(&self, passphrase: &[u8]) -> Result<SeedSecret> {
+        if self.watch_only {
+            return Err(Error::WatchOnly(format!(
+                "wallet '{}' has no seed, so it cannot sign; restore it from its mnemonic to sign",
+                self.name
+            )));
+        }
+        let path = self.seed_path();
+        let file = zeroize::Zeroizing::new(fs::read(&path).map_err(|e| Error::io(&path, e))?);
+        let secret = decrypt_seed(&file, passphrase)?;
+        let seed = secret.seed();
+        let wanted = self.descriptor.to_string();
+        for kind in ScriptKind::ALL {
+            for blinding in BlindingScheme::ALL {
+                let d = WalletDescriptor::from_seed(&seed, self.network, kind, blinding)?;
+                if d.to_string() == wanted {
+                    return Ok(secret);
+                }
+            }
+        }
+        Err(Error::Crypto(format!(
+            "the seed in {} does not match wallet '{}' (its descriptor differs): the seed file \
+             was replaced; restore the wallet from its mnemonic",
+            path.display(),
+            self.name
+        )))
+    }
+
+    /// The wallet's database.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The wallet's database, mutable.
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+}
