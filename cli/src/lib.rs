@@ -1,6 +1,95 @@
-//! The liquid-otc command line.
+//! The liquid-otc command line: a thin clap layer over `wallet-core`.
+//!
+//! It parses arguments, asks for secrets and confirmations, renders results (human or JSON)
+//! and maps every error to a stable code and exit status.
+
+pub mod args;
+mod cmd;
+mod context;
+pub mod error;
+mod input;
+pub mod man;
+mod output;
+
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches};
+
+use args::{Cli, Command};
+use context::Context;
+use error::{CliError, CliResult, Exit};
+use output::Output;
+
+/// The complete clap command tree (for completions, man pages and tests).
+pub fn command() -> clap::Command {
+    Cli::command()
+}
 
 /// Runs the command line and returns the process exit code.
 pub fn run() -> i32 {
-    0
+    let matches = match command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(err) => return usage_error(err),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(err),
+    };
+    let network_explicit = !matches!(
+        matches.value_source("network"),
+        Some(ValueSource::DefaultValue) | None
+    );
+    let g = &cli.global;
+    let fallback = Output::new(g.json, g.quiet, g.verbose, g.color);
+    let result = Context::new(g, network_explicit).and_then(|ctx| dispatch(&ctx, &cli.command));
+    match result {
+        Ok(()) => 0,
+        Err(err) => {
+            fallback.error(&err);
+            err.exit as i32
+        }
+    }
+}
+
+fn dispatch(ctx: &Context, command: &Command) -> CliResult<()> {
+    match command {
+        Command::Wallet(sub) => cmd::wallet::run(ctx, sub),
+        Command::Address(sub) => cmd::address::run(ctx, sub),
+        Command::Completions(args) => cmd::completions::run(args),
+    }
+}
+
+/// Help and version go to stdout with status 0; real usage errors exit 2, as JSON when the
+/// command line asked for `--json`.
+fn usage_error(err: clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    match err.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = err.print();
+            if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                Exit::Usage as i32
+            } else {
+                0
+            }
+        }
+        _ => {
+            if std::env::args().any(|a| a == "--json") {
+                let message = err
+                    .render()
+                    .to_string()
+                    .lines()
+                    .next()
+                    .unwrap_or("invalid arguments")
+                    .trim_start_matches("error: ")
+                    .to_string();
+                let cli_err = CliError::usage("usage", message)
+                    .hint("run with --help to see the accepted arguments");
+                Output::new(true, false, false, args::ColorArg::Never).error(&cli_err);
+            } else {
+                let _ = err.print();
+            }
+            Exit::Usage as i32
+        }
+    }
 }

@@ -1,0 +1,311 @@
+//! The clap command tree: every command, flag and its help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Text appended to the top-level help and to every man page.
+pub const EXIT_STATUS_HELP: &str = "\
+Exit status:
+  0    success
+  1    error (I/O, storage, anything not listed below)
+  2    usage: bad arguments or malformed input (mnemonic, address, descriptor)
+  3    refused because a verification failed (wrong network, wrong passphrase, tampered file)
+  4    backend unreachable or misbehaving
+  5    insufficient funds
+  130  cancelled by the user";
+
+/// liquid-otc: a command-line wallet and OTC settlement tool for the Liquid Network.
+#[derive(Debug, Parser)]
+#[command(
+    name = "liquid-otc",
+    version,
+    about = "Command-line wallet and OTC settlement tool for the Liquid Network",
+    long_about = "Command-line wallet and OTC (delivery-versus-payment) settlement tool for the \
+Liquid Network.\n\nResults go to stdout; prompts, progress and warnings to stderr. With --json \
+every command prints one JSON document, and errors are a JSON object on stderr.",
+    after_long_help = EXIT_STATUS_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags accepted by every command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Network to use.
+    #[arg(long, global = true, value_enum, env = "LIQUID_OTC_NETWORK", default_value_t = NetworkArg::Liquid)]
+    pub network: NetworkArg,
+
+    /// Folder holding wallets and configuration [default: the platform's data folder].
+    #[arg(long, global = true, env = "LIQUID_OTC_HOME", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Wallet to use; may be left out when the network has exactly one wallet.
+    #[arg(long, global = true, env = "LIQUID_OTC_WALLET", value_name = "NAME")]
+    pub wallet: Option<String>,
+
+    /// Print one JSON document on stdout; errors as JSON on stderr.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Answer yes to every confirmation (needed when not on a terminal).
+    #[arg(long, short = 'y', global = true)]
+    pub yes: bool,
+
+    /// Print only results: no notes or warnings on stderr.
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print more detail, including the cause chain of errors.
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
+
+    /// When to use colors on a terminal (NO_COLOR turns them off in auto mode).
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    pub color: ColorArg,
+}
+
+/// The networks a wallet can live on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NetworkArg {
+    /// Liquid mainnet.
+    Liquid,
+    /// Liquid testnet.
+    Liquidtestnet,
+    /// Elements liquidregtest (the embedded sandbox or a local elementsd).
+    Regtest,
+}
+
+/// Color choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    /// Colors when stderr is a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always color.
+    Always,
+    /// Never color.
+    Never,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create, restore, import, list, inspect and remove wallets.
+    #[command(subcommand)]
+    Wallet(WalletCommand),
+    /// Derive, list and inspect confidential addresses.
+    #[command(subcommand)]
+    Address(AddressCommand),
+    /// Print a shell completion script to stdout.
+    Completions(CompletionsArgs),
+}
+
+/// `wallet` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum WalletCommand {
+    /// Create a new wallet from a fresh BIP39 mnemonic.
+    #[command(
+        long_about = "Create a new wallet from a fresh BIP39 mnemonic.\n\nOn a terminal the \
+mnemonic is shown once and the encryption passphrase is asked twice. Without a terminal, \
+--passphrase-file (or --passphrase-fd) and --mnemonic-out are required; the mnemonic file is \
+written with mode 0600 and must not exist yet."
+    )]
+    Create(CreateArgs),
+    /// Restore a wallet from an existing BIP39 mnemonic.
+    #[command(
+        long_about = "Restore a wallet from an existing BIP39 mnemonic.\n\nThe mnemonic is read \
+from a hidden prompt on a terminal, from --mnemonic-file, or from stdin; never from the command \
+line."
+    )]
+    Restore(RestoreArgs),
+    /// Import a CT descriptor as a watch-only wallet.
+    Import(ImportArgs),
+    /// List the wallets of the network.
+    List,
+    /// Show a wallet's network, descriptor, fingerprint and address indexes.
+    Info,
+    /// Print the wallet's CT descriptor (it holds the view key: share it only to watch).
+    Descriptor,
+    /// Re-encrypt the seed under a new passphrase (the current one is checked first).
+    ChangePassphrase(ChangePassphraseArgs),
+    /// Delete a wallet and its encrypted seed (asks unless --yes).
+    Remove,
+}
+
+/// Arguments of `wallet change-passphrase`.
+#[derive(Debug, Args)]
+pub struct ChangePassphraseArgs {
+    /// Where the current passphrase comes from.
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+    /// Read the new passphrase from the first line of this file (asked twice on a terminal otherwise).
+    #[arg(long, value_name = "FILE")]
+    pub new_passphrase_file: Option<PathBuf>,
+}
+
+/// Arguments of `wallet create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Name of the new wallet [default: "default"].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Number of mnemonic words.
+    #[arg(long, value_enum, default_value_t = WordsArg::Twelve)]
+    pub words: WordsArg,
+    #[command(flatten)]
+    pub keys: KeyChoiceArgs,
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+    #[command(flatten)]
+    pub bip39: Bip39PassphraseArgs,
+    /// Write the new mnemonic to this file (mode 0600) instead of showing it.
+    #[arg(long, value_name = "FILE")]
+    pub mnemonic_out: Option<PathBuf>,
+}
+
+/// Arguments of `wallet restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// Name of the restored wallet [default: "default"].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub keys: KeyChoiceArgs,
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+    #[command(flatten)]
+    pub bip39: Bip39PassphraseArgs,
+    /// Read the mnemonic from this file instead of a prompt or stdin.
+    #[arg(long, value_name = "FILE")]
+    pub mnemonic_file: Option<PathBuf>,
+}
+
+/// Mnemonic lengths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WordsArg {
+    /// 12 words (128 bits of entropy).
+    #[value(name = "12")]
+    Twelve,
+    /// 24 words (256 bits of entropy).
+    #[value(name = "24")]
+    TwentyFour,
+}
+
+/// Script and blinding-key choice for wallets made from a mnemonic.
+#[derive(Debug, Args)]
+pub struct KeyChoiceArgs {
+    /// Script kind: wpkh (BIP84, native segwit) or sh-wpkh (BIP49, nested segwit).
+    #[arg(long, value_enum, default_value_t = KindArg::Wpkh)]
+    pub kind: KindArg,
+    /// Blinding keys: slip77 (master blinding key) or elip151 (derived from the descriptor).
+    #[arg(long, value_enum, default_value_t = BlindingArg::Slip77)]
+    pub blinding: BlindingArg,
+}
+
+/// Single-signature script kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// Native segwit v0 (BIP84).
+    Wpkh,
+    /// Segwit v0 nested in P2SH (BIP49).
+    ShWpkh,
+}
+
+/// Blinding-key schemes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BlindingArg {
+    /// SLIP-77 master blinding key from the seed.
+    Slip77,
+    /// ELIP-151 key derived from the descriptor itself.
+    Elip151,
+}
+
+/// Where the seed-encryption passphrase comes from when not on a terminal.
+#[derive(Debug, Args)]
+pub struct PassphraseArgs {
+    /// Read the encryption passphrase from the first line of this file.
+    #[arg(long, value_name = "FILE", conflicts_with = "passphrase_fd")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Read the encryption passphrase from this open file descriptor.
+    #[arg(long, value_name = "N")]
+    pub passphrase_fd: Option<u32>,
+}
+
+/// Optional BIP39 passphrase (the "25th word").
+#[derive(Debug, Args)]
+pub struct Bip39PassphraseArgs {
+    /// Read a BIP39 passphrase (25th word) from this file.
+    #[arg(long, value_name = "FILE", conflicts_with = "ask_bip39_passphrase")]
+    pub bip39_passphrase_file: Option<PathBuf>,
+    /// Ask for a BIP39 passphrase (25th word) on the terminal.
+    #[arg(long)]
+    pub ask_bip39_passphrase: bool,
+}
+
+/// Arguments of `wallet import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Name of the watch-only wallet [default: "default"].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The CT descriptor, `ct(<blinding key>,<descriptor>)`; `-` reads it from stdin.
+    #[arg(
+        long,
+        value_name = "DESCRIPTOR",
+        required_unless_present = "descriptor_file"
+    )]
+    pub descriptor: Option<String>,
+    /// Read the CT descriptor from this file (keeps the view key out of the process list).
+    #[arg(long, value_name = "FILE", conflicts_with = "descriptor")]
+    pub descriptor_file: Option<PathBuf>,
+}
+
+/// `address` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AddressCommand {
+    /// Hand out the next receive address (never the same one twice).
+    New(AddressNewArgs),
+    /// List the addresses handed out so far.
+    List(AddressListArgs),
+    /// Decode any Liquid address offline: network, blinding key, script (needs no wallet).
+    Inspect(AddressInspectArgs),
+}
+
+/// Arguments of `address new`.
+#[derive(Debug, Args)]
+pub struct AddressNewArgs {
+    /// A label stored with the address.
+    #[arg(long, value_name = "LABEL")]
+    pub label: Option<String>,
+    /// Hand out a change (internal) address instead of a receive address.
+    #[arg(long)]
+    pub change: bool,
+}
+
+/// Arguments of `address list`.
+#[derive(Debug, Args)]
+pub struct AddressListArgs {
+    /// Also list change (internal) addresses.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// Arguments of `address inspect`.
+#[derive(Debug, Args)]
+pub struct AddressInspectArgs {
+    /// The address to decode.
+    pub address: String,
+}
+
+/// Arguments of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}

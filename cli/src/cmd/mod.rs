@@ -1,0 +1,5 @@
+//! One module per top-level command.
+
+pub mod address;
+pub mod completions;
+pub mod wallet;

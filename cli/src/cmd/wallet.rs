@@ -1,0 +1,385 @@
+//! `wallet create | restore | import | list | info | descriptor | remove`.
+
+use std::io::Read;
+
+use serde_json::{json, Value};
+use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
+use wallet_core::seed::{encrypt_seed, SeedSecret, WordCount};
+use wallet_core::wallet::{validate_wallet_name, Wallet};
+
+use crate::args::{
+    BlindingArg, ChangePassphraseArgs, CreateArgs, ImportArgs, KeyChoiceArgs, KindArg, RestoreArgs,
+    WalletCommand, WordsArg,
+};
+use crate::context::Context;
+use crate::error::{CliError, CliResult, Exit};
+use crate::input;
+
+/// Name used when `--name` is left out.
+const DEFAULT_NAME: &str = "default";
+
+/// Runs a `wallet` subcommand.
+pub fn run(ctx: &Context, command: &WalletCommand) -> CliResult<()> {
+    match command {
+        WalletCommand::Create(args) => create(ctx, args),
+        WalletCommand::Restore(args) => restore(ctx, args),
+        WalletCommand::Import(args) => import(ctx, args),
+        WalletCommand::List => list(ctx),
+        WalletCommand::Info => info(ctx),
+        WalletCommand::Descriptor => descriptor(ctx),
+        WalletCommand::ChangePassphrase(args) => change_passphrase(ctx, args),
+        WalletCommand::Remove => remove(ctx),
+    }
+}
+
+/// Checks the name is valid and free before any secret is asked for.
+fn free_name(ctx: &Context, name: &Option<String>) -> CliResult<String> {
+    let name = name.clone().unwrap_or_else(|| DEFAULT_NAME.to_string());
+    validate_wallet_name(&name)?;
+    if ctx.wallets().list(ctx.network)?.contains(&name) {
+        return Err(wallet_core::Error::WalletExists {
+            name,
+            network: ctx.network,
+        }
+        .into());
+    }
+    Ok(name)
+}
+
+fn key_choice(keys: &KeyChoiceArgs) -> (ScriptKind, BlindingScheme) {
+    let kind = match keys.kind {
+        KindArg::Wpkh => ScriptKind::Wpkh,
+        KindArg::ShWpkh => ScriptKind::ShWpkh,
+    };
+    let blinding = match keys.blinding {
+        BlindingArg::Slip77 => BlindingScheme::Slip77,
+        BlindingArg::Elip151 => BlindingScheme::Elip151,
+    };
+    (kind, blinding)
+}
+
+/// The JSON shape shared by create, restore and import.
+fn created_json(wallet: &Wallet) -> CliResult<Value> {
+    let meta = wallet.meta()?;
+    Ok(json!({
+        "wallet": meta.name,
+        "network": meta.network,
+        "descriptor": meta.descriptor,
+        "fingerprint": meta.fingerprint,
+        "watch_only": meta.watch_only,
+    }))
+}
+
+fn print_created(ctx: &Context, wallet: &Wallet, verb: &str) -> CliResult<()> {
+    let doc = created_json(wallet)?;
+    if ctx.out.json {
+        ctx.out.json(&doc);
+        return Ok(());
+    }
+    ctx.out.note(&format!(
+        "{verb} wallet '{}' on {}.",
+        wallet.name(),
+        wallet.network()
+    ));
+    ctx.out.fields(&[
+        ("wallet", wallet.name().to_string()),
+        ("network", wallet.network().to_string()),
+        ("watch-only", wallet.is_watch_only().to_string()),
+        (
+            "fingerprint",
+            doc["fingerprint"].as_str().unwrap_or("-").to_string(),
+        ),
+        ("descriptor", wallet.descriptor().to_string()),
+    ]);
+    ctx.out
+        .note("Next: `liquid-otc address new` hands out a receive address.");
+    Ok(())
+}
+
+/// Encrypts the seed and stores the wallet.
+fn store_signing_wallet(
+    ctx: &Context,
+    name: &str,
+    secret: &SeedSecret,
+    keys: &KeyChoiceArgs,
+    passphrase: &[u8],
+) -> CliResult<Wallet> {
+    let (kind, blinding) = key_choice(keys);
+    let descriptor = WalletDescriptor::from_seed(&secret.seed(), ctx.network, kind, blinding)?;
+    let encrypted = encrypt_seed(secret, passphrase, &ctx.kdf_params()?)?;
+    Ok(ctx
+        .wallets()
+        .create(ctx.network, name, &descriptor, Some(&encrypted))?)
+}
+
+fn create(ctx: &Context, args: &CreateArgs) -> CliResult<()> {
+    let name = free_name(ctx, &args.name)?;
+    let on_terminal = input::interactive();
+    if args.mnemonic_out.is_none() && !on_terminal {
+        return Err(CliError::usage(
+            "mnemonic_out_required",
+            "without a terminal the new mnemonic cannot be shown",
+        )
+        .hint("pass --mnemonic-out FILE (written with mode 0600) and --passphrase-file FILE"));
+    }
+    let words = match args.words {
+        WordsArg::Twelve => WordCount::Twelve,
+        WordsArg::TwentyFour => WordCount::TwentyFour,
+    };
+    let bip39 = input::bip39_passphrase(&args.bip39)?;
+    let secret = SeedSecret::generate(words, bip39.to_string())?;
+
+    match &args.mnemonic_out {
+        Some(path) => {
+            let mut text = secret.phrase();
+            text.push('\n');
+            input::write_new_secret_file(path, &text)?;
+        }
+        None => {
+            show_mnemonic_once(&secret)?;
+        }
+    }
+    let passphrase = input::encryption_passphrase(&args.passphrase, true);
+    let wallet = passphrase.and_then(|passphrase| {
+        store_signing_wallet(ctx, &name, &secret, &args.keys, passphrase.as_bytes())
+    });
+    let wallet = match wallet {
+        Ok(wallet) => wallet,
+        Err(err) => {
+            // Do not leave a mnemonic file behind for a wallet that does not exist.
+            if let Some(path) = &args.mnemonic_out {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(err);
+        }
+    };
+    print_created(ctx, &wallet, "Created")
+}
+
+/// Shows the mnemonic on the terminal (stderr, never stdout) and waits for the user.
+fn show_mnemonic_once(secret: &SeedSecret) -> CliResult<()> {
+    let phrase = secret.phrase();
+    let mut numbered = zeroize::Zeroizing::new(String::new());
+    for (i, word) in phrase.split_whitespace().enumerate() {
+        numbered.push_str(&format!("{:>4}. {word:<10}", i + 1));
+        if (i + 1) % 4 == 0 {
+            numbered.push('\n');
+        }
+    }
+    eprintln!(
+        "\nWrite these words down, in order, and keep them offline. They are shown only once,\n\
+         and they are the only way to restore this wallet.\n\n{}",
+        numbered.as_str()
+    );
+    input::confirm(
+        false,
+        "showing the mnemonic",
+        "Have you written the words down?",
+    )
+}
+
+fn restore(ctx: &Context, args: &RestoreArgs) -> CliResult<()> {
+    let name = free_name(ctx, &args.name)?;
+    let phrase = input::mnemonic(args.mnemonic_file.as_deref())?;
+    let bip39 = input::bip39_passphrase(&args.bip39)?;
+    let secret = SeedSecret::from_phrase(&phrase, bip39.to_string())?;
+    let passphrase = input::encryption_passphrase(&args.passphrase, true)?;
+    let wallet = store_signing_wallet(ctx, &name, &secret, &args.keys, passphrase.as_bytes())?;
+    print_created(ctx, &wallet, "Restored")
+}
+
+fn import(ctx: &Context, args: &ImportArgs) -> CliResult<()> {
+    let name = free_name(ctx, &args.name)?;
+    let text = match (&args.descriptor, &args.descriptor_file) {
+        (_, Some(path)) => std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))?,
+        (Some(d), None) if d == "-" => {
+            let mut text = String::new();
+            std::io::stdin()
+                .take(64 * 1024)
+                .read_to_string(&mut text)
+                .map_err(|e| CliError::new(Exit::Error, "io", format!("cannot read stdin: {e}")))?;
+            text
+        }
+        (Some(d), None) => {
+            ctx.out.warn(
+                "a descriptor in argv (with its view key) is visible to other local users; \
+                 --descriptor-file or --descriptor - avoid that",
+            );
+            d.clone()
+        }
+        (None, None) => {
+            return Err(
+                CliError::usage("descriptor_required", "no descriptor given")
+                    .hint("pass --descriptor D or --descriptor-file FILE"),
+            )
+        }
+    };
+    let descriptor = WalletDescriptor::parse(text.trim(), ctx.network)?;
+    let wallet = ctx
+        .wallets()
+        .create(ctx.network, &name, &descriptor, None)?;
+    print_created(ctx, &wallet, "Imported watch-only")
+}
+
+fn list(ctx: &Context) -> CliResult<()> {
+    let wallets = ctx.wallets();
+    let mut entries = Vec::new();
+    for name in wallets.list(ctx.network)? {
+        let wallet = wallets.open(ctx.network, &name)?;
+        let meta = wallet.meta()?;
+        entries.push((meta, wallet.descriptor().kind_name()));
+    }
+    if ctx.out.json {
+        let docs: Vec<Value> = entries
+            .iter()
+            .map(|(meta, kind)| {
+                json!({
+                    "wallet": meta.name,
+                    "network": meta.network,
+                    "kind": kind,
+                    "fingerprint": meta.fingerprint,
+                    "watch_only": meta.watch_only,
+                })
+            })
+            .collect();
+        ctx.out.json(&Value::Array(docs));
+        return Ok(());
+    }
+    if entries.is_empty() {
+        ctx.out.note(&format!(
+            "No wallets on {}. Create one with `liquid-otc --network {} wallet create`.",
+            ctx.network, ctx.network
+        ));
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|(meta, kind)| {
+            vec![
+                meta.name.clone(),
+                kind.clone(),
+                meta.fingerprint.clone().unwrap_or_else(|| "-".into()),
+                if meta.watch_only {
+                    "watch-only"
+                } else {
+                    "signing"
+                }
+                .to_string(),
+            ]
+        })
+        .collect();
+    ctx.out
+        .table(&["WALLET", "KIND", "FINGERPRINT", "KEYS"], &rows);
+    Ok(())
+}
+
+fn info(ctx: &Context) -> CliResult<()> {
+    let wallet = ctx.open_wallet()?;
+    let meta = wallet.meta()?;
+    let next_receive = wallet.next_index(Keychain::External)?;
+    let next_change = wallet.next_index(Keychain::Internal)?;
+    let policy_asset = wallet.network().default_policy_asset().to_string();
+    if ctx.out.json {
+        ctx.out.json(&json!({
+            "wallet": meta.name,
+            "network": meta.network,
+            "descriptor": meta.descriptor,
+            "fingerprint": meta.fingerprint,
+            "watch_only": meta.watch_only,
+            "kind": wallet.descriptor().kind_name(),
+            "next_receive_index": next_receive,
+            "next_change_index": next_change,
+            "policy_asset": policy_asset,
+            "path": wallet.dir(),
+        }));
+        return Ok(());
+    }
+    ctx.out.fields(&[
+        ("wallet", meta.name.clone()),
+        ("network", meta.network.to_string()),
+        ("kind", wallet.descriptor().kind_name()),
+        (
+            "keys",
+            if meta.watch_only {
+                "watch-only"
+            } else {
+                "signing (encrypted seed)"
+            }
+            .to_string(),
+        ),
+        (
+            "fingerprint",
+            meta.fingerprint.unwrap_or_else(|| "-".into()),
+        ),
+        ("next receive index", next_receive.to_string()),
+        ("next change index", next_change.to_string()),
+        ("policy asset", policy_asset),
+        ("folder", wallet.dir().display().to_string()),
+        ("descriptor", meta.descriptor),
+    ]);
+    Ok(())
+}
+
+fn descriptor(ctx: &Context) -> CliResult<()> {
+    let wallet = ctx.open_wallet()?;
+    let descriptor = wallet.descriptor().to_string();
+    if ctx.out.json {
+        ctx.out.json(&json!({ "descriptor": descriptor }));
+    } else {
+        ctx.out.line(&descriptor);
+        ctx.out
+            .note("This descriptor holds the wallet's view key: whoever has it sees every amount.");
+    }
+    Ok(())
+}
+
+fn change_passphrase(ctx: &Context, args: &ChangePassphraseArgs) -> CliResult<()> {
+    let wallet = ctx.open_wallet()?;
+    if wallet.is_watch_only() {
+        return Err(wallet_core::Error::WatchOnly(format!(
+            "wallet '{}' is watch-only: it has no seed to protect",
+            wallet.name()
+        ))
+        .into());
+    }
+    let current = input::encryption_passphrase(&args.passphrase, false)?;
+    let secret = wallet.unlock_seed(current.as_bytes())?;
+    let new = input::new_passphrase(args.new_passphrase_file.as_deref())?;
+    let encrypted = encrypt_seed(&secret, new.as_bytes(), &ctx.kdf_params()?)?;
+    wallet_core::wallet::write_private_atomic(&wallet.seed_path(), &encrypted)?;
+    if ctx.out.json {
+        ctx.out
+            .json(&json!({ "wallet": wallet.name(), "passphrase_changed": true }));
+    } else {
+        ctx.out.note(&format!(
+            "The seed of wallet '{}' is now encrypted under the new passphrase.",
+            wallet.name()
+        ));
+    }
+    Ok(())
+}
+
+fn remove(ctx: &Context) -> CliResult<()> {
+    let wallet = ctx.open_wallet()?;
+    let name = wallet.name().to_string();
+    let watch_only = wallet.is_watch_only();
+    drop(wallet);
+    let question = if watch_only {
+        format!("Remove watch-only wallet '{name}' on {}?", ctx.network)
+    } else {
+        format!(
+            "Remove wallet '{name}' on {} and its encrypted seed? Only the mnemonic can bring it back.",
+            ctx.network
+        )
+    };
+    input::confirm(ctx.yes, "removing a wallet", &question)?;
+    ctx.wallets().remove(ctx.network, &name)?;
+    if ctx.out.json {
+        ctx.out
+            .json(&json!({ "removed": name, "network": ctx.network }));
+    } else {
+        ctx.out
+            .note(&format!("Removed wallet '{name}' on {}.", ctx.network));
+    }
+    Ok(())
+}

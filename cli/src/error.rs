@@ -1,0 +1,144 @@
+//! The command line's error: a stable code, a message, hints, and the exit status it maps to.
+
+use std::fmt;
+
+use wallet_core::Error as CoreError;
+
+/// Exit statuses, stable and documented in the man pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 1: an error not covered by a more specific status.
+    Error = 1,
+    /// 2: bad arguments or malformed input.
+    Usage = 2,
+    /// 3: refused because a verification failed.
+    Refused = 3,
+    /// 4: backend unreachable or misbehaving.
+    Backend = 4,
+    /// 5: insufficient funds.
+    #[allow(dead_code)]
+    InsufficientFunds = 5,
+    /// 130: cancelled by the user.
+    Cancelled = 130,
+}
+
+/// An error as the user sees it.
+#[derive(Debug)]
+pub struct CliError {
+    /// Machine-readable code, e.g. `wrong_passphrase`.
+    pub code: &'static str,
+    /// What went wrong, in one sentence.
+    pub message: String,
+    /// What to do next.
+    pub hints: Vec<String>,
+    /// The exit status.
+    pub exit: Exit,
+    /// Lower-level causes, shown with `-v`.
+    pub causes: Vec<String>,
+}
+
+impl CliError {
+    /// A new error with no hints.
+    pub fn new(exit: Exit, code: &'static str, message: impl Into<String>) -> Self {
+        CliError {
+            code,
+            message: message.into(),
+            hints: Vec::new(),
+            exit,
+            causes: Vec::new(),
+        }
+    }
+
+    /// A usage error (exit 2).
+    pub fn usage(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(Exit::Usage, code, message)
+    }
+
+    /// Adds a hint saying what to do next.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+
+    /// The confirmation that cannot be asked because there is no terminal.
+    pub fn needs_yes(action: &str) -> Self {
+        Self::usage(
+            "confirmation_required",
+            format!("{action} needs a confirmation, and there is no terminal to ask on"),
+        )
+        .hint("pass --yes to confirm from a script")
+    }
+
+    /// The user declined a prompt or pressed Ctrl-C.
+    pub fn cancelled() -> Self {
+        Self::new(Exit::Cancelled, "cancelled", "cancelled by the user")
+    }
+
+    /// An I/O failure on a named path.
+    pub fn io(path: &std::path::Path, err: std::io::Error) -> Self {
+        Self::new(
+            Exit::Error,
+            "io",
+            format!("cannot access {}: {err}", path.display()),
+        )
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<CoreError> for CliError {
+    fn from(err: CoreError) -> Self {
+        let message = err.to_string();
+        match err {
+            CoreError::InvalidMnemonic(_) => CliError::usage("invalid_mnemonic", message)
+                .hint("check the words against what you wrote down, in order"),
+            CoreError::WrongPassphrase => CliError::new(Exit::Refused, "wrong_passphrase", message)
+                .hint("retry with the passphrase chosen when the wallet was created"),
+            CoreError::SeedFileTampered(_) => CliError::new(
+                Exit::Refused,
+                "seed_file_tampered",
+                message,
+            )
+            .hint("restore the wallet from its mnemonic with `wallet restore` into a new name"),
+            CoreError::UnsupportedSeedFile(_) => {
+                CliError::new(Exit::Error, "unsupported_seed_file", message)
+                    .hint("this seed file was written by another program or a newer version")
+            }
+            CoreError::InvalidDescriptor(_) => CliError::usage("invalid_descriptor", message)
+                .hint("a CT descriptor looks like ct(slip77(<key>),elwpkh(<xpub>/<0;1>/*))"),
+            CoreError::InvalidAddress(_) => CliError::usage("invalid_address", message)
+                .hint("check that the address was copied whole; `address inspect` decodes any Liquid address"),
+            CoreError::WrongNetwork { ref expected, .. } => {
+                let hint = format!(
+                    "this command works on {expected}; pass --network to choose another network"
+                );
+                CliError::new(Exit::Refused, "wrong_network", message).hint(hint)
+            }
+            CoreError::InvalidWalletName(_) => CliError::usage("invalid_wallet_name", message)
+                .hint("use letters, digits, '-' and '_' (at most 64)"),
+            CoreError::WalletExists { .. } => CliError::new(Exit::Error, "wallet_exists", message)
+                .hint("choose another name with --name, or remove the wallet first"),
+            CoreError::WalletNotFound { ref available, .. } => {
+                let hint = if available.is_empty() {
+                    "create one with `wallet create` or `wallet restore`".to_string()
+                } else {
+                    "pass --wallet with one of the names above, or --network for another network"
+                        .to_string()
+                };
+                CliError::new(Exit::Error, "wallet_not_found", message).hint(hint)
+            }
+            CoreError::WatchOnly(_) => CliError::new(Exit::Error, "watch_only", message),
+            CoreError::Io { .. } => CliError::new(Exit::Error, "io", message)
+                .hint("check that the folder exists and is writable, or pick another with --data-dir"),
+            CoreError::Storage(_) => CliError::new(Exit::Error, "storage", message),
+            CoreError::Crypto(_) => CliError::new(Exit::Error, "crypto", message),
+        }
+    }
+}
+
+/// Result of a command.
+pub type CliResult<T> = Result<T, CliError>;

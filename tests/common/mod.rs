@@ -1,0 +1,188 @@
+//! Shared helpers of the end-to-end tests: run the real binary in a temporary data folder.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// Encryption passphrase used by the tests (checked never to leak).
+pub const PASSPHRASE: &str = "Tr0ub4dor-Test-Passphrase-9x";
+
+/// The mnemonic of the recorded fixtures and of the public vectors.
+pub const ABANDON: &str =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+/// A folder of `../shared` (vectors or fixtures), or `None` with a printed reason.
+/// Under `CI=true` a missing folder is a failure, not a skip.
+pub fn shared(sub: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(sub);
+    if path.is_dir() {
+        return Some(path);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "{} is missing and CI=true: the shared folder must sit beside the checkout",
+            path.display()
+        );
+    }
+    eprintln!(
+        "skipping: {} is missing (the shared folder sits beside the checkout)",
+        path.display()
+    );
+    None
+}
+
+/// A temporary data folder and a way to run `liquid-otc` against it.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+/// What one run of the binary gave.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The stdout as JSON; panics with both streams when it is not.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// The JSON error object printed on stderr in `--json` mode.
+    pub fn json_error(&self) -> Value {
+        let doc: Value = serde_json::from_str(self.stderr.trim())
+            .unwrap_or_else(|e| panic!("stderr is not JSON ({e}):\n{}", self.stderr));
+        doc["error"].clone()
+    }
+
+    /// Asserts success and returns self.
+    pub fn ok(self) -> Self {
+        assert_eq!(
+            self.code, 0,
+            "command failed:\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Asserts the exit code and that stderr mentions `needle`.
+    pub fn fails(self, code: i32, needle: &str) -> Self {
+        assert_eq!(
+            self.code, code,
+            "unexpected exit code:\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        assert!(
+            self.stderr.to_lowercase().contains(&needle.to_lowercase()),
+            "stderr does not mention {needle:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+}
+
+impl Sandbox {
+    /// A new empty data folder with a passphrase file in it.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("pass"), format!("{PASSPHRASE}\n")).unwrap();
+        std::fs::create_dir(dir.path().join("home")).unwrap();
+        Sandbox { dir }
+    }
+
+    /// The data folder given to the binary.
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    /// A path inside the temporary folder (outside the data folder).
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The passphrase file.
+    pub fn pass(&self) -> String {
+        self.path("pass").display().to_string()
+    }
+
+    /// The binary, with a clean environment pointing at this data folder.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_liquid-otc"));
+        cmd.args(args)
+            .env_remove("LIQUID_OTC_NETWORK")
+            .env_remove("LIQUID_OTC_WALLET")
+            .env_remove("LIQUID_OTC_PASSPHRASE")
+            .env("LIQUID_OTC_HOME", self.home())
+            .env("LIQUID_OTC_KDF_MEMORY_KIB", "64")
+            .env("LIQUID_OTC_KDF_ITERATIONS", "1")
+            .env("NO_COLOR", "1");
+        cmd
+    }
+
+    /// Runs the binary with no stdin.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with_stdin(args, None)
+    }
+
+    /// Runs the binary, feeding `stdin` when given.
+    pub fn run_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Run {
+        let mut cmd = self.command(args);
+        cmd.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn liquid-otc");
+        if let Some(text) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = child.wait_with_output().unwrap();
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    }
+
+    /// Restores the "abandon ... about" wallet on regtest under `name`.
+    pub fn restore_abandon(&self, name: &str) -> Value {
+        self.run_with_stdin(
+            &[
+                "--network",
+                "regtest",
+                "--json",
+                "wallet",
+                "restore",
+                "--name",
+                name,
+                "--passphrase-file",
+                &self.pass(),
+            ],
+            Some(ABANDON),
+        )
+        .ok()
+        .json()
+    }
+}
