@@ -136,6 +136,8 @@ impl From<CoreError> for CliError {
                 .hint("check that the folder exists and is writable, or pick another with --data-dir"),
             CoreError::Storage(_) => CliError::new(Exit::Error, "storage", message),
             CoreError::Crypto(_) => CliError::new(Exit::Error, "crypto", message),
+            CoreError::InvalidAmount(_) => CliError::usage("invalid_amount", message)
+                .hint("type amounts as decimals in the asset's precision, e.g. 0.5 or 1000"),
         }
     }
 }

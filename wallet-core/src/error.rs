@@ -76,6 +76,9 @@ pub enum Error {
     /// A cryptographic operation failed.
     #[error("crypto error: {0}")]
     Crypto(String),
+    /// An amount typed by a person is not an exact amount of the asset.
+    #[error("invalid amount {0}")]
+    InvalidAmount(String),
 }
 
 fn available_text(available: &[String]) -> String {

@@ -2,6 +2,7 @@
 //! the on-disk wallet store. No printing, no prompting: callers decide how to talk to users.
 
 pub mod address;
+pub mod amount;
 pub mod descriptor;
 pub mod error;
 pub mod network;
