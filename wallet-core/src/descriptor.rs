@@ -186,6 +186,18 @@ pub fn slip77_master_blinding_key(seed: &[u8]) -> Zeroizing<[u8; 32]> {
     out
 }
 
+/// The SLIP-77 blinding key pair of `script_pubkey`: HMAC-SHA256(master key, script bytes)
+/// and its public key. The private half is a view key for that one script.
+pub fn slip77_blinding_keypair(
+    master_blinding_key: &[u8; 32],
+    script_pubkey: &elements::Script,
+) -> (Zeroizing<[u8; 32]>, secp256k1_zkp::PublicKey) {
+    let mbk = MasterBlindingKey::from(*master_blinding_key);
+    let sk = mbk.blinding_private_key(script_pubkey);
+    let pk = secp256k1_zkp::PublicKey::from_secret_key(secp(), &sk);
+    (Zeroizing::new(sk.secret_bytes()), pk)
+}
+
 /// A confidential wallet descriptor, validated for one network.
 #[derive(Clone, PartialEq, Eq)]
 pub struct WalletDescriptor {
@@ -222,6 +234,19 @@ fn split_top_level(s: &str) -> Vec<&str> {
     }
     parts.push(&s[start..]);
     parts
+}
+
+/// Whether any key-like token of `script` is an extended private key or a WIF key.
+fn holds_private_key(script: &str) -> bool {
+    script
+        .split(|c: char| "()[]{}<>;,/#'".contains(c))
+        .map(str::trim)
+        .any(|t| {
+            let extended = t.len() > 100 && (t.starts_with("xprv") || t.starts_with("tprv"));
+            let wif = (51..=52).contains(&t.len())
+                && elements_miniscript::bitcoin::PrivateKey::from_wif(t).is_ok();
+            extended || wif
+        })
 }
 
 fn key_network(is_main: bool) -> &'static str {
@@ -339,23 +364,14 @@ impl WalletDescriptor {
 
         // Parse the script part on its own: this catches private spending keys (with a clear
         // message) and multi-path lists of different lengths, which the ct() parser misses.
-        let script = match Descriptor::<DescriptorPublicKey>::from_str(script_str) {
-            Ok(d) => d,
-            Err(e) => {
-                if let Ok((_, keymap)) =
-                    Descriptor::<DescriptorPublicKey>::parse_descriptor(secp(), script_str)
-                {
-                    if !keymap.is_empty() {
-                        return Err(bad(
-                            "the descriptor holds private spending keys (xprv/tprv/WIF); a \
-                             watch-only wallet needs public keys only. To import a seed use \
-                             `wallet restore`",
-                        ));
-                    }
-                }
-                return Err(bad(e.to_string()));
-            }
-        };
+        if holds_private_key(script_str) {
+            return Err(bad(
+                "the descriptor holds private spending keys (xprv/tprv/WIF); a watch-only \
+                 wallet needs public keys only. To import a seed use `wallet restore`",
+            ));
+        }
+        let script = Descriptor::<DescriptorPublicKey>::from_str(script_str)
+            .map_err(|e| bad(e.to_string()))?;
         if script.multipath_length_mismatch() {
             return Err(bad("multi-path expressions have different lengths"));
         }

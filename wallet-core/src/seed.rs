@@ -433,7 +433,7 @@ pub fn decrypt_seed(file: &[u8], passphrase: &[u8]) -> Result<SeedSecret> {
     let ct_len = read_u32(body, check_at + CHECK_LEN) as usize;
     let header = &body[..HEADER_LEN];
     let ciphertext = &body[HEADER_LEN..];
-    if ct_len != ciphertext.len() || ct_len > MAX_CIPHERTEXT || ct_len < TAG_LEN {
+    if ct_len != ciphertext.len() || !(TAG_LEN..=MAX_CIPHERTEXT).contains(&ct_len) {
         return Err(tampered("its length fields are inconsistent"));
     }
 

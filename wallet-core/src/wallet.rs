@@ -98,6 +98,16 @@ pub fn write_private_atomic(path: &Path, data: &[u8]) -> Result<()> {
     result
 }
 
+/// Runs `fill` and removes the freshly created folder `dir` when it fails, so that a
+/// half-created wallet never stays behind.
+fn remove_on_error<T>(dir: &Path, fill: impl FnOnce() -> Result<T>) -> Result<T> {
+    let result = fill();
+    if result.is_err() {
+        let _ = fs::remove_dir_all(dir);
+    }
+    result
+}
+
 /// The wallets of one data folder.
 #[derive(Clone, Debug)]
 pub struct Wallets {
@@ -181,7 +191,7 @@ impl Wallets {
             }
             Err(e) => return Err(Error::io(&dir, e)),
         }
-        let result = (|| {
+        remove_on_error(&dir, || {
             sync_dir(&net_dir)?;
             if let Some(seed) = encrypted_seed {
                 write_private_atomic(&dir.join(SEED_FILE), seed)?;
@@ -204,11 +214,7 @@ impl Wallets {
                 watch_only: meta.watch_only,
                 store,
             })
-        })();
-        if result.is_err() {
-            let _ = fs::remove_dir_all(&dir);
-        }
-        result
+        })
     }
 
     /// Opens wallet `name`; [`Error::WalletNotFound`] lists the wallets that do exist.
@@ -373,5 +379,39 @@ impl Wallet {
     /// The wallet's database, mutable.
     pub fn store_mut(&mut self) -> &mut Store {
         &mut self.store
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_created_folder_is_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("w");
+        create_dir_private(&dir, false).unwrap();
+        write_private_atomic(&dir.join(SEED_FILE), b"seed").unwrap();
+        let r: Result<()> = remove_on_error(&dir, || Err(Error::Storage("boom".into())));
+        assert!(r.is_err());
+        assert!(!dir.exists());
+
+        create_dir_private(&dir, false).unwrap();
+        remove_on_error(&dir, || Ok(())).unwrap();
+        assert!(dir.exists());
+    }
+
+    #[test]
+    fn atomic_write_replaces() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("f");
+        write_private_atomic(&p, b"one").unwrap();
+        write_private_atomic(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        assert_eq!(
+            fs::read_dir(tmp.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
     }
 }

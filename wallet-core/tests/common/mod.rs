@@ -48,3 +48,24 @@ pub fn abandon_seed() -> [u8; 64] {
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// Bytes of a hex string.
+pub fn unhex(s: &str) -> Vec<u8> {
+    assert!(s.len().is_multiple_of(2), "odd hex length: {s}");
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// The network of a vector's `network`/`address_params` field.
+pub fn network(name: &str) -> wallet_core::network::Network {
+    name.parse().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A string field of a JSON object.
+pub fn s<'a>(v: &'a serde_json::Value, key: &str) -> &'a str {
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("field {key} missing in {v}"))
+}

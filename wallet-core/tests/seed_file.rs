@@ -1,0 +1,174 @@
+//! Mnemonic parsing and the encrypted seed file.
+
+mod common;
+
+use wallet_core::seed::{decrypt_seed, encrypt_seed, KdfParams, SeedSecret, WordCount};
+use wallet_core::Error;
+
+const PASS: &[u8] = b"correct horse battery staple";
+
+fn sample() -> (SeedSecret, Vec<u8>) {
+    let secret = SeedSecret::from_phrase(common::ABANDON, "TREZOR".to_owned()).unwrap();
+    let file = encrypt_seed(&secret, PASS, &KdfParams::fast_for_tests()).unwrap();
+    (secret, file)
+}
+
+#[test]
+fn roundtrip() {
+    let (secret, file) = sample();
+    let back = decrypt_seed(&file, PASS).unwrap();
+    assert_eq!(back.phrase().as_str(), common::ABANDON);
+    assert_eq!(*back.seed(), *secret.seed());
+    // The BIP39 passphrase is part of the secret.
+    assert_ne!(*back.seed(), common::abandon_seed());
+
+    let generated = SeedSecret::generate(WordCount::TwentyFour, String::new()).unwrap();
+    let file = encrypt_seed(&generated, b"x", &KdfParams::fast_for_tests()).unwrap();
+    assert_eq!(
+        decrypt_seed(&file, b"x").unwrap().phrase().as_str(),
+        generated.phrase().as_str()
+    );
+}
+
+#[test]
+fn two_encryptions_differ() {
+    let (secret, a) = sample();
+    let b = encrypt_seed(&secret, PASS, &KdfParams::fast_for_tests()).unwrap();
+    assert_ne!(a, b, "salt and nonce must be random");
+}
+
+#[test]
+fn wrong_passphrase() {
+    let (_, file) = sample();
+    assert!(matches!(
+        decrypt_seed(&file, b"wrong"),
+        Err(Error::WrongPassphrase)
+    ));
+    assert!(matches!(
+        decrypt_seed(&file, b""),
+        Err(Error::WrongPassphrase)
+    ));
+}
+
+#[test]
+fn every_flipped_byte_is_detected() {
+    let (_, file) = sample();
+    for i in 0..file.len() {
+        for mask in [0x01u8, 0x80] {
+            let mut bad = file.clone();
+            bad[i] ^= mask;
+            match decrypt_seed(&bad, PASS) {
+                Err(Error::SeedFileTampered(_)) | Err(Error::WrongPassphrase) => {}
+                other => panic!("byte {i} mask {mask:#x}: {other:?}"),
+            }
+        }
+    }
+}
+
+/// Recomputes the trailing checksum, as an attacker who edits the file would.
+fn fix_checksum(file: &mut [u8]) {
+    use elements::hashes::sha256;
+    let n = file.len() - 32;
+    let sum = sha256::Hash::hash(&file[..n]).to_byte_array();
+    file[n..].copy_from_slice(&sum);
+}
+
+#[test]
+fn edits_with_a_valid_checksum_are_detected() {
+    let (_, file) = sample();
+    let ciphertext_start = file.len() - 32 - 16 - 10; // inside the ciphertext
+    let mut bad = file.clone();
+    bad[ciphertext_start] ^= 1;
+    fix_checksum(&mut bad);
+    assert!(matches!(
+        decrypt_seed(&bad, PASS),
+        Err(Error::SeedFileTampered(_))
+    ));
+
+    // Absurd KDF memory is refused before any work.
+    let mut bad = file.clone();
+    bad[10..14].copy_from_slice(&u32::MAX.to_le_bytes());
+    fix_checksum(&mut bad);
+    match decrypt_seed(&bad, PASS) {
+        Err(Error::SeedFileTampered(msg)) => assert!(msg.contains("memory"), "{msg}"),
+        other => panic!("{other:?}"),
+    }
+
+    // A future version is "unsupported", not "tampered".
+    let mut bad = file.clone();
+    bad[8] = 2;
+    fix_checksum(&mut bad);
+    assert!(matches!(
+        decrypt_seed(&bad, PASS),
+        Err(Error::UnsupportedSeedFile(_))
+    ));
+}
+
+#[test]
+fn truncated_and_foreign_files() {
+    let (_, file) = sample();
+    for len in 0..file.len() {
+        match decrypt_seed(&file[..len], PASS) {
+            Err(Error::SeedFileTampered(_)) => {}
+            other => panic!("truncated to {len}: {other:?}"),
+        }
+    }
+    let mut longer = file.clone();
+    longer.push(0);
+    assert!(matches!(
+        decrypt_seed(&longer, PASS),
+        Err(Error::SeedFileTampered(_))
+    ));
+    assert!(matches!(
+        decrypt_seed(b"this is certainly not a seed file, just some text", PASS),
+        Err(Error::UnsupportedSeedFile(_))
+    ));
+}
+
+#[test]
+fn mnemonic_errors() {
+    // Bad checksum: the last word changed.
+    let bad_checksum = common::ABANDON.replace("about", "abandon");
+    match SeedSecret::from_phrase(&bad_checksum, String::new()) {
+        Err(Error::InvalidMnemonic(m)) => assert!(m.contains("checksum"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // Unknown word: the message gives its position and never the word.
+    let unknown = common::ABANDON
+        .replacen("abandon", "zzzqqq", 5)
+        .replacen("zzzqqq", "abandon", 4);
+    assert_eq!(unknown.split(' ').position(|w| w == "zzzqqq"), Some(4));
+    match SeedSecret::from_phrase(&unknown, String::new()) {
+        Err(e @ Error::InvalidMnemonic(_)) => {
+            let text = e.to_string();
+            assert!(text.contains("word 5"), "{text}");
+            assert!(!text.contains("zzzqqq"), "{text}");
+            assert!(!format!("{e:?}").contains("zzzqqq"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // 11 words.
+    let eleven: Vec<&str> = common::ABANDON.split(' ').take(11).collect();
+    match SeedSecret::from_phrase(&eleven.join(" "), String::new()) {
+        Err(Error::InvalidMnemonic(m)) => assert!(m.contains("got 11"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // 15 words are valid BIP39 but not accepted here.
+    let fifteen = "abandon ".repeat(14) + "address";
+    assert!(matches!(
+        SeedSecret::from_phrase(&fifteen, String::new()),
+        Err(Error::InvalidMnemonic(_))
+    ));
+    assert!(matches!(
+        SeedSecret::from_phrase("", String::new()),
+        Err(Error::InvalidMnemonic(_))
+    ));
+}
+
+#[test]
+fn secrets_are_redacted() {
+    let (secret, _) = sample();
+    let dbg = format!("{secret:?}");
+    assert_eq!(dbg, "<redacted>");
+    assert!(!dbg.contains("abandon"));
+}

@@ -1,0 +1,83 @@
+//! rust-elements address vectors: decode, compare, re-encode; reject the invalid ones.
+
+mod common;
+
+use common::s;
+use wallet_core::address::{inspect, parse_for_network};
+use wallet_core::network::Network;
+use wallet_core::Error;
+
+#[test]
+fn valid_addresses() {
+    let Some(v) = common::vectors("addresses.json") else {
+        return;
+    };
+    let valid = v["valid"].as_array().unwrap();
+    assert_eq!(valid.len(), 52);
+    for e in valid {
+        let addr = s(e, "address");
+        let info = inspect(addr).unwrap_or_else(|err| panic!("{addr}: {err}"));
+        let network = common::network(s(e, "network"));
+        assert_eq!(info.network, network, "{addr}");
+        assert_eq!(
+            info.confidential,
+            e["confidential"].as_bool().unwrap(),
+            "{addr}"
+        );
+        // An address alone cannot tell p2sh-p2wpkh from p2sh.
+        let expected_type = match s(e, "type") {
+            "p2sh-p2wpkh" => "p2sh",
+            t => t,
+        };
+        assert_eq!(info.script_type, expected_type, "{addr}");
+        assert_eq!(info.script_pubkey, s(e, "script_pubkey_hex"), "{addr}");
+        assert_eq!(
+            info.blinding_pubkey.as_deref(),
+            e["blinding_pubkey"].as_str(),
+            "{addr}"
+        );
+        // Re-encoding gives the same string.
+        assert_eq!(info.address, addr);
+        let parsed = parse_for_network(addr, network).unwrap();
+        assert_eq!(parsed.to_string(), addr);
+        if info.confidential {
+            assert_ne!(info.unconfidential, addr);
+            assert_eq!(
+                inspect(&info.unconfidential).unwrap().script_pubkey,
+                info.script_pubkey
+            );
+        } else {
+            assert_eq!(info.unconfidential, addr);
+        }
+        for other in Network::ALL.into_iter().filter(|n| *n != network) {
+            match parse_for_network(addr, other) {
+                Err(Error::WrongNetwork { expected, found }) => {
+                    assert_eq!(expected, other);
+                    assert_eq!(found, network.as_str());
+                }
+                r => panic!("{addr} on {other}: {r:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn invalid_addresses() {
+    let Some(v) = common::vectors("addresses.json") else {
+        return;
+    };
+    let invalid = v["invalid"].as_array().unwrap();
+    assert_eq!(invalid.len(), 5);
+    for e in invalid {
+        let addr = s(e, "address");
+        match inspect(addr) {
+            Err(Error::InvalidAddress(msg)) => {
+                assert!(
+                    msg.contains(s(e, "expected_error_rust_elements")),
+                    "{addr}: {msg}"
+                )
+            }
+            r => panic!("{addr} ({}) gave {r:?}", s(e, "reason")),
+        }
+    }
+}
