@@ -1,0 +1,151 @@
+//! Block assembly: coinbase, merkle roots, witness commitment and the liquidregtest header.
+
+use elements::bitcoin;
+use elements::bitcoin::hashes::Hash as _;
+use elements::confidential::{Asset, Nonce, Value};
+use elements::hashes::sha256d;
+use elements::{
+    Block, BlockHash, BlockHeader, LockTime, OutPoint, Script, Sequence, Transaction, TxIn,
+    TxInWitness, TxMerkleNode, TxOut, TxOutWitness,
+};
+
+use crate::genesis;
+
+/// Bitcoin-style merkle root of 32-byte leaves (duplicating the last of an odd level).
+pub fn merkle_root(leaves: &[[u8; 32]]) -> [u8; 32] {
+    let hashes = leaves.iter().map(|l| sha256d::Hash::from_byte_array(*l));
+    let hashes = hashes.map(|h| bitcoin::hashes::sha256d::Hash::from_byte_array(h.to_byte_array()));
+    bitcoin::merkle_tree::calculate_root(hashes)
+        .map(|h| h.to_byte_array())
+        .unwrap_or([0u8; 32])
+}
+
+/// Merkle branch (sibling hashes, bottom-up) for leaf `pos`.
+pub fn merkle_branch(leaves: &[[u8; 32]], mut pos: usize) -> Vec<[u8; 32]> {
+    let mut level: Vec<[u8; 32]> = leaves.to_vec();
+    let mut branch = Vec::new();
+    while level.len() > 1 {
+        if level.len() % 2 == 1 {
+            let last = level[level.len() - 1];
+            level.push(last);
+        }
+        branch.push(level[pos ^ 1]);
+        level = level
+            .chunks(2)
+            .map(|p| {
+                let mut b = [0u8; 64];
+                b[..32].copy_from_slice(&p[0]);
+                b[32..].copy_from_slice(&p[1]);
+                sha256d::Hash::hash(&b).to_byte_array()
+            })
+            .collect();
+        pos /= 2;
+    }
+    branch
+}
+
+fn script_num(n: u32) -> Vec<u8> {
+    // Minimal CScriptNum push as BIP34 wants.
+    if n == 0 {
+        return vec![0x00];
+    }
+    if (1..=16).contains(&n) {
+        // elementsd pushes the height as data even for small heights (`01 66` for 102); use data.
+    }
+    let mut v = Vec::new();
+    let mut x = n;
+    while x > 0 {
+        v.push((x & 0xff) as u8);
+        x >>= 8;
+    }
+    if v.last().is_some_and(|b| b & 0x80 != 0) {
+        v.push(0);
+    }
+    let mut s = vec![v.len() as u8];
+    s.extend(v);
+    s
+}
+
+/// Builds the coinbase of a block at `height` paying `fees` (policy asset) to OP_TRUE, with the
+/// segwit witness commitment over `txs` (the block's other transactions).
+pub fn coinbase(height: u32, fees: u64, txs: &[Transaction]) -> Transaction {
+    let policy = genesis::policy_asset();
+    let mut sig = script_num(height);
+    sig.extend_from_slice(&[0x01, 0x01]);
+    let reserved = [0u8; 32];
+    let mut wtxids = vec![[0u8; 32]];
+    wtxids.extend(txs.iter().map(|t| t.wtxid().to_byte_array()));
+    let wroot = merkle_root(&wtxids);
+    let mut pre = [0u8; 64];
+    pre[..32].copy_from_slice(&wroot);
+    pre[32..].copy_from_slice(&reserved);
+    let commitment = sha256d::Hash::hash(&pre).to_byte_array();
+    let mut commit_script = vec![0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed];
+    commit_script.extend_from_slice(&commitment);
+    let payout = if fees > 0 {
+        TxOut {
+            asset: Asset::Explicit(policy),
+            value: Value::Explicit(fees),
+            nonce: Nonce::Null,
+            script_pubkey: genesis::op_true(),
+            witness: TxOutWitness::default(),
+        }
+    } else {
+        TxOut {
+            asset: Asset::Explicit(policy),
+            value: Value::Explicit(0),
+            nonce: Nonce::Null,
+            script_pubkey: Script::from(vec![0x6a]),
+            witness: TxOutWitness::default(),
+        }
+    };
+    let commit = TxOut {
+        asset: Asset::Explicit(policy),
+        value: Value::Explicit(0),
+        nonce: Nonce::Null,
+        script_pubkey: Script::from(commit_script),
+        witness: TxOutWitness::default(),
+    };
+    Transaction {
+        version: 2,
+        lock_time: LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint::null(),
+            is_pegin: false,
+            script_sig: Script::from(sig),
+            sequence: Sequence::MAX,
+            asset_issuance: Default::default(),
+            witness: TxInWitness {
+                script_witness: elements::Witness::from_slice(&[reserved]),
+                ..Default::default()
+            },
+        }],
+        output: vec![payout, commit],
+    }
+}
+
+/// Assembles a block at `height` on top of `prev` with `txs` (fees summed by the caller).
+pub fn build_block(
+    prev: BlockHash,
+    height: u32,
+    time: u32,
+    fees: u64,
+    txs: Vec<Transaction>,
+) -> Block {
+    let cb = coinbase(height, fees, &txs);
+    let mut txdata = vec![cb];
+    txdata.extend(txs);
+    let leaves: Vec<[u8; 32]> = txdata.iter().map(|t| t.txid().to_byte_array()).collect();
+    let root = merkle_root(&leaves);
+    Block {
+        header: BlockHeader {
+            version: 0x2000_0000,
+            prev_blockhash: prev,
+            merkle_root: TxMerkleNode::from_byte_array(root),
+            time,
+            height,
+            ext: genesis::ext_data(height),
+        },
+        txdata,
+    }
+}

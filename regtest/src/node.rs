@@ -1,0 +1,191 @@
+//! The node: chain state behind a mutex, broadcast, mining, persistence and change events.
+
+use std::sync::mpsc::Sender;
+use std::sync::{Mutex, MutexGuard};
+
+use elements::secp256k1_zkp::{All, Secp256k1};
+use elements::{BlockHash, Transaction, Txid};
+
+use crate::chain::Chain;
+use crate::persist::Store;
+use crate::validate::{self, Reject};
+use crate::{miner, Error};
+
+/// A change that Electrum subscribers may care about.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// A new tip at this height.
+    Block(u32),
+    /// The mempool changed.
+    Mempool,
+}
+
+/// Block timestamps: a fixed start (+60 s per block) or the wall clock.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    /// Start timestamp for a deterministic clock.
+    pub fixed: Option<u32>,
+}
+
+impl Clock {
+    /// Timestamp of a new block at `height` after a block with time `prev`.
+    pub fn block_time(&self, height: u32, prev: u32) -> u32 {
+        match self.fixed {
+            Some(start) => start
+                .saturating_add(height.saturating_mul(60))
+                .max(prev.saturating_add(1)),
+            None => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as u32)
+                    .unwrap_or(0);
+                now.max(prev.saturating_add(1))
+            }
+        }
+    }
+}
+
+/// Shared node state.
+pub struct Node {
+    chain: Mutex<Chain>,
+    store: Option<Mutex<Store>>,
+    /// The secp context used for all checks.
+    pub secp: Secp256k1<All>,
+    clock: Clock,
+    subscribers: Mutex<Vec<(u64, Sender<Event>)>>,
+    next_sub: Mutex<u64>,
+    /// Counter that seeds the faucet's blinding randomness (deterministic).
+    pub faucet_seq: Mutex<u64>,
+}
+
+impl Node {
+    /// A node with the genesis chain, restored from `store` when given.
+    pub fn new(store: Option<Store>, clock: Clock) -> Result<Node, Error> {
+        let mut chain = Chain::new();
+        let mut seq = 0;
+        if let Some(s) = &store {
+            s.load_into(&mut chain)?;
+            seq = s.faucet_seq()?;
+        }
+        Ok(Node {
+            chain: Mutex::new(chain),
+            store: store.map(Mutex::new),
+            secp: Secp256k1::new(),
+            clock,
+            subscribers: Mutex::new(Vec::new()),
+            next_sub: Mutex::new(0),
+            faucet_seq: Mutex::new(seq),
+        })
+    }
+
+    /// Locks the chain state (a poisoned lock is recovered: the state is only ever mutated by
+    /// complete operations).
+    pub fn chain(&self) -> MutexGuard<'_, Chain> {
+        self.chain.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Registers an event subscriber; returns its id.
+    pub fn subscribe(&self, tx: Sender<Event>) -> u64 {
+        let mut n = self.next_sub.lock().unwrap_or_else(|e| e.into_inner());
+        *n += 1;
+        let id = *n;
+        self.subscribers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((id, tx));
+        id
+    }
+
+    /// Removes a subscriber.
+    pub fn unsubscribe(&self, id: u64) {
+        self.subscribers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(i, _)| *i != id);
+    }
+
+    /// Sends an event to every subscriber (dropping the ones that went away).
+    pub fn publish(&self, ev: Event) {
+        self.subscribers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(_, s)| s.send(ev.clone()).is_ok());
+    }
+
+    /// Validates and adds a transaction to the mempool. A tx already in the mempool returns its
+    /// txid (as elementsd does). Does not publish; see [`Node::broadcast`].
+    pub fn accept(&self, tx: Transaction) -> Result<(Txid, bool), Reject> {
+        let mut chain = self.chain();
+        let txid = tx.txid();
+        if chain.mempool_entry(&txid).is_some() {
+            return Ok((txid, false));
+        }
+        let next_time = self
+            .clock
+            .block_time(chain.tip_height() + 1, chain.tip().block.header.time);
+        let acc = validate::check_tx(&self.secp, &chain, &tx, next_time)?;
+        if let Some(store) = &self.store {
+            let store = store.lock().unwrap_or_else(|e| e.into_inner());
+            store
+                .add_mempool(&tx, acc.fee)
+                .map_err(|e| Reject::rejected(format!("sandbox-storage ({e})")))?;
+        }
+        chain.add_to_mempool(tx, acc.fee);
+        Ok((txid, true))
+    }
+
+    /// Accepts and notifies subscribers.
+    pub fn broadcast(&self, tx: Transaction) -> Result<Txid, Reject> {
+        let (txid, new) = self.accept(tx)?;
+        if new {
+            self.publish(Event::Mempool);
+        }
+        Ok(txid)
+    }
+
+    /// Mines `n` blocks; the first takes every mempool transaction.
+    pub fn mine(&self, n: u32) -> Result<Vec<BlockHash>, Error> {
+        let mut hashes = Vec::new();
+        let mut last = None;
+        {
+            let mut chain = self.chain();
+            for _ in 0..n {
+                let height = chain.tip_height() + 1;
+                let prev = chain.tip();
+                let time = self.clock.block_time(height, prev.block.header.time);
+                let prev_hash = prev.hash;
+                let mut fees: u64 = 0;
+                let mut txs = Vec::new();
+                for txid in chain.mempool_txids().to_vec() {
+                    if let Some(e) = chain.mempool_entry(&txid) {
+                        fees = fees.saturating_add(e.fee);
+                        txs.push(e.tx.clone());
+                    }
+                }
+                let block = miner::build_block(prev_hash, height, time, fees, txs);
+                if let Some(store) = &self.store {
+                    let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+                    store.add_block(height, &block)?;
+                }
+                hashes.push(block.block_hash());
+                chain.connect_block(block);
+                last = Some(height);
+            }
+        }
+        if let Some(h) = last {
+            self.publish(Event::Block(h));
+        }
+        Ok(hashes)
+    }
+
+    /// Next faucet seed, persisted when a store exists.
+    pub fn next_faucet_seed(&self) -> u64 {
+        let mut seq = self.faucet_seq.lock().unwrap_or_else(|e| e.into_inner());
+        *seq += 1;
+        if let Some(store) = &self.store {
+            let store = store.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = store.set_faucet_seq(*seq);
+        }
+        *seq
+    }
+}

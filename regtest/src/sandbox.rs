@@ -1,0 +1,277 @@
+//! The running sandbox: node, faucet, Esplora and Electrum servers on loopback threads.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+
+use elements::{Address, AssetId, BlockHash, Txid};
+
+use crate::node::{Clock, Node};
+use crate::persist::Store;
+use crate::{faucet, Error, Issued, SandboxConfig};
+
+/// Everything the servers share.
+pub struct Service {
+    /// The node.
+    pub node: Node,
+    faucet_lock: Mutex<()>,
+    shutting_down: AtomicBool,
+    streams: Mutex<Vec<TcpStream>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    stop: (Mutex<bool>, Condvar),
+}
+
+impl Service {
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn track_stream(&self, s: TcpStream) {
+        let mut v = self.streams.lock().unwrap_or_else(|e| e.into_inner());
+        // Forget streams whose peer is gone.
+        v.retain(|s| s.peer_addr().is_ok());
+        v.push(s);
+    }
+
+    pub(crate) fn track_thread(&self, h: JoinHandle<()>) {
+        let mut v = self.threads.lock().unwrap_or_else(|e| e.into_inner());
+        v.retain(|t| !t.is_finished());
+        v.push(h);
+    }
+
+    /// Asks threads blocked in [`Sandbox::wait`] to return.
+    pub fn request_stop(&self) {
+        let (m, c) = &self.stop;
+        *m.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        c.notify_all();
+    }
+
+    /// Pays `amount_sat` of `asset` (L-BTC by default) to `address` from the faucet.
+    pub fn faucet(
+        &self,
+        address: &Address,
+        amount_sat: u64,
+        asset: Option<AssetId>,
+    ) -> Result<Txid, Error> {
+        if address.params != &elements::AddressParams::ELEMENTS {
+            return Err(Error::InvalidArgument(format!(
+                "{address} is not a liquidregtest address"
+            )));
+        }
+        let _g = self.faucet_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let seed = self.node.next_faucet_seed();
+        let tx = {
+            let chain = self.node.chain();
+            faucet::build_payment(&chain, &self.node.secp, seed, address, amount_sat, asset)?
+        };
+        Ok(self.node.broadcast(tx)?)
+    }
+
+    /// Issues a test asset held by the faucet.
+    pub fn issue(&self, amount_sat: u64, name: Option<&str>) -> Result<Issued, Error> {
+        let _g = self.faucet_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let (tx, asset, token) = {
+            let chain = self.node.chain();
+            faucet::build_issuance(&chain, amount_sat, name)?
+        };
+        let txid = self.node.broadcast(tx)?;
+        Ok(Issued { asset, token, txid })
+    }
+}
+
+/// A running sandbox; servers run on background threads until [`Sandbox::shutdown`].
+pub struct Sandbox {
+    svc: Arc<Service>,
+    esplora_addr: SocketAddr,
+    electrum_addr: SocketAddr,
+    http: Arc<tiny_http::Server>,
+    workers: Vec<JoinHandle<()>>,
+    acceptor: Option<JoinHandle<()>>,
+}
+
+const HTTP_WORKERS: usize = 4;
+
+fn check_loopback(a: SocketAddr) -> Result<(), Error> {
+    if a.ip().is_loopback() {
+        Ok(())
+    } else {
+        Err(Error::NotLoopback(a))
+    }
+}
+
+impl Sandbox {
+    /// Starts a sandbox: restores state from `state_dir` if given, binds both servers.
+    pub fn start(config: SandboxConfig) -> Result<Sandbox, Error> {
+        check_loopback(config.esplora)?;
+        check_loopback(config.electrum)?;
+        let store = match &config.state_dir {
+            Some(d) => Some(Store::open(d)?),
+            None => None,
+        };
+        let node = Node::new(
+            store,
+            Clock {
+                fixed: config.fixed_clock,
+            },
+        )?;
+        let svc = Arc::new(Service {
+            node,
+            faucet_lock: Mutex::new(()),
+            shutting_down: AtomicBool::new(false),
+            streams: Mutex::new(Vec::new()),
+            threads: Mutex::new(Vec::new()),
+            stop: (Mutex::new(false), Condvar::new()),
+        });
+        let listener = TcpListener::bind(config.electrum)?;
+        let electrum_addr = listener.local_addr()?;
+        let http = tiny_http::Server::http(config.esplora).map_err(|e| {
+            Error::Io(std::io::Error::other(format!(
+                "cannot bind {}: {e}",
+                config.esplora
+            )))
+        })?;
+        let esplora_addr = http
+            .server_addr()
+            .to_ip()
+            .ok_or_else(|| Error::Io(std::io::Error::other("esplora server has no IP address")))?;
+        let http = Arc::new(http);
+        let mut workers = Vec::new();
+        for _ in 0..HTTP_WORKERS {
+            let (svc, http) = (svc.clone(), http.clone());
+            let delay = config.delay_ms;
+            workers.push(std::thread::spawn(move || {
+                crate::esplora::serve(svc, http, delay)
+            }));
+        }
+        let acceptor = {
+            let svc = svc.clone();
+            let delay = config.delay_ms;
+            std::thread::spawn(move || crate::electrum::serve(svc, listener, delay))
+        };
+        Ok(Sandbox {
+            svc,
+            esplora_addr,
+            electrum_addr,
+            http,
+            workers,
+            acceptor: Some(acceptor),
+        })
+    }
+
+    /// Base URL of the Esplora API, e.g. `http://127.0.0.1:PORT`.
+    pub fn esplora_url(&self) -> String {
+        format!("http://{}", self.esplora_addr)
+    }
+
+    /// Address of the Electrum server.
+    pub fn electrum_addr(&self) -> SocketAddr {
+        self.electrum_addr
+    }
+
+    /// The policy asset (L-BTC) of the chain.
+    pub fn policy_asset(&self) -> AssetId {
+        self.svc.node.chain().policy_asset
+    }
+
+    /// The genesis block hash.
+    pub fn genesis_hash(&self) -> BlockHash {
+        self.svc.node.chain().blocks[0].hash
+    }
+
+    /// Current tip height.
+    pub fn tip_height(&self) -> u32 {
+        self.svc.node.chain().tip_height()
+    }
+
+    /// Mines `n` blocks (the first confirms the whole mempool).
+    pub fn mine(&self, n: u32) -> Result<Vec<BlockHash>, Error> {
+        self.svc.node.mine(n)
+    }
+
+    /// Pays from the faucet; blinded when the address is confidential.
+    pub fn faucet(
+        &self,
+        address: &Address,
+        amount_sat: u64,
+        asset: Option<AssetId>,
+    ) -> Result<Txid, Error> {
+        self.svc.faucet(address, amount_sat, asset)
+    }
+
+    /// Issues a test asset (plus one reissuance token), held by the faucet.
+    pub fn issue(&self, amount_sat: u64, name: Option<&str>) -> Result<Issued, Error> {
+        self.svc.issue(amount_sat, name)
+    }
+
+    /// Validates and broadcasts a transaction in process (same rules as `POST /tx`).
+    pub fn broadcast(&self, tx: elements::Transaction) -> Result<Txid, Error> {
+        Ok(self.svc.node.broadcast(tx)?)
+    }
+
+    /// A transaction known to the sandbox (confirmed or in the mempool).
+    pub fn get_tx(&self, txid: &Txid) -> Option<elements::Transaction> {
+        self.svc.node.chain().get_tx(txid).map(|(t, _)| t.clone())
+    }
+
+    /// Peg-outs recorded so far: (txid, vout, amount, parent-chain scriptPubKey).
+    pub fn pegouts(&self) -> Vec<(Txid, u32, u64, Vec<u8>)> {
+        self.svc
+            .node
+            .chain()
+            .pegouts
+            .iter()
+            .map(|p| (p.txid, p.vout, p.value, p.parent_script.clone()))
+            .collect()
+    }
+
+    /// Asks a thread blocked in [`Sandbox::wait`] to return.
+    pub fn request_stop(&self) {
+        self.svc.request_stop();
+    }
+
+    /// Blocks until [`Sandbox::request_stop`] is called (or a stop was requested before).
+    pub fn wait(&self) {
+        let (m, c) = &self.svc.stop;
+        let mut stopped = m.lock().unwrap_or_else(|e| e.into_inner());
+        while !*stopped {
+            stopped = c.wait(stopped).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Stops both servers, closes client connections and joins all threads.
+    pub fn shutdown(mut self) {
+        self.request_stop();
+        self.svc.shutting_down.store(true, Ordering::SeqCst);
+        for _ in 0..self.workers.len() {
+            self.http.unblock();
+        }
+        // Wake the Electrum acceptor.
+        let _ = TcpStream::connect(self.electrum_addr);
+        if let Some(a) = self.acceptor.take() {
+            let _ = a.join();
+        }
+        for s in self
+            .svc
+            .streams
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+        {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+        let threads: Vec<JoinHandle<()>> = self
+            .svc
+            .threads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+            .collect();
+        for t in threads {
+            let _ = t.join();
+        }
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! Strict, all-or-nothing validation of a transaction against the chain and mempool.
+//!
+//! Refusals carry elementsd's RPC error code and reason, and render like electrs
+//! (`sendrawtransaction RPC error <code>: <reason>`).
+
+use elements::confidential::Value;
+use elements::secp256k1_zkp::{Generator, Secp256k1, Tweak};
+use elements::sighash::SighashCache;
+use elements::{AssetId, Transaction, TxOut};
+
+use crate::chain::{Chain, COINBASE_MATURITY};
+use crate::sigcheck;
+
+/// Largest explicit amount (21M BTC in sat).
+pub const MAX_MONEY: u64 = 2_100_000_000_000_000;
+/// Largest transaction weight accepted.
+pub const MAX_TX_WEIGHT: usize = 400_000;
+/// Minimum relay fee rate in sat per 1000 discounted vbytes (0.1 sat/vB, ELIP-200).
+pub const MIN_RELAY_FEE_PER_KVB: u64 = 100;
+
+/// A refused transaction: elementsd's RPC error code and reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reject {
+    /// RPC error code (-22 decode, -25 missing inputs, -26 policy/consensus, -27 already known).
+    pub code: i32,
+    /// Reason text.
+    pub reason: String,
+}
+
+impl Reject {
+    fn new(code: i32, reason: impl Into<String>) -> Reject {
+        Reject {
+            code,
+            reason: reason.into(),
+        }
+    }
+    /// A -26 (verify rejected) refusal.
+    pub fn rejected(reason: impl Into<String>) -> Reject {
+        Reject::new(-26, reason)
+    }
+    /// The decode failure refusal.
+    pub fn decode() -> Reject {
+        Reject::new(
+            -22,
+            "TX decode failed. Make sure the tx has at least one input.",
+        )
+    }
+    /// The text electrs returns for this refusal.
+    pub fn message(&self) -> String {
+        format!(
+            "sendrawtransaction RPC error {}: {}",
+            self.code, self.reason
+        )
+    }
+}
+
+impl std::fmt::Display for Reject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+/// What validation learned about an accepted transaction.
+#[derive(Clone, Debug)]
+pub struct Accepted {
+    /// Fee in the policy asset.
+    pub fee: u64,
+}
+
+/// Parses a hex transaction as elementsd would (any parse error is the decode refusal).
+pub fn parse_hex(hex: &str) -> Result<Transaction, Reject> {
+    let bytes = crate::hexutil::decode(hex.trim()).ok_or_else(Reject::decode)?;
+    let tx: Transaction = elements::encode::deserialize(&bytes).map_err(|_| Reject::decode())?;
+    if tx.input.is_empty() {
+        return Err(Reject::decode());
+    }
+    Ok(tx)
+}
+
+/// Context-free checks (CheckTransaction).
+fn check_context_free(tx: &Transaction, policy: AssetId) -> Result<(), Reject> {
+    if tx.input.is_empty() {
+        return Err(Reject::rejected("bad-txns-vin-empty"));
+    }
+    if tx.output.is_empty() {
+        return Err(Reject::rejected("bad-txns-vout-empty"));
+    }
+    if tx.weight() > MAX_TX_WEIGHT {
+        return Err(Reject::rejected("tx-size"));
+    }
+    if tx.is_coinbase() {
+        return Err(Reject::rejected("coinbase"));
+    }
+    if tx.input.len() > 256 {
+        return Err(Reject::rejected("sandbox-too-many-inputs (at most 256)"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for inp in &tx.input {
+        if !seen.insert(inp.previous_output) {
+            return Err(Reject::rejected("bad-txns-inputs-duplicate"));
+        }
+        if inp.previous_output.is_null() {
+            return Err(Reject::rejected("bad-txns-prevout-null"));
+        }
+        if inp.is_pegin {
+            return Err(Reject::rejected(
+                "sandbox-unsupported (peg-in inputs are not supported)",
+            ));
+        }
+    }
+    for out in &tx.output {
+        match out.value {
+            Value::Explicit(v) if v > MAX_MONEY => {
+                return Err(Reject::rejected("bad-txns-vout-toolarge"))
+            }
+            Value::Explicit(0) if !out.script_pubkey.is_provably_unspendable() => {
+                return Err(Reject::rejected("dust"));
+            }
+            Value::Null => return Err(Reject::rejected("bad-txns-vout-null")),
+            _ => {}
+        }
+        if out.asset.is_null() {
+            return Err(Reject::rejected("bad-txns-asset-null"));
+        }
+        if out.script_pubkey.is_empty() {
+            // A fee output: explicit value in the policy asset.
+            match (out.asset.explicit(), out.value.explicit()) {
+                (Some(a), Some(_)) if a == policy => {}
+                (Some(_), Some(_)) => {
+                    return Err(Reject::rejected(
+                        "sandbox-fee-asset (fee outputs must be in the policy asset)",
+                    ))
+                }
+                _ => {
+                    return Err(Reject::rejected(
+                        "bad-txns-fee-outofrange (fee output must be explicit)",
+                    ))
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn tweak_of(nonce: &elements::AssetBlindingNonce) -> Option<Tweak> {
+    Tweak::from_slice(&nonce.to_byte_array()).ok()
+}
+
+/// Issuance and reissuance rules; returns nothing but refuses bad ones.
+fn check_issuances(
+    secp: &Secp256k1<elements::secp256k1_zkp::All>,
+    tx: &Transaction,
+    spent: &[TxOut],
+) -> Result<(), Reject> {
+    for (i, inp) in tx.input.iter().enumerate() {
+        if !inp.has_issuance() {
+            continue;
+        }
+        let iss = &inp.asset_issuance;
+        let (asset, _) = inp.issuance_ids();
+        if !iss.asset_blinding_nonce.is_null() {
+            // Reissuance: only with the token, never minting more tokens.
+            if !iss.inflation_keys.is_null() && iss.inflation_keys != Value::Explicit(0) {
+                return Err(Reject::rejected("bad-txns-reissuance-inflation-keys"));
+            }
+            if iss.amount.is_null() || iss.amount == Value::Explicit(0) {
+                return Err(Reject::rejected("bad-txns-reissuance-amount-zero"));
+            }
+            let entropy = iss.asset_entropy;
+            let token_conf = AssetId::reissuance_token_from_entropy(entropy, true);
+            let token_expl = AssetId::reissuance_token_from_entropy(entropy, false);
+            let tweak = tweak_of(&iss.asset_blinding_nonce)
+                .ok_or_else(|| Reject::rejected("bad-txns-reissuance-nonce"))?;
+            let holds_token = match spent[i].asset {
+                elements::confidential::Asset::Confidential(gen) => [token_conf, token_expl]
+                    .iter()
+                    .any(|t| Generator::new_blinded(secp, t.into_tag(), tweak) == gen),
+                _ => false,
+            };
+            if !holds_token {
+                return Err(Reject::rejected(
+                    "bad-txns-reissuance-without-token (the input must spend the blinded reissuance token)",
+                ));
+            }
+        } else if iss.amount.is_null() && iss.inflation_keys.is_null() {
+            return Err(Reject::rejected("bad-txns-issuance-empty"));
+        }
+        // Issuance amount rangeproofs (verify_tx_amt_proofs does not check them).
+        let (_, token) = inp.issuance_ids();
+        for (amount, proof, id, what) in [
+            (iss.amount, &inp.witness.amount_rangeproof, asset, "amount"),
+            (
+                iss.inflation_keys,
+                &inp.witness.inflation_keys_rangeproof,
+                token,
+                "token amount",
+            ),
+        ] {
+            match amount {
+                Value::Confidential(comm) => {
+                    let proof = proof.as_ref().ok_or_else(|| {
+                        Reject::rejected(format!(
+                            "bad-txns-issuance-rangeproof (input {i}: {what} rangeproof missing)"
+                        ))
+                    })?;
+                    let gen = Generator::new_unblinded(secp, id.into_tag());
+                    proof.verify(secp, comm, &[], gen).map_err(|_| {
+                        Reject::rejected(format!(
+                            "bad-txns-issuance-rangeproof (input {i}: {what} rangeproof invalid)"
+                        ))
+                    })?;
+                }
+                Value::Explicit(v) if v > MAX_MONEY => {
+                    return Err(Reject::rejected("bad-txns-issuance-amount-toolarge"))
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Amount and proof checks with `verify_tx_amt_proofs`, on a copy where explicit zero amounts
+/// (issuance fields and zero-value unspendable outputs) are dropped, since they carry no value
+/// and cannot be committed to.
+fn check_amounts(
+    secp: &Secp256k1<elements::secp256k1_zkp::All>,
+    tx: &Transaction,
+    spent: &[TxOut],
+) -> Result<(), Reject> {
+    let mut t = tx.clone();
+    for inp in &mut t.input {
+        if inp.asset_issuance.amount == Value::Explicit(0) {
+            inp.asset_issuance.amount = Value::Null;
+        }
+        if inp.asset_issuance.inflation_keys == Value::Explicit(0) {
+            inp.asset_issuance.inflation_keys = Value::Null;
+        }
+    }
+    t.output.retain(|o| o.value != Value::Explicit(0));
+    for (i, s) in spent.iter().enumerate() {
+        if s.value == Value::Explicit(0) || s.value.is_null() || s.asset.is_null() {
+            return Err(Reject::rejected(format!(
+                "bad-txns-inputs-invalid (input {i} spends a null or zero output)"
+            )));
+        }
+    }
+    // Output indexes below refer to the copy; map them back for the message.
+    let index_map: Vec<usize> = tx
+        .output
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.value != Value::Explicit(0))
+        .map(|(i, _)| i)
+        .collect();
+    let orig = |i: usize| index_map.get(i).copied().unwrap_or(i);
+    use elements::VerificationError as E;
+    t.verify_tx_amt_proofs(secp, spent).map_err(|e| match e {
+        E::BalanceCheckFailed => Reject::rejected("bad-txns-in-ne-out (value in != value out)"),
+        E::RangeProofError(i, _) | E::RangeProofMissing(i) => {
+            Reject::rejected(format!("bad-txns-rangeproof-invalid (output {})", orig(i)))
+        }
+        E::SurjectionProofVerificationError(i) | E::SurjectionProofMissing(i) => Reject::rejected(
+            format!("bad-txns-surjectionproof-invalid (output {})", orig(i)),
+        ),
+        E::SpentTxOutError(i, e) => {
+            Reject::rejected(format!("bad-txns-commitment-invalid (index {i}: {e})"))
+        }
+        E::TxOutError(i, e) => Reject::rejected(format!(
+            "bad-txns-commitment-invalid (output {}: {e})",
+            orig(i)
+        )),
+        other => Reject::rejected(format!("bad-txns-in-ne-out ({other})")),
+    })
+}
+
+/// The minimum fee for a transaction (0.1 sat per discounted vbyte, at least 1 sat).
+pub fn min_fee(tx: &Transaction) -> u64 {
+    let vsize = tx.discount_vsize() as u64;
+    (vsize * MIN_RELAY_FEE_PER_KVB / 1000).max(1)
+}
+
+/// Validates `tx` for the mempool on top of `chain` (tip height `chain.tip_height()`, next block
+/// time `next_time`). Does not modify anything.
+pub fn check_tx(
+    secp: &Secp256k1<elements::secp256k1_zkp::All>,
+    chain: &Chain,
+    tx: &Transaction,
+    next_time: u32,
+) -> Result<Accepted, Reject> {
+    let policy = chain.policy_asset;
+    check_context_free(tx, policy)?;
+    let txid = tx.txid();
+    if chain.is_confirmed(&txid) {
+        return Err(Reject::new(-27, "Transaction already in block chain"));
+    }
+    // Conflicts with the mempool come first, as in elementsd.
+    for inp in &tx.input {
+        if chain.mempool_spender(&inp.previous_output).is_some() {
+            return Err(Reject::rejected("txn-mempool-conflict"));
+        }
+    }
+    let next_height = chain.tip_height().saturating_add(1);
+    let mut spent = Vec::with_capacity(tx.input.len());
+    for inp in &tx.input {
+        let coin = chain
+            .spendable_coin(&inp.previous_output)
+            .ok_or_else(|| Reject::new(-25, "bad-txns-inputs-missingorspent"))?;
+        if coin.coinbase {
+            let h = coin.height.unwrap_or(next_height);
+            if next_height.saturating_sub(h) < COINBASE_MATURITY {
+                return Err(Reject::rejected(format!(
+                    "bad-txns-premature-spend-of-coinbase, tried to spend coinbase at depth {}",
+                    next_height.saturating_sub(h)
+                )));
+            }
+        }
+        spent.push(coin.txout);
+    }
+    // Finality (absolute lock time).
+    let lt = tx.lock_time.to_consensus_u32();
+    if lt != 0 && tx.input.iter().any(|i| i.sequence.0 != u32::MAX) {
+        let final_ = if lt < 500_000_000 {
+            lt < next_height
+        } else {
+            lt < next_time
+        };
+        if !final_ {
+            return Err(Reject::rejected("non-final"));
+        }
+    }
+    // Fee: explicit policy asset only (checked context-free), and enough of it.
+    let fee = tx
+        .output
+        .iter()
+        .filter(|o| o.script_pubkey.is_empty())
+        .filter_map(|o| o.value.explicit())
+        .try_fold(0u64, |a, v| a.checked_add(v))
+        .ok_or_else(|| Reject::rejected("bad-txns-fee-outofrange"))?;
+    let needed = min_fee(tx);
+    if fee < needed {
+        return Err(Reject::rejected(format!(
+            "min relay fee not met, {fee} < {needed}"
+        )));
+    }
+    check_issuances(secp, tx, &spent)?;
+    check_amounts(secp, tx, &spent)?;
+    // Scripts and signatures.
+    let mut cache = SighashCache::new(tx);
+    for (i, s) in spent.iter().enumerate() {
+        sigcheck::check_input(secp, &mut cache, tx, i, s).map_err(Reject::rejected)?;
+    }
+    Ok(Accepted { fee })
+}
