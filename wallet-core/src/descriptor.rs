@@ -331,8 +331,18 @@ impl WalletDescriptor {
         Self::parse(&format!("ct({blinding_key},{script})"), network)
     }
 
-    /// Parses a CT descriptor for `network` (see the crate docs for what is accepted). The
-    /// checksum is verified when present.
+    /// Parses a CT descriptor for `network`; the checksum is verified when present.
+    ///
+    /// Accepted: `ct(<blinding key>,<descriptor>)` with `elwpkh`, `elsh(wpkh)`, `elpkh`,
+    /// `elwsh(multi|sortedmulti|miniscript)`, `eltr`, with or without a wildcard, and with
+    /// `<a;b>` multi-path keys (receive; change). Blinding keys: `slip77(<hex>)`, `elip151`,
+    /// an xpub/xprv view key, a hex public or private key.
+    ///
+    /// Refused: descriptors without `ct(...)`; private spending keys (xprv, tprv, WIF: use
+    /// `wallet restore` for a seed); extended keys of the other kind of network
+    /// ([`Error::WrongNetwork`]: xpub for liquid, tpub for liquidtestnet and regtest);
+    /// multi-path lists of different lengths (which elements-miniscript 0.5 wrongly accepts
+    /// inside `ct(elip151,...)`) and multi-path lists of other than two branches.
     pub fn parse(s: &str, network: Network) -> Result<Self> {
         let s = s.trim();
         let (body, checksum) = match s.rsplit_once('#') {

@@ -77,7 +77,8 @@ impl WordCount {
     }
 }
 
-/// A BIP39 mnemonic with its optional BIP39 passphrase. Never printed; wiped on drop.
+/// A BIP39 mnemonic with its optional BIP39 passphrase. Never printed; wiped on drop (the
+/// mnemonic by bip39's `zeroize` feature, the passphrase by [`Zeroizing`]).
 pub struct SeedSecret {
     mnemonic: Mnemonic,
     passphrase: Zeroizing<String>,
@@ -86,12 +87,6 @@ pub struct SeedSecret {
 impl fmt::Debug for SeedSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<redacted>")
-    }
-}
-
-impl Drop for SeedSecret {
-    fn drop(&mut self) {
-        // The mnemonic wipes itself (bip39's `zeroize` feature); the passphrase is Zeroizing.
     }
 }
 
@@ -121,7 +116,11 @@ impl SeedSecret {
         let normalized = {
             let mut cow = std::borrow::Cow::Borrowed(lower.as_str());
             Mnemonic::normalize_utf8_cow(&mut cow);
-            Zeroizing::new(cow.split_whitespace().collect::<Vec<_>>().join(" "))
+            let joined = Zeroizing::new(cow.split_whitespace().collect::<Vec<_>>().join(" "));
+            if let std::borrow::Cow::Owned(mut owned) = cow {
+                owned.zeroize();
+            }
+            joined
         };
         lower.zeroize();
         let count = if normalized.is_empty() {
@@ -196,10 +195,11 @@ pub const MAX_ITERATIONS: u32 = 64;
 pub const MAX_PARALLELISM: u32 = 16;
 
 impl KdfParams {
-    /// The default for real wallets: 256 MiB, 3 iterations, 1 lane (about a second).
+    /// The default for real wallets: 128 MiB, 3 iterations, 1 lane (well under a second in
+    /// a release build, while a guess costs an attacker 128 MiB of memory).
     pub fn strong() -> Self {
         KdfParams {
-            memory_kib: 256 * 1024,
+            memory_kib: 128 * 1024,
             iterations: 3,
             parallelism: 1,
         }
@@ -308,8 +308,14 @@ pub fn encrypt_seed(secret: &SeedSecret, passphrase: &[u8], params: &KdfParams) 
     let (salt, nonce) = random.split_at(SALT_LEN);
     let (key, check) = derive_keys(passphrase, salt, params)?;
 
-    let mut plain = Zeroizing::new(Vec::new());
     let phrase = secret.phrase();
+    // Reserve the full size up front so the buffer never reallocates (and leaves copies).
+    let plain_len = phrase
+        .len()
+        .checked_add(secret.passphrase.len())
+        .and_then(|n| n.checked_add(4))
+        .ok_or_else(|| Error::Crypto("secret too long".to_owned()))?;
+    let mut plain = Zeroizing::new(Vec::with_capacity(plain_len));
     push_field(&mut plain, phrase.as_bytes(), "mnemonic")?;
     push_field(&mut plain, secret.passphrase.as_bytes(), "BIP39 passphrase")?;
 

@@ -98,6 +98,12 @@ pub fn write_private_atomic(path: &Path, data: &[u8]) -> Result<()> {
     result
 }
 
+fn is_empty_dir(dir: &Path) -> bool {
+    fs::read_dir(dir)
+        .map(|mut entries| entries.next().is_none())
+        .unwrap_or(false)
+}
+
 /// Runs `fill` and removes the freshly created folder `dir` when it fails, so that a
 /// half-created wallet never stays behind.
 fn remove_on_error<T>(dir: &Path, fill: impl FnOnce() -> Result<T>) -> Result<T> {
@@ -181,6 +187,10 @@ impl Wallets {
         let net_dir = self.network_dir(network);
         create_dir_private(&net_dir, true).map_err(|e| Error::io(&net_dir, e))?;
         let dir = net_dir.join(name);
+        if is_empty_dir(&dir) {
+            // An empty folder is what a crash right after `mkdir` leaves: not a wallet.
+            let _ = fs::remove_dir(&dir);
+        }
         match create_dir_private(&dir, false) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {

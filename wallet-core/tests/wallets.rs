@@ -185,3 +185,14 @@ fn wallet_names() {
         Err(Error::InvalidWalletName(_))
     ));
 }
+
+#[test]
+fn empty_leftover_folder_does_not_block_create() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wallets = Wallets::new(tmp.path());
+    let (d, _) = signing_parts(Network::Regtest);
+    std::fs::create_dir_all(wallets.wallet_dir(Network::Regtest, "left")).unwrap();
+    assert!(wallets.list(Network::Regtest).unwrap().is_empty());
+    wallets.create(Network::Regtest, "left", &d, None).unwrap();
+    assert_eq!(wallets.list(Network::Regtest).unwrap(), ["left"]);
+}

@@ -1,0 +1,199 @@
+//! Chain backends: the one interface sync uses to read the chain and broadcast, with two
+//! implementations, Esplora (REST over `ureq`) and Electrum (TCP or TLS over `electrum-client`).
+//!
+//! Both speak Liquid: transactions and headers are fetched as raw bytes and parsed with
+//! rust-elements here, never with Bitcoin types. Every transaction fetched is checked to hash to
+//! the txid asked for, every header to its height, every broadcast to the txid of the
+//! transaction sent. Every failure is an [`Error::Backend`] (or [`Error::BroadcastRejected`])
+//! that names the server; nothing here panics on what a server sends.
+//!
+//! Requests are counted ([`Backend::requests`]): one per HTTP request for Esplora, one per
+//! round trip (a single call or a batch of up to 20 calls) for Electrum.
+
+mod config;
+mod electrum;
+mod esplora;
+mod pool;
+
+use elements::hashes::{sha256, Hash};
+use elements::{BlockHash, BlockHeader, Script, Transaction, Txid};
+
+pub use config::{BackendConfig, BackendKind, Endpoint};
+pub use electrum::ElectrumBackend;
+pub use esplora::EsploraBackend;
+
+use crate::{Error, Result};
+
+/// One transaction of a script's history, in Electrum's terms.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct HistoryEntry {
+    /// The transaction.
+    pub txid: Txid,
+    /// Electrum's height: the block height when confirmed (> 0); `0` when in the mempool;
+    /// `-1` when in the mempool with an unconfirmed parent (Electrum only: Esplora cannot tell
+    /// and gives `0`).
+    pub height: i32,
+    /// The fee in satoshi, when the server gives it (Electrum does for mempool entries).
+    pub fee: Option<u64>,
+}
+
+impl HistoryEntry {
+    /// The confirmation height, or `None` while in the mempool.
+    pub fn confirmed_height(&self) -> Option<u32> {
+        u32::try_from(self.height).ok().filter(|h| *h > 0)
+    }
+}
+
+/// The interface sync uses. Object-safe: hold it as `Box<dyn Backend>`.
+///
+/// Batch methods take and return slices in the same order: `histories(scripts)[i]` is the
+/// history of `scripts[i]`.
+pub trait Backend: Send + Sync {
+    /// The height and hash of the best block.
+    fn tip(&self) -> Result<(u32, BlockHash)>;
+
+    /// The history of each script, ordered as Electrum orders it: confirmed transactions by
+    /// height ascending (the server's order inside a block), then mempool transactions.
+    fn histories(&self, scripts: &[Script]) -> Result<Vec<Vec<HistoryEntry>>>;
+
+    /// The Electrum status hash of each script (`None`: no history). Electrum subscribes to
+    /// the scripts, which is one round trip per 20 scripts, so an unchanged wallet is cheap.
+    /// Esplora has no status hashes: it returns `None` for every script without a request,
+    /// and sync must then compare histories (see [`Backend::supports_status`]).
+    fn statuses(&self, scripts: &[Script]) -> Result<Vec<Option<String>>>;
+
+    /// Whether [`Backend::statuses`] gives real status hashes (Electrum) or only `None`s.
+    fn supports_status(&self) -> bool;
+
+    /// The transactions of `txids`, each checked to hash to the txid asked for.
+    fn transactions(&self, txids: &[Txid]) -> Result<Vec<Transaction>>;
+
+    /// The header of the block at `height` of the best chain (checked to be at that height).
+    fn block_header(&self, height: u32) -> Result<BlockHeader>;
+
+    /// Broadcasts `tx`; returns its txid once the server accepted it and answered that txid.
+    /// Never retried: a failure after sending may or may not have reached the network.
+    fn broadcast(&self, tx: &Transaction) -> Result<Txid>;
+
+    /// A fee rate in sat/vB to confirm within `target_blocks`, or `None` when the server has
+    /// no estimate.
+    fn fee_estimate(&self, target_blocks: u16) -> Result<Option<f64>>;
+
+    /// The server's URL, for messages.
+    fn server(&self) -> &str;
+
+    /// How many requests (round trips) this backend has made so far.
+    fn requests(&self) -> u64;
+}
+
+/// Esplora's script hash: `hex(sha256(script))` in the digest's natural byte order.
+pub fn esplora_scripthash(script: &Script) -> String {
+    hex_lower(&sha256::Hash::hash(script.as_bytes()).to_byte_array())
+}
+
+/// Electrum's script hash: the same 32 bytes as Esplora's, reversed.
+pub fn electrum_scripthash(script: &Script) -> String {
+    let mut bytes = sha256::Hash::hash(script.as_bytes()).to_byte_array();
+    bytes.reverse();
+    hex_lower(&bytes)
+}
+
+/// The Electrum status hash of a history (in Electrum's order): the hex sha256 of the
+/// concatenated `"<txid>:<height>:"`; `None` for an empty history.
+pub fn electrum_status(history: &[HistoryEntry]) -> Option<String> {
+    if history.is_empty() {
+        return None;
+    }
+    let mut preimage = String::with_capacity(history.len() * 72);
+    for e in history {
+        preimage.push_str(&format!("{}:{}:", e.txid, e.height));
+    }
+    Some(hex_lower(
+        &sha256::Hash::hash(preimage.as_bytes()).to_byte_array(),
+    ))
+}
+
+pub(crate) fn hex_lower(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+pub(crate) fn unhex(s: &str) -> std::result::Result<Vec<u8>, String> {
+    let s = s.trim();
+    if s.len() % 2 != 0 {
+        return Err(format!("odd-length hex ({} characters)", s.len()));
+    }
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Ok(c - b'0'),
+        b'a'..=b'f' => Ok(c - b'a' + 10),
+        b'A'..=b'F' => Ok(c - b'A' + 10),
+        _ => Err(format!("not hex: byte {c:#04x}")),
+    };
+    s.as_bytes()
+        .chunks(2)
+        .map(|p| Ok(digit(p[0])? << 4 | digit(p[1])?))
+        .collect()
+}
+
+/// Shortens a server-supplied text for an error message (servers can send megabytes).
+pub(crate) fn clip(s: &str) -> String {
+    const MAX: usize = 300;
+    let s = s.trim();
+    if s.len() <= MAX {
+        return s.to_owned();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &s[..end], s.len())
+}
+
+pub(crate) fn backend_err(server: &str, reason: impl Into<String>) -> Error {
+    Error::Backend {
+        server: server.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// Parses a raw transaction and checks that it is the one asked for.
+pub(crate) fn parse_tx(server: &str, expected: &Txid, bytes: &[u8]) -> Result<Transaction> {
+    let tx: Transaction = elements::encode::deserialize(bytes).map_err(|e| {
+        backend_err(
+            server,
+            format!("transaction {expected}: not a valid Liquid transaction ({e})"),
+        )
+    })?;
+    let got = tx.txid();
+    if &got != expected {
+        return Err(backend_err(
+            server,
+            format!("asked for transaction {expected} but the server sent {got}"),
+        ));
+    }
+    Ok(tx)
+}
+
+/// Parses a raw block header and checks its height.
+pub(crate) fn parse_header(server: &str, height: u32, bytes: &[u8]) -> Result<BlockHeader> {
+    let header: BlockHeader = elements::encode::deserialize(bytes).map_err(|e| {
+        backend_err(
+            server,
+            format!("block header at height {height}: not a valid Liquid header ({e})"),
+        )
+    })?;
+    if header.height != height {
+        return Err(backend_err(
+            server,
+            format!(
+                "asked for the header at height {height} but the server sent one at height {}",
+                header.height
+            ),
+        ));
+    }
+    Ok(header)
+}
