@@ -101,6 +101,11 @@ pub enum Command {
     /// Derive, list and inspect confidential addresses.
     #[command(subcommand)]
     Address(AddressCommand),
+    /// Run or drive the embedded Liquid regtest chain (no install needed).
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+    /// A guided walk-through on throw-away regtest wallets and an in-process sandbox.
+    Demo,
     /// Print a shell completion script to stdout.
     Completions(CompletionsArgs),
 }
@@ -300,6 +305,87 @@ pub struct AddressListArgs {
 pub struct AddressInspectArgs {
     /// The address to decode.
     pub address: String,
+}
+
+/// `sandbox` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Run the sandbox chain in the foreground until interrupted (Ctrl-C).
+    #[command(
+        long_about = "Run the sandbox chain in the foreground until interrupted (Ctrl-C).\n\n\
+A private Elements liquidregtest chain with a strict validator, serving Blockstream's Esplora \
+REST API and the Electrum protocol on loopback. Its URLs are printed and recorded in \
+<data-dir>/sandbox.json so that `sandbox faucet|mine|issue` find it."
+    )]
+    Start(SandboxStartArgs),
+    /// Pay L-BTC (or a test asset) from the sandbox faucet to an address.
+    Faucet(SandboxFaucetArgs),
+    /// Mine blocks on the sandbox chain.
+    Mine(SandboxMineArgs),
+    /// Issue a test asset held by the faucet.
+    Issue(SandboxIssueArgs),
+}
+
+/// Arguments of `sandbox start`.
+#[derive(Debug, Args)]
+pub struct SandboxStartArgs {
+    /// Esplora HTTP listen address (loopback only; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub esplora: std::net::SocketAddr,
+    /// Electrum TCP listen address (loopback only; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub electrum: std::net::SocketAddr,
+    /// Keep the chain in SQLite in this folder across restarts (in memory otherwise).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Wait this many milliseconds before every reply, to act like a remote server.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub delay_ms: u64,
+}
+
+/// Which running sandbox to talk to.
+#[derive(Debug, Args)]
+pub struct SandboxUrlArgs {
+    /// Esplora URL of the sandbox [default: the one `sandbox start` recorded in the data folder].
+    #[arg(long, value_name = "URL", env = "LIQUID_OTC_SANDBOX_URL")]
+    pub url: Option<String>,
+}
+
+/// Arguments of `sandbox faucet`.
+#[derive(Debug, Args)]
+pub struct SandboxFaucetArgs {
+    /// A liquidregtest address (confidential addresses get blinded outputs).
+    pub address: String,
+    /// Amount as a decimal with 8 places, e.g. 1.5.
+    pub amount: String,
+    /// Asset id to pay (default: L-BTC).
+    #[arg(long, value_name = "ID")]
+    pub asset: Option<String>,
+    #[command(flatten)]
+    pub sandbox: SandboxUrlArgs,
+}
+
+/// Arguments of `sandbox mine`.
+#[derive(Debug, Args)]
+pub struct SandboxMineArgs {
+    /// Number of blocks.
+    #[arg(default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub blocks: u32,
+    #[command(flatten)]
+    pub sandbox: SandboxUrlArgs,
+}
+
+/// Arguments of `sandbox issue`.
+#[derive(Debug, Args)]
+pub struct SandboxIssueArgs {
+    /// Amount to issue, as a decimal with 8 places.
+    #[arg(long, value_name = "A")]
+    pub amount: String,
+    /// A name to remember the asset by (shown by the sandbox only).
+    #[arg(long, value_name = "N")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub sandbox: SandboxUrlArgs,
 }
 
 /// Arguments of `completions`.

@@ -54,6 +54,8 @@ fn dispatch(ctx: &Context, command: &Command) -> CliResult<()> {
     match command {
         Command::Wallet(sub) => cmd::wallet::run(ctx, sub),
         Command::Address(sub) => cmd::address::run(ctx, sub),
+        Command::Sandbox(sub) => cmd::sandbox::run(ctx, sub),
+        Command::Demo => cmd::demo::run(ctx),
         Command::Completions(args) => cmd::completions::run(args),
     }
 }

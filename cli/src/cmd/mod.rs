@@ -2,4 +2,6 @@
 
 pub mod address;
 pub mod completions;
+pub mod demo;
+pub mod sandbox;
 pub mod wallet;

@@ -1,0 +1,249 @@
+//! `sandbox start | faucet | mine | issue`: the embedded liquidregtest chain.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use regtest::elements::AssetId;
+use regtest::{Sandbox, SandboxConfig};
+use serde_json::{json, Value};
+use wallet_core::amount::{format_amount, parse_amount};
+use wallet_core::network::Network;
+
+use crate::args::{
+    SandboxCommand, SandboxFaucetArgs, SandboxIssueArgs, SandboxMineArgs, SandboxStartArgs,
+    SandboxUrlArgs,
+};
+use crate::context::Context;
+use crate::error::{CliError, CliResult, Exit};
+
+/// File in the data folder where a running `sandbox start` records its URLs.
+const SANDBOX_FILE: &str = "sandbox.json";
+
+/// Decimals of sandbox amounts (L-BTC and test assets alike, as elementsd's `issueasset`).
+const SANDBOX_PRECISION: u8 = 8;
+
+/// Runs a `sandbox` subcommand.
+pub fn run(ctx: &Context, command: &SandboxCommand) -> CliResult<()> {
+    match command {
+        SandboxCommand::Start(args) => start(ctx, args),
+        SandboxCommand::Faucet(args) => faucet(ctx, args),
+        SandboxCommand::Mine(args) => mine(ctx, args),
+        SandboxCommand::Issue(args) => issue(ctx, args),
+    }
+}
+
+/// Maps a sandbox error to the CLI's codes and exit statuses.
+pub fn sandbox_error(err: regtest::Error) -> CliError {
+    let message = err.to_string();
+    match err {
+        regtest::Error::NotLoopback(_) => CliError::usage("not_loopback", message)
+            .hint("use 127.0.0.1:PORT (port 0 picks a free one)"),
+        regtest::Error::Unreachable { .. } => CliError::new(Exit::Backend, "backend", message)
+            .hint("start one with `liquid-otc sandbox start`, or pass --url"),
+        regtest::Error::Protocol(_) => CliError::new(Exit::Backend, "backend", message),
+        regtest::Error::Rejected(_) => CliError::new(Exit::Refused, "rejected", message),
+        regtest::Error::InvalidArgument(_) => CliError::usage("invalid_argument", message),
+        regtest::Error::Faucet(_) => CliError::new(Exit::Error, "faucet", message),
+        regtest::Error::Io(_) | regtest::Error::Storage(_) => {
+            CliError::new(Exit::Error, "sandbox", message)
+        }
+    }
+}
+
+fn sandbox_file(ctx: &Context) -> PathBuf {
+    ctx.data_dir.join(SANDBOX_FILE)
+}
+
+/// The description of a running sandbox, as printed by `start` and recorded on disk.
+pub fn describe(sandbox: &Sandbox) -> Value {
+    json!({
+        "esplora": sandbox.esplora_url(),
+        "electrum": sandbox.electrum_addr().to_string(),
+        "policy_asset": sandbox.policy_asset().to_string(),
+        "genesis_hash": sandbox.genesis_hash().to_string(),
+    })
+}
+
+fn start(ctx: &Context, args: &SandboxStartArgs) -> CliResult<()> {
+    if ctx.network_explicit && ctx.network != Network::Regtest {
+        return Err(CliError::usage(
+            "wrong_network",
+            format!("the sandbox is a regtest chain, not {}", ctx.network),
+        )
+        .hint("leave out --network or pass --network regtest"));
+    }
+    let config = SandboxConfig {
+        esplora: args.esplora,
+        electrum: args.electrum,
+        state_dir: args.state_dir.clone(),
+        delay_ms: args.delay_ms,
+        fixed_clock: None,
+    };
+    let sandbox = Sandbox::start(config).map_err(sandbox_error)?;
+    let info = describe(&sandbox);
+    let record = sandbox_file(ctx);
+    let recorded = std::fs::create_dir_all(&ctx.data_dir)
+        .and_then(|_| std::fs::write(&record, info.to_string()))
+        .is_ok();
+    if !recorded {
+        ctx.out.warn(&format!(
+            "could not record the URLs in {}; pass --url to the other sandbox commands",
+            record.display()
+        ));
+    }
+
+    let url = sandbox.esplora_url();
+    let handler = ctrlc::set_handler(move || {
+        let _ = regtest::control::stop(&url);
+    });
+    if let Err(err) = handler {
+        ctx.out
+            .warn(&format!("Ctrl-C will not stop the sandbox cleanly: {err}"));
+    }
+
+    if ctx.out.json {
+        // One line, so that a script can read it and keep the process running.
+        ctx.out.line(&info.to_string());
+    } else {
+        ctx.out.fields(&[
+            (
+                "esplora",
+                info["esplora"].as_str().unwrap_or("").to_string(),
+            ),
+            (
+                "electrum",
+                info["electrum"].as_str().unwrap_or("").to_string(),
+            ),
+            (
+                "policy asset",
+                info["policy_asset"].as_str().unwrap_or("").to_string(),
+            ),
+            (
+                "genesis hash",
+                info["genesis_hash"].as_str().unwrap_or("").to_string(),
+            ),
+        ]);
+        ctx.out.note(
+            "Sandbox running (liquidregtest). Try `liquid-otc sandbox faucet ADDRESS 1.5` and \
+             `liquid-otc sandbox mine` from another terminal; Ctrl-C stops it.",
+        );
+    }
+    sandbox.wait();
+    if recorded {
+        let _ = std::fs::remove_file(&record);
+    }
+    sandbox.shutdown();
+    ctx.out.note("Sandbox stopped.");
+    Ok(())
+}
+
+/// The Esplora URL of the sandbox to drive: `--url`, or the one `sandbox start` recorded.
+fn sandbox_url(ctx: &Context, args: &SandboxUrlArgs) -> CliResult<String> {
+    if let Some(url) = &args.url {
+        return Ok(url.trim_end_matches('/').to_string());
+    }
+    let record = sandbox_file(ctx);
+    let no_sandbox = || {
+        CliError::new(
+            Exit::Backend,
+            "no_sandbox",
+            format!("no running sandbox is recorded in {}", record.display()),
+        )
+        .hint("start one with `liquid-otc sandbox start` (same --data-dir), or pass --url URL")
+    };
+    let text = std::fs::read_to_string(&record).map_err(|_| no_sandbox())?;
+    let info: Value = serde_json::from_str(&text).map_err(|_| no_sandbox())?;
+    info["esplora"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(no_sandbox)
+}
+
+fn faucet(ctx: &Context, args: &SandboxFaucetArgs) -> CliResult<()> {
+    let url = sandbox_url(ctx, &args.sandbox)?;
+    wallet_core::address::parse_for_network(args.address.trim(), Network::Regtest)?;
+    let amount = parse_amount(&args.amount, SANDBOX_PRECISION)?;
+    if amount == 0 {
+        return Err(CliError::usage(
+            "invalid_amount",
+            "the amount must be above zero",
+        ));
+    }
+    let asset = args
+        .asset
+        .as_deref()
+        .map(|id| {
+            AssetId::from_str(id.trim()).map_err(|_| {
+                CliError::usage("invalid_asset", format!("'{id}' is not an asset id"))
+                    .hint("an asset id is 64 hex characters")
+            })
+        })
+        .transpose()?;
+    let txid = regtest::control::faucet(&url, args.address.trim(), amount, asset)
+        .map_err(sandbox_error)?;
+    if ctx.out.json {
+        ctx.out.json(&json!({
+            "txid": txid.to_string(),
+            "address": args.address.trim(),
+            "amount": amount,
+            "asset": asset.map(|a| a.to_string()),
+        }));
+    } else {
+        ctx.out.line(&txid.to_string());
+        ctx.out.note(&format!(
+            "Paid {} {} to {}; it confirms with `liquid-otc sandbox mine`.",
+            format_amount(amount, SANDBOX_PRECISION),
+            asset
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "L-BTC".into()),
+            args.address.trim()
+        ));
+    }
+    Ok(())
+}
+
+fn mine(ctx: &Context, args: &SandboxMineArgs) -> CliResult<()> {
+    let url = sandbox_url(ctx, &args.sandbox)?;
+    let hashes = regtest::control::mine(&url, args.blocks).map_err(sandbox_error)?;
+    let hashes: Vec<String> = hashes.iter().map(ToString::to_string).collect();
+    if ctx.out.json {
+        ctx.out.json(&json!({ "blocks": hashes }));
+    } else {
+        for hash in &hashes {
+            ctx.out.line(hash);
+        }
+    }
+    Ok(())
+}
+
+fn issue(ctx: &Context, args: &SandboxIssueArgs) -> CliResult<()> {
+    let url = sandbox_url(ctx, &args.sandbox)?;
+    let amount = parse_amount(&args.amount, SANDBOX_PRECISION)?;
+    if amount == 0 {
+        return Err(CliError::usage(
+            "invalid_amount",
+            "the amount must be above zero",
+        ));
+    }
+    let issued =
+        regtest::control::issue(&url, amount, args.name.as_deref()).map_err(sandbox_error)?;
+    if ctx.out.json {
+        ctx.out.json(&json!({
+            "asset": issued.asset.to_string(),
+            "token": issued.token.to_string(),
+            "txid": issued.txid.to_string(),
+            "amount": amount,
+        }));
+    } else {
+        ctx.out.fields(&[
+            ("asset", issued.asset.to_string()),
+            ("reissuance token", issued.token.to_string()),
+            ("txid", issued.txid.to_string()),
+            ("amount", format_amount(amount, SANDBOX_PRECISION)),
+        ]);
+        ctx.out.note(
+            "The faucet holds the new asset: `sandbox faucet ADDRESS AMOUNT --asset ID` pays it.",
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,181 @@
+//! `sandbox start | faucet | mine | issue` and `demo`, through the built binary.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+
+use common::Sandbox;
+use serde_json::Value;
+
+/// A `sandbox start --json` process; stopped with SIGINT when dropped.
+struct Running {
+    child: Child,
+    info: Value,
+}
+
+impl Running {
+    fn start(sb: &Sandbox) -> Running {
+        let mut child = sb
+            .command(&["--json", "sandbox", "start"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let info: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+        Running { child, info }
+    }
+
+    fn url(&self) -> String {
+        self.info["esplora"].as_str().unwrap().to_string()
+    }
+
+    /// Sends SIGINT and returns the exit code.
+    fn interrupt(mut self) -> i32 {
+        let pid = self.child.id().to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let code = self.child.wait().unwrap().code().unwrap_or(-1);
+        std::mem::forget(self);
+        code
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn get(url: &str, path: &str) -> Value {
+    let (status, body) = regtest::control::request(url, "GET", path, None).unwrap();
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).unwrap_or(Value::String(body))
+}
+
+#[test]
+fn sandbox_commands_drive_a_running_sandbox() {
+    let sb = Sandbox::new();
+    // Nothing running yet: a backend error (4) that says how to start one.
+    sb.run(&["sandbox", "mine"]).fails(4, "sandbox start");
+
+    let running = Running::start(&sb);
+    assert_eq!(
+        running.info["policy_asset"],
+        "5ac9f65c0efcc4775e0baec4ec03abdde22473cd3cf33c0419ca290e0751b225"
+    );
+    assert_eq!(
+        running.info["genesis_hash"],
+        "00902a6b70c2ca83b5d9c815d96a0e2f4202179316970d14ea1847dae5b1ca21"
+    );
+    assert!(running.info["electrum"]
+        .as_str()
+        .unwrap()
+        .starts_with("127.0.0.1:"));
+    assert!(sb.home().join("sandbox.json").exists());
+
+    sb.restore_abandon("w");
+    let address = sb
+        .run(&["--network", "regtest", "--json", "address", "new"])
+        .ok()
+        .json()["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let paid = sb
+        .run(&["--json", "sandbox", "faucet", &address, "1.5"])
+        .ok()
+        .json();
+    assert_eq!(paid["amount"], 150_000_000u64);
+    let txid = paid["txid"].as_str().unwrap().to_string();
+    let status = get(&running.url(), &format!("/tx/{txid}/status"));
+    assert_eq!(status["confirmed"], false);
+
+    let mined = sb.run(&["--json", "sandbox", "mine", "2"]).ok().json();
+    assert_eq!(mined["blocks"].as_array().unwrap().len(), 2);
+    let status = get(&running.url(), &format!("/tx/{txid}/status"));
+    assert_eq!(status["confirmed"], true);
+
+    let issued = sb
+        .run(&[
+            "--json", "sandbox", "issue", "--amount", "1000", "--name", "TEST",
+        ])
+        .ok()
+        .json();
+    let asset = issued["asset"].as_str().unwrap().to_string();
+    assert_eq!(asset.len(), 64);
+    let token_pay = sb
+        .run(&[
+            "--json", "sandbox", "faucet", &address, "7", "--asset", &asset,
+        ])
+        .ok()
+        .json();
+    assert_eq!(token_pay["asset"], asset.as_str());
+
+    // The output to a confidential address is blinded on chain.
+    let tx = get(
+        &running.url(),
+        &format!("/tx/{}", token_pay["txid"].as_str().unwrap()),
+    );
+    let outs = tx["vout"].as_array().unwrap();
+    assert!(
+        outs.iter().any(|o| o.get("valuecommitment").is_some()),
+        "{tx}"
+    );
+
+    // Bad input, each with its exit code.
+    sb.run(&["sandbox", "faucet", &address, "0.000000001"])
+        .fails(2, "decimals");
+    sb.run(&["sandbox", "faucet", &address, "1", "--asset", "xyz"])
+        .fails(2, "asset id");
+    if let Some(vectors) = common::shared("vectors") {
+        let text = std::fs::read_to_string(vectors.join("elip151.json")).unwrap();
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        let mainnet = doc["valid"][0]["confidential_address"].as_str().unwrap();
+        assert!(mainnet.starts_with("lq1"));
+        sb.run(&["sandbox", "faucet", mainnet, "1"])
+            .fails(3, "liquid");
+    }
+    sb.run(&["sandbox", "issue", "--amount", "-5"])
+        .fails(2, "amount");
+
+    assert_eq!(running.interrupt(), 0);
+    assert!(!sb.home().join("sandbox.json").exists());
+}
+
+#[test]
+fn sandbox_refuses_non_loopback_binds() {
+    let sb = Sandbox::new();
+    sb.run(&["sandbox", "start", "--esplora", "0.0.0.0:0"])
+        .fails(2, "loopback");
+}
+
+#[test]
+fn demo_walks_through_every_step() {
+    let sb = Sandbox::new();
+    let run = sb.run(&["--json", "demo"]).ok();
+    let steps: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(steps.len() >= 4, "{}", run.stdout);
+    assert!(steps.iter().all(|s| s["type"] == "step"));
+    let funded = steps
+        .iter()
+        .find(|s| s["data"]["funding_txid"].is_string())
+        .unwrap();
+    assert_eq!(funded["data"]["height"], 1);
+    // The demo cleans up after itself and never touches the user's data folder.
+    assert_eq!(std::fs::read_dir(sb.home()).unwrap().count(), 0);
+}
