@@ -156,3 +156,23 @@ fn refuses_wif_spending_keys() {
     );
     assert!(m.contains("wallet restore"), "{m}");
 }
+
+#[test]
+fn lwk_testnet_wallet_descriptor() {
+    let Some(dir) = common::shared_dir("vectors/lwk-testnet-psets") else {
+        return;
+    };
+    let text = std::fs::read_to_string(dir.join("descriptor")).unwrap();
+    let d = WalletDescriptor::parse(&text, Network::LiquidTestnet).unwrap();
+    assert_eq!(d.to_string(), text.trim());
+    assert_eq!(d.fingerprint().as_deref(), Some("93970d14"));
+    assert_eq!(d.kind_name(), "wpkh");
+    let a = d
+        .address(Keychain::External, 0, Network::LiquidTestnet)
+        .unwrap();
+    assert!(a.to_string().starts_with("tlq1q"));
+    assert!(matches!(
+        WalletDescriptor::parse(&text, Network::Liquid),
+        Err(Error::WrongNetwork { .. })
+    ));
+}

@@ -1,0 +1,383 @@
+//! Esplora (Blockstream's electrs REST API) over `ureq`, with bounded parallel requests.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use elements::{BlockHash, BlockHeader, Script, Transaction, Txid};
+use serde::Deserialize;
+
+use super::pool::parallel_map;
+use super::{
+    backend_err, clip, esplora_scripthash, hex_lower, parse_header, parse_tx, unhex, Backend,
+    BackendConfig, Endpoint, HistoryEntry,
+};
+use crate::Result;
+
+/// Confirmed transactions per page of `/scripthash/:hash/txs[/chain[/:last_seen]]`.
+const CHAIN_PAGE: usize = 25;
+/// Pages followed for one script before giving up (100 000 transactions).
+const MAX_PAGES: usize = 4000;
+/// Largest body accepted (a block of big transactions fits well below).
+const MAX_BODY: u64 = 64 * 1024 * 1024;
+
+/// An Esplora server.
+pub struct EsploraBackend {
+    base: String,
+    config: BackendConfig,
+    agent: ureq::Agent,
+    requests: AtomicU64,
+}
+
+impl std::fmt::Debug for EsploraBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EsploraBackend({})", self.base)
+    }
+}
+
+/// One failed attempt: the message, and whether trying again is safe and may help.
+struct Failure {
+    reason: String,
+    retry: bool,
+}
+
+#[derive(Deserialize)]
+struct EsploraTx {
+    txid: String,
+    status: EsploraStatus,
+    #[serde(default)]
+    fee: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct EsploraStatus {
+    confirmed: bool,
+    #[serde(default)]
+    block_height: Option<u32>,
+}
+
+impl EsploraBackend {
+    /// An Esplora client for `config` (which must be an Esplora endpoint). Nothing is sent yet.
+    pub fn new(config: BackendConfig) -> Result<Self> {
+        let base = match &config.endpoint {
+            Endpoint::Esplora { url } => url.clone(),
+            other => {
+                return Err(crate::Error::BackendConfig(format!(
+                    "{other} is not an Esplora URL"
+                )))
+            }
+        };
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(config.timeout))
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .user_agent(concat!("liquid-otc/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        Ok(EsploraBackend {
+            base,
+            config,
+            agent,
+            requests: AtomicU64::new(0),
+        })
+    }
+
+    fn err(&self, reason: impl Into<String>) -> crate::Error {
+        backend_err(&self.base, reason)
+    }
+
+    /// One HTTP exchange: `(status, body)`, or a failure.
+    fn exchange(&self, method: &str, path: &str, body: Option<&str>) -> std::result::Result<(u16, Vec<u8>), Failure> {
+        let url = format!("{}{}", self.base, path);
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let resp = match body {
+            None => self.agent.get(&url).call(),
+            Some(b) => self
+                .agent
+                .post(&url)
+                .header("content-type", "text/plain")
+                .send(b),
+        };
+        let mut resp = resp.map_err(|e| transport_failure(e, self.config.timeout))?;
+        let status = resp.status().as_u16();
+        let bytes = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY)
+            .read_to_vec()
+            .map_err(|e| {
+                let mut f = transport_failure(e, self.config.timeout);
+                f.reason = format!("reading the HTTP {status} response failed: {}", f.reason);
+                f
+            })?;
+        Ok((status, bytes))
+    }
+
+    /// GET `path` with retries; the body of a 200 answer.
+    fn get(&self, path: &str) -> Result<Vec<u8>> {
+        let mut attempt = 0u32;
+        loop {
+            let failure = match self.exchange("GET", path, None) {
+                Ok((200, body)) => return Ok(body),
+                Ok((status, body)) => Failure {
+                    reason: format!("HTTP {status}: {}", clip(&String::from_utf8_lossy(&body))),
+                    retry: status == 429 || (500..600).contains(&status),
+                },
+                Err(f) => f,
+            };
+            attempt += 1;
+            if !failure.retry || attempt > self.config.retries {
+                let tries = if attempt > 1 {
+                    format!(" (after {attempt} attempts)")
+                } else {
+                    String::new()
+                };
+                return Err(self.err(format!("GET {path}: {}{tries}", failure.reason)));
+            }
+            std::thread::sleep(self.config.backoff(attempt));
+        }
+    }
+
+    fn get_text(&self, path: &str) -> Result<String> {
+        let body = self.get(path)?;
+        String::from_utf8(body)
+            .map(|s| s.trim().to_owned())
+            .map_err(|_| self.err(format!("GET {path}: the answer is not text")))
+    }
+
+    fn get_json<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<T> {
+        let body = self.get(path)?;
+        serde_json::from_slice(&body).map_err(|e| {
+            self.err(format!(
+                "GET {path}: malformed JSON ({e}): {}",
+                clip(&String::from_utf8_lossy(&body))
+            ))
+        })
+    }
+
+    fn get_block_hash(&self, path: &str) -> Result<BlockHash> {
+        let text = self.get_text(path)?;
+        text.parse()
+            .map_err(|_| self.err(format!("GET {path}: not a block hash: '{}'", clip(&text))))
+    }
+
+    fn header_by_hash(&self, hash: &BlockHash, height: Option<u32>) -> Result<BlockHeader> {
+        let path = format!("/block/{hash}/header");
+        let text = self.get_text(&path)?;
+        let bytes = unhex(&text).map_err(|e| self.err(format!("GET {path}: {e}")))?;
+        let header = match height {
+            Some(h) => parse_header(&self.base, h, &bytes)?,
+            None => elements::encode::deserialize::<BlockHeader>(&bytes).map_err(|e| {
+                self.err(format!("GET {path}: not a valid Liquid header ({e})"))
+            })?,
+        };
+        if header.block_hash() != *hash {
+            return Err(self.err(format!(
+                "GET {path}: the header hashes to {}, not to the block asked for",
+                header.block_hash()
+            )));
+        }
+        Ok(header)
+    }
+
+    /// The full history of one script, in Electrum's order.
+    fn history(&self, script: &Script) -> Result<Vec<HistoryEntry>> {
+        let hash = esplora_scripthash(script);
+        let mut path = format!("/scripthash/{hash}/txs");
+        let mut mempool = Vec::new();
+        let mut confirmed = Vec::new();
+        let mut seen = HashSet::new();
+        for _ in 0..MAX_PAGES {
+            let page: Vec<EsploraTx> = self.get_json(&path)?;
+            let mut page_confirmed = 0usize;
+            let mut last = None;
+            for t in page {
+                let txid: Txid = t
+                    .txid
+                    .parse()
+                    .map_err(|_| self.err(format!("GET {path}: bad txid '{}'", clip(&t.txid))))?;
+                if !seen.insert(txid) {
+                    return Err(self.err(format!(
+                        "GET {path}: transaction {txid} is listed twice (paging went wrong)"
+                    )));
+                }
+                if t.status.confirmed {
+                    let height = t.status.block_height.ok_or_else(|| {
+                        self.err(format!("GET {path}: confirmed {txid} has no block_height"))
+                    })?;
+                    let height = i32::try_from(height).map_err(|_| {
+                        self.err(format!("GET {path}: impossible block height {height}"))
+                    })?;
+                    confirmed.push(HistoryEntry {
+                        txid,
+                        height,
+                        fee: None,
+                    });
+                    page_confirmed += 1;
+                    last = Some(txid);
+                } else {
+                    mempool.push(HistoryEntry {
+                        txid,
+                        height: 0,
+                        fee: t.fee,
+                    });
+                }
+            }
+            match last {
+                Some(last) if page_confirmed >= CHAIN_PAGE => {
+                    path = format!("/scripthash/{hash}/txs/chain/{last}");
+                }
+                _ => {
+                    // Esplora lists newest first; Electrum oldest first, mempool last.
+                    confirmed.reverse();
+                    mempool.reverse();
+                    confirmed.extend(mempool);
+                    return Ok(confirmed);
+                }
+            }
+        }
+        Err(self.err(format!(
+            "script hash {hash}: more than {} transactions, giving up",
+            MAX_PAGES * CHAIN_PAGE
+        )))
+    }
+
+    fn transaction(&self, txid: &Txid) -> Result<Transaction> {
+        let bytes = self.get(&format!("/tx/{txid}/raw"))?;
+        parse_tx(&self.base, txid, &bytes)
+    }
+}
+
+fn transport_failure(e: ureq::Error, timeout: Duration) -> Failure {
+    match e {
+        ureq::Error::Timeout(_) => Failure {
+            reason: format!("no answer within {} s (timed out)", timeout.as_secs_f64()),
+            retry: false,
+        },
+        ureq::Error::Io(io) => Failure {
+            retry: !matches!(io.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock),
+            reason: match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => {
+                    format!("connection refused ({io}): is the server running?")
+                }
+                std::io::ErrorKind::UnexpectedEof => {
+                    format!("the connection closed before the answer was complete ({io})")
+                }
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
+                    format!("no answer within {} s (timed out)", timeout.as_secs_f64())
+                }
+                _ => io.to_string(),
+            },
+        },
+        ureq::Error::ConnectionFailed | ureq::Error::Protocol(_) | ureq::Error::BodyStalled => {
+            Failure {
+                reason: e.to_string(),
+                retry: true,
+            }
+        }
+        ureq::Error::HostNotFound => Failure {
+            reason: "host not found (check the URL and the network connection)".to_owned(),
+            retry: false,
+        },
+        other => Failure {
+            reason: other.to_string(),
+            retry: false,
+        },
+    }
+}
+
+impl Backend for EsploraBackend {
+    fn tip(&self) -> Result<(u32, BlockHash)> {
+        // The hash, then its header, which carries the height: consistent even if a block
+        // arrives between the two requests.
+        let hash = self.get_block_hash("/blocks/tip/hash")?;
+        let header = self.header_by_hash(&hash, None)?;
+        Ok((header.height, hash))
+    }
+
+    fn histories(&self, scripts: &[Script]) -> Result<Vec<Vec<HistoryEntry>>> {
+        parallel_map(scripts, self.config.concurrency, |s| self.history(s))
+    }
+
+    fn statuses(&self, scripts: &[Script]) -> Result<Vec<Option<String>>> {
+        Ok(vec![None; scripts.len()])
+    }
+
+    fn supports_status(&self) -> bool {
+        false
+    }
+
+    fn transactions(&self, txids: &[Txid]) -> Result<Vec<Transaction>> {
+        parallel_map(txids, self.config.concurrency, |t| self.transaction(t))
+    }
+
+    fn block_header(&self, height: u32) -> Result<BlockHeader> {
+        let hash = self.get_block_hash(&format!("/block-height/{height}"))?;
+        self.header_by_hash(&hash, Some(height))
+    }
+
+    fn broadcast(&self, tx: &Transaction) -> Result<Txid> {
+        let txid = tx.txid();
+        let hex = hex_lower(&elements::encode::serialize(tx));
+        match self.exchange("POST", "/tx", Some(&hex)) {
+            Ok((200, body)) => {
+                let text = String::from_utf8_lossy(&body);
+                let got: Txid = text.trim().parse().map_err(|_| {
+                    self.err(format!(
+                        "POST /tx: the server accepted {txid} but answered '{}' instead of its txid",
+                        clip(&text)
+                    ))
+                })?;
+                if got != txid {
+                    return Err(self.err(format!(
+                        "POST /tx: sent {txid} but the server answered txid {got}"
+                    )));
+                }
+                Ok(txid)
+            }
+            Ok((status, body)) if (400..500).contains(&status) && status != 429 => {
+                Err(crate::Error::BroadcastRejected {
+                    server: self.base.clone(),
+                    txid: txid.to_string(),
+                    reason: clip(&String::from_utf8_lossy(&body)),
+                })
+            }
+            Ok((status, body)) => Err(self.err(format!(
+                "POST /tx of {txid}: HTTP {status}: {}; the transaction may or may not have \
+                 reached the network: check its status before sending again",
+                clip(&String::from_utf8_lossy(&body))
+            ))),
+            Err(f) => Err(self.err(format!(
+                "POST /tx of {txid}: {}; the transaction may or may not have reached the \
+                 network: check its status before sending again",
+                f.reason
+            ))),
+        }
+    }
+
+    fn fee_estimate(&self, target_blocks: u16) -> Result<Option<f64>> {
+        let map: std::collections::HashMap<String, f64> = self.get_json("/fee-estimates")?;
+        // The estimate for the largest target not above the one asked for; if every target is
+        // above it, the smallest one.
+        let mut entries: Vec<(u16, f64)> = map
+            .iter()
+            .filter_map(|(k, v)| Some((k.parse::<u16>().ok()?, *v)))
+            .filter(|(_, v)| v.is_finite() && *v >= 0.0)
+            .collect();
+        entries.sort_by_key(|(k, _)| *k);
+        let best = entries
+            .iter()
+            .rev()
+            .find(|(k, _)| *k <= target_blocks.max(1))
+            .or_else(|| entries.first());
+        Ok(best.map(|(_, v)| *v))
+    }
+
+    fn server(&self) -> &str {
+        &self.base
+    }
+
+    fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
