@@ -44,13 +44,96 @@ pub fn merkle_branch(leaves: &[[u8; 32]], mut pos: usize) -> Vec<[u8; 32]> {
     branch
 }
 
+fn hash_bytes_vec(b: &[u8]) -> [u8; 32] {
+    // sha256d of a serialized byte vector (compact size + bytes).
+    let mut v = Vec::with_capacity(b.len() + 9);
+    elements::encode::Encodable::consensus_encode(&b.to_vec(), &mut v).unwrap_or_default();
+    sha256d::Hash::hash(&v).to_byte_array()
+}
+
+fn hash_stack(stack: &[Vec<u8>]) -> [u8; 32] {
+    let mut v = Vec::new();
+    elements::encode::Encodable::consensus_encode(&stack.to_vec(), &mut v).unwrap_or_default();
+    sha256d::Hash::hash(&v).to_byte_array()
+}
+
+fn fast_root(leaves: &[[u8; 32]]) -> [u8; 32] {
+    elements::fast_merkle_root(leaves).to_parts().0
+}
+
+/// Elements' witness-only hash of a transaction (the leaf of the block witness merkle tree):
+/// a fast merkle root over the input witnesses and the output witnesses.
+pub fn witness_only_hash(tx: &Transaction) -> [u8; 32] {
+    let ins: Vec<[u8; 32]> = tx
+        .input
+        .iter()
+        .map(|i| {
+            let empty = i.previous_output.is_null();
+            let w = &i.witness;
+            let amount = if empty {
+                Vec::new()
+            } else {
+                w.amount_rangeproof
+                    .as_ref()
+                    .map(|p| p.serialize())
+                    .unwrap_or_default()
+            };
+            let keys = if empty {
+                Vec::new()
+            } else {
+                w.inflation_keys_rangeproof
+                    .as_ref()
+                    .map(|p| p.serialize())
+                    .unwrap_or_default()
+            };
+            let script = if empty {
+                Vec::new()
+            } else {
+                w.script_witness.to_vec()
+            };
+            let pegin = if empty {
+                vec![0u8]
+            } else {
+                elements::encode::serialize(&w.pegin_witness)
+            };
+            fast_root(&[
+                hash_bytes_vec(&amount),
+                hash_bytes_vec(&keys),
+                hash_stack(&script),
+                sha256d::Hash::hash(&pegin).to_byte_array(),
+            ])
+        })
+        .collect();
+    let outs: Vec<[u8; 32]> = tx
+        .output
+        .iter()
+        .map(|o| {
+            let sp = o
+                .witness
+                .surjection_proof
+                .as_ref()
+                .map(|p| p.serialize())
+                .unwrap_or_default();
+            let rp = o
+                .witness
+                .rangeproof
+                .as_ref()
+                .map(|p| p.serialize())
+                .unwrap_or_default();
+            fast_root(&[hash_bytes_vec(&sp), hash_bytes_vec(&rp)])
+        })
+        .collect();
+    fast_root(&[fast_root(&ins), fast_root(&outs)])
+}
+
 fn script_num(n: u32) -> Vec<u8> {
     // Minimal CScriptNum push as BIP34 wants.
     if n == 0 {
         return vec![0x00];
     }
     if (1..=16).contains(&n) {
-        // elementsd pushes the height as data even for small heights (`01 66` for 102); use data.
+        // CScript << n emits OP_1..OP_16 for small numbers.
+        return vec![0x50 + n as u8];
     }
     let mut v = Vec::new();
     let mut x = n;
@@ -73,15 +156,6 @@ pub fn coinbase(height: u32, fees: u64, txs: &[Transaction]) -> Transaction {
     let mut sig = script_num(height);
     sig.extend_from_slice(&[0x01, 0x01]);
     let reserved = [0u8; 32];
-    let mut wtxids = vec![[0u8; 32]];
-    wtxids.extend(txs.iter().map(|t| t.wtxid().to_byte_array()));
-    let wroot = merkle_root(&wtxids);
-    let mut pre = [0u8; 64];
-    pre[..32].copy_from_slice(&wroot);
-    pre[32..].copy_from_slice(&reserved);
-    let commitment = sha256d::Hash::hash(&pre).to_byte_array();
-    let mut commit_script = vec![0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed];
-    commit_script.extend_from_slice(&commitment);
     let payout = if fees > 0 {
         TxOut {
             asset: Asset::Explicit(policy),
@@ -103,10 +177,10 @@ pub fn coinbase(height: u32, fees: u64, txs: &[Transaction]) -> Transaction {
         asset: Asset::Explicit(policy),
         value: Value::Explicit(0),
         nonce: Nonce::Null,
-        script_pubkey: Script::from(commit_script),
+        script_pubkey: Script::new(),
         witness: TxOutWitness::default(),
     };
-    Transaction {
+    let mut cb = Transaction {
         version: 2,
         lock_time: LockTime::ZERO,
         input: vec![TxIn {
@@ -121,7 +195,19 @@ pub fn coinbase(height: u32, fees: u64, txs: &[Transaction]) -> Transaction {
             },
         }],
         output: vec![payout, commit],
-    }
+    };
+    // Elements commits to the witness-only hashes (coinbase included: its input witness counts
+    // as empty) in a fast merkle tree, then sha256d(root || reserved value).
+    let mut leaves = vec![witness_only_hash(&cb)];
+    leaves.extend(txs.iter().map(witness_only_hash));
+    let mut pre = [0u8; 64];
+    pre[..32].copy_from_slice(&fast_root(&leaves));
+    pre[32..].copy_from_slice(&reserved);
+    let commitment = sha256d::Hash::hash(&pre).to_byte_array();
+    let mut commit_script = vec![0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed];
+    commit_script.extend_from_slice(&commitment);
+    cb.output[1].script_pubkey = Script::from(commit_script);
+    cb
 }
 
 /// Assembles a block at `height` on top of `prev` with `txs` (fees summed by the caller).

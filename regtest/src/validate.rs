@@ -329,6 +329,21 @@ pub fn check_tx(
             return Err(Reject::rejected("non-final"));
         }
     }
+    check_with_spent(secp, tx, &spent, policy)
+}
+
+/// The checks that need only the transaction and the outputs it spends: context-free rules,
+/// fee, issuances, amounts and proofs, scripts and signatures.
+pub fn check_with_spent(
+    secp: &Secp256k1<elements::secp256k1_zkp::All>,
+    tx: &Transaction,
+    spent: &[TxOut],
+    policy: AssetId,
+) -> Result<Accepted, Reject> {
+    check_context_free(tx, policy)?;
+    if spent.len() != tx.input.len() {
+        return Err(Reject::new(-25, "bad-txns-inputs-missingorspent"));
+    }
     // Fee: explicit policy asset only (checked context-free), and enough of it.
     let fee = tx
         .output
@@ -343,8 +358,8 @@ pub fn check_tx(
             "min relay fee not met, {fee} < {needed}"
         )));
     }
-    check_issuances(secp, tx, &spent)?;
-    check_amounts(secp, tx, &spent)?;
+    check_issuances(secp, tx, spent)?;
+    check_amounts(secp, tx, spent)?;
     // Scripts and signatures.
     let mut cache = SighashCache::new(tx);
     for (i, s) in spent.iter().enumerate() {
