@@ -13,7 +13,7 @@ use elements_miniscript::bitcoin::bip32::{self, ChildNumber, DerivationPath, Xpr
 use elements_miniscript::bitcoin::NetworkKind;
 use elements_miniscript::confidential::{slip77::MasterBlindingKey, Key};
 use elements_miniscript::descriptor::checksum::desc_checksum;
-use elements_miniscript::descriptor::{DescriptorSecretKey, DescriptorType, ShInner, WshInner};
+use elements_miniscript::descriptor::{DescriptorType, ShInner, WshInner};
 use elements_miniscript::{
     ConfidentialDescriptor, DefiniteDescriptorKey, Descriptor, DescriptorPublicKey, ForEachKey,
     Terminal,
@@ -339,7 +339,7 @@ impl WalletDescriptor {
     /// an xpub/xprv view key, a hex public or private key.
     ///
     /// Refused: descriptors without `ct(...)`; private spending keys (xprv, tprv, WIF: use
-    /// `wallet restore` for a seed); extended keys of the other kind of network
+    /// `wallet restore` for a seed); extended spending keys of the other kind of network
     /// ([`Error::WrongNetwork`]: xpub for liquid, tpub for liquidtestnet and regtest);
     /// multi-path lists of different lengths (which elements-miniscript 0.5 wrongly accepts
     /// inside `ct(elip151,...)`) and multi-path lists of other than two branches.
@@ -390,7 +390,7 @@ impl WalletDescriptor {
             .map_err(|e| bad(e.to_string()))?;
         inner.sanity_check().map_err(|e| bad(e.to_string()))?;
 
-        // Network and multi-path checks of every key, spending and blinding.
+        // Network and multi-path checks of every spending key.
         let mut key_err = None;
         inner
             .descriptor
@@ -404,26 +404,20 @@ impl WalletDescriptor {
         if let Some(e) = key_err {
             return Err(e);
         }
-        match &inner.key {
-            Key::Slip77(_) => {}
-            Key::Bare(pk) => {
-                if pk.is_multipath() {
-                    return Err(bad("the blinding key must not be multi-path"));
-                }
-                check_public_key(pk, network)?;
-            }
-            Key::View(sk) => match sk {
-                DescriptorSecretKey::Single(_) => {}
-                DescriptorSecretKey::XPrv(x) => check_xkey_network(x.xkey.network, network)?,
-                DescriptorSecretKey::MultiXPrv(_) => {
-                    return Err(bad("the blinding key must not be multi-path"))
-                }
-            },
+        // The network tag of an extended blinding key plays no part in address derivation,
+        // so only its shape is checked; the spending keys above decide the network.
+        let multipath_blinding = match &inner.key {
+            Key::Slip77(_) => false,
+            Key::Bare(pk) => pk.is_multipath(),
+            Key::View(sk) => sk.is_multipath(),
+        };
+        if multipath_blinding {
+            return Err(bad("the blinding key must not be multi-path"));
         }
         let elip151 = key_str == "elip151";
         let desc = WalletDescriptor { inner, elip151 };
         // Every descriptor must be able to give its first address.
-        desc.script_pubkey(Keychain::External, 0)?;
+        desc.address(Keychain::External, 0, network)?;
         Ok(desc)
     }
 

@@ -98,3 +98,37 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_what_matters() {
+        let e = Error::WalletNotFound {
+            name: "carol".into(),
+            network: Network::Regtest,
+            available: vec!["alice".into(), "bob".into()],
+        };
+        assert_eq!(
+            e.to_string(),
+            "no wallet named 'carol' on regtest; available: alice, bob"
+        );
+        let e = Error::WalletNotFound {
+            name: "x".into(),
+            network: Network::Liquid,
+            available: vec![],
+        };
+        assert!(e.to_string().contains("wallet create"));
+        let e = Error::io("/tmp/some/file", std::io::Error::other("disk full"));
+        assert_eq!(e.to_string(), "/tmp/some/file: disk full");
+        let e = Error::WrongNetwork {
+            expected: Network::Liquid,
+            found: "bitcoin".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "wrong network: expected liquid, found bitcoin"
+        );
+    }
+}

@@ -1,0 +1,522 @@
+//! Electrum (TCP or TLS) over `electrum-client`, with raw calls: Liquid transactions and
+//! headers are not Bitcoin's, so they are fetched as hex and parsed with rust-elements here.
+//!
+//! electrs closes the connection, without a reply, on a batch of more than 20 calls: every
+//! batch here has at most [`MAX_BATCH`] calls. electrum-client writes a batch as one burst of
+//! newline-separated requests and matches the answers by id.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use electrum_client::{Batch, ElectrumApi, Param};
+use elements::hashes::{sha256, Hash};
+use elements::{BlockHash, BlockHeader, Script, Transaction, Txid};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{
+    backend_err, clip, electrum_scripthash, hex_lower, parse_header, parse_tx, unhex, Backend,
+    BackendConfig, Endpoint, HistoryEntry,
+};
+use crate::{Error, Result};
+
+/// Most calls in one batch (electrs drops the connection above 20).
+pub const MAX_BATCH: usize = 20;
+
+struct Conn {
+    client: electrum_client::Client,
+    /// Script hashes subscribed on this connection (electrum-client must know them, or a
+    /// later notification for them fails the call that receives it).
+    subscribed: HashSet<[u8; 32]>,
+}
+
+/// An Electrum server. One connection, opened at [`ElectrumBackend::connect`] and reopened
+/// after a failure; calls are serialized on it.
+pub struct ElectrumBackend {
+    url: String,
+    client_url: String,
+    config: BackendConfig,
+    conn: Mutex<Option<Conn>>,
+    requests: AtomicU64,
+}
+
+impl std::fmt::Debug for ElectrumBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ElectrumBackend({})", self.url)
+    }
+}
+
+#[derive(Deserialize)]
+struct RawHistory {
+    tx_hash: String,
+    height: i32,
+    #[serde(default)]
+    fee: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct RawTip {
+    height: u32,
+    hex: String,
+}
+
+/// What went wrong in one attempt.
+struct Failure {
+    reason: String,
+    /// The server answered with an error for this call (the connection is fine).
+    server_said: bool,
+    /// Trying again on a new connection is safe and may help.
+    retry: bool,
+}
+
+fn classify(e: electrum_client::Error) -> Failure {
+    use electrum_client::Error as E;
+    let io_failure = |io: &std::io::Error| {
+        let (reason, retry) = match io.kind() {
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
+                ("no answer in time (timed out)".to_owned(), false)
+            }
+            std::io::ErrorKind::UnexpectedEof => (
+                "the server closed the connection without answering (electrs does this on an \
+                 unknown method, a batch of more than 20 calls or a malformed request)"
+                    .to_owned(),
+                true,
+            ),
+            std::io::ErrorKind::ConnectionRefused => (
+                format!("connection refused ({io}): is the server running?"),
+                true,
+            ),
+            _ => (io.to_string(), true),
+        };
+        Failure {
+            reason,
+            server_said: false,
+            retry,
+        }
+    };
+    match e {
+        E::AllAttemptsErrored(mut v) => match v.pop() {
+            Some(last) => classify(last),
+            None => Failure {
+                reason: "the call failed".to_owned(),
+                server_said: false,
+                retry: false,
+            },
+        },
+        E::Protocol(v) => Failure {
+            reason: match v.as_str() {
+                Some(s) => clip(s),
+                None => clip(&v.to_string()),
+            },
+            server_said: true,
+            retry: false,
+        },
+        E::IOError(io) => io_failure(&io),
+        E::SharedIOError(io) => io_failure(&io),
+        E::JSON(j) => Failure {
+            reason: format!("malformed answer: {j}"),
+            server_said: false,
+            retry: false,
+        },
+        other => Failure {
+            reason: other.to_string(),
+            server_said: false,
+            retry: false,
+        },
+    }
+}
+
+impl ElectrumBackend {
+    /// Connects to the server of `config` (an Electrum endpoint) and handshakes.
+    pub fn connect(config: BackendConfig) -> Result<Self> {
+        let (client_url, url) = match &config.endpoint {
+            Endpoint::Electrum { host, port, tls } => {
+                let host = if host.contains(':') {
+                    format!("[{host}]")
+                } else {
+                    host.clone()
+                };
+                let scheme = if *tls { "ssl" } else { "tcp" };
+                (
+                    format!("{scheme}://{host}:{port}"),
+                    config.endpoint.to_string(),
+                )
+            }
+            other => {
+                return Err(Error::BackendConfig(format!(
+                    "{other} is not an Electrum server"
+                )))
+            }
+        };
+        let backend = ElectrumBackend {
+            url,
+            client_url,
+            config,
+            conn: Mutex::new(None),
+            requests: AtomicU64::new(0),
+        };
+        {
+            let mut guard = backend.lock();
+            backend.ensure_open(&mut guard)?;
+        }
+        Ok(backend)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Conn>> {
+        // A poisoned lock only means another call panicked; the connection is reopened below.
+        match self.conn.lock() {
+            Ok(g) => g,
+            Err(p) => {
+                let mut g = p.into_inner();
+                *g = None;
+                g
+            }
+        }
+    }
+
+    fn err(&self, reason: impl Into<String>) -> Error {
+        backend_err(&self.url, reason)
+    }
+
+    fn open(&self) -> std::result::Result<Conn, Failure> {
+        let cfg = electrum_client::ConfigBuilder::new()
+            .timeout(Some(self.config.timeout))
+            .retry(0)
+            .validate_domain(true)
+            .build();
+        // Opening sends `server.version`: one round trip.
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let client = electrum_client::Client::from_config(&self.client_url, cfg).map_err(|e| {
+            let mut f = classify(e);
+            f.reason = format!("cannot connect: {}", f.reason);
+            f
+        })?;
+        Ok(Conn {
+            client,
+            subscribed: HashSet::new(),
+        })
+    }
+
+    fn ensure_open(&self, guard: &mut Option<Conn>) -> Result<()> {
+        let mut attempt = 0;
+        while guard.is_none() {
+            match self.open() {
+                Ok(c) => *guard = Some(c),
+                Err(f) => {
+                    attempt += 1;
+                    if !f.retry || attempt > self.config.retries {
+                        return Err(self.err(f.reason));
+                    }
+                    std::thread::sleep(self.config.backoff(attempt));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one round trip `f` on the connection; read-only calls (`retry_safe`) are retried
+    /// on a new connection after a transport failure.
+    fn call<R>(
+        &self,
+        what: &str,
+        retry_safe: bool,
+        f: impl Fn(&mut Conn) -> std::result::Result<R, electrum_client::Error>,
+    ) -> std::result::Result<R, (Failure, Error)> {
+        let mut guard = self.lock();
+        let mut attempt = 0u32;
+        loop {
+            if let Err(e) = self.ensure_open(&mut guard) {
+                let f = Failure {
+                    reason: e.to_string(),
+                    server_said: false,
+                    retry: false,
+                };
+                return Err((f, e));
+            }
+            let conn = guard.as_mut().expect("opened above");
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            match f(conn) {
+                Ok(r) => return Ok(r),
+                Err(e) => {
+                    let failure = classify(e);
+                    if !failure.server_said {
+                        // The connection is in an unknown state: never reuse it.
+                        *guard = None;
+                    }
+                    attempt += 1;
+                    if !(retry_safe && failure.retry) || attempt > self.config.retries {
+                        let what = if failure.server_said {
+                            format!("{what}: the server answered an error: {}", failure.reason)
+                        } else {
+                            format!("{what}: {}", failure.reason)
+                        };
+                        let e = self.err(what);
+                        return Err((failure, e));
+                    }
+                    std::thread::sleep(self.config.backoff(attempt));
+                }
+            }
+        }
+    }
+
+    fn read<R>(
+        &self,
+        what: &str,
+        f: impl Fn(&mut Conn) -> std::result::Result<R, electrum_client::Error>,
+    ) -> Result<R> {
+        self.call(what, true, f).map_err(|(_, e)| e)
+    }
+
+    /// Runs `method` once per item, in batches of at most [`MAX_BATCH`] calls.
+    fn batched<T>(&self, method: &str, items: &[T], param: impl Fn(&T) -> Param) -> Result<Vec<Value>> {
+        let mut out = Vec::with_capacity(items.len());
+        for chunk in items.chunks(MAX_BATCH) {
+            let mut batch = Batch::default();
+            for item in chunk {
+                batch.raw(method.to_owned(), vec![param(item)]);
+            }
+            let answers = self.read(&format!("{method} (batch of {})", chunk.len()), |c| {
+                c.client.batch_call(&batch)
+            })?;
+            if answers.len() != chunk.len() {
+                return Err(self.err(format!(
+                    "{method}: {} answers to a batch of {} calls",
+                    answers.len(),
+                    chunk.len()
+                )));
+            }
+            out.extend(answers);
+        }
+        Ok(out)
+    }
+
+    fn parse_history(&self, script: &Script, v: Value) -> Result<Vec<HistoryEntry>> {
+        let sh = electrum_scripthash(script);
+        if v.is_null() {
+            return Err(self.err(format!(
+                "blockchain.scripthash.get_history {sh}: no result (the server answered an error)"
+            )));
+        }
+        let raw: Vec<RawHistory> = serde_json::from_value(v).map_err(|e| {
+            self.err(format!("blockchain.scripthash.get_history {sh}: malformed answer ({e})"))
+        })?;
+        raw.into_iter()
+            .map(|r| {
+                let txid = r.tx_hash.parse().map_err(|_| {
+                    self.err(format!(
+                        "blockchain.scripthash.get_history {sh}: bad tx_hash '{}'",
+                        clip(&r.tx_hash)
+                    ))
+                })?;
+                if r.height < -1 {
+                    return Err(self.err(format!(
+                        "blockchain.scripthash.get_history {sh}: impossible height {}",
+                        r.height
+                    )));
+                }
+                Ok(HistoryEntry {
+                    txid,
+                    height: r.height,
+                    fee: r.fee,
+                })
+            })
+            .collect()
+    }
+
+    fn parse_status(&self, script: &Script, v: &Value) -> Result<Option<String>> {
+        match v {
+            Value::Null => Ok(None),
+            Value::String(s) if s.len() == 64 && unhex(s).is_ok() => Ok(Some(s.to_ascii_lowercase())),
+            other => Err(self.err(format!(
+                "blockchain.scripthash.subscribe {}: not a status hash: {}",
+                electrum_scripthash(script),
+                clip(&other.to_string())
+            ))),
+        }
+    }
+}
+
+fn script_hash_bytes(script: &Script) -> [u8; 32] {
+    let mut b = sha256::Hash::hash(script.as_bytes()).to_byte_array();
+    b.reverse();
+    b
+}
+
+impl Backend for ElectrumBackend {
+    fn tip(&self) -> Result<(u32, BlockHash)> {
+        let v = self.read("blockchain.headers.subscribe", |c| {
+            c.client.raw_call("blockchain.headers.subscribe", vec![])
+        })?;
+        let tip: RawTip = serde_json::from_value(v).map_err(|e| {
+            self.err(format!("blockchain.headers.subscribe: malformed answer ({e})"))
+        })?;
+        let bytes = unhex(&tip.hex)
+            .map_err(|e| self.err(format!("blockchain.headers.subscribe: {e}")))?;
+        let header = parse_header(&self.url, tip.height, &bytes)?;
+        Ok((tip.height, header.block_hash()))
+    }
+
+    fn histories(&self, scripts: &[Script]) -> Result<Vec<Vec<HistoryEntry>>> {
+        let answers = self.batched("blockchain.scripthash.get_history", scripts, |s| {
+            Param::String(electrum_scripthash(s))
+        })?;
+        scripts
+            .iter()
+            .zip(answers)
+            .map(|(s, v)| self.parse_history(s, v))
+            .collect()
+    }
+
+    fn statuses(&self, scripts: &[Script]) -> Result<Vec<Option<String>>> {
+        let mut out = Vec::with_capacity(scripts.len());
+        for chunk in scripts.chunks(MAX_BATCH) {
+            let hashes: Vec<[u8; 32]> = chunk.iter().map(script_hash_bytes).collect();
+            // Scripts not yet subscribed on this connection go through electrum-client's
+            // subscription call (so it accepts later notifications for them); the others are
+            // re-subscribed with raw calls, which answer the current status as well.
+            let answers: Vec<Value> = self.read(
+                &format!("blockchain.scripthash.subscribe (batch of {})", chunk.len()),
+                |c| {
+                    let new: Vec<usize> = (0..chunk.len())
+                        .filter(|i| !c.subscribed.contains(&hashes[*i]))
+                        .collect();
+                    let mut answers = vec![Value::Null; chunk.len()];
+                    if !new.is_empty() {
+                        let btc: Vec<&electrum_client::bitcoin::Script> = new
+                            .iter()
+                            .map(|i| electrum_client::bitcoin::Script::from_bytes(chunk[*i].as_bytes()))
+                            .collect();
+                        let statuses = c.client.batch_script_subscribe(btc.iter().copied())?;
+                        for (i, st) in new.iter().zip(statuses) {
+                            c.subscribed.insert(hashes[*i]);
+                            answers[*i] = st.map_or(Value::Null, |h| Value::String(hex_lower(&h[..])));
+                        }
+                    }
+                    let old: Vec<usize> = (0..chunk.len()).filter(|i| !new.contains(i)).collect();
+                    if !old.is_empty() {
+                        let mut batch = Batch::default();
+                        for i in &old {
+                            batch.raw(
+                                "blockchain.scripthash.subscribe".to_owned(),
+                                vec![Param::String(electrum_scripthash(&chunk[*i]))],
+                            );
+                        }
+                        let res = c.client.batch_call(&batch)?;
+                        for (i, v) in old.iter().zip(res) {
+                            answers[*i] = v;
+                        }
+                    }
+                    Ok(answers)
+                },
+            )?;
+            for (s, v) in chunk.iter().zip(&answers) {
+                out.push(self.parse_status(s, v)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn supports_status(&self) -> bool {
+        true
+    }
+
+    fn transactions(&self, txids: &[Txid]) -> Result<Vec<Transaction>> {
+        let answers = self.batched("blockchain.transaction.get", txids, |t| {
+            Param::String(t.to_string())
+        })?;
+        txids
+            .iter()
+            .zip(answers)
+            .map(|(txid, v)| {
+                let hex = v.as_str().ok_or_else(|| {
+                    self.err(format!(
+                        "blockchain.transaction.get {txid}: no transaction in the answer: {}",
+                        clip(&v.to_string())
+                    ))
+                })?;
+                let bytes = unhex(hex)
+                    .map_err(|e| self.err(format!("blockchain.transaction.get {txid}: {e}")))?;
+                parse_tx(&self.url, txid, &bytes)
+            })
+            .collect()
+    }
+
+    fn block_header(&self, height: u32) -> Result<BlockHeader> {
+        let what = format!("blockchain.block.header {height}");
+        let v = self.read(&what, |c| {
+            c.client
+                .raw_call("blockchain.block.header", vec![Param::U32(height)])
+        })?;
+        let hex = v
+            .as_str()
+            .ok_or_else(|| self.err(format!("{what}: not a hex header: {}", clip(&v.to_string()))))?;
+        let bytes = unhex(hex).map_err(|e| self.err(format!("{what}: {e}")))?;
+        parse_header(&self.url, height, &bytes)
+    }
+
+    fn broadcast(&self, tx: &Transaction) -> Result<Txid> {
+        let txid = tx.txid();
+        let hex = hex_lower(&elements::encode::serialize(tx));
+        let what = format!("blockchain.transaction.broadcast of {txid}");
+        let res = self.call(&what, false, |c| {
+            c.client.raw_call(
+                "blockchain.transaction.broadcast",
+                vec![Param::String(hex.clone())],
+            )
+        });
+        let v = match res {
+            Ok(v) => v,
+            Err((f, _)) if f.server_said => {
+                return Err(Error::BroadcastRejected {
+                    server: self.url.clone(),
+                    txid: txid.to_string(),
+                    reason: f.reason,
+                })
+            }
+            Err((f, _)) => {
+                return Err(self.err(format!(
+                    "{what}: {}; the transaction may or may not have reached the network: \
+                     check its status before sending again",
+                    f.reason
+                )))
+            }
+        };
+        let got: Txid = v.as_str().and_then(|s| s.parse().ok()).ok_or_else(|| {
+            self.err(format!(
+                "{what}: the server answered {} instead of the txid",
+                clip(&v.to_string())
+            ))
+        })?;
+        if got != txid {
+            return Err(self.err(format!("{what}: the server answered txid {got}")));
+        }
+        Ok(txid)
+    }
+
+    fn fee_estimate(&self, target_blocks: u16) -> Result<Option<f64>> {
+        let what = format!("blockchain.estimatefee {target_blocks}");
+        let v = self.read(&what, |c| {
+            c.client.raw_call(
+                "blockchain.estimatefee",
+                vec![Param::Usize(usize::from(target_blocks.max(1)))],
+            )
+        })?;
+        let btc_per_kvb = v
+            .as_f64()
+            .ok_or_else(|| self.err(format!("{what}: not a number: {}", clip(&v.to_string()))))?;
+        if !btc_per_kvb.is_finite() || btc_per_kvb < 0.0 {
+            return Ok(None); // -1: the server has no estimate
+        }
+        // BTC per 1000 vB to sat per vB.
+        Ok(Some(btc_per_kvb * 100_000.0))
+    }
+
+    fn server(&self) -> &str {
+        &self.url
+    }
+
+    fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
