@@ -666,3 +666,39 @@ fn completions_are_generated() {
     assert!(bash.stdout.contains("wallet"));
     sb.run(&["completions", "tcsh"]).fails(2, "tcsh");
 }
+
+#[test]
+fn regtest_policy_asset_comes_from_the_config_file() {
+    let sb = Sandbox::new();
+    sb.restore_abandon("w");
+    let info = sb
+        .run(&["--network", "regtest", "--json", "wallet", "info"])
+        .ok()
+        .json();
+    assert_eq!(
+        info["policy_asset"],
+        "5ac9f65c0efcc4775e0baec4ec03abdde22473cd3cf33c0419ca290e0751b225"
+    );
+    let custom = "b2e15d0d7a0c94e4e2ce0fe6e8691b9e451377f6e46e8045a86f7c4b5d4f0f23";
+    let config = sb.home().join("config.json");
+    std::fs::write(
+        &config,
+        format!(r#"{{"regtest":{{"policy_asset":"{custom}"}}}}"#),
+    )
+    .unwrap();
+    let info = sb
+        .run(&["--network", "regtest", "--json", "wallet", "info"])
+        .ok()
+        .json();
+    assert_eq!(info["policy_asset"], custom);
+
+    std::fs::write(&config, r#"{"liquid":{"policy_asset":"b2e15d0d7a0c94e4e2ce0fe6e8691b9e451377f6e46e8045a86f7c4b5d4f0f23"}}"#).unwrap();
+    sb.run(&["--network", "regtest", "wallet", "info"])
+        .fails(2, "fixed");
+    std::fs::write(&config, "{not json").unwrap();
+    sb.run(&["--network", "regtest", "wallet", "info"])
+        .fails(2, "config.json");
+    std::fs::write(&config, r#"{"regtest":{"policy_asset":"nope"}}"#).unwrap();
+    sb.run(&["--network", "regtest", "wallet", "info"])
+        .fails(2, "not an asset id");
+}

@@ -95,6 +95,11 @@ impl Context {
         Ok(wallets.open(self.network, &name)?)
     }
 
+    /// The policy asset of the network (regtest's can be set in `config.json`).
+    pub fn policy_asset(&self) -> CliResult<elements::AssetId> {
+        crate::config::Config::load(&self.data_dir)?.policy_asset(self.network, &self.data_dir)
+    }
+
     /// The KDF cost for new seed files: strong unless lowered through the environment.
     pub fn kdf_params(&self) -> CliResult<KdfParams> {
         let mut params = KdfParams::strong();

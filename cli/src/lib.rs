@@ -5,6 +5,7 @@
 
 pub mod args;
 mod cmd;
+mod config;
 mod context;
 pub mod error;
 mod input;

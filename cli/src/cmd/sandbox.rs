@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use regtest::elements::AssetId;
+use elements::AssetId;
 use regtest::{Sandbox, SandboxConfig};
 use serde_json::{json, Value};
 use wallet_core::amount::{format_amount, parse_amount};

@@ -278,7 +278,7 @@ fn info(ctx: &Context) -> CliResult<()> {
     let meta = wallet.meta()?;
     let next_receive = wallet.next_index(Keychain::External)?;
     let next_change = wallet.next_index(Keychain::Internal)?;
-    let policy_asset = wallet.network().default_policy_asset().to_string();
+    let policy_asset = ctx.policy_asset()?.to_string();
     if ctx.out.json {
         ctx.out.json(&json!({
             "wallet": meta.name,
