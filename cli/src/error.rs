@@ -138,6 +138,15 @@ impl From<CoreError> for CliError {
             CoreError::Crypto(_) => CliError::new(Exit::Error, "crypto", message),
             CoreError::InvalidAmount(_) => CliError::usage("invalid_amount", message)
                 .hint("type amounts as decimals in the asset's precision, e.g. 0.5 or 1000"),
+            CoreError::BackendConfig(_) => CliError::usage("backend_config", message).hint(
+                "pass --esplora http(s)://HOST[:PORT][/PATH] or --electrum [tcp://|tls://]HOST:PORT",
+            ),
+            CoreError::Backend { .. } => CliError::new(Exit::Backend, "backend", message)
+                .hint("check the server URL and the network connection, then retry"),
+            CoreError::BroadcastRejected { .. } => {
+                CliError::new(Exit::Error, "broadcast_rejected", message)
+            }
+            CoreError::Unblind(_) => CliError::new(Exit::Refused, "unblind", message),
         }
     }
 }

@@ -79,6 +79,30 @@ pub enum Error {
     /// An amount typed by a person is not an exact amount of the asset.
     #[error("invalid amount {0}")]
     InvalidAmount(String),
+    /// A chain backend URL or setting is unusable, or the network has no default server.
+    #[error("backend configuration: {0}")]
+    BackendConfig(String),
+    /// A chain backend (Esplora or Electrum server) is unreachable, failed or misbehaved.
+    #[error("chain backend {server}: {reason}")]
+    Backend {
+        /// The server's URL.
+        server: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The server refused to broadcast a transaction (double spend, missing inputs, ...).
+    #[error("{server} rejected transaction {txid}: {reason}")]
+    BroadcastRejected {
+        /// The server's URL.
+        server: String,
+        /// The transaction.
+        txid: String,
+        /// The node's reason, as the server gave it.
+        reason: String,
+    },
+    /// An output cannot be unblinded, or an amount cannot be computed from unblinded data.
+    #[error("cannot unblind: {0}")]
+    Unblind(String),
 }
 
 fn available_text(available: &[String]) -> String {

@@ -3,11 +3,13 @@
 
 pub mod address;
 pub mod amount;
+pub mod chain;
 pub mod descriptor;
 pub mod error;
 pub mod network;
 pub mod seed;
 pub mod store;
+pub mod unblind;
 pub mod wallet;
 
 pub use error::Error;

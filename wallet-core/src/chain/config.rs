@@ -173,11 +173,11 @@ impl BackendConfig {
         if host.is_empty() || host.contains(['/', ' ', '@']) {
             return Err(bad(format!("Electrum server '{url}' has an invalid host")));
         }
-        let port: u16 = port
-            .parse()
-            .ok()
-            .filter(|p| *p != 0)
-            .ok_or_else(|| bad(format!("Electrum server '{url}' has an invalid port '{port}'")))?;
+        let port: u16 = port.parse().ok().filter(|p| *p != 0).ok_or_else(|| {
+            bad(format!(
+                "Electrum server '{url}' has an invalid port '{port}'"
+            ))
+        })?;
         Ok(Self::with_endpoint(Endpoint::Electrum {
             host: host.to_owned(),
             port,

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use electrum_client::{Batch, ElectrumApi, Param};
-use elements::hashes::{sha256, Hash};
+use elements::hashes::sha256;
 use elements::{BlockHash, BlockHeader, Script, Transaction, Txid};
 use serde::Deserialize;
 use serde_json::Value;
@@ -269,7 +269,12 @@ impl ElectrumBackend {
     }
 
     /// Runs `method` once per item, in batches of at most [`MAX_BATCH`] calls.
-    fn batched<T>(&self, method: &str, items: &[T], param: impl Fn(&T) -> Param) -> Result<Vec<Value>> {
+    fn batched<T>(
+        &self,
+        method: &str,
+        items: &[T],
+        param: impl Fn(&T) -> Param,
+    ) -> Result<Vec<Value>> {
         let mut out = Vec::with_capacity(items.len());
         for chunk in items.chunks(MAX_BATCH) {
             let mut batch = Batch::default();
@@ -299,7 +304,9 @@ impl ElectrumBackend {
             )));
         }
         let raw: Vec<RawHistory> = serde_json::from_value(v).map_err(|e| {
-            self.err(format!("blockchain.scripthash.get_history {sh}: malformed answer ({e})"))
+            self.err(format!(
+                "blockchain.scripthash.get_history {sh}: malformed answer ({e})"
+            ))
         })?;
         raw.into_iter()
             .map(|r| {
@@ -327,7 +334,9 @@ impl ElectrumBackend {
     fn parse_status(&self, script: &Script, v: &Value) -> Result<Option<String>> {
         match v {
             Value::Null => Ok(None),
-            Value::String(s) if s.len() == 64 && unhex(s).is_ok() => Ok(Some(s.to_ascii_lowercase())),
+            Value::String(s) if s.len() == 64 && unhex(s).is_ok() => {
+                Ok(Some(s.to_ascii_lowercase()))
+            }
             other => Err(self.err(format!(
                 "blockchain.scripthash.subscribe {}: not a status hash: {}",
                 electrum_scripthash(script),
@@ -349,10 +358,12 @@ impl Backend for ElectrumBackend {
             c.client.raw_call("blockchain.headers.subscribe", vec![])
         })?;
         let tip: RawTip = serde_json::from_value(v).map_err(|e| {
-            self.err(format!("blockchain.headers.subscribe: malformed answer ({e})"))
+            self.err(format!(
+                "blockchain.headers.subscribe: malformed answer ({e})"
+            ))
         })?;
-        let bytes = unhex(&tip.hex)
-            .map_err(|e| self.err(format!("blockchain.headers.subscribe: {e}")))?;
+        let bytes =
+            unhex(&tip.hex).map_err(|e| self.err(format!("blockchain.headers.subscribe: {e}")))?;
         let header = parse_header(&self.url, tip.height, &bytes)?;
         Ok((tip.height, header.block_hash()))
     }
@@ -385,12 +396,15 @@ impl Backend for ElectrumBackend {
                     if !new.is_empty() {
                         let btc: Vec<&electrum_client::bitcoin::Script> = new
                             .iter()
-                            .map(|i| electrum_client::bitcoin::Script::from_bytes(chunk[*i].as_bytes()))
+                            .map(|i| {
+                                electrum_client::bitcoin::Script::from_bytes(chunk[*i].as_bytes())
+                            })
                             .collect();
                         let statuses = c.client.batch_script_subscribe(btc.iter().copied())?;
                         for (i, st) in new.iter().zip(statuses) {
                             c.subscribed.insert(hashes[*i]);
-                            answers[*i] = st.map_or(Value::Null, |h| Value::String(hex_lower(&h[..])));
+                            answers[*i] =
+                                st.map_or(Value::Null, |h| Value::String(hex_lower(&h[..])));
                         }
                     }
                     let old: Vec<usize> = (0..chunk.len()).filter(|i| !new.contains(i)).collect();
@@ -448,9 +462,12 @@ impl Backend for ElectrumBackend {
             c.client
                 .raw_call("blockchain.block.header", vec![Param::U32(height)])
         })?;
-        let hex = v
-            .as_str()
-            .ok_or_else(|| self.err(format!("{what}: not a hex header: {}", clip(&v.to_string()))))?;
+        let hex = v.as_str().ok_or_else(|| {
+            self.err(format!(
+                "{what}: not a hex header: {}",
+                clip(&v.to_string())
+            ))
+        })?;
         let bytes = unhex(hex).map_err(|e| self.err(format!("{what}: {e}")))?;
         parse_header(&self.url, height, &bytes)
     }

@@ -87,7 +87,11 @@ impl EsploraBackend {
     }
 
     /// One HTTP exchange: `(status, body)`, or a failure.
-    fn exchange(&self, method: &str, path: &str, body: Option<&str>) -> std::result::Result<(u16, Vec<u8>), Failure> {
+    fn exchange(
+        &self,
+        path: &str,
+        body: Option<&str>,
+    ) -> std::result::Result<(u16, Vec<u8>), Failure> {
         let url = format!("{}{}", self.base, path);
         self.requests.fetch_add(1, Ordering::Relaxed);
         let resp = match body {
@@ -117,7 +121,7 @@ impl EsploraBackend {
     fn get(&self, path: &str) -> Result<Vec<u8>> {
         let mut attempt = 0u32;
         loop {
-            let failure = match self.exchange("GET", path, None) {
+            let failure = match self.exchange(path, None) {
                 Ok((200, body)) => return Ok(body),
                 Ok((status, body)) => Failure {
                     reason: format!("HTTP {status}: {}", clip(&String::from_utf8_lossy(&body))),
@@ -167,9 +171,8 @@ impl EsploraBackend {
         let bytes = unhex(&text).map_err(|e| self.err(format!("GET {path}: {e}")))?;
         let header = match height {
             Some(h) => parse_header(&self.base, h, &bytes)?,
-            None => elements::encode::deserialize::<BlockHeader>(&bytes).map_err(|e| {
-                self.err(format!("GET {path}: not a valid Liquid header ({e})"))
-            })?,
+            None => elements::encode::deserialize::<BlockHeader>(&bytes)
+                .map_err(|e| self.err(format!("GET {path}: not a valid Liquid header ({e})")))?,
         };
         if header.block_hash() != *hash {
             return Err(self.err(format!(
@@ -255,7 +258,10 @@ fn transport_failure(e: ureq::Error, timeout: Duration) -> Failure {
             retry: false,
         },
         ureq::Error::Io(io) => Failure {
-            retry: !matches!(io.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock),
+            retry: !matches!(
+                io.kind(),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+            ),
             reason: match io.kind() {
                 std::io::ErrorKind::ConnectionRefused => {
                     format!("connection refused ({io}): is the server running?")
@@ -319,7 +325,7 @@ impl Backend for EsploraBackend {
     fn broadcast(&self, tx: &Transaction) -> Result<Txid> {
         let txid = tx.txid();
         let hex = hex_lower(&elements::encode::serialize(tx));
-        match self.exchange("POST", "/tx", Some(&hex)) {
+        match self.exchange("/tx", Some(&hex)) {
             Ok((200, body)) => {
                 let text = String::from_utf8_lossy(&body);
                 let got: Txid = text.trim().parse().map_err(|_| {

@@ -15,7 +15,7 @@ mod electrum;
 mod esplora;
 mod pool;
 
-use elements::hashes::{sha256, Hash};
+use elements::hashes::sha256;
 use elements::{BlockHash, BlockHeader, Script, Transaction, Txid};
 
 pub use config::{BackendConfig, BackendKind, Endpoint};
@@ -124,7 +124,7 @@ pub(crate) fn hex_lower(bytes: &[u8]) -> String {
 
 pub(crate) fn unhex(s: &str) -> std::result::Result<Vec<u8>, String> {
     let s = s.trim();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(format!("odd-length hex ({} characters)", s.len()));
     }
     let digit = |c: u8| match c {

@@ -82,6 +82,8 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.to_string().contains("seven"));
-        assert!(parallel_map(&[] as &[u32], 8, |i| Ok(*i)).unwrap().is_empty());
+        assert!(parallel_map(&[] as &[u32], 8, |i| Ok(*i))
+            .unwrap()
+            .is_empty());
     }
 }
