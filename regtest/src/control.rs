@@ -28,6 +28,16 @@ pub fn request(
     path: &str,
     body: Option<&str>,
 ) -> Result<(u16, String), Error> {
+    request_with_headers(esplora_url, method, path, body).map(|(s, _, b)| (s, b))
+}
+
+/// Sends one request; returns (status, lower-cased headers, body).
+pub fn request_with_headers(
+    esplora_url: &str,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> Result<(u16, Vec<(String, String)>, String), Error> {
     let hostport = esplora_url
         .strip_prefix("http://")
         .ok_or_else(|| {
@@ -72,7 +82,13 @@ pub fn request(
     } else {
         rest.to_string()
     };
-    Ok((status, body))
+    let headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Ok((status, headers, body))
 }
 
 fn dechunk(mut s: &str) -> String {

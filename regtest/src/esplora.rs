@@ -185,10 +185,14 @@ fn get(svc: &Service, parts: &[&str], query: &str) -> R {
             Ok(Response::json(&ids, SHORT_TTL))
         }
         ["mempool", "recent"] => {
-            let v: Vec<serde_json::Value> = chain
+            let v: Vec<RecentTx> = chain
                 .recent
                 .iter()
-                .map(|(t, fee, vsize)| serde_json::json!({"txid": t.to_string(), "fee": fee, "vsize": vsize}))
+                .map(|(t, fee, vsize)| RecentTx {
+                    txid: t.to_string(),
+                    fee: *fee,
+                    vsize: *vsize,
+                })
                 .collect();
             Ok(Response::json(&v, 5))
         }
@@ -213,6 +217,28 @@ fn get(svc: &Service, parts: &[&str], query: &str) -> R {
     }
 }
 
+#[derive(Serialize)]
+struct BlockStatus {
+    in_best_chain: bool,
+    height: Option<u32>,
+    next_best: Option<String>,
+}
+
+#[derive(Serialize)]
+struct MempoolStats {
+    count: usize,
+    vsize: usize,
+    total_fee: u64,
+    fee_histogram: Vec<(f64, usize)>,
+}
+
+#[derive(Serialize)]
+struct RecentTx {
+    txid: String,
+    fee: u64,
+    vsize: usize,
+}
+
 fn blocks(chain: &Chain, start: u32) -> R {
     let v: Vec<BlockJson> = (0..=start)
         .rev()
@@ -226,13 +252,12 @@ fn block(chain: &Chain, hash: &str, rest: &[&str]) -> R {
     let hash = parse_block_hash(hash)?;
     let height = chain.height_of(&hash);
     if let ["status"] = rest {
-        let v = match height {
-            Some(h) => serde_json::json!({
-                "in_best_chain": true,
-                "height": h,
-                "next_best": chain.block_at(h + 1).map(|b| b.hash.to_string()),
-            }),
-            None => serde_json::json!({"in_best_chain": false, "height": null, "next_best": null}),
+        let v = BlockStatus {
+            in_best_chain: height.is_some(),
+            height,
+            next_best: height
+                .and_then(|h| chain.block_at(h + 1))
+                .map(|b| b.hash.to_string()),
         };
         return Ok(Response::json(&v, ttl_for(chain, height)));
     }
@@ -458,7 +483,7 @@ fn chain_txs(chain: &Chain, sh: &ScriptHash, last_seen: Option<Txid>) -> Vec<TxJ
 }
 
 /// Mempool backlog: count, vsize, total fee and electrs-style fee histogram.
-pub fn mempool_stats(chain: &Chain) -> serde_json::Value {
+fn mempool_stats(chain: &Chain) -> MempoolStats {
     let mut vsize = 0usize;
     let mut total_fee = 0u64;
     for t in chain.mempool_txids() {
@@ -467,12 +492,12 @@ pub fn mempool_stats(chain: &Chain) -> serde_json::Value {
             total_fee = total_fee.saturating_add(e.fee);
         }
     }
-    serde_json::json!({
-        "count": chain.mempool_txids().len(),
-        "vsize": vsize,
-        "total_fee": total_fee,
-        "fee_histogram": fee_histogram(chain),
-    })
+    MempoolStats {
+        count: chain.mempool_txids().len(),
+        vsize,
+        total_fee,
+        fee_histogram: fee_histogram(chain),
+    }
 }
 
 /// electrs' fee histogram: (fee rate, vsize) bins, highest rate first.
