@@ -702,3 +702,93 @@ fn regtest_policy_asset_comes_from_the_config_file() {
     sb.run(&["--network", "regtest", "wallet", "info"])
         .fails(2, "not an asset id");
 }
+
+#[test]
+fn passphrase_can_come_from_a_file_descriptor() {
+    let sb = Sandbox::new();
+    let out = sb.path("fd.words");
+    // fd 0 is the simplest descriptor a test can hand over; scripts use any open fd.
+    let created = sb
+        .run_with_stdin(
+            &[
+                "--network",
+                "regtest",
+                "--json",
+                "wallet",
+                "create",
+                "--passphrase-fd",
+                "0",
+                "--mnemonic-out",
+                out.to_str().unwrap(),
+            ],
+            Some(&format!("{}\n", common::PASSPHRASE)),
+        )
+        .ok()
+        .json();
+    assert_eq!(created["wallet"], "default");
+    // The passphrase read from the fd opens the seed.
+    std::fs::write(sb.path("next"), "next passphrase\n").unwrap();
+    sb.run(&[
+        "--network",
+        "regtest",
+        "wallet",
+        "change-passphrase",
+        "--passphrase-file",
+        &sb.pass(),
+        "--new-passphrase-file",
+        sb.path("next").to_str().unwrap(),
+    ])
+    .ok();
+}
+
+#[test]
+fn multisig_descriptors_import_as_watch_only() {
+    let (Some(fixture), Some(vectors)) = (fixture_wallet(), shared("vectors")) else {
+        return;
+    };
+    // Two cosigners: the recorded regtest wallet's account key and the LWK testnet wallet's.
+    let ours = fixture["keyorigin_xpub_bip84"].as_str().unwrap();
+    let theirs_desc =
+        std::fs::read_to_string(vectors.join("lwk-testnet-psets/descriptor")).unwrap();
+    let start = theirs_desc.find('[').unwrap();
+    let end = theirs_desc[start..]
+        .find('/')
+        .map(|_| theirs_desc[start..].find("/<").unwrap() + start)
+        .unwrap();
+    let theirs = &theirs_desc[start..end];
+    let blinding = fixture["slip77_master_blinding_key"].as_str().unwrap();
+    let descriptor = format!("ct({blinding},elwsh(multi(2,{ours}/<0;1>/*,{theirs}/<0;1>/*)))");
+    let sb = Sandbox::new();
+    let imported = sb
+        .run(&[
+            "--network",
+            "regtest",
+            "--json",
+            "wallet",
+            "import",
+            "--name",
+            "multi",
+            "--descriptor",
+            &descriptor,
+        ])
+        .ok()
+        .json();
+    assert_eq!(imported["watch_only"], true);
+    let info = sb
+        .run(&["--network", "regtest", "--json", "wallet", "info"])
+        .ok()
+        .json();
+    assert!(info["kind"].as_str().unwrap().contains("2-of-2"), "{info}");
+    let address = new_address(&sb, "multi", None);
+    let inspected = sb
+        .run(&[
+            "--json",
+            "address",
+            "inspect",
+            address["address"].as_str().unwrap(),
+        ])
+        .ok()
+        .json();
+    assert_eq!(inspected["script_type"], "p2wsh");
+    assert_eq!(inspected["confidential"], true);
+}
