@@ -21,6 +21,9 @@ fn unreachable(url: &str, reason: impl std::fmt::Display) -> Error {
     }
 }
 
+/// Response headers, names lower-cased.
+pub type Headers = Vec<(String, String)>;
+
 /// Sends one request; returns (status, body).
 pub fn request(
     esplora_url: &str,
@@ -37,7 +40,7 @@ pub fn request_with_headers(
     method: &str,
     path: &str,
     body: Option<&str>,
-) -> Result<(u16, Vec<(String, String)>, String), Error> {
+) -> Result<(u16, Headers, String), Error> {
     let hostport = esplora_url
         .strip_prefix("http://")
         .ok_or_else(|| {
