@@ -60,7 +60,7 @@ impl From<&str> for CallError {
 }
 
 /// Accepts connections until shutdown.
-pub fn serve(svc: Arc<Service>, listener: TcpListener, delay_ms: u64) {
+pub(crate) fn serve(svc: Arc<Service>, listener: TcpListener, delay_ms: u64) {
     for stream in listener.incoming() {
         if svc.is_shutting_down() {
             break;
@@ -276,15 +276,29 @@ fn history(chain: &Chain, sh: &ScriptHash) -> Vec<Value> {
 
 /// The Electrum status hash of a script, `None` without history.
 pub fn status_hash(chain: &Chain, sh: &ScriptHash) -> Option<String> {
-    let hist = history(chain, sh);
-    if hist.is_empty() {
+    let hist: Vec<(String, i64)> = history(chain, sh)
+        .iter()
+        .map(|h| {
+            (
+                h["tx_hash"].as_str().unwrap_or_default().to_string(),
+                h["height"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    status_of(&hist)
+}
+
+/// The Electrum status of a history given as (tx_hash, height) in `get_history` order:
+/// hex sha256 of the concatenated `"<tx_hash>:<height>:"`, `None` when empty.
+pub fn status_of(history: &[(String, i64)]) -> Option<String> {
+    if history.is_empty() {
         return None;
     }
     let mut s = String::new();
-    for h in &hist {
-        s.push_str(h["tx_hash"].as_str().unwrap_or_default());
+    for (txid, height) in history {
+        s.push_str(txid);
         s.push(':');
-        s.push_str(&h["height"].to_string());
+        s.push_str(&height.to_string());
         s.push(':');
     }
     Some(hexutil::encode(

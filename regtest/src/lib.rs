@@ -16,7 +16,7 @@
 
 pub mod chain;
 pub mod control;
-mod electrum;
+pub mod electrum;
 mod esplora;
 pub mod faucet;
 pub mod genesis;
