@@ -176,6 +176,18 @@ fn demo_walks_through_every_step() {
         .find(|s| s["data"]["funding_txid"].is_string())
         .unwrap();
     assert_eq!(funded["data"]["height"], 1);
+    let unblinded = steps
+        .iter()
+        .find(|s| s["data"]["alice"]["value"].is_u64())
+        .unwrap();
+    assert_eq!(unblinded["data"]["alice"]["value"], 150_000_000u64);
+    assert_eq!(
+        unblinded["data"]["alice"]["asset"],
+        "5ac9f65c0efcc4775e0baec4ec03abdde22473cd3cf33c0419ca290e0751b225"
+    );
+    assert_eq!(unblinded["data"]["bob"]["value"], 25_000_000_000u64);
+    assert_eq!(unblinded["data"]["bob"]["asset"], funded["data"]["asset"]);
+    assert_eq!(unblinded["data"]["bob_can_read_alice_output"], false);
     // The demo cleans up after itself and never touches the user's data folder.
     assert_eq!(std::fs::read_dir(sb.home()).unwrap().count(), 0);
 }

@@ -9,6 +9,7 @@ use wallet_core::amount::format_amount;
 use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
 use wallet_core::network::Network;
 use wallet_core::seed::{encrypt_seed, SeedSecret, WordCount};
+use wallet_core::unblind::{blinding_private_key, unblind_output, TxOutSecrets};
 use wallet_core::wallet::{Wallet, Wallets};
 
 use crate::cmd::sandbox::{describe, sandbox_error};
@@ -54,6 +55,57 @@ fn demo_wallet(
     )?;
     let encrypted = encrypt_seed(&secret, passphrase, &ctx.kdf_params()?)?;
     Ok(wallets.create(Network::Regtest, name, &descriptor, Some(&encrypted))?)
+}
+
+/// The output of `txid` paying `wallet`'s receive address `index`, unblinded with its key.
+fn received(
+    sandbox: &Sandbox,
+    wallet: &Wallet,
+    index: u32,
+    txid: &elements::Txid,
+) -> CliResult<TxOutSecrets> {
+    let (txout, script) = output_to(sandbox, wallet, index, txid)?;
+    let key = blinding_private_key(wallet.descriptor(), &script)?;
+    Ok(unblind_output(&txout, &key)?)
+}
+
+/// Whether `other` can unblind the output paying `wallet` (it must not).
+fn received_by_outsider(
+    sandbox: &Sandbox,
+    wallet: &Wallet,
+    index: u32,
+    txid: &elements::Txid,
+    other: &Wallet,
+) -> CliResult<bool> {
+    let (txout, script) = output_to(sandbox, wallet, index, txid)?;
+    let key = blinding_private_key(other.descriptor(), &script)?;
+    Ok(unblind_output(&txout, &key).is_ok())
+}
+
+fn output_to(
+    sandbox: &Sandbox,
+    wallet: &Wallet,
+    index: u32,
+    txid: &elements::Txid,
+) -> CliResult<(elements::TxOut, elements::Script)> {
+    let script = wallet
+        .descriptor()
+        .script_pubkey(Keychain::External, index)?;
+    let tx = sandbox.get_tx(txid).ok_or_else(|| {
+        CliError::new(Exit::Backend, "backend", format!("the sandbox lost {txid}"))
+    })?;
+    let txout = tx
+        .output
+        .into_iter()
+        .find(|o| o.script_pubkey == script)
+        .ok_or_else(|| {
+            CliError::new(
+                Exit::Refused,
+                "demo_mismatch",
+                format!("{txid} does not pay {}", wallet.name()),
+            )
+        })?;
+    Ok((txout, script))
 }
 
 /// Runs the walk-through.
@@ -163,6 +215,53 @@ fn walk(
             ("height", sandbox.tip_height().to_string()),
         ],
     );
+
+    let alice_sees = received(sandbox, &alice, alice_addr.index, &funding)?;
+    let bob_sees = received(sandbox, &bob, bob_addr.index, &delivery)?;
+    let outsider = received_by_outsider(sandbox, &alice, alice_addr.index, &funding, &bob)?;
+    steps.step(
+        "Each wallet unblinds what it received with its own blinding key; others cannot",
+        json!({
+            "alice": { "value": alice_sees.value, "asset": alice_sees.asset.to_string() },
+            "bob": { "value": bob_sees.value, "asset": bob_sees.asset.to_string() },
+            "bob_can_read_alice_output": outsider,
+        }),
+        &[
+            (
+                "alice",
+                format!("{} L-BTC", format_amount(alice_sees.value, 8)),
+            ),
+            (
+                "bob",
+                format!(
+                    "{} of token {}",
+                    format_amount(bob_sees.value, 8),
+                    bob_sees.asset
+                ),
+            ),
+            (
+                "bob reads alice's",
+                if outsider {
+                    "yes (a bug)"
+                } else {
+                    "no: only commitments"
+                }
+                .to_string(),
+            ),
+        ],
+    );
+    if alice_sees.value != lbtc
+        || alice_sees.asset != sandbox.policy_asset()
+        || bob_sees.value != tokens
+        || bob_sees.asset != issued.asset
+        || outsider
+    {
+        return Err(CliError::new(
+            Exit::Refused,
+            "demo_mismatch",
+            "an unblinded amount differs from what was sent",
+        ));
+    }
     ctx.out
         .note("\nDemo finished; its temporary folder is removed.");
     Ok(())
