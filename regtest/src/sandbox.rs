@@ -240,7 +240,14 @@ impl Sandbox {
     }
 
     /// Stops both servers, closes client connections and joins all threads.
-    pub fn shutdown(mut self) {
+    pub fn shutdown(self) {
+        drop(self);
+    }
+
+    fn stop_all(&mut self) {
+        if self.acceptor.is_none() {
+            return;
+        }
         self.request_stop();
         self.svc.shutting_down.store(true, Ordering::SeqCst);
         for _ in 0..self.workers.len() {
@@ -273,5 +280,11 @@ impl Sandbox {
         for w in self.workers.drain(..) {
             let _ = w.join();
         }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.stop_all();
     }
 }
