@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
+use electrum_client::raw_client::{ElectrumPlaintextStream, ElectrumSslStream, RawClient};
 use electrum_client::{Batch, ElectrumApi, Param};
 use elements::hashes::sha256;
 use elements::{BlockHash, BlockHeader, Script, Transaction, Txid};
@@ -24,8 +25,46 @@ use crate::{Error, Result};
 /// Most calls in one batch (electrs drops the connection above 20).
 pub const MAX_BATCH: usize = 20;
 
+/// A connection without electrum-client's own retry layer (which sleeps for seconds and
+/// hides the first error), so that failures come back as they happened.
+enum Raw {
+    Tcp(RawClient<ElectrumPlaintextStream>),
+    Tls(RawClient<ElectrumSslStream>),
+}
+
+impl Raw {
+    fn raw_call(
+        &self,
+        method: &str,
+        params: Vec<Param>,
+    ) -> std::result::Result<Value, electrum_client::Error> {
+        match self {
+            Raw::Tcp(c) => c.raw_call(method, params),
+            Raw::Tls(c) => c.raw_call(method, params),
+        }
+    }
+
+    fn batch_call(&self, batch: &Batch) -> std::result::Result<Vec<Value>, electrum_client::Error> {
+        match self {
+            Raw::Tcp(c) => c.batch_call(batch),
+            Raw::Tls(c) => c.batch_call(batch),
+        }
+    }
+
+    fn batch_script_subscribe(
+        &self,
+        scripts: &[&electrum_client::bitcoin::Script],
+    ) -> std::result::Result<Vec<Option<electrum_client::ScriptStatus>>, electrum_client::Error>
+    {
+        match self {
+            Raw::Tcp(c) => c.batch_script_subscribe(scripts.iter().copied()),
+            Raw::Tls(c) => c.batch_script_subscribe(scripts.iter().copied()),
+        }
+    }
+}
+
 struct Conn {
-    client: electrum_client::Client,
+    client: Raw,
     /// Script hashes subscribed on this connection (electrum-client must know them, or a
     /// later notification for them fails the call that receives it).
     subscribed: HashSet<[u8; 32]>,
@@ -35,7 +74,9 @@ struct Conn {
 /// after a failure; calls are serialized on it.
 pub struct ElectrumBackend {
     url: String,
-    client_url: String,
+    /// `host:port` (IPv6 in brackets).
+    addr: String,
+    tls: bool,
     config: BackendConfig,
     conn: Mutex<Option<Conn>>,
     requests: AtomicU64,
@@ -130,18 +171,14 @@ fn classify(e: electrum_client::Error) -> Failure {
 impl ElectrumBackend {
     /// Connects to the server of `config` (an Electrum endpoint) and handshakes.
     pub fn connect(config: BackendConfig) -> Result<Self> {
-        let (client_url, url) = match &config.endpoint {
+        let (addr, tls) = match &config.endpoint {
             Endpoint::Electrum { host, port, tls } => {
                 let host = if host.contains(':') {
                     format!("[{host}]")
                 } else {
                     host.clone()
                 };
-                let scheme = if *tls { "ssl" } else { "tcp" };
-                (
-                    format!("{scheme}://{host}:{port}"),
-                    config.endpoint.to_string(),
-                )
+                (format!("{host}:{port}"), *tls)
             }
             other => {
                 return Err(Error::BackendConfig(format!(
@@ -149,9 +186,11 @@ impl ElectrumBackend {
                 )))
             }
         };
+        let url = config.endpoint.to_string();
         let backend = ElectrumBackend {
             url,
-            client_url,
+            addr,
+            tls,
             config,
             conn: Mutex::new(None),
             requests: AtomicU64::new(0),
@@ -180,14 +219,16 @@ impl ElectrumBackend {
     }
 
     fn open(&self) -> std::result::Result<Conn, Failure> {
-        let cfg = electrum_client::ConfigBuilder::new()
-            .timeout(Some(self.config.timeout))
-            .retry(0)
-            .validate_domain(true)
-            .build();
         // Opening sends `server.version`: one round trip.
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let client = electrum_client::Client::from_config(&self.client_url, cfg).map_err(|e| {
+        let timeout = Some(self.config.timeout);
+        let addr = self.addr.as_str();
+        let client = if self.tls {
+            RawClient::new_ssl(addr, true, timeout, None).map(Raw::Tls)
+        } else {
+            RawClient::new(addr, timeout, None).map(Raw::Tcp)
+        };
+        let client = client.map_err(|e| {
             let mut f = classify(e);
             f.reason = format!("cannot connect: {}", f.reason);
             f
@@ -400,7 +441,7 @@ impl Backend for ElectrumBackend {
                                 electrum_client::bitcoin::Script::from_bytes(chunk[*i].as_bytes())
                             })
                             .collect();
-                        let statuses = c.client.batch_script_subscribe(btc.iter().copied())?;
+                        let statuses = c.client.batch_script_subscribe(&btc)?;
                         for (i, st) in new.iter().zip(statuses) {
                             c.subscribed.insert(hashes[*i]);
                             answers[*i] =

@@ -48,7 +48,7 @@ impl HistoryEntry {
 ///
 /// Batch methods take and return slices in the same order: `histories(scripts)[i]` is the
 /// history of `scripts[i]`.
-pub trait Backend: Send + Sync {
+pub trait Backend: Send + Sync + std::fmt::Debug {
     /// The height and hash of the best block.
     fn tip(&self) -> Result<(u32, BlockHash)>;
 
