@@ -10,7 +10,7 @@ use std::time::Duration;
 use chain_support::{
     hex, rpc_error, rpc_result, spawn_http, spawn_lines, HttpAction, LineAction, TestServer,
 };
-use elements::{Script, Transaction, Txid};
+use elements::{Script, Transaction};
 use serde_json::{json, Value};
 use wallet_core::chain::{Backend, BackendConfig};
 use wallet_core::Error;
