@@ -172,6 +172,7 @@ pub struct Electrum {
 impl Electrum {
     pub fn connect(addr: std::net::SocketAddr) -> Electrum {
         let s = TcpStream::connect(addr).expect("connect");
+        s.set_nodelay(true).expect("nodelay");
         s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
             .expect("timeout");
         Electrum {
@@ -180,8 +181,9 @@ impl Electrum {
         }
     }
     pub fn send_line(&mut self, line: &str) {
-        self.writer.write_all(line.as_bytes()).expect("write");
-        self.writer.write_all(b"\n").expect("write");
+        let mut buf = line.as_bytes().to_vec();
+        buf.push(b'\n');
+        self.writer.write_all(&buf).expect("write");
     }
     /// Next line, or `None` when the server closed the connection.
     pub fn read_line(&mut self) -> Option<String> {
