@@ -274,6 +274,20 @@ fn check_amounts(
     })
 }
 
+/// Issuance rules plus amounts and proofs (rangeproofs, surjection proofs, balance), given the
+/// spent outputs in input order.
+pub fn check_proofs(
+    secp: &Secp256k1<elements::secp256k1_zkp::All>,
+    tx: &Transaction,
+    spent: &[TxOut],
+) -> Result<(), Reject> {
+    if spent.len() != tx.input.len() {
+        return Err(Reject::new(-25, "bad-txns-inputs-missingorspent"));
+    }
+    check_issuances(secp, tx, spent)?;
+    check_amounts(secp, tx, spent)
+}
+
 /// The minimum fee for a transaction (0.1 sat per discounted vbyte, at least 1 sat).
 pub fn min_fee(tx: &Transaction) -> u64 {
     let vsize = tx.discount_vsize() as u64;
