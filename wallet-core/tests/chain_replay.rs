@@ -405,3 +405,58 @@ fn electrum_replay_broadcasts() {
         }
     }
 }
+
+#[test]
+fn electrum_notifications_between_calls_are_absorbed() {
+    // electrs pushes status and header notifications, without ids, on a connection that
+    // subscribed; they arrive before the answer of whatever call comes next.
+    let Some(fx) = chain_support::fixtures() else {
+        return;
+    };
+    let session = read_json(&fx.join("electrum/notifications_session.json"));
+    let log = session["log"].as_array().unwrap();
+    let notifications: Vec<String> = log
+        .iter()
+        .filter(|e| e["kind"] == "notification")
+        .map(|e| e["raw"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(notifications.len(), 3);
+    let first_status = log[1]["response"]["result"].as_str().unwrap().to_owned();
+    let tip = read_json(&fx.join("electrum/blockchain.headers.subscribe.json"))["response"]
+        ["result"]
+        .clone();
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let server = chain_support::spawn_lines(move |line| {
+        let req: serde_json::Value = serde_json::from_str(line).unwrap();
+        let reply = |result| chain_support::rpc_result(&req, result);
+        chain_support::LineAction::Reply(match req["method"].as_str().unwrap() {
+            "server.version" => reply(serde_json::json!(["electrs-esplora 0.4.1", "1.4"])),
+            "blockchain.scripthash.subscribe" => reply(serde_json::json!(first_status.clone())),
+            _ => {
+                let mut out = String::new();
+                if !sent.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                    for n in &notifications {
+                        out.push_str(n);
+                        out.push('\n');
+                    }
+                }
+                out.push_str(&reply(tip.clone()));
+                out
+            }
+        })
+    });
+    let b = BackendConfig::parse_electrum(&server.tcp_url())
+        .unwrap()
+        .connect()
+        .unwrap();
+    let external0 = wallet_script(&fx, "external", 0);
+    let statuses = b.statuses(std::slice::from_ref(&external0)).unwrap();
+    assert_eq!(
+        statuses[0].as_deref(),
+        log[1]["response"]["result"].as_str()
+    );
+    // The notifications arrive with this answer and are absorbed.
+    assert_eq!(b.tip().unwrap().0, 111);
+    assert_eq!(b.tip().unwrap().0, 111);
+    assert_eq!(b.statuses(&[external0]).unwrap(), statuses);
+}
