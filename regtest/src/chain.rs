@@ -265,6 +265,82 @@ impl Chain {
         })
     }
 
+    /// Like [`Chain::spendable_coin`], but an outpoint spent by one of the mempool txs in
+    /// `replaced` counts as unspent (a replacement may spend it again).
+    pub fn coin_replacing(&self, outpoint: &OutPoint, replaced: &[Txid]) -> Option<Coin> {
+        match self.mempool_spends.get(outpoint) {
+            Some((t, _)) if replaced.contains(t) => {}
+            Some(_) => return None,
+            None => {}
+        }
+        if let Some(c) = self.utxos.get(outpoint) {
+            return Some(c.clone());
+        }
+        let e = self.mempool.get(&outpoint.txid)?;
+        let out = e.tx.output.get(outpoint.vout as usize)?;
+        if !is_spendable(out) {
+            return None;
+        }
+        Some(Coin {
+            txout: out.clone(),
+            height: None,
+            coinbase: false,
+        })
+    }
+
+    /// `roots` and every mempool transaction that descends from them.
+    pub fn mempool_descendants(&self, roots: &[Txid]) -> Vec<Txid> {
+        let mut out: Vec<Txid> = Vec::new();
+        let mut todo: Vec<Txid> = roots.to_vec();
+        while let Some(t) = todo.pop() {
+            if out.contains(&t) || !self.mempool.contains_key(&t) {
+                continue;
+            }
+            out.push(t);
+            if let Some(e) = self.mempool.get(&t) {
+                for vout in 0..e.tx.output.len() {
+                    if let Some((child, _)) =
+                        self.mempool_spends.get(&OutPoint::new(t, vout as u32))
+                    {
+                        todo.push(*child);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Removes transactions (and nothing else: pass descendants too) from the mempool,
+    /// giving the coins they spent back.
+    pub fn remove_from_mempool(&mut self, txids: &[Txid]) {
+        for txid in txids {
+            let Some(e) = self.mempool.remove(txid) else {
+                continue;
+            };
+            for vout in 0..e.tx.output.len() {
+                self.faucet_coins.remove(&OutPoint::new(*txid, vout as u32));
+            }
+            self.pegouts.retain(|p| p.txid != *txid);
+            for inp in &e.tx.input {
+                let op = inp.previous_output;
+                self.mempool_spends.remove(&op);
+                let restored = if let Some(c) = self.utxos.get(&op) {
+                    Some((c.txout.clone(), c.height, c.coinbase))
+                } else {
+                    self.mempool
+                        .get(&op.txid)
+                        .and_then(|p| p.tx.output.get(op.vout as usize))
+                        .map(|o| (o.clone(), None, false))
+                };
+                if let Some((out, h, cb)) = restored {
+                    self.track_faucet_coin(op, &out, h, cb);
+                }
+            }
+        }
+        self.mempool_order.retain(|t| self.mempool.contains_key(t));
+        self.rebuild_mempool_index();
+    }
+
     /// The mempool tx spending an outpoint, if any.
     pub fn mempool_spender(&self, outpoint: &OutPoint) -> Option<(Txid, u32)> {
         self.mempool_spends.get(outpoint).copied()
@@ -450,6 +526,21 @@ impl Chain {
             self.mempool.remove(&txid);
         }
         self.mempool_order.retain(|t| self.mempool.contains_key(t));
+        self.rebuild_mempool_index();
+        let size = block.size();
+        let weight = block.weight();
+        self.by_hash.insert(hash, height);
+        self.blocks.push(BlockEntry {
+            block,
+            hash,
+            txids,
+            size,
+            weight,
+        });
+    }
+
+    /// Rebuilds the mempool script index and parent flags from the mempool.
+    fn rebuild_mempool_index(&mut self) {
         // Rebuild the mempool script index from what is left.
         self.mempool_hist.clear();
         let order = self.mempool_order.clone();
@@ -492,16 +583,6 @@ impl Chain {
                 e.has_unconfirmed_parent = parent;
             }
         }
-        let size = block.size();
-        let weight = block.weight();
-        self.by_hash.insert(hash, height);
-        self.blocks.push(BlockEntry {
-            block,
-            hash,
-            txids,
-            size,
-            weight,
-        });
     }
 
     /// Confirmed history of a script: txids with heights, ascending (Electrum order), deduplicated.

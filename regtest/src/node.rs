@@ -127,8 +127,11 @@ impl Node {
         if let Some(store) = &self.store {
             let store = store.lock().unwrap_or_else(|e| e.into_inner());
             store
-                .add_mempool(&tx, acc.fee)
+                .replace_mempool(&acc.replaces, &tx, acc.fee)
                 .map_err(|e| Reject::rejected(format!("sandbox-storage ({e})")))?;
+        }
+        if !acc.replaces.is_empty() {
+            chain.remove_from_mempool(&acc.replaces);
         }
         chain.add_to_mempool(tx, acc.fee);
         Ok((txid, true))

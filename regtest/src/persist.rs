@@ -104,6 +104,34 @@ impl Store {
         Ok(())
     }
 
+    /// Records an accepted mempool transaction, dropping the ones it replaces, atomically.
+    pub fn replace_mempool(
+        &self,
+        replaced: &[elements::Txid],
+        tx: &Transaction,
+        fee: u64,
+    ) -> Result<(), Error> {
+        self.conn.execute_batch("BEGIN").map_err(storage)?;
+        let r = (|| {
+            for t in replaced {
+                self.conn
+                    .execute(
+                        "DELETE FROM mempool WHERE txid = ?1",
+                        params![t.to_string()],
+                    )
+                    .map_err(storage)?;
+            }
+            self.add_mempool(tx, fee)
+        })();
+        match r {
+            Ok(()) => self.conn.execute_batch("COMMIT").map_err(storage),
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
     /// Records an accepted mempool transaction.
     pub fn add_mempool(&self, tx: &Transaction, fee: u64) -> Result<(), Error> {
         self.conn

@@ -65,6 +65,98 @@ impl std::fmt::Display for Reject {
 pub struct Accepted {
     /// Fee in the policy asset.
     pub fee: u64,
+    /// Mempool transactions this one replaces (BIP125), with their descendants.
+    pub replaces: Vec<elements::Txid>,
+}
+
+/// Formats sat per vbyte as elementsd's BTC/kvB with 8 decimals.
+fn btc_per_kvb(fee: u64, vsize: usize) -> String {
+    let sat_per_kvb = (fee as u128 * 1000) / (vsize.max(1) as u128);
+    format!(
+        "{}.{:08}",
+        sat_per_kvb / 100_000_000,
+        sat_per_kvb % 100_000_000
+    )
+}
+
+/// Incremental relay fee for replacements, sat per 1000 vbytes (elementsd's default).
+pub const INCREMENTAL_RELAY_FEE_PER_KVB: u64 = 1000;
+
+/// Which mempool transactions `tx` would replace; refuses non-signalling or underpaying
+/// replacements the way elementsd does.
+fn replacement_set(
+    chain: &Chain,
+    tx: &Transaction,
+    fee: u64,
+) -> Result<Vec<elements::Txid>, Reject> {
+    let mut direct: Vec<elements::Txid> = tx
+        .input
+        .iter()
+        .filter_map(|i| chain.mempool_spender(&i.previous_output).map(|(t, _)| t))
+        .collect();
+    direct.sort_unstable();
+    direct.dedup();
+    if direct.is_empty() {
+        return Ok(Vec::new());
+    }
+    let txid = tx.txid();
+    let vsize = tx.vsize();
+    for c in &direct {
+        let Some(e) = chain.mempool_entry(c) else {
+            continue;
+        };
+        if !e.tx.input.iter().any(|i| i.sequence.0 < 0xffff_fffe) {
+            return Err(Reject::rejected("txn-mempool-conflict"));
+        }
+        // New fee rate must beat each directly conflicting tx's.
+        if (fee as u128) * (e.vsize as u128) <= (e.fee as u128) * (vsize as u128) {
+            return Err(Reject::rejected(format!(
+                "insufficient fee, rejecting replacement {txid}; new feerate {} BTC/kvB <= old feerate {} BTC/kvB",
+                btc_per_kvb(fee, vsize),
+                btc_per_kvb(e.fee, e.vsize)
+            )));
+        }
+    }
+    let all = chain.mempool_descendants(&direct);
+    if all.len() > 100 {
+        return Err(Reject::rejected(format!(
+            "too many potential replacements, rejecting replacement {txid}; too many potential replacements ({} > 100)",
+            all.len()
+        )));
+    }
+    for i in &tx.input {
+        if all.contains(&i.previous_output.txid) {
+            return Err(Reject::rejected(format!(
+                "bad-txns-spends-conflicting-tx, {txid} spends conflicting transaction {}",
+                i.previous_output.txid
+            )));
+        }
+    }
+    let old: u64 = all
+        .iter()
+        .filter_map(|t| chain.mempool_entry(t))
+        .map(|e| e.fee)
+        .fold(0u64, u64::saturating_add);
+    if fee < old {
+        return Err(Reject::rejected(format!(
+            "insufficient fee, rejecting replacement {txid}, less fees than conflicting txs; {} < {}",
+            btc_amount(fee),
+            btc_amount(old)
+        )));
+    }
+    let extra = (vsize as u64 * INCREMENTAL_RELAY_FEE_PER_KVB).div_ceil(1000);
+    if fee - old < extra {
+        return Err(Reject::rejected(format!(
+            "insufficient fee, rejecting replacement {txid}, not enough additional fees to relay; {} < {}",
+            btc_amount(fee - old),
+            btc_amount(extra)
+        )));
+    }
+    Ok(all)
+}
+
+fn btc_amount(sat: u64) -> String {
+    format!("{}.{:08}", sat / 100_000_000, sat % 100_000_000)
 }
 
 /// Parses a hex transaction as elementsd would (any parse error is the decode refusal).
@@ -308,9 +400,18 @@ pub fn check_tx(
     if chain.is_confirmed(&txid) {
         return Err(Reject::new(-27, "Transaction already in block chain"));
     }
-    // Conflicts with the mempool come first, as in elementsd.
-    for inp in &tx.input {
-        if chain.mempool_spender(&inp.previous_output).is_some() {
+    // Conflicts with the mempool come first, as in elementsd: only BIP125-signalling
+    // transactions can be replaced.
+    let conflicts: Vec<elements::Txid> = tx
+        .input
+        .iter()
+        .filter_map(|i| chain.mempool_spender(&i.previous_output).map(|(t, _)| t))
+        .collect();
+    for c in &conflicts {
+        let signals = chain
+            .mempool_entry(c)
+            .is_some_and(|e| e.tx.input.iter().any(|i| i.sequence.0 < 0xffff_fffe));
+        if !signals {
             return Err(Reject::rejected("txn-mempool-conflict"));
         }
     }
@@ -318,7 +419,7 @@ pub fn check_tx(
     let mut spent = Vec::with_capacity(tx.input.len());
     for inp in &tx.input {
         let coin = chain
-            .spendable_coin(&inp.previous_output)
+            .coin_replacing(&inp.previous_output, &conflicts)
             .ok_or_else(|| Reject::new(-25, "bad-txns-inputs-missingorspent"))?;
         if coin.coinbase {
             let h = coin.height.unwrap_or(next_height);
@@ -343,7 +444,12 @@ pub fn check_tx(
             return Err(Reject::rejected("non-final"));
         }
     }
-    check_with_spent(secp, tx, &spent, policy)
+    let acc = check_with_spent(secp, tx, &spent, policy)?;
+    let replaces = replacement_set(chain, tx, acc.fee)?;
+    Ok(Accepted {
+        fee: acc.fee,
+        replaces,
+    })
 }
 
 /// The checks that need only the transaction and the outputs it spends: context-free rules,
@@ -379,5 +485,8 @@ pub fn check_with_spent(
     for (i, s) in spent.iter().enumerate() {
         sigcheck::check_input(secp, &mut cache, tx, i, s).map_err(Reject::rejected)?;
     }
-    Ok(Accepted { fee })
+    Ok(Accepted {
+        fee,
+        replaces: Vec::new(),
+    })
 }

@@ -181,3 +181,19 @@ fn witness_only_hash_matches_elementsd_withash() {
         assert_eq!(hexutil::encode(&h), v["tx"][i]["withash"].as_str().unwrap());
     }
 }
+
+#[test]
+fn rbf_refusal_names_the_replacement() {
+    let Some(dir) = fixtures() else { return };
+    let v = fixture_json(
+        &dir,
+        "esplora/phaseB-error_post_tx_double_spend_rbf_same_fee.json",
+    );
+    let tx: Transaction =
+        deserialize(&hexutil::decode(v["request_body"].as_str().unwrap()).unwrap()).unwrap();
+    let body = v["body"].as_str().unwrap();
+    assert!(
+        body.contains(&format!("rejecting replacement {};", tx.txid())),
+        "{body}"
+    );
+}

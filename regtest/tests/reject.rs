@@ -543,3 +543,74 @@ fn pegout_is_a_recorded_burn() {
 fn hex_lit(s: &str) -> Vec<u8> {
     regtest::hexutil::decode(s).unwrap()
 }
+
+#[test]
+fn bip125_replacement() {
+    let sb = start();
+    let policy = sb.policy_asset();
+    let a = p2wpkh(1, false);
+    let (op, _) = fund(&sb, &a, 1_000_000, None);
+    let mk = |fee: u64, seq: u32, pay: u64| {
+        let mut tx = new_tx(
+            vec![op],
+            vec![
+                explicit_out(policy, pay, p2wpkh(9, false).script_pubkey()),
+                explicit_out(policy, 1_000_000 - pay - fee, a.script_pubkey()),
+                TxOut::new_fee(fee, policy),
+            ],
+        );
+        tx.input[0].sequence = elements::Sequence(seq);
+        sign_p2wpkh(&mut tx, 0, 1, Value::Explicit(1_000_000));
+        tx
+    };
+    // Non-signalling original: any conflict is refused.
+    let orig = mk(300, 0xffff_fffe, 1000);
+    sb.broadcast(orig.clone()).unwrap();
+    assert!(rejected(sb.broadcast(mk(5000, 0xffff_fffd, 1000))).ends_with("txn-mempool-conflict"));
+    sb.mine(1).unwrap();
+    let (op2, _) = fund(&sb, &a, 1_000_000, None);
+    let mk = |fee: u64, pay: u64| {
+        let mut tx = new_tx(
+            vec![op2],
+            vec![
+                explicit_out(policy, pay, p2wpkh(9, false).script_pubkey()),
+                explicit_out(policy, 1_000_000 - pay - fee, a.script_pubkey()),
+                TxOut::new_fee(fee, policy),
+            ],
+        );
+        tx.input[0].sequence = elements::Sequence(0xffff_fffd);
+        sign_p2wpkh(&mut tx, 0, 1, Value::Explicit(1_000_000));
+        tx
+    };
+    let first = mk(300, 1000);
+    sb.broadcast(first.clone()).unwrap();
+    // A child of the original is evicted with it.
+    let mut child = new_tx(
+        vec![OutPoint::new(first.txid(), 1)],
+        vec![
+            explicit_out(policy, 1_000_000 - 1300 - 200, a.script_pubkey()),
+            TxOut::new_fee(200, policy),
+        ],
+    );
+    sign_p2wpkh(&mut child, 0, 1, Value::Explicit(1_000_000 - 1300));
+    sb.broadcast(child.clone()).unwrap();
+    let same = mk(250, 2000);
+    let m = rejected(sb.broadcast(same.clone()));
+    assert!(
+        m.starts_with(&format!("sendrawtransaction RPC error -26: insufficient fee, rejecting replacement {}; new feerate ", same.txid())),
+        "{m}"
+    );
+    let m = rejected(sb.broadcast(mk(480, 2000)));
+    assert!(m.contains("less fees than conflicting txs"), "{m}");
+    let better = mk(5000, 2000);
+    sb.broadcast(better.clone()).unwrap();
+    let url = sb.esplora_url();
+    let ids = get_json(&url, "/mempool/txids");
+    assert_eq!(ids, serde_json::json!([better.txid().to_string()]));
+    assert_eq!(get(&url, &format!("/tx/{}", child.txid())).0, 404);
+    sb.mine(1).unwrap();
+    assert_eq!(
+        get_json(&url, &format!("/tx/{}/status", better.txid()))["confirmed"],
+        true
+    );
+}
