@@ -170,6 +170,9 @@ fn esplora_replay_reads_every_recorded_shape() {
     assert_eq!(tip.block_hash().to_string(), TIP_HASH);
     let genesis = b.block_header(0).unwrap();
     assert_eq!(genesis.block_hash().to_string(), GENESIS);
+    let both = b.block_headers(&[111, 0]).unwrap();
+    assert_eq!((both[0].height, both[1].height), (111, 0));
+    assert_eq!(both[1].block_hash().to_string(), GENESIS);
 
     // Histories, including external/4's 30 transactions over two pages (25 + 5): the same
     // transactions and heights, in the same order, as Electrum's get_history.
@@ -301,6 +304,11 @@ fn electrum_replay_reads_every_recorded_shape() {
     assert_eq!(b.block_header(0).unwrap().block_hash().to_string(), GENESIS);
     let one = b.block_header(1).unwrap();
     assert_eq!(one.height, 1);
+    let before = b.requests();
+    let headers = b.block_headers(&[0, 1, 111]).unwrap();
+    assert_eq!(b.requests() - before, 1);
+    assert_eq!(headers[2].block_hash(), hash);
+    assert_eq!(headers[1], one);
 
     // All seven histories in one batch round trip.
     let scripts = scripts(&fx);
@@ -459,4 +467,37 @@ fn electrum_notifications_between_calls_are_absorbed() {
     assert_eq!(b.tip().unwrap().0, 111);
     assert_eq!(b.tip().unwrap().0, 111);
     assert_eq!(b.statuses(&[external0]).unwrap(), statuses);
+}
+
+#[test]
+fn a_header_for_another_height_is_refused() {
+    let Some(fx) = chain_support::fixtures() else {
+        return;
+    };
+    let tip_hex = read_json(&fx.join("electrum/blockchain.block.header_tip.json"))["response"]
+        ["result"]
+        .clone();
+    let server = chain_support::spawn_lines(move |line| {
+        let req: serde_json::Value = serde_json::from_str(line).unwrap();
+        let result = match req["method"].as_str().unwrap() {
+            "server.version" => serde_json::json!(["x", "1.4"]),
+            _ => tip_hex.clone(),
+        };
+        chain_support::LineAction::Reply(chain_support::rpc_result(&req, result))
+    });
+    let b = BackendConfig::parse_electrum(&server.tcp_url())
+        .unwrap()
+        .connect()
+        .unwrap();
+    for e in [
+        b.block_header(5).unwrap_err(),
+        b.block_headers(&[111, 5]).unwrap_err(),
+    ] {
+        let msg = e.to_string();
+        assert!(msg.contains(&server.tcp_url()), "{msg}");
+        assert!(
+            msg.contains("asked for the header at height 5 but the server sent one at height 111"),
+            "{msg}"
+        );
+    }
 }

@@ -513,6 +513,25 @@ impl Backend for ElectrumBackend {
         parse_header(&self.url, height, &bytes)
     }
 
+    fn block_headers(&self, heights: &[u32]) -> Result<Vec<BlockHeader>> {
+        let answers = self.batched("blockchain.block.header", heights, |h| Param::U32(*h))?;
+        heights
+            .iter()
+            .zip(answers)
+            .map(|(h, v)| {
+                let what = format!("blockchain.block.header {h}");
+                let hex = v.as_str().ok_or_else(|| {
+                    self.err(format!(
+                        "{what}: not a hex header: {}",
+                        clip(&v.to_string())
+                    ))
+                })?;
+                let bytes = unhex(hex).map_err(|e| self.err(format!("{what}: {e}")))?;
+                parse_header(&self.url, *h, &bytes)
+            })
+            .collect()
+    }
+
     fn broadcast(&self, tx: &Transaction) -> Result<Txid> {
         let txid = tx.txid();
         let hex = hex_lower(&elements::encode::serialize(tx));

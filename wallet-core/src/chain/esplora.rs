@@ -322,6 +322,10 @@ impl Backend for EsploraBackend {
         self.header_by_hash(&hash, Some(height))
     }
 
+    fn block_headers(&self, heights: &[u32]) -> Result<Vec<BlockHeader>> {
+        parallel_map(heights, self.config.concurrency, |h| self.block_header(*h))
+    }
+
     fn broadcast(&self, tx: &Transaction) -> Result<Txid> {
         let txid = tx.txid();
         let hex = hex_lower(&elements::encode::serialize(tx));

@@ -71,6 +71,12 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// The header of the block at `height` of the best chain (checked to be at that height).
     fn block_header(&self, height: u32) -> Result<BlockHeader>;
 
+    /// The headers at `heights` (same order), each checked as [`Backend::block_header`]
+    /// checks it: in batches of 20 on Electrum, in parallel on Esplora.
+    fn block_headers(&self, heights: &[u32]) -> Result<Vec<BlockHeader>> {
+        heights.iter().map(|h| self.block_header(*h)).collect()
+    }
+
     /// Broadcasts `tx`; returns its txid once the server accepted it and answered that txid.
     /// Never retried: a failure after sending may or may not have reached the network.
     fn broadcast(&self, tx: &Transaction) -> Result<Txid>;
