@@ -614,3 +614,26 @@ fn bip125_replacement() {
         true
     );
 }
+
+#[test]
+fn locktime_finality() {
+    let sb = start();
+    let policy = sb.policy_asset();
+    let a = p2wpkh(1, false);
+    let (op, _) = fund(&sb, &a, 1_000_000, None);
+    let tip = sb.tip_height();
+    let mk = |lt: u32| {
+        let mut tx = new_tx(
+            vec![op],
+            vec![explicit_out(policy, 999_000, a.script_pubkey()), TxOut::new_fee(1000, policy)],
+        );
+        tx.lock_time = elements::LockTime::from_consensus(lt);
+        tx.input[0].sequence = elements::Sequence(0xffff_fffe);
+        sign_p2wpkh(&mut tx, 0, 1, Value::Explicit(1_000_000));
+        tx
+    };
+    assert!(rejected(sb.broadcast(mk(tip + 2))).ends_with("non-final"));
+    // Time lock in the future (fixed clock starts at 1,700,000,000).
+    assert!(rejected(sb.broadcast(mk(1_800_000_000))).ends_with("non-final"));
+    sb.broadcast(mk(tip)).unwrap();
+}
