@@ -585,8 +585,9 @@ impl Backend for ElectrumBackend {
         if !btc_per_kvb.is_finite() || btc_per_kvb < 0.0 {
             return Ok(None); // -1: the server has no estimate
         }
-        // BTC per 1000 vB to sat per vB.
-        Ok(Some(btc_per_kvb * 100_000.0))
+        // BTC per 1000 vB to sat per vB, without float noise (1e-6 BTC/kvB is 0.1, not
+        // 0.09999999999999999).
+        Ok(Some((btc_per_kvb * 1e11).round() / 1e6))
     }
 
     fn server(&self) -> &str {
