@@ -100,6 +100,10 @@ pub struct AssetInfo {
     pub issuance_txid: Txid,
     /// Input index of the issuance.
     pub issuance_vin: u32,
+    /// The outpoint the issuing input spends.
+    pub issuance_prevout: OutPoint,
+    /// Contract hash committed to by the issuance.
+    pub contract_hash: elements::ContractHash,
 }
 
 /// A peg-out burn recorded from a confirmed or mempool transaction.
@@ -142,6 +146,8 @@ pub struct Chain {
     pub recent: VecDeque<(Txid, u64, usize)>,
     /// Recorded peg-outs.
     pub pegouts: Vec<Pegout>,
+    /// Transactions issuing or burning each asset (confirmed and mempool, arrival order).
+    pub asset_txs: HashMap<AssetId, Vec<Txid>>,
     /// Unspent explicit OP_TRUE coins (the faucet's wallet), mempool-aware.
     pub faucet_coins: BTreeMap<OutPoint, (AssetId, u64, Option<u32>, bool)>,
     /// The policy asset.
@@ -171,6 +177,7 @@ impl Chain {
             assets: HashMap::new(),
             recent: VecDeque::new(),
             pegouts: Vec::new(),
+            asset_txs: HashMap::new(),
             faucet_coins: BTreeMap::new(),
             policy_asset: genesis::policy_asset(),
         };
@@ -321,6 +328,10 @@ impl Chain {
                 self.faucet_coins.remove(&OutPoint::new(*txid, vout as u32));
             }
             self.pegouts.retain(|p| p.txid != *txid);
+            self.assets.retain(|_, a| a.issuance_txid != *txid);
+            for v in self.asset_txs.values_mut() {
+                v.retain(|t| t != txid);
+            }
             for inp in &e.tx.input {
                 let op = inp.previous_output;
                 self.mempool_spends.remove(&op);
@@ -450,7 +461,35 @@ impl Chain {
                     token,
                     issuance_txid: tx.txid(),
                     issuance_vin: vin as u32,
+                    issuance_prevout: inp.previous_output,
+                    contract_hash: contract,
                 });
+            }
+        }
+        // Index the transactions that issue or burn an asset (for `/asset/:id`).
+        let txid = tx.txid();
+        let mut touched: Vec<AssetId> = Vec::new();
+        for inp in &tx.input {
+            if inp.has_issuance() {
+                touched.push(inp.issuance_ids().0);
+            }
+        }
+        for out in &tx.output {
+            if !out.script_pubkey.is_empty()
+                && out.script_pubkey.is_provably_unspendable()
+                && out.value.explicit().is_some_and(|v| v > 0)
+            {
+                if let Some(a) = out.asset.explicit() {
+                    touched.push(a);
+                }
+            }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for a in touched {
+            let v = self.asset_txs.entry(a).or_default();
+            if !v.contains(&txid) {
+                v.push(txid);
             }
         }
     }

@@ -168,6 +168,28 @@ fn get(svc: &Service, parts: &[&str], query: &str) -> R {
             let sh = script_hash(&addr.script_pubkey());
             script_endpoint(&chain, &sh, ("address", a), rest)
         }
+        ["asset", id, rest @ ..] => {
+            let id = hexutil::decode32_display(id)
+                .map(AssetId::from_byte_array)
+                .ok_or_else(|| Response::bad("Invalid hex string"))?;
+            let info = crate::asset::asset_json(&chain, &id)
+                .ok_or_else(|| Response::not_found("Asset id not found"))?;
+            match rest {
+                [] => Ok(Response::json(&info, SHORT_TTL)),
+                ["supply"] | ["supply", "decimal"] => {
+                    let (c, _) = crate::asset::stats(&chain, &id)
+                        .ok_or_else(|| Response::not_found("Asset id not found"))?;
+                    if c.has_blinded_issuances {
+                        return Err(Response::bad("Asset supply is blinded"));
+                    }
+                    Ok(Response::text(
+                        c.issued_amount.saturating_sub(c.burned_amount).to_string(),
+                        SHORT_TTL,
+                    ))
+                }
+                _ => Err(no_endpoint()),
+            }
+        }
         ["fee-estimates"] => {
             let mut m = serde_json::Map::new();
             for t in (1..=25).chain([144, 504, 1008]) {

@@ -14,6 +14,7 @@
 
 #![deny(missing_docs)]
 
+pub mod asset;
 pub mod chain;
 pub mod control;
 pub mod electrum;

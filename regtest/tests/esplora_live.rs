@@ -212,3 +212,34 @@ fn paging_ordering_and_views() {
     let _ = Value::Null;
     sb.shutdown();
 }
+
+#[test]
+fn asset_endpoints() {
+    let sb = Sandbox::start(SandboxConfig::default()).unwrap();
+    let url = sb.esplora_url();
+    let issued = sb.issue(5_000, Some("ACME")).unwrap();
+    let j = get_json(&url, &format!("/asset/{}", issued.asset));
+    assert_eq!(j["mempool_stats"]["issued_amount"], 5000);
+    assert_eq!(j["status"]["confirmed"], false);
+    sb.mine(1).unwrap();
+    let j = get_json(&url, &format!("/asset/{}", issued.asset));
+    assert_eq!(j["chain_stats"]["issued_amount"], 5000);
+    assert_eq!(j["chain_stats"]["reissuance_tokens"], 1);
+    assert_eq!(j["reissuance_token"], issued.token.to_string());
+    assert_eq!(j["issuance_txin"]["txid"], issued.txid.to_string());
+    assert!(j["contract_hash"].is_string());
+    assert_eq!(
+        get(&url, &format!("/asset/{}/supply", issued.asset)),
+        (200, "5000".into())
+    );
+    assert_eq!(
+        get(&url, &format!("/asset/{}", issued.token)),
+        (404, "Asset id not found".into())
+    );
+    assert_eq!(get(&url, "/asset/xyz"), (400, "Invalid hex string".into()));
+    let policy = get_json(&url, &format!("/asset/{}", sb.policy_asset()));
+    assert_eq!(
+        policy["chain_stats"]["issued_amount"],
+        2_100_000_000_000_000u64
+    );
+}

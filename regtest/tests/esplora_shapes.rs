@@ -195,6 +195,8 @@ fn errors_and_edge_cases_match_electrs() {
         "error_address_liquidtestnet",
         "error_address_liquidv1",
         "edge_tx_unknown_status",
+        "error_asset_malformed",
+        "error_asset_unknown",
         "edge_block_unknown_status",
         "scripthash_external0_electrum_byteorder_txs",
         "scripthash_external7_unused",
@@ -239,4 +241,49 @@ fn errors_and_edge_cases_match_electrs() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     sb.shutdown();
+}
+
+#[test]
+fn asset_json_matches_electrs() {
+    let Some(dir) = fixtures() else { return };
+    let v = fixture_json(&dir, "esplora/block_h102_raw.json");
+    let block: elements::Block =
+        deserialize(&hexutil::decode(v["body"].as_str().unwrap()).unwrap()).unwrap();
+    let mut chain = Chain::new();
+    chain.connect_block(block);
+    for (name, id) in [
+        (
+            "asset_issued",
+            "2dcf5a8834645654911964ec3602426fd3b9b4017554d3f9c19403e7fc1411d3",
+        ),
+        (
+            "asset_policy",
+            "5ac9f65c0efcc4775e0baec4ec03abdde22473cd3cf33c0419ca290e0751b225",
+        ),
+    ] {
+        let id: elements::AssetId = id.parse().unwrap();
+        let ours = serde_json::to_value(regtest::asset::asset_json(&chain, &id).unwrap()).unwrap();
+        let mut want = fixture_json(&dir, &format!("esplora/{name}.json"))["body"].clone();
+        let mut ours = without_status(ours);
+        want = without_status(want);
+        if name == "asset_policy" {
+            // The recorded chain also burned 0.3 L-BTC in a peg-out at height 110.
+            want["chain_stats"]["tx_count"] = 1.into();
+            want["chain_stats"]["burned_amount"] = 0.into();
+        }
+        ours.as_object_mut().unwrap().remove("status");
+        assert_eq!(ours, want, "{name}");
+        let text =
+            serde_json::to_string(&regtest::asset::asset_json(&chain, &id).unwrap()).unwrap();
+        assert_eq!(
+            strip_status(key_order(&text)),
+            strip_status(key_order(&body_text(&dir, &format!("esplora/{name}.json"))))
+        );
+    }
+    // The reissuance token is not an asset of its own.
+    let token: elements::AssetId =
+        "508e509e3199a8ed8f653a09d9e456dd9aea8802712b9433692635c9e7cd9fca"
+            .parse()
+            .unwrap();
+    assert!(regtest::asset::asset_json(&chain, &token).is_none());
 }

@@ -625,7 +625,10 @@ fn locktime_finality() {
     let mk = |lt: u32| {
         let mut tx = new_tx(
             vec![op],
-            vec![explicit_out(policy, 999_000, a.script_pubkey()), TxOut::new_fee(1000, policy)],
+            vec![
+                explicit_out(policy, 999_000, a.script_pubkey()),
+                TxOut::new_fee(1000, policy),
+            ],
         );
         tx.lock_time = elements::LockTime::from_consensus(lt);
         tx.input[0].sequence = elements::Sequence(0xffff_fffe);
