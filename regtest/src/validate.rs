@@ -199,6 +199,18 @@ fn check_context_free(tx: &Transaction, policy: AssetId) -> Result<(), Reject> {
                 "sandbox-unsupported (peg-in inputs are not supported)",
             ));
         }
+        if !inp.witness.pegin_witness.is_empty() {
+            return Err(Reject::rejected("bad-txns-superfluous-pegin-witness"));
+        }
+        let iss = &inp.asset_issuance;
+        if !iss.amount.is_confidential() && inp.witness.amount_rangeproof.as_ref().is_some() {
+            return Err(Reject::rejected("bad-txns-superfluous-issuance-rangeproof"));
+        }
+        if !iss.inflation_keys.is_confidential()
+            && inp.witness.inflation_keys_rangeproof.as_ref().is_some()
+        {
+            return Err(Reject::rejected("bad-txns-superfluous-issuance-rangeproof"));
+        }
     }
     for out in &tx.output {
         match out.value {
@@ -213,6 +225,13 @@ fn check_context_free(tx: &Transaction, policy: AssetId) -> Result<(), Reject> {
         }
         if out.asset.is_null() {
             return Err(Reject::rejected("bad-txns-asset-null"));
+        }
+        // Proofs only where something is blinded.
+        if out.value.is_explicit() && out.witness.rangeproof.as_ref().is_some() {
+            return Err(Reject::rejected("bad-txns-superfluous-rangeproof"));
+        }
+        if out.asset.is_explicit() && out.witness.surjection_proof.as_ref().is_some() {
+            return Err(Reject::rejected("bad-txns-superfluous-surjectionproof"));
         }
         if out.script_pubkey.is_empty() {
             // A fee output: explicit value in the policy asset.

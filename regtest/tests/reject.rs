@@ -362,6 +362,11 @@ fn confidential_spend_and_tampered_proofs() {
     let mut t = base.clone();
     t.output[1] = build(&mut rng).output[1].clone();
     assert!(rejected(sb.broadcast(sign(t))).contains("bad-txns-in-ne-out"));
+    // A proof on an explicit output.
+    let mut t = base.clone();
+    let n = t.output.len();
+    t.output[n - 1].witness.rangeproof = t.output[0].witness.rangeproof.clone();
+    assert!(rejected(sb.broadcast(sign(t))).contains("bad-txns-superfluous-rangeproof"));
     // Signed over the wrong spent value commitment.
     let mut t = base.clone();
     sign_p2wpkh(&mut t, 0, 1, Value::Explicit(2_000_000));
