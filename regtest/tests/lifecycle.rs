@@ -191,3 +191,38 @@ fn garbage_never_crashes_or_hangs() {
     assert_eq!(get(&url, "/blocks/tip/height").1, "0");
     sb.shutdown();
 }
+
+#[test]
+fn concurrent_clients() {
+    let sb = Sandbox::start(SandboxConfig::default()).unwrap();
+    let url = sb.esplora_url();
+    let electrum = sb.electrum_addr();
+    let workers: Vec<_> = (0..4u8)
+        .map(|t| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let addr = p2wpkh(10 + t, t % 2 == 0);
+                let mut c = Electrum::connect(electrum);
+                c.call(
+                    "blockchain.scripthash.subscribe",
+                    serde_json::json!([electrum_sh(&addr)]),
+                );
+                for i in 0..8u64 {
+                    control::faucet(&url, &addr.to_string(), 1_000 + i, None).unwrap();
+                    if i % 4 == 3 {
+                        control::mine(&url, 1).unwrap();
+                    }
+                    let _ = get(&url, &format!("/scripthash/{}/txs", esplora_sh(&addr)));
+                }
+                addr
+            })
+        })
+        .collect();
+    let addrs: Vec<_> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+    sb.mine(1).unwrap();
+    for a in addrs {
+        let st = get_json(&url, &format!("/scripthash/{}", esplora_sh(&a)));
+        assert_eq!(st["chain_stats"]["tx_count"], 8);
+    }
+    sb.shutdown();
+}
