@@ -117,9 +117,9 @@ impl Output {
         }
     }
 
-    /// A warning on stderr (not in quiet mode).
+    /// A warning on stderr (not in quiet or JSON mode: there stderr holds only the error).
     pub fn warn(&self, text: &str) {
-        if !self.quiet {
+        if !self.quiet && !self.json {
             eprintln!("{} {text}", self.paint(WARN, "warning:"));
         }
     }
