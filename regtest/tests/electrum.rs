@@ -241,3 +241,111 @@ fn live_history_utxos_headers_and_notifications() {
     assert_eq!(r["result"], true);
     sb.shutdown();
 }
+
+#[test]
+fn history_order_within_a_block_and_unconfirmed_parents() {
+    let sb = Sandbox::start(SandboxConfig {
+        fixed_clock: Some(1_795_358_000),
+        ..Default::default()
+    })
+    .unwrap();
+    let policy = sb.policy_asset();
+    sb.mine(1).unwrap();
+    let a = p2wpkh(2, false);
+    let fund = sb.faucet(&a, 1_000_000, None).unwrap();
+    sb.mine(1).unwrap();
+    let vout = sb
+        .get_tx(&fund)
+        .unwrap()
+        .output
+        .iter()
+        .position(|o| o.script_pubkey == a.script_pubkey())
+        .unwrap();
+    // In the next block: a spend from `a` (paying elsewhere) and a new payment to `a`.
+    let mut spend = new_tx(
+        vec![OutPoint::new(fund, vout as u32)],
+        vec![
+            explicit_out(policy, 999_000, p2wpkh(7, false).script_pubkey()),
+            TxOut::new_fee(1000, policy),
+        ],
+    );
+    sign_p2wpkh(
+        &mut spend,
+        0,
+        2,
+        regtest::elements::confidential::Value::Explicit(1_000_000),
+    );
+    sb.broadcast(spend.clone()).unwrap();
+    let pay = sb.faucet(&a, 2_000, None).unwrap();
+    sb.mine(1).unwrap();
+    let mut c = Electrum::connect(sb.electrum_addr());
+    let h = c.call(
+        "blockchain.scripthash.get_history",
+        json!([electrum_sh(&a)]),
+    )["result"]
+        .clone();
+    let ids: Vec<&str> = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["tx_hash"].as_str().unwrap())
+        .collect();
+    // Funding rows first within a block, whatever the txids.
+    assert_eq!(
+        ids,
+        vec![fund.to_string(), pay.to_string(), spend.txid().to_string()]
+    );
+    let esplora: Vec<String> = get_json(
+        &sb.esplora_url(),
+        &format!("/scripthash/{}/txs/chain", esplora_sh(&a)),
+    )
+    .as_array()
+    .unwrap()
+    .iter()
+    .map(|t| t["txid"].as_str().unwrap().to_string())
+    .collect();
+    let mut rev: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+    rev.reverse();
+    assert_eq!(esplora, rev);
+    // A mempool tx whose parent is unconfirmed has height -1.
+    let b = p2wpkh(3, false);
+    let parent = sb.faucet(&b, 500_000, None).unwrap();
+    let pv = sb
+        .get_tx(&parent)
+        .unwrap()
+        .output
+        .iter()
+        .position(|o| o.script_pubkey == b.script_pubkey())
+        .unwrap();
+    let mut child = new_tx(
+        vec![OutPoint::new(parent, pv as u32)],
+        vec![
+            explicit_out(policy, 499_000, b.script_pubkey()),
+            TxOut::new_fee(1000, policy),
+        ],
+    );
+    sign_p2wpkh(
+        &mut child,
+        0,
+        3,
+        regtest::elements::confidential::Value::Explicit(500_000),
+    );
+    sb.broadcast(child.clone()).unwrap();
+    let h = c.call(
+        "blockchain.scripthash.get_history",
+        json!([electrum_sh(&b)]),
+    )["result"]
+        .clone();
+    assert_eq!(h[0]["height"], 0);
+    assert_eq!(
+        h[1],
+        json!({"fee": 1000, "height": -1, "tx_hash": child.txid().to_string()})
+    );
+    let u = c.call(
+        "blockchain.scripthash.listunspent",
+        json!([electrum_sh(&b)]),
+    )["result"]
+        .clone();
+    assert_eq!(u.as_array().unwrap().len(), 1);
+    assert_eq!(u[0]["height"], 0);
+}
