@@ -115,26 +115,44 @@ impl Node {
     /// Validates and adds a transaction to the mempool. A tx already in the mempool returns its
     /// txid (as elementsd does). Does not publish; see [`Node::broadcast`].
     pub fn accept(&self, tx: Transaction) -> Result<(Txid, bool), Reject> {
-        let mut chain = self.chain();
         let txid = tx.txid();
+        // Cheap context checks under the lock, the proofs and signatures without it (so that
+        // concurrent broadcasts use every core), then the context again before adding: an
+        // outpoint's output never changes, so the verified spent outputs are still the ones.
+        let (spent, policy) = {
+            let chain = self.chain();
+            if chain.mempool_entry(&txid).is_some() {
+                return Ok((txid, false));
+            }
+            (
+                validate::check_context(&chain, &tx, self.next_time(&chain))?,
+                chain.policy_asset,
+            )
+        };
+        let acc = validate::check_with_spent(&self.secp, &tx, &spent, policy)?;
+        let mut chain = self.chain();
         if chain.mempool_entry(&txid).is_some() {
             return Ok((txid, false));
         }
-        let next_time = self
-            .clock
-            .block_time(chain.tip_height() + 1, chain.tip().block.header.time);
-        let acc = validate::check_tx(&self.secp, &chain, &tx, next_time)?;
+        let next_time = self.next_time(&chain);
+        validate::check_context(&chain, &tx, next_time)?;
+        let replaces = validate::replacement_set(&chain, &tx, acc.fee)?;
         if let Some(store) = &self.store {
             let store = store.lock().unwrap_or_else(|e| e.into_inner());
             store
-                .replace_mempool(&acc.replaces, &tx, acc.fee)
+                .replace_mempool(&replaces, &tx, acc.fee)
                 .map_err(|e| Reject::rejected(format!("sandbox-storage ({e})")))?;
         }
-        if !acc.replaces.is_empty() {
-            chain.remove_from_mempool(&acc.replaces);
+        if !replaces.is_empty() {
+            chain.remove_from_mempool(&replaces);
         }
         chain.add_to_mempool(tx, acc.fee);
         Ok((txid, true))
+    }
+
+    fn next_time(&self, chain: &Chain) -> u32 {
+        self.clock
+            .block_time(chain.tip_height() + 1, chain.tip().block.header.time)
     }
 
     /// Accepts and notifies subscribers.

@@ -84,7 +84,7 @@ pub const INCREMENTAL_RELAY_FEE_PER_KVB: u64 = 1000;
 
 /// Which mempool transactions `tx` would replace; refuses non-signalling or underpaying
 /// replacements the way elementsd does.
-fn replacement_set(
+pub fn replacement_set(
     chain: &Chain,
     tx: &Transaction,
     fee: u64,
@@ -293,7 +293,9 @@ fn check_issuances(
                     "bad-txns-reissuance-without-token (the input must spend the blinded reissuance token)",
                 ));
             }
-        } else if iss.amount.is_null() && iss.inflation_keys.is_null() {
+        } else if matches!(iss.amount, Value::Null | Value::Explicit(0))
+            && matches!(iss.inflation_keys, Value::Null | Value::Explicit(0))
+        {
             return Err(Reject::rejected("bad-txns-issuance-empty"));
         }
         // Issuance amount rangeproofs (verify_tx_amt_proofs does not check them).
@@ -413,6 +415,23 @@ pub fn check_tx(
     tx: &Transaction,
     next_time: u32,
 ) -> Result<Accepted, Reject> {
+    let spent = check_context(chain, tx, next_time)?;
+    let acc = check_with_spent(secp, tx, &spent, chain.policy_asset)?;
+    let replaces = replacement_set(chain, tx, acc.fee)?;
+    Ok(Accepted {
+        fee: acc.fee,
+        replaces,
+    })
+}
+
+/// The checks against the chain and mempool (cheap): already confirmed, conflicts (only
+/// BIP125-signalling txs may be replaced), inputs present and unspent, coinbase maturity,
+/// finality. Returns the spent outputs in input order.
+pub fn check_context(
+    chain: &Chain,
+    tx: &Transaction,
+    next_time: u32,
+) -> Result<Vec<TxOut>, Reject> {
     let policy = chain.policy_asset;
     check_context_free(tx, policy)?;
     let txid = tx.txid();
@@ -463,12 +482,7 @@ pub fn check_tx(
             return Err(Reject::rejected("non-final"));
         }
     }
-    let acc = check_with_spent(secp, tx, &spent, policy)?;
-    let replaces = replacement_set(chain, tx, acc.fee)?;
-    Ok(Accepted {
-        fee: acc.fee,
-        replaces,
-    })
+    Ok(spent)
 }
 
 /// The checks that need only the transaction and the outputs it spends: context-free rules,
