@@ -16,7 +16,6 @@ pub enum Exit {
     /// 4: backend unreachable or misbehaving.
     Backend = 4,
     /// 5: insufficient funds.
-    #[allow(dead_code)]
     InsufficientFunds = 5,
     /// 130: cancelled by the user.
     Cancelled = 130,
@@ -136,6 +135,11 @@ impl From<CoreError> for CliError {
                 .hint("check that the folder exists and is writable, or pick another with --data-dir"),
             CoreError::Storage(_) => CliError::new(Exit::Error, "storage", message),
             CoreError::Crypto(_) => CliError::new(Exit::Error, "crypto", message),
+            CoreError::InsufficientFunds { .. } => {
+                CliError::new(Exit::InsufficientFunds, "insufficient_funds", message)
+                    .hint("`balance` shows what the wallet has; sync first if funds just arrived")
+            }
+            CoreError::Transaction(_) => CliError::new(Exit::Refused, "transaction", message),
             CoreError::InvalidAmount(_) => CliError::usage("invalid_amount", message)
                 .hint("type amounts as decimals in the asset's precision, e.g. 0.5 or 1000"),
             CoreError::BackendConfig(_) => CliError::usage("backend_config", message).hint(

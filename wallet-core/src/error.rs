@@ -103,6 +103,19 @@ pub enum Error {
     /// An output cannot be unblinded, or an amount cannot be computed from unblinded data.
     #[error("cannot unblind: {0}")]
     Unblind(String),
+    /// Not enough of an asset to pay.
+    #[error("insufficient funds: {needed} of asset {asset} needed, {available} available")]
+    InsufficientFunds {
+        /// The asset short.
+        asset: elements::AssetId,
+        /// How much was needed, in base units.
+        needed: u64,
+        /// How much the wallet has, in base units.
+        available: u64,
+    },
+    /// Building, blinding, signing or finalizing a transaction failed or did not verify.
+    #[error("transaction: {0}")]
+    Transaction(String),
 }
 
 fn available_text(available: &[String]) -> String {

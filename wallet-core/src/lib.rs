@@ -9,6 +9,7 @@ pub mod error;
 pub mod network;
 pub mod seed;
 pub mod store;
+pub mod tx;
 pub mod unblind;
 pub mod wallet;
 

@@ -1,0 +1,101 @@
+//! Blinding a built payment as the last blinder, and checking the result before anyone signs.
+
+use elements::secp256k1_zkp::{self, Secp256k1};
+use elements::{confidential, TxOut};
+use elements::{CtLocation, CtLocationType};
+
+use super::build::input_secrets;
+use super::{OutputRole, Payment};
+use crate::unblind::TxOutSecrets;
+use crate::{Error, Result};
+
+fn secp() -> &'static Secp256k1<secp256k1_zkp::All> {
+    static SECP: std::sync::OnceLock<Secp256k1<secp256k1_zkp::All>> = std::sync::OnceLock::new();
+    SECP.get_or_init(Secp256k1::new)
+}
+
+fn tx_error(msg: impl Into<String>) -> Error {
+    Error::Transaction(msg.into())
+}
+
+/// Blinds every output marked for blinding, then verifies the whole transaction: each output
+/// opens to exactly what was planned, amounts and proofs balance against the spent outputs,
+/// and the fee output is explicit L-BTC of the planned fee.
+pub(super) fn blind(payment: &mut Payment) -> Result<()> {
+    let mut opened: Vec<Option<TxOutSecrets>> = vec![None; payment.outputs.len()];
+    if payment.outputs.iter().any(|o| o.blinded) {
+        let secrets = input_secrets(&payment.inputs);
+        let factors = payment
+            .pset
+            .blind_last(&mut rand::rngs::OsRng, secp(), &secrets)
+            .map_err(|e| tx_error(format!("blinding failed: {e}")))?;
+        for (i, planned) in payment.outputs.iter().enumerate() {
+            if !planned.blinded {
+                continue;
+            }
+            // rust-elements reports output factors under an "input" location of that index.
+            let location = CtLocation {
+                input_index: i,
+                ty: CtLocationType::Input,
+            };
+            let (abf, vbf, _) = factors.get(&location).ok_or_else(|| {
+                tx_error(format!("output {i} was left unblinded; refusing to go on"))
+            })?;
+            opened[i] = Some(TxOutSecrets {
+                value: planned.value,
+                asset: planned.asset,
+                value_bf: *vbf,
+                asset_bf: *abf,
+                explicit: false,
+            });
+        }
+    } else if payment.inputs.iter().any(|u| !u.secrets.explicit) {
+        return Err(tx_error(
+            "spending confidential coins needs at least one confidential output: pay a \
+             confidential address or leave change",
+        ));
+    }
+    verify(payment, &opened)
+}
+
+/// The checks that must pass before signing.
+fn verify(payment: &Payment, opened: &[Option<TxOutSecrets>]) -> Result<()> {
+    let tx = payment
+        .pset
+        .extract_tx()
+        .map_err(|e| tx_error(format!("the PSET does not form a transaction: {e}")))?;
+    if tx.output.len() != payment.outputs.len() || tx.input.len() != payment.inputs.len() {
+        return Err(tx_error("the PSET does not match the plan"));
+    }
+    for (i, (planned, txout)) in payment.outputs.iter().zip(&tx.output).enumerate() {
+        if txout.script_pubkey != planned.script {
+            return Err(tx_error(format!(
+                "output {i} pays another script than planned"
+            )));
+        }
+        let ok = match &opened[i] {
+            Some(secrets) => secrets.opens(txout) && is_confidential(txout),
+            None => {
+                txout.value == confidential::Value::Explicit(planned.value)
+                    && txout.asset == confidential::Asset::Explicit(planned.asset)
+            }
+        };
+        if !ok {
+            return Err(tx_error(format!(
+                "output {i} does not commit to the planned amount and asset"
+            )));
+        }
+        if planned.role == OutputRole::Fee
+            && (!txout.script_pubkey.is_empty() || planned.value != payment.fee)
+        {
+            return Err(tx_error("the fee output is not the planned explicit fee"));
+        }
+    }
+    let spent: Vec<TxOut> = payment.inputs.iter().map(|u| u.txout.clone()).collect();
+    tx.verify_tx_amt_proofs(secp(), &spent)
+        .map_err(|e| tx_error(format!("amounts or proofs do not verify: {e}")))
+}
+
+fn is_confidential(txout: &TxOut) -> bool {
+    txout.value.is_confidential() && txout.asset.is_confidential()
+}

@@ -1,0 +1,393 @@
+//! Building and blinding a payment: coin selection, fee on the final size, change per asset,
+//! a PSET v2 whose inputs carry what signers need, and blinding as the last blinder.
+
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+
+use elements::confidential;
+use elements::pset::{self, PartiallySignedTransaction};
+use elements::{Address, AssetId, Script, Transaction, TxIn, TxOut, TxOutWitness};
+use elements_miniscript::descriptor::DescriptorPublicKey;
+use elements_miniscript::extensions::CovExtArgs;
+use elements_miniscript::psbt::{PsbtExt, PsbtOutputExt};
+use elements_miniscript::{CovenantExt, DefiniteDescriptorKey, Descriptor};
+
+use super::fee::{vsize_of_weight, FeeRate};
+use super::select::{select_asset, sum_by_asset, total};
+use super::{OutputRole, Payment, PaymentRequest, PlannedOutput, Spendable, WalletContext};
+use crate::descriptor::Keychain;
+use crate::{Error, Result};
+
+/// Smallest L-BTC amount a recipient or a change output may get; smaller change goes to fees.
+pub const MIN_POLICY_OUTPUT: u64 = 546;
+
+/// Most fee passes before giving up (the fee converges in two or three).
+const MAX_FEE_PASSES: usize = 16;
+
+fn tx_error(msg: impl Into<String>) -> Error {
+    Error::Transaction(msg.into())
+}
+
+/// The wallet's descriptor at `keychain`/`index`, in the form the PSET updater wants.
+pub(crate) fn definite_descriptor(
+    ctx: &WalletContext,
+    keychain: Keychain,
+    index: u32,
+) -> Result<Descriptor<DefiniteDescriptorKey, CovenantExt<CovExtArgs>>> {
+    let singles = ctx
+        .descriptor
+        .as_confidential()
+        .descriptor
+        .clone()
+        .into_single_descriptors()
+        .map_err(|e| tx_error(format!("descriptor: {e}")))?;
+    let single = singles
+        .get(keychain.index() as usize)
+        .or_else(|| singles.first())
+        .ok_or_else(|| tx_error("the descriptor has no branches"))?;
+    let with_ext =
+        Descriptor::<DescriptorPublicKey, CovenantExt<CovExtArgs>>::from_str(&single.to_string())
+            .map_err(|e| tx_error(format!("descriptor: {e}")))?;
+    with_ext
+        .at_derivation_index(index)
+        .map_err(|e| tx_error(format!("cannot derive index {index}: {e}")))
+}
+
+/// One output before blinding.
+struct Draft {
+    script: Script,
+    value: u64,
+    asset: AssetId,
+    blinding_key: Option<elements::secp256k1_zkp::PublicKey>,
+    role: OutputRole,
+}
+
+/// Inputs and outputs of one fee pass.
+struct Plan {
+    inputs: Vec<Spendable>,
+    outputs: Vec<Draft>,
+    fee: u64,
+}
+
+/// Builds and blinds a payment; nothing is signed. `change` hands out a fresh internal
+/// address (index, address) and is called at most once per asset that needs change.
+pub fn build_payment(
+    ctx: &WalletContext,
+    utxos: &[Spendable],
+    request: &PaymentRequest,
+    change: &mut dyn FnMut() -> Result<(u32, Address)>,
+) -> Result<Payment> {
+    check_request(ctx, request)?;
+    let mut change_addresses: BTreeMap<AssetId, (u32, Address)> = BTreeMap::new();
+    let mut fee = 0u64;
+    let mut plan = None;
+    for _ in 0..MAX_FEE_PASSES {
+        let candidate = plan_outputs(ctx, utxos, request, fee, &mut change_addresses, change)?;
+        let needed = request
+            .fee_rate
+            .fee_for_vsize(vsize_of_weight(estimate_weight(ctx, &candidate)?))?;
+        if needed <= fee {
+            plan = Some(candidate);
+            break;
+        }
+        fee = needed;
+    }
+    let plan = plan.ok_or_else(|| tx_error("the fee did not settle; try another fee rate"))?;
+    let pset = make_pset(ctx, &plan)?;
+    let net = planned_net(&plan)?;
+    let mut payment = Payment {
+        pset,
+        fee: plan.fee,
+        inputs: plan.inputs,
+        outputs: plan
+            .outputs
+            .iter()
+            .map(|d| PlannedOutput {
+                script: d.script.clone(),
+                value: d.value,
+                asset: d.asset,
+                blinded: d.blinding_key.is_some(),
+                role: d.role,
+            })
+            .collect(),
+        net,
+    };
+    super::blind::blind(&mut payment)?;
+    Ok(payment)
+}
+
+fn check_request(ctx: &WalletContext, request: &PaymentRequest) -> Result<()> {
+    if request.recipients.is_empty() {
+        return Err(tx_error("a payment needs at least one recipient"));
+    }
+    if request.drain && request.recipients.len() != 1 {
+        return Err(tx_error("sweeping (drain) pays exactly one recipient"));
+    }
+    if request.fee_rate < FeeRate::MIN {
+        return Err(tx_error(format!(
+            "fee rate {} is below the floor of {}",
+            request.fee_rate,
+            FeeRate::MIN
+        )));
+    }
+    for r in &request.recipients {
+        if r.address.params != ctx.network.address_params() {
+            let found = crate::address::inspect(&r.address.to_string())
+                .map(|i| i.network.to_string())
+                .unwrap_or_else(|_| "another network".to_owned());
+            return Err(Error::WrongNetwork {
+                expected: ctx.network,
+                found,
+            });
+        }
+        if !request.drain {
+            if r.value == 0 {
+                return Err(tx_error(format!("the amount to {} is zero", r.address)));
+            }
+            if r.asset == ctx.policy_asset && r.value < MIN_POLICY_OUTPUT {
+                return Err(tx_error(format!(
+                    "{} sat to {} is dust: the smallest L-BTC output is {MIN_POLICY_OUTPUT} sat",
+                    r.value, r.address
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn plan_outputs(
+    ctx: &WalletContext,
+    utxos: &[Spendable],
+    request: &PaymentRequest,
+    fee: u64,
+    change_addresses: &mut BTreeMap<AssetId, (u32, Address)>,
+    change: &mut dyn FnMut() -> Result<(u32, Address)>,
+) -> Result<Plan> {
+    let mut outputs = Vec::new();
+    let mut inputs = Vec::new();
+    let mut fee = fee;
+
+    let mut targets = sum_by_asset(request.recipients.iter().map(|r| (r.asset, r.value)))?;
+    if request.drain {
+        let r = &request.recipients[0];
+        let all: Vec<Spendable> = utxos
+            .iter()
+            .filter(|u| u.secrets.asset == r.asset)
+            .cloned()
+            .collect();
+        let available = total(&all)?;
+        let value = if r.asset == ctx.policy_asset {
+            available
+                .checked_sub(fee)
+                .filter(|v| *v >= MIN_POLICY_OUTPUT)
+        } else {
+            Some(available).filter(|v| *v > 0)
+        }
+        .ok_or(Error::InsufficientFunds {
+            asset: r.asset,
+            needed: fee.saturating_add(MIN_POLICY_OUTPUT),
+            available,
+        })?;
+        targets.insert(r.asset, value);
+        outputs.push(recipient_draft(r, value, 0));
+        inputs.extend(all);
+    } else {
+        for (i, r) in request.recipients.iter().enumerate() {
+            outputs.push(recipient_draft(r, r.value, i));
+        }
+    }
+
+    let policy_needed = targets
+        .get(&ctx.policy_asset)
+        .copied()
+        .unwrap_or(0)
+        .checked_add(fee)
+        .ok_or_else(|| Error::InvalidAmount("the amounts overflow".to_owned()))?;
+    let mut needs: BTreeMap<AssetId, u64> = targets.clone();
+    needs.insert(ctx.policy_asset, policy_needed);
+
+    for (asset, needed) in needs {
+        let (chosen, sum) = if request.drain && asset == request.recipients[0].asset {
+            let chosen: Vec<Spendable> = inputs
+                .iter()
+                .filter(|u| u.secrets.asset == asset)
+                .cloned()
+                .collect();
+            let sum = total(&chosen)?;
+            inputs.retain(|u| u.secrets.asset != asset);
+            (chosen, sum)
+        } else {
+            select_asset(utxos, asset, needed)?
+        };
+        let left = sum.checked_sub(needed).ok_or(Error::InsufficientFunds {
+            asset,
+            needed,
+            available: sum,
+        })?;
+        inputs.extend(chosen);
+        if left == 0 {
+            continue;
+        }
+        if asset == ctx.policy_asset && left < MIN_POLICY_OUTPUT {
+            // Too small to be worth an output: it goes to the fee.
+            fee = fee
+                .checked_add(left)
+                .ok_or_else(|| Error::InvalidAmount("the fee overflows".to_owned()))?;
+            continue;
+        }
+        let (index, address) = match change_addresses.get(&asset) {
+            Some(found) => found.clone(),
+            None => {
+                let fresh = change()?;
+                change_addresses.insert(asset, fresh.clone());
+                fresh
+            }
+        };
+        outputs.push(Draft {
+            script: address.script_pubkey(),
+            value: left,
+            asset,
+            blinding_key: address.blinding_pubkey,
+            role: OutputRole::Change(Keychain::Internal, index),
+        });
+    }
+    outputs.push(Draft {
+        script: Script::new(),
+        value: fee,
+        asset: ctx.policy_asset,
+        blinding_key: None,
+        role: OutputRole::Fee,
+    });
+    Ok(Plan {
+        inputs,
+        outputs,
+        fee,
+    })
+}
+
+fn recipient_draft(r: &super::Recipient, value: u64, i: usize) -> Draft {
+    Draft {
+        script: r.address.script_pubkey(),
+        value,
+        asset: r.asset,
+        blinding_key: r.address.blinding_pubkey,
+        role: OutputRole::Recipient(i),
+    }
+}
+
+/// An upper bound of the final transaction's discount weight (ELIP-200): the explicit skeleton
+/// (whose values, assets and nonces weigh what their discounted confidential forms do), plus
+/// each input's largest satisfaction and the empty witness fields Elements serializes.
+fn estimate_weight(ctx: &WalletContext, plan: &Plan) -> Result<u64> {
+    let skeleton = Transaction {
+        version: 2,
+        lock_time: elements::LockTime::ZERO,
+        input: plan
+            .inputs
+            .iter()
+            .map(|u| TxIn {
+                previous_output: u.outpoint,
+                ..Default::default()
+            })
+            .collect(),
+        output: plan
+            .outputs
+            .iter()
+            .map(|d| TxOut {
+                asset: confidential::Asset::Explicit(d.asset),
+                value: confidential::Value::Explicit(d.value),
+                nonce: confidential::Nonce::Null,
+                script_pubkey: d.script.clone(),
+                witness: TxOutWitness::default(),
+            })
+            .collect(),
+    };
+    let mut weight = skeleton.weight() as u64;
+    for u in &plan.inputs {
+        let satisfy = definite_descriptor(ctx, u.keychain, u.index)?
+            .max_weight_to_satisfy()
+            .map_err(|e| tx_error(format!("cannot size the input {}: {e}", u.outpoint)))?;
+        // + empty issuance rangeproof, inflation-keys rangeproof and peg-in witness fields.
+        weight += satisfy as u64 + 3;
+    }
+    // Each output's two proof fields; blinded ones are discounted to the same two bytes.
+    weight += 2 * plan.outputs.len() as u64;
+    Ok(weight)
+}
+
+fn make_pset(ctx: &WalletContext, plan: &Plan) -> Result<PartiallySignedTransaction> {
+    let mut pset = PartiallySignedTransaction::new_v2();
+    for (i, u) in plan.inputs.iter().enumerate() {
+        let mut input = pset::Input::from_prevout(u.outpoint);
+        input.witness_utxo = Some(u.txout.clone());
+        pset.add_input(input);
+        let descriptor = definite_descriptor(ctx, u.keychain, u.index)?;
+        pset.update_input_with_descriptor(i, &descriptor)
+            .map_err(|e| {
+                tx_error(format!(
+                    "input {} is not the wallet's {}/{}: {e}",
+                    u.outpoint,
+                    u.keychain.as_str(),
+                    u.index
+                ))
+            })?;
+    }
+    for (i, d) in plan.outputs.iter().enumerate() {
+        let mut output = pset::Output::new_explicit(
+            d.script.clone(),
+            d.value,
+            d.asset,
+            d.blinding_key.map(|inner| elements::bitcoin::PublicKey {
+                inner,
+                compressed: true,
+            }),
+        );
+        if d.blinding_key.is_some() {
+            // Every input is ours and its secrets are known: input 0 stands for all.
+            output.blinder_index = Some(0);
+        }
+        pset.add_output(output);
+        if let OutputRole::Change(keychain, index) = d.role {
+            let descriptor = definite_descriptor(ctx, keychain, index)?;
+            let plain = Descriptor::<DefiniteDescriptorKey>::from_str(&descriptor.to_string())
+                .map_err(|e| tx_error(format!("descriptor: {e}")))?;
+            pset.outputs_mut()[i]
+                .update_with_descriptor_unchecked(&plain)
+                .map_err(|e| tx_error(format!("change output {i}: {e}")))?;
+        }
+    }
+    Ok(pset)
+}
+
+/// What the plan takes from and gives to the wallet, per asset (negative: leaves the
+/// wallet): its inputs less its change, i.e. what the recipients get plus the fee.
+fn planned_net(plan: &Plan) -> Result<BTreeMap<AssetId, i64>> {
+    let overflow = || Error::InvalidAmount("the net effect overflows".to_owned());
+    let signed = |v: u64| i64::try_from(v).map_err(|_| overflow());
+    let mut net: BTreeMap<AssetId, i64> = BTreeMap::new();
+    for u in &plan.inputs {
+        let e = net.entry(u.secrets.asset).or_insert(0);
+        *e = e
+            .checked_sub(signed(u.secrets.value)?)
+            .ok_or_else(overflow)?;
+    }
+    for d in plan
+        .outputs
+        .iter()
+        .filter(|d| matches!(d.role, OutputRole::Change(..)))
+    {
+        let e = net.entry(d.asset).or_insert(0);
+        *e = e.checked_add(signed(d.value)?).ok_or_else(overflow)?;
+    }
+    net.retain(|_, v| *v != 0);
+    Ok(net)
+}
+
+/// The secrets of every input, as blinding wants them.
+pub(crate) fn input_secrets(inputs: &[Spendable]) -> HashMap<usize, elements::TxOutSecrets> {
+    inputs
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (i, u.secrets.to_elements()))
+        .collect()
+}

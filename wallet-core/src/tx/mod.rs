@@ -1,0 +1,115 @@
+//! Payments: coin selection, fees on the discounted size, change, blinding as the last
+//! blinder, verification of the result, signing and finalizing (PSET v2 throughout).
+//!
+//! The pipeline is `build_payment` (select, size, blind, verify: nothing signed) →
+//! `sign_pset` (only this seed's inputs, SIGHASH_ALL) → `finalize_pset`.
+
+mod blind;
+mod build;
+mod fee;
+mod select;
+mod sign;
+
+use std::collections::BTreeMap;
+
+use elements::pset::PartiallySignedTransaction;
+use elements::{Address, AssetId, OutPoint, Script, TxOut};
+
+pub use build::{build_payment, MIN_POLICY_OUTPUT};
+pub use fee::{vsize_of_weight, FeeRate};
+pub use select::select_asset;
+pub use sign::{finalize_pset, sign_pset};
+
+use crate::descriptor::{Keychain, WalletDescriptor};
+use crate::network::Network;
+use crate::unblind::TxOutSecrets;
+
+/// An output the wallet can spend, with what it takes to spend it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spendable {
+    /// Where it is.
+    pub outpoint: OutPoint,
+    /// The output as on chain (commitments and all).
+    pub txout: TxOut,
+    /// Its unblinded value, asset and blinding factors.
+    pub secrets: TxOutSecrets,
+    /// The wallet branch of its script.
+    pub keychain: Keychain,
+    /// The derivation index of its script.
+    pub index: u32,
+}
+
+/// One payee.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recipient {
+    /// Where to pay (confidential addresses get blinded outputs).
+    pub address: Address,
+    /// Amount in base units.
+    pub value: u64,
+    /// Asset to pay.
+    pub asset: AssetId,
+}
+
+/// What to pay.
+#[derive(Clone, Debug)]
+pub struct PaymentRequest {
+    /// The payees, in output order.
+    pub recipients: Vec<Recipient>,
+    /// Fee rate on the discounted size.
+    pub fee_rate: FeeRate,
+    /// Sweep: the one recipient gets every coin of its asset (less the fee for L-BTC); its
+    /// `value` is ignored.
+    pub drain: bool,
+}
+
+/// The wallet a payment is built for.
+#[derive(Clone, Copy, Debug)]
+pub struct WalletContext<'a> {
+    /// Its descriptor (scripts, key origins).
+    pub descriptor: &'a WalletDescriptor,
+    /// Its network.
+    pub network: Network,
+    /// The network's policy asset (fees are paid in it).
+    pub policy_asset: AssetId,
+}
+
+/// Why an output is there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputRole {
+    /// The n-th recipient of the request.
+    Recipient(usize),
+    /// Change back to the wallet, at this branch and index.
+    Change(Keychain, u32),
+    /// The explicit fee output.
+    Fee,
+}
+
+/// One output as planned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedOutput {
+    /// Its script.
+    pub script: Script,
+    /// Its amount.
+    pub value: u64,
+    /// Its asset.
+    pub asset: AssetId,
+    /// Whether it is blinded.
+    pub blinded: bool,
+    /// Why it is there.
+    pub role: OutputRole,
+}
+
+/// A built, blinded and verified payment, not yet signed.
+#[derive(Clone, Debug)]
+pub struct Payment {
+    /// The PSET (blinded, unsigned).
+    pub pset: PartiallySignedTransaction,
+    /// The fee in base units of the policy asset.
+    pub fee: u64,
+    /// The wallet's coins it spends.
+    pub inputs: Vec<Spendable>,
+    /// Its outputs, in order.
+    pub outputs: Vec<PlannedOutput>,
+    /// Per asset, what leaves the wallet (negative) including the fee.
+    pub net: BTreeMap<AssetId, i64>,
+}

@@ -1,0 +1,400 @@
+//! Payments built, blinded, signed and finalized by wallet-core, then judged by the embedded
+//! regtest chain (a strict validator that shares no code with the wallet).
+
+mod common;
+
+use elements::{Address, AssetId, OutPoint, Transaction, Txid};
+use regtest::{Sandbox, SandboxConfig};
+use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
+use wallet_core::network::Network;
+use wallet_core::seed::SeedSecret;
+use wallet_core::tx::{
+    build_payment, finalize_pset, sign_pset, FeeRate, OutputRole, PaymentRequest, Recipient,
+    Spendable, WalletContext,
+};
+use wallet_core::unblind::{blinding_private_key, unblind_output, TxOutSecrets};
+use wallet_core::Error;
+
+const OTHER: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
+const COIN: u64 = 100_000_000;
+
+struct TestWallet {
+    seed: [u8; 64],
+    descriptor: WalletDescriptor,
+    next_change: u32,
+}
+
+impl TestWallet {
+    fn new(phrase: &str, kind: ScriptKind) -> TestWallet {
+        let secret = SeedSecret::from_phrase(phrase, String::new()).unwrap();
+        let seed = *secret.seed();
+        let descriptor =
+            WalletDescriptor::from_seed(&seed, Network::Regtest, kind, BlindingScheme::Slip77)
+                .unwrap();
+        TestWallet {
+            seed,
+            descriptor,
+            next_change: 0,
+        }
+    }
+
+    fn address(&self, keychain: Keychain, index: u32) -> Address {
+        self.descriptor
+            .address(keychain, index, Network::Regtest)
+            .unwrap()
+    }
+
+    /// The output of `txid` paying this wallet's `keychain`/`index`, unblinded.
+    fn coin(&self, sandbox: &Sandbox, txid: &Txid, keychain: Keychain, index: u32) -> Spendable {
+        let script = self.descriptor.script_pubkey(keychain, index).unwrap();
+        let tx = sandbox.get_tx(txid).expect("known transaction");
+        let vout = tx
+            .output
+            .iter()
+            .position(|o| o.script_pubkey == script)
+            .expect("an output to the wallet");
+        let txout = tx.output[vout].clone();
+        Spendable {
+            outpoint: OutPoint::new(*txid, vout as u32),
+            secrets: self.unblind(&txout),
+            txout,
+            keychain,
+            index,
+        }
+    }
+
+    fn unblind(&self, txout: &elements::TxOut) -> TxOutSecrets {
+        let key = blinding_private_key(&self.descriptor, &txout.script_pubkey).unwrap();
+        unblind_output(txout, &key).unwrap()
+    }
+
+    /// Builds, signs and finalizes; returns the payment's plan and the transaction.
+    fn pay(
+        &mut self,
+        sandbox: &Sandbox,
+        coins: &[Spendable],
+        request: &PaymentRequest,
+    ) -> Result<(wallet_core::tx::Payment, Transaction), Error> {
+        let descriptor = self.descriptor.clone();
+        let mut next = self.next_change;
+        let mut change = || -> Result<(u32, Address), Error> {
+            let index = next;
+            next += 1;
+            Ok((
+                index,
+                descriptor.address(Keychain::Internal, index, Network::Regtest)?,
+            ))
+        };
+        let ctx = WalletContext {
+            descriptor: &self.descriptor,
+            network: Network::Regtest,
+            policy_asset: sandbox.policy_asset(),
+        };
+        let mut payment = build_payment(&ctx, coins, request, &mut change)?;
+        self.next_change = next;
+        let signed = sign_pset(&mut payment.pset, &self.seed, Network::Regtest)?;
+        assert_eq!(signed, payment.inputs.len(), "one signature per input");
+        let tx = finalize_pset(&mut payment.pset.clone(), Network::Regtest)?;
+        Ok((payment, tx))
+    }
+}
+
+fn sandbox() -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        fixed_clock: Some(1_700_000_000),
+        ..SandboxConfig::default()
+    })
+    .unwrap()
+}
+
+fn request(recipients: Vec<Recipient>) -> PaymentRequest {
+    PaymentRequest {
+        recipients,
+        fee_rate: FeeRate::MIN,
+        drain: false,
+    }
+}
+
+fn assert_fee_covers(payment: &wallet_core::tx::Payment, tx: &Transaction) {
+    let required = FeeRate::MIN
+        .fee_for_vsize(tx.discount_vsize() as u64)
+        .unwrap();
+    assert!(
+        payment.fee >= required,
+        "fee {} below {required} for discount vsize {}",
+        payment.fee,
+        tx.discount_vsize()
+    );
+    // An upper-bound estimate, but not a wasteful one.
+    assert!(
+        payment.fee <= required + 2,
+        "fee {} vs {required}",
+        payment.fee
+    );
+    let fee_out = tx.output.last().unwrap();
+    assert!(fee_out.is_fee());
+    assert_eq!(fee_out.value.explicit(), Some(payment.fee));
+}
+
+#[test]
+fn confidential_lbtc_payment_is_accepted_and_unblinds_for_both_sides() {
+    let sb = sandbox();
+    let mut alice = TestWallet::new(common::ABANDON, ScriptKind::Wpkh);
+    let bob = TestWallet::new(OTHER, ScriptKind::Wpkh);
+    let funding = sb
+        .faucet(&alice.address(Keychain::External, 0), COIN, None)
+        .unwrap();
+    sb.mine(1).unwrap();
+    let coin = alice.coin(&sb, &funding, Keychain::External, 0);
+    assert_eq!(coin.secrets.value, COIN);
+
+    let to_bob = bob.address(Keychain::External, 0);
+    let (payment, tx) = alice
+        .pay(
+            &sb,
+            &[coin],
+            &request(vec![Recipient {
+                address: to_bob.clone(),
+                value: 30_000_000,
+                asset: sb.policy_asset(),
+            }]),
+        )
+        .unwrap();
+    assert_fee_covers(&payment, &tx);
+    assert_eq!(
+        payment.net.get(&sb.policy_asset()).copied(),
+        Some(-(30_000_000 + payment.fee as i64))
+    );
+    let txid = sb.broadcast(tx.clone()).unwrap();
+    assert_eq!(txid, tx.txid());
+    sb.mine(1).unwrap();
+
+    // Bob sees exactly what was sent; Alice's change comes back to internal/0.
+    let received = bob.coin(&sb, &txid, Keychain::External, 0);
+    assert_eq!(received.secrets.value, 30_000_000);
+    assert_eq!(received.secrets.asset, sb.policy_asset());
+    assert!(!received.secrets.explicit);
+    let change = alice.coin(&sb, &txid, Keychain::Internal, 0);
+    assert_eq!(change.secrets.value, COIN - 30_000_000 - payment.fee);
+    // Nobody else can read Bob's output.
+    let key = blinding_private_key(&alice.descriptor, &received.txout.script_pubkey).unwrap();
+    assert!(unblind_output(&received.txout, &key).is_err());
+}
+
+#[test]
+fn asset_payment_pays_fee_in_lbtc_with_change_per_asset() {
+    let sb = sandbox();
+    let mut alice = TestWallet::new(common::ABANDON, ScriptKind::Wpkh);
+    let bob = TestWallet::new(OTHER, ScriptKind::Wpkh);
+    let issued = sb.issue(1_000 * COIN, Some("TEST")).unwrap();
+    let asset_tx = sb
+        .faucet(
+            &alice.address(Keychain::External, 1),
+            500 * COIN,
+            Some(issued.asset),
+        )
+        .unwrap();
+    let lbtc_tx = sb
+        .faucet(&alice.address(Keychain::External, 2), 10_000, None)
+        .unwrap();
+    sb.mine(1).unwrap();
+    let coins = vec![
+        alice.coin(&sb, &asset_tx, Keychain::External, 1),
+        alice.coin(&sb, &lbtc_tx, Keychain::External, 2),
+    ];
+    let (payment, tx) = alice
+        .pay(
+            &sb,
+            &coins,
+            &request(vec![Recipient {
+                address: bob.address(Keychain::External, 3),
+                value: 200 * COIN,
+                asset: issued.asset,
+            }]),
+        )
+        .unwrap();
+    assert_fee_covers(&payment, &tx);
+    let roles: Vec<OutputRole> = payment.outputs.iter().map(|o| o.role).collect();
+    assert_eq!(
+        roles.len(),
+        4,
+        "recipient, asset change, L-BTC change, fee: {roles:?}"
+    );
+    assert_eq!(
+        payment.net.get(&issued.asset).copied(),
+        Some(-200 * COIN as i64)
+    );
+    let txid = sb.broadcast(tx).unwrap();
+    sb.mine(1).unwrap();
+    let got = bob.coin(&sb, &txid, Keychain::External, 3);
+    assert_eq!(
+        (got.secrets.value, got.secrets.asset),
+        (200 * COIN, issued.asset)
+    );
+}
+
+#[test]
+fn nested_segwit_wallet_spends_and_drain_sweeps_everything() {
+    let sb = sandbox();
+    let mut carol = TestWallet::new(OTHER, ScriptKind::ShWpkh);
+    let bob = TestWallet::new(common::ABANDON, ScriptKind::Wpkh);
+    let a = sb
+        .faucet(&carol.address(Keychain::External, 0), 2 * COIN, None)
+        .unwrap();
+    let b = sb
+        .faucet(&carol.address(Keychain::External, 1), COIN, None)
+        .unwrap();
+    sb.mine(1).unwrap();
+    let coins = vec![
+        carol.coin(&sb, &a, Keychain::External, 0),
+        carol.coin(&sb, &b, Keychain::External, 1),
+    ];
+    let (payment, tx) = carol
+        .pay(
+            &sb,
+            &coins,
+            &PaymentRequest {
+                recipients: vec![Recipient {
+                    address: bob.address(Keychain::External, 7),
+                    value: 0,
+                    asset: sb.policy_asset(),
+                }],
+                fee_rate: FeeRate::parse_sat_per_vb("1").unwrap(),
+                drain: true,
+            },
+        )
+        .unwrap();
+    assert_eq!(payment.inputs.len(), 2);
+    assert_eq!(tx.output.len(), 2, "a sweep has no change");
+    let txid = sb.broadcast(tx).unwrap();
+    sb.mine(1).unwrap();
+    let got = bob.coin(&sb, &txid, Keychain::External, 7);
+    assert_eq!(got.secrets.value, 3 * COIN - payment.fee);
+}
+
+#[test]
+fn bad_payments_are_refused_before_anything_is_signed() {
+    let sb = sandbox();
+    let mut alice = TestWallet::new(common::ABANDON, ScriptKind::Wpkh);
+    let funding = sb
+        .faucet(&alice.address(Keychain::External, 0), COIN, None)
+        .unwrap();
+    sb.mine(1).unwrap();
+    let coin = alice.coin(&sb, &funding, Keychain::External, 0);
+    let to = alice.address(Keychain::External, 5);
+    let pay = |value: u64, asset: AssetId, address: Address| {
+        request(vec![Recipient {
+            address,
+            value,
+            asset,
+        }])
+    };
+
+    let err = alice
+        .pay(
+            &sb,
+            std::slice::from_ref(&coin),
+            &pay(2 * COIN, sb.policy_asset(), to.clone()),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InsufficientFunds { needed, available, .. } if needed >= 2 * COIN && available == COIN),
+        "{err}"
+    );
+
+    let unknown = AssetId::from_byte_array([7; 32]);
+    let err = alice
+        .pay(
+            &sb,
+            std::slice::from_ref(&coin),
+            &pay(1, unknown, to.clone()),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InsufficientFunds { available: 0, .. }),
+        "{err}"
+    );
+
+    let err = alice
+        .pay(
+            &sb,
+            std::slice::from_ref(&coin),
+            &pay(100, sb.policy_asset(), to.clone()),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("dust"), "{err}");
+
+    let liquid = alice
+        .descriptor
+        .address(Keychain::External, 0, Network::Liquid)
+        .unwrap();
+    let err = alice
+        .pay(
+            &sb,
+            std::slice::from_ref(&coin),
+            &pay(COIN / 2, sb.policy_asset(), liquid),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::WrongNetwork { .. }), "{err}");
+
+    // A coin that is not the wallet's is refused when the PSET is built.
+    let stranger = TestWallet::new(OTHER, ScriptKind::Wpkh);
+    let mut foreign = coin.clone();
+    foreign.txout.script_pubkey = stranger
+        .descriptor
+        .script_pubkey(Keychain::External, 0)
+        .unwrap();
+    let err = alice
+        .pay(&sb, &[foreign], &pay(COIN / 2, sb.policy_asset(), to))
+        .unwrap_err();
+    assert!(err.to_string().contains("not the wallet's"), "{err}");
+}
+
+#[test]
+fn the_chain_refuses_a_payment_tampered_after_signing() {
+    let sb = sandbox();
+    let mut alice = TestWallet::new(common::ABANDON, ScriptKind::Wpkh);
+    let bob = TestWallet::new(OTHER, ScriptKind::Wpkh);
+    let funding = sb
+        .faucet(&alice.address(Keychain::External, 0), COIN, None)
+        .unwrap();
+    sb.mine(1).unwrap();
+    let coin = alice.coin(&sb, &funding, Keychain::External, 0);
+    let (_, mut tx) = alice
+        .pay(
+            &sb,
+            &[coin],
+            &request(vec![Recipient {
+                address: bob.address(Keychain::External, 0),
+                value: COIN / 4,
+                asset: sb.policy_asset(),
+            }]),
+        )
+        .unwrap();
+    // Redirect the recipient's output to Alice's own script: the signature no longer holds.
+    tx.output[0].script_pubkey = alice
+        .descriptor
+        .script_pubkey(Keychain::External, 9)
+        .unwrap();
+    assert!(sb.broadcast(tx).is_err());
+}
+
+#[test]
+fn discounted_sizes_match_elip200_vectors() {
+    let Some(doc) = common::vectors("elip200.json") else {
+        return;
+    };
+    for v in doc["vectors"].as_array().unwrap() {
+        let bytes = elements::hex::decode_to_vec(v["tx_hex"].as_str().unwrap()).unwrap();
+        let tx: Transaction = elements::encode::deserialize(&bytes).unwrap();
+        assert_eq!(
+            tx.discount_vsize() as u64,
+            v["discount_vsize"].as_u64().unwrap()
+        );
+        assert_eq!(tx.vsize() as u64, v["vsize"].as_u64().unwrap());
+        let fee = FeeRate::MIN
+            .fee_for_vsize(tx.discount_vsize() as u64)
+            .unwrap();
+        assert_eq!(fee, v["discount_vsize"].as_u64().unwrap().div_ceil(10));
+    }
+}
