@@ -7,6 +7,7 @@ pub mod chain;
 pub mod descriptor;
 pub mod error;
 pub mod network;
+pub mod pset;
 pub mod seed;
 pub mod store;
 pub mod tx;

@@ -398,3 +398,100 @@ fn discounted_sizes_match_elip200_vectors() {
         assert_eq!(fee, v["discount_vsize"].as_u64().unwrap().div_ceil(10));
     }
 }
+
+/// What a wallet knows of its own coins and scripts, for the PSET view.
+fn knowledge_maps(
+    wallet: &TestWallet,
+    coins: &[Spendable],
+) -> (
+    std::collections::HashMap<OutPoint, (TxOutSecrets, Keychain, u32)>,
+    std::collections::HashMap<elements::Script, (Keychain, u32)>,
+) {
+    let owned = coins
+        .iter()
+        .map(|c| (c.outpoint, (c.secrets, c.keychain, c.index)))
+        .collect();
+    let scripts = wallet_core::pset::script_map(&wallet.descriptor, 20, 20).unwrap();
+    (owned, scripts)
+}
+
+#[test]
+fn pset_view_gives_each_side_its_net_effect_and_refuses_lies() {
+    use wallet_core::pset::{view, Owner, WalletKnowledge};
+    let sb = sandbox();
+    let mut alice = TestWallet::new(common::ABANDON, ScriptKind::Wpkh);
+    let bob = TestWallet::new(OTHER, ScriptKind::Wpkh);
+    let funding = sb
+        .faucet(&alice.address(Keychain::External, 0), COIN, None)
+        .unwrap();
+    sb.mine(1).unwrap();
+    let coin = alice.coin(&sb, &funding, Keychain::External, 0);
+    let (payment, _) = alice
+        .pay(
+            &sb,
+            std::slice::from_ref(&coin),
+            &request(vec![Recipient {
+                address: bob.address(Keychain::External, 2),
+                value: 12_345_678,
+                asset: sb.policy_asset(),
+            }]),
+        )
+        .unwrap();
+
+    let (owned, scripts) = knowledge_maps(&alice, std::slice::from_ref(&coin));
+    let know = |owned, scripts| WalletKnowledge {
+        descriptor: &alice.descriptor,
+        network: Network::Regtest,
+        policy_asset: sb.policy_asset(),
+        owned,
+        scripts,
+    };
+    let mine = view(&payment.pset, &know(&owned, &scripts)).unwrap();
+    assert_eq!(mine.net, payment.net);
+    assert_eq!(mine.fee, payment.fee);
+    assert!(mine.wallet_pays_fee());
+    assert_eq!(mine.own_inputs(), vec![0]);
+    assert_eq!(mine.outputs[0].owner, Owner::Other);
+    assert!(
+        mine.outputs[0].secrets.is_none(),
+        "the recipient's amount is hidden from the view"
+    );
+
+    let (bob_owned, bob_scripts) = knowledge_maps(&bob, &[]);
+    let theirs = view(
+        &payment.pset,
+        &WalletKnowledge {
+            descriptor: &bob.descriptor,
+            network: Network::Regtest,
+            policy_asset: sb.policy_asset(),
+            owned: &bob_owned,
+            scripts: &bob_scripts,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        theirs.net.get(&sb.policy_asset()).copied(),
+        Some(12_345_678)
+    );
+    assert!(!theirs.wallet_pays_fee());
+
+    // A PSET that claims the wallet's coin with another amount is refused.
+    let mut lying = payment.pset.clone();
+    let mut other = coin.clone();
+    other.secrets.value += 1;
+    let mut forged_owned = owned.clone();
+    forged_owned.insert(coin.outpoint, (other.secrets, Keychain::External, 0));
+    let err = view(&lying, &know(&forged_owned, &scripts)).unwrap_err();
+    assert!(err.to_string().contains("other amounts"), "{err}");
+
+    // An input paying the wallet's script that the store does not know: refused.
+    let empty = std::collections::HashMap::new();
+    let err = view(&lying, &know(&empty, &scripts)).unwrap_err();
+    assert!(err.to_string().contains("cannot account for"), "{err}");
+
+    // A fee in another asset means another network's PSET.
+    let last = lying.outputs().len() - 1;
+    lying.outputs_mut()[last].asset = Some(AssetId::from_byte_array([9; 32]));
+    let err = view(&lying, &know(&owned, &scripts)).unwrap_err();
+    assert!(matches!(err, Error::WrongNetwork { .. }), "{err}");
+}
