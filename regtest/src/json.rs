@@ -110,15 +110,6 @@ fn asset_fields(a: &Asset) -> (Option<String>, Option<String>) {
     }
 }
 
-/// Nonce commitment hex, if any.
-pub fn nonce_hex(n: &Nonce) -> Option<String> {
-    match n {
-        Nonce::Null => None,
-        Nonce::Explicit(b) => Some(hexutil::encode(b)),
-        Nonce::Confidential(pk) => Some(hexutil::encode(&pk.serialize())),
-    }
-}
-
 impl TxOutJson {
     /// Converts an output.
     pub fn new(out: &TxOut) -> TxOutJson {

@@ -164,6 +164,11 @@ impl Sandbox {
         format!("http://{}", self.esplora_addr)
     }
 
+    /// Electrum URL as LWK and electrum-client spell it, e.g. `tcp://127.0.0.1:PORT`.
+    pub fn electrum_url(&self) -> String {
+        format!("tcp://{}", self.electrum_addr)
+    }
+
     /// Address of the Electrum server.
     pub fn electrum_addr(&self) -> SocketAddr {
         self.electrum_addr
