@@ -399,14 +399,11 @@ fn discounted_sizes_match_elip200_vectors() {
     }
 }
 
+type OwnedCoins = std::collections::HashMap<OutPoint, (TxOutSecrets, Keychain, u32)>;
+type OwnScripts = std::collections::HashMap<elements::Script, (Keychain, u32)>;
+
 /// What a wallet knows of its own coins and scripts, for the PSET view.
-fn knowledge_maps(
-    wallet: &TestWallet,
-    coins: &[Spendable],
-) -> (
-    std::collections::HashMap<OutPoint, (TxOutSecrets, Keychain, u32)>,
-    std::collections::HashMap<elements::Script, (Keychain, u32)>,
-) {
+fn knowledge_maps(wallet: &TestWallet, coins: &[Spendable]) -> (OwnedCoins, OwnScripts) {
     let owned = coins
         .iter()
         .map(|c| (c.outpoint, (c.secrets, c.keychain, c.index)))
