@@ -3,6 +3,7 @@
 
 pub mod address;
 pub mod amount;
+pub mod assets;
 pub mod chain;
 pub mod descriptor;
 pub mod error;
@@ -10,6 +11,7 @@ pub mod network;
 pub mod pset;
 pub mod seed;
 pub mod store;
+pub mod sync;
 pub mod tx;
 pub mod unblind;
 pub mod wallet;

@@ -1,4 +1,6 @@
-//! The wallet's SQLite database: its metadata and every address handed out.
+//! The wallet's SQLite database: its metadata, every address handed out, and (schema v2) what
+//! sync learned from the chain: transactions, the wallet's unblinded outputs, spends, script
+//! histories with their Electrum status hashes, block heights and times, and the tip.
 //!
 //! One database per wallet, opened with WAL, `synchronous=FULL`, foreign keys on and a busy
 //! timeout, so that several processes can use the same wallet safely. The schema is versioned
@@ -15,7 +17,14 @@ use crate::network::Network;
 use crate::{Error, Result};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
+
+mod chain_data;
+mod pending;
+mod views;
+
+pub use chain_data::{ChainState, NewTx, OwnedOutput, ScriptRecord, SyncUpdate};
+pub use views::{Balance, TxStatus, WalletTx, WalletUtxo};
 
 /// Largest non-hardened BIP32 index.
 const MAX_INDEX: u32 = (1 << 31) - 1;
@@ -39,6 +48,8 @@ const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL,
         PRIMARY KEY (keychain, idx)
     );",
+    // version 2: what sync learns from the chain
+    chain_data::MIGRATION_V2,
 ];
 
 /// The wallet's identity, stored once at creation.
@@ -131,7 +142,7 @@ pub(crate) fn restrict_file(path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn keychain_from_db(v: i64) -> rusqlite::Result<Keychain> {
+pub(crate) fn keychain_from_db(v: i64) -> rusqlite::Result<Keychain> {
     match v {
         0 => Ok(Keychain::External),
         1 => Ok(Keychain::Internal),
@@ -140,7 +151,7 @@ fn keychain_from_db(v: i64) -> rusqlite::Result<Keychain> {
 }
 
 impl Store {
-    fn err(&self, what: &str, e: rusqlite::Error) -> Error {
+    pub(crate) fn err(&self, what: &str, e: rusqlite::Error) -> Error {
         storage_err(&self.path, what, e)
     }
 
@@ -432,6 +443,6 @@ impl Store {
     }
 }
 
-fn storage_err(path: &Path, what: &str, e: rusqlite::Error) -> Error {
+pub(crate) fn storage_err(path: &Path, what: &str, e: rusqlite::Error) -> Error {
     Error::Storage(format!("{}: {what}: {e}", path.display()))
 }

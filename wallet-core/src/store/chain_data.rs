@@ -1,0 +1,418 @@
+//! Schema v2: what sync learns from the chain, and how one sync is written (one SQLite
+//! transaction, so a failed or interrupted sync leaves the store as it was).
+//!
+//! Tables: `scripts` (the wallet's scripts with keychain, index and the last Electrum status
+//! hash), `history` (each script's history as the backend last gave it), `txs` (raw
+//! transactions, their height, fee, and whether they are pending: recorded before broadcast
+//! and not yet seen on the chain), `outputs` (the wallet's outputs with their unblinded
+//! secrets), `spends` (every input of every stored transaction), `blocks` (hash and time of the
+//! heights the wallet's transactions are at) and `sync_tip`.
+//!
+//! A transaction stays stored while at least one script's history lists it (or while it is
+//! pending): when a reorg or a mempool eviction takes it out of every history, it is deleted
+//! with its outputs and spends, and what it spent becomes unspent again.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+
+use elements::{BlockHash, Script, Transaction, Txid};
+use rusqlite::{params, TransactionBehavior};
+
+use super::{keychain_from_db, now_secs, storage_err, Store};
+use crate::chain::HistoryEntry;
+use crate::descriptor::Keychain;
+use crate::unblind::TxOutSecrets;
+use crate::{Error, Result};
+
+pub(super) const MIGRATION_V2: &str = "
+    CREATE TABLE scripts (
+        script BLOB PRIMARY KEY,
+        keychain INTEGER NOT NULL CHECK (keychain IN (0, 1)),
+        idx INTEGER NOT NULL CHECK (idx >= 0),
+        status TEXT,
+        UNIQUE (keychain, idx)
+    );
+    CREATE TABLE history (
+        script BLOB NOT NULL REFERENCES scripts(script) ON DELETE CASCADE,
+        pos INTEGER NOT NULL,
+        txid TEXT NOT NULL,
+        height INTEGER NOT NULL,
+        PRIMARY KEY (script, pos)
+    );
+    CREATE INDEX history_txid ON history(txid);
+    CREATE TABLE txs (
+        txid TEXT PRIMARY KEY,
+        raw BLOB NOT NULL,
+        height INTEGER,
+        fee INTEGER NOT NULL,
+        pending INTEGER NOT NULL DEFAULT 0,
+        first_seen INTEGER NOT NULL
+    );
+    CREATE TABLE outputs (
+        txid TEXT NOT NULL REFERENCES txs(txid) ON DELETE CASCADE,
+        vout INTEGER NOT NULL,
+        txout BLOB NOT NULL,
+        keychain INTEGER NOT NULL CHECK (keychain IN (0, 1)),
+        idx INTEGER NOT NULL,
+        value INTEGER NOT NULL CHECK (value >= 0),
+        asset TEXT NOT NULL,
+        value_bf TEXT NOT NULL,
+        asset_bf TEXT NOT NULL,
+        explicit INTEGER NOT NULL,
+        PRIMARY KEY (txid, vout)
+    );
+    CREATE TABLE spends (
+        txid TEXT NOT NULL REFERENCES txs(txid) ON DELETE CASCADE,
+        vin INTEGER NOT NULL,
+        prev_txid TEXT NOT NULL,
+        prev_vout INTEGER NOT NULL,
+        PRIMARY KEY (txid, vin)
+    );
+    CREATE INDEX spends_prev ON spends(prev_txid, prev_vout);
+    CREATE TABLE blocks (
+        height INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL,
+        time INTEGER NOT NULL
+    );
+    CREATE TABLE sync_tip (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        height INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        synced_at INTEGER NOT NULL
+    );";
+
+/// One of the wallet's scripts as the store knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScriptRecord {
+    /// The scriptPubKey.
+    pub script: Script,
+    /// Its keychain.
+    pub keychain: Keychain,
+    /// Its derivation index.
+    pub index: u32,
+    /// The Electrum status hash of its last stored history (`None`: no history).
+    pub status: Option<String>,
+}
+
+/// What the store knows of the chain, as sync needs it to decide what to ask.
+#[derive(Clone, Debug, Default)]
+pub struct ChainState {
+    /// Every script derived so far.
+    pub scripts: Vec<ScriptRecord>,
+    /// The stored history of each script that has one.
+    pub histories: HashMap<Script, Vec<HistoryEntry>>,
+    /// Every stored transaction (seen on the chain or pending).
+    pub txids: HashSet<Txid>,
+    /// Block hashes of the heights stored.
+    pub blocks: HashMap<u32, BlockHash>,
+    /// The tip of the last sync.
+    pub tip: Option<(u32, BlockHash)>,
+}
+
+/// One of the wallet's outputs in a transaction, unblinded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedOutput {
+    /// Output index.
+    pub vout: u32,
+    /// Keychain of the script it pays.
+    pub keychain: Keychain,
+    /// Derivation index of the script it pays.
+    pub index: u32,
+    /// Value, asset and blinding factors.
+    pub secrets: TxOutSecrets,
+}
+
+/// A transaction to store, with the wallet's outputs in it.
+#[derive(Clone, Debug)]
+pub struct NewTx {
+    /// The transaction (already checked against its txid).
+    pub tx: Transaction,
+    /// The outputs paying the wallet's scripts, unblinded.
+    pub outputs: Vec<OwnedOutput>,
+}
+
+/// Everything one sync writes, applied by [`Store::apply_sync`] in one transaction.
+#[derive(Clone, Debug, Default)]
+pub struct SyncUpdate {
+    /// Drop every stored history first (a full rescan gives them all again).
+    pub replace_all_histories: bool,
+    /// Scripts derived for the first time (their status is set through `histories`).
+    pub new_scripts: Vec<ScriptRecord>,
+    /// Histories that changed: script, its whole new history, its status hash.
+    pub histories: Vec<(Script, Vec<HistoryEntry>, Option<String>)>,
+    /// Transactions not stored yet.
+    pub new_txs: Vec<NewTx>,
+    /// Block hash and time of heights (new or changed).
+    pub blocks: Vec<(u32, BlockHash, u32)>,
+    /// The backend's tip.
+    pub tip: Option<(u32, BlockHash)>,
+    /// Addresses with history that were never handed out: recorded so that `address new`
+    /// continues after them (keychain, index, address).
+    pub used_addresses: Vec<(Keychain, u32, String)>,
+}
+
+fn to_i64(v: u64, what: &str) -> Result<i64> {
+    i64::try_from(v).map_err(|_| Error::Storage(format!("{what} {v} is out of range")))
+}
+
+/// The fee of `tx`: the sum of its explicit fee outputs (empty script).
+pub(crate) fn tx_fee(tx: &Transaction) -> u64 {
+    tx.output
+        .iter()
+        .filter(|o| o.is_fee())
+        .filter_map(|o| o.value.explicit())
+        .fold(0u64, |acc, v| acc.saturating_add(v))
+}
+
+/// Inserts `new` (a transaction with its owned outputs and its spends); a transaction already
+/// stored is left as it is.
+pub(super) fn insert_tx(
+    tx: &rusqlite::Transaction<'_>,
+    new: &NewTx,
+    pending: bool,
+) -> rusqlite::Result<()> {
+    let txid = new.tx.txid().to_string();
+    let inserted = tx.execute(
+        "INSERT OR IGNORE INTO txs (txid, raw, height, fee, pending, first_seen)
+         VALUES (?1, ?2, NULL, ?3, ?4, ?5)",
+        params![
+            txid,
+            elements::encode::serialize(&new.tx),
+            i64::try_from(tx_fee(&new.tx)).unwrap_or(i64::MAX),
+            i64::from(pending),
+            i64::try_from(now_secs()).unwrap_or(i64::MAX)
+        ],
+    )?;
+    if inserted == 0 {
+        return Ok(());
+    }
+    for o in &new.outputs {
+        let Some(txout) = new.tx.output.get(o.vout as usize) else {
+            continue;
+        };
+        let Ok(value) = i64::try_from(o.secrets.value) else {
+            continue; // above any valid amount: not an output worth keeping
+        };
+        tx.execute(
+            "INSERT OR REPLACE INTO outputs
+             (txid, vout, txout, keychain, idx, value, asset, value_bf, asset_bf, explicit)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                txid,
+                i64::from(o.vout),
+                elements::encode::serialize(txout),
+                i64::from(o.keychain.index()),
+                i64::from(o.index),
+                value,
+                o.secrets.asset.to_string(),
+                o.secrets.value_bf.to_string(),
+                o.secrets.asset_bf.to_string(),
+                i64::from(o.secrets.explicit)
+            ],
+        )?;
+    }
+    for (vin, input) in new.tx.input.iter().enumerate() {
+        if input.previous_output.is_null() {
+            continue; // coinbase
+        }
+        tx.execute(
+            "INSERT OR IGNORE INTO spends (txid, vin, prev_txid, prev_vout) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                txid,
+                i64::try_from(vin).unwrap_or(i64::MAX),
+                input.previous_output.txid.to_string(),
+                i64::from(input.previous_output.vout)
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// What the store knows of the chain (scripts, histories, transactions, tip), for sync.
+    pub fn chain_state(&self) -> Result<ChainState> {
+        let q = |e| self.err("cannot read the sync state", e);
+        let mut state = ChainState::default();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT script, keychain, idx, status FROM scripts ORDER BY keychain, idx")
+            .map_err(q)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(ScriptRecord {
+                    script: Script::from(r.get::<_, Vec<u8>>(0)?),
+                    keychain: keychain_from_db(r.get(1)?)?,
+                    index: u32::try_from(r.get::<_, i64>(2)?)
+                        .map_err(|_| rusqlite::Error::IntegralValueOutOfRange(2, -1))?,
+                    status: r.get(3)?,
+                })
+            })
+            .map_err(q)?;
+        state.scripts = rows.collect::<rusqlite::Result<_>>().map_err(q)?;
+
+        let mut stmt = self
+            .conn
+            .prepare("SELECT script, txid, height FROM history ORDER BY script, pos")
+            .map_err(q)?;
+        let mut rows = stmt.query([]).map_err(q)?;
+        while let Some(r) = rows.next().map_err(q)? {
+            let script = Script::from(r.get::<_, Vec<u8>>(0).map_err(q)?);
+            let txid: String = r.get(1).map_err(q)?;
+            let height: i64 = r.get(2).map_err(q)?;
+            let entry = HistoryEntry {
+                txid: parse_txid(&txid)?,
+                height: i32::try_from(height).unwrap_or(0),
+                fee: None,
+            };
+            state.histories.entry(script).or_default().push(entry);
+        }
+
+        let mut stmt = self.conn.prepare("SELECT txid FROM txs").map_err(q)?;
+        let mut rows = stmt.query([]).map_err(q)?;
+        while let Some(r) = rows.next().map_err(q)? {
+            let txid: String = r.get(0).map_err(q)?;
+            state.txids.insert(parse_txid(&txid)?);
+        }
+
+        let mut stmt = self
+            .conn
+            .prepare("SELECT height, hash FROM blocks")
+            .map_err(q)?;
+        let mut rows = stmt.query([]).map_err(q)?;
+        while let Some(r) = rows.next().map_err(q)? {
+            let height: i64 = r.get(0).map_err(q)?;
+            let hash: String = r.get(1).map_err(q)?;
+            if let Ok(h) = u32::try_from(height) {
+                state.blocks.insert(h, parse_hash(&hash)?);
+            }
+        }
+        state.tip = self.tip()?;
+        Ok(state)
+    }
+
+    /// The tip of the last successful sync (offline).
+    pub fn tip(&self) -> Result<Option<(u32, BlockHash)>> {
+        use rusqlite::OptionalExtension;
+        let row: Option<(i64, String)> = self
+            .conn
+            .query_row("SELECT height, hash FROM sync_tip WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+            .map_err(|e| self.err("cannot read the tip", e))?;
+        match row {
+            None => Ok(None),
+            Some((h, hash)) => Ok(Some((
+                u32::try_from(h).map_err(|_| Error::Storage(format!("bad tip height {h}")))?,
+                parse_hash(&hash)?,
+            ))),
+        }
+    }
+
+    /// Writes one sync in ONE immediate transaction: either all of it is stored or nothing.
+    pub fn apply_sync(&mut self, update: &SyncUpdate) -> Result<()> {
+        let path = self.path.clone();
+        let path = &path;
+        let e = |what: &'static str| move |err| storage_err(path, what, err);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(e("cannot lock the wallet database"))?;
+        if update.replace_all_histories {
+            tx.execute_batch("DELETE FROM history; UPDATE scripts SET status = NULL;")
+                .map_err(e("cannot reset histories"))?;
+        }
+        for s in &update.new_scripts {
+            tx.execute(
+                "INSERT OR IGNORE INTO scripts (script, keychain, idx, status) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    s.script.as_bytes(),
+                    i64::from(s.keychain.index()),
+                    i64::from(s.index),
+                    s.status
+                ],
+            )
+            .map_err(e("cannot record a script"))?;
+        }
+        for (script, history, status) in &update.histories {
+            tx.execute("DELETE FROM history WHERE script = ?1", [script.as_bytes()])
+                .map_err(e("cannot replace a history"))?;
+            for (pos, h) in history.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO history (script, pos, txid, height) VALUES (?1, ?2, ?3, ?4)",
+                    params![
+                        script.as_bytes(),
+                        i64::try_from(pos).unwrap_or(i64::MAX),
+                        h.txid.to_string(),
+                        i64::from(h.height)
+                    ],
+                )
+                .map_err(e("cannot record a history"))?;
+            }
+            let n = tx
+                .execute(
+                    "UPDATE scripts SET status = ?1 WHERE script = ?2",
+                    params![status, script.as_bytes()],
+                )
+                .map_err(e("cannot record a status"))?;
+            if n == 0 {
+                return Err(Error::Storage(
+                    "internal: a history for a script the store does not know".to_owned(),
+                ));
+            }
+        }
+        for new in &update.new_txs {
+            insert_tx(&tx, new, false).map_err(e("cannot record a transaction"))?;
+        }
+        for (height, hash, time) in &update.blocks {
+            tx.execute(
+                "INSERT OR REPLACE INTO blocks (height, hash, time) VALUES (?1, ?2, ?3)",
+                params![i64::from(*height), hash.to_string(), i64::from(*time)],
+            )
+            .map_err(e("cannot record a block"))?;
+        }
+        tx.execute_batch(
+            "UPDATE txs SET pending = 0
+               WHERE pending = 1 AND txid IN (SELECT txid FROM history);
+             DELETE FROM txs
+               WHERE pending = 0 AND txid NOT IN (SELECT txid FROM history);
+             UPDATE txs SET height =
+               (SELECT MAX(h.height) FROM history h WHERE h.txid = txs.txid AND h.height > 0);
+             DELETE FROM blocks WHERE height NOT IN (SELECT height FROM txs WHERE height IS NOT NULL);",
+        )
+        .map_err(e("cannot reconcile transactions with the histories"))?;
+        if let Some((height, hash)) = &update.tip {
+            tx.execute(
+                "INSERT OR REPLACE INTO sync_tip (id, height, hash, synced_at) VALUES (1, ?1, ?2, ?3)",
+                params![
+                    i64::from(*height),
+                    hash.to_string(),
+                    to_i64(now_secs(), "time")?
+                ],
+            )
+            .map_err(e("cannot record the tip"))?;
+        }
+        for (keychain, index, address) in &update.used_addresses {
+            tx.execute(
+                "INSERT OR IGNORE INTO addresses (keychain, idx, address, label, created_at)
+                 VALUES (?1, ?2, ?3, NULL, ?4)",
+                params![
+                    i64::from(keychain.index()),
+                    i64::from(*index),
+                    address,
+                    to_i64(now_secs(), "time")?
+                ],
+            )
+            .map_err(e("cannot record a used address"))?;
+        }
+        tx.commit().map_err(e("cannot commit the sync"))
+    }
+}
+
+pub(super) fn parse_txid(s: &str) -> Result<Txid> {
+    Txid::from_str(s).map_err(|_| Error::Storage(format!("bad txid '{s}' in the store")))
+}
+
+pub(super) fn parse_hash(s: &str) -> Result<BlockHash> {
+    BlockHash::from_str(s).map_err(|_| Error::Storage(format!("bad block hash '{s}' in the store")))
+}

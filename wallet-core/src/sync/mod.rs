@@ -1,0 +1,250 @@
+//! Sync: scan the wallet's scripts on a chain backend, download the transactions not stored
+//! yet, unblind the wallet's outputs in them, and store it all as ONE SQLite transaction.
+//!
+//! * Scan: both keychains, from index 0 up to `gap_limit` scripts past the last one with
+//!   history (and at least every address handed out), extended while new history appears.
+//! * Incremental: on Electrum, the scripts' status hashes are compared with the stored ones
+//!   and only changed scripts' histories are fetched; on Esplora (no status hashes) the
+//!   histories are fetched in parallel and compared. Only transactions not stored are
+//!   downloaded; only outputs to the wallet's scripts are unblinded, across `threads` threads.
+//! * Reorgs and mempool evictions: a changed history replaces the stored one, and a stored
+//!   transaction that no history lists any more is dropped with its outputs and spends (see
+//!   [`crate::store::SyncUpdate`]); pending transactions stay until seen or forgotten.
+//! * Nothing is written unless the whole sync succeeded: a backend failure leaves the store
+//!   as it was.
+//!
+//! This module never prints: progress goes through the caller's callback.
+
+pub mod outputs;
+mod scan;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::time::Instant;
+
+use elements::{BlockHash, Txid};
+
+use crate::chain::Backend;
+use crate::descriptor::Keychain;
+use crate::store::{NewTx, SyncUpdate};
+use crate::wallet::Wallet;
+use crate::{Error, Result};
+
+/// How to sync.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncOptions {
+    /// Unused scripts scanned past the last used one, per keychain (default 20).
+    pub gap_limit: u32,
+    /// Ignore the stored histories and status hashes and scan everything again (stored
+    /// transactions, which cannot change under their txid, are not downloaded again).
+    pub full: bool,
+    /// Threads that unblind outputs (default: the machine's parallelism; at least 1).
+    pub threads: usize,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            gap_limit: DEFAULT_GAP_LIMIT,
+            full: false,
+            threads: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+        }
+    }
+}
+
+/// The default gap limit (BIP44's, and LWK's).
+pub const DEFAULT_GAP_LIMIT: u32 = 20;
+
+/// Largest gap limit accepted (a typo like 20000 would cost thousands of requests).
+pub const MAX_GAP_LIMIT: u32 = 1000;
+
+/// What a sync is doing, for progress bars.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncProgress {
+    /// Scripts checked so far (statuses or histories).
+    Scanning {
+        /// Scripts checked.
+        scripts: usize,
+    },
+    /// Transactions downloaded.
+    Downloading {
+        /// Done so far.
+        done: usize,
+        /// To download in all.
+        total: usize,
+    },
+    /// Outputs unblinded.
+    Unblinding {
+        /// Outputs to unblind in all.
+        total: usize,
+    },
+    /// Writing to the store.
+    Saving,
+}
+
+/// What one sync did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Height of the backend's tip.
+    pub height: u32,
+    /// Hash of the backend's tip.
+    pub tip: BlockHash,
+    /// Transactions downloaded and stored.
+    pub new_txs: usize,
+    /// Requests (Electrum: round trips) made during this sync.
+    pub requests: u64,
+    /// Wall time of the sync in milliseconds.
+    pub elapsed_ms: u64,
+    /// Scripts whose status or history was checked.
+    pub scripts_checked: usize,
+    /// Outputs unblinded (or read as explicit) in the new transactions.
+    pub unblinded: usize,
+    /// Stored transactions dropped because no history lists them any more (reorg, eviction).
+    pub dropped_txs: usize,
+}
+
+/// Transactions downloaded per progress step.
+const DOWNLOAD_CHUNK: usize = 200;
+
+/// Syncs `wallet` with `backend`. See the module documentation.
+pub fn sync(
+    wallet: &mut Wallet,
+    backend: &dyn Backend,
+    options: &SyncOptions,
+    progress: &mut dyn FnMut(SyncProgress),
+) -> Result<SyncReport> {
+    let started = Instant::now();
+    let requests_before = backend.requests();
+    if options.gap_limit == 0 || options.gap_limit > MAX_GAP_LIMIT {
+        return Err(Error::BackendConfig(format!(
+            "gap limit {} is out of range: use 1 to {MAX_GAP_LIMIT}",
+            options.gap_limit
+        )));
+    }
+    let state = wallet.store().chain_state()?;
+    let pending: HashSet<Txid> = wallet.store().pending()?.iter().map(|t| t.txid()).collect();
+    let handed_out = [
+        wallet.next_index(Keychain::External)?,
+        wallet.next_index(Keychain::Internal)?,
+    ];
+    let scan = scan::Scanner::new(
+        wallet.descriptor(),
+        &state,
+        handed_out,
+        options.gap_limit,
+        options.full,
+    )
+    .run(backend, progress)?;
+
+    // Transactions listed by a history but not stored: download them.
+    let listed: BTreeSet<Txid> = scan.histories.values().flatten().map(|e| e.txid).collect();
+    let missing: Vec<Txid> = listed
+        .iter()
+        .filter(|t| !state.txids.contains(*t))
+        .copied()
+        .collect();
+    // Heights whose block hash and time are needed: every confirmed height of a changed
+    // history (a reorg may have replaced the block) and any height not stored yet.
+    let mut heights: BTreeSet<u32> = BTreeSet::new();
+    for (script, history) in &scan.histories {
+        let changed = scan.changed.contains(script);
+        for e in history {
+            if let Some(h) = e.confirmed_height() {
+                if changed || options.full || !state.blocks.contains_key(&h) {
+                    heights.insert(h);
+                }
+            }
+        }
+    }
+    let heights: Vec<u32> = heights.into_iter().collect();
+
+    let mut txs = Vec::with_capacity(missing.len());
+    let mut headers = Vec::new();
+    std::thread::scope(|s| -> Result<()> {
+        let header_job = s.spawn(|| backend.block_headers(&heights));
+        progress(SyncProgress::Downloading {
+            done: 0,
+            total: missing.len(),
+        });
+        for chunk in missing.chunks(DOWNLOAD_CHUNK) {
+            txs.extend(backend.transactions(chunk)?);
+            progress(SyncProgress::Downloading {
+                done: txs.len(),
+                total: missing.len(),
+            });
+        }
+        headers = header_job
+            .join()
+            .map_err(|_| Error::Storage("internal: the header download panicked".to_owned()))??;
+        Ok(())
+    })?;
+
+    let jobs = outputs::jobs(&txs, &scan.script_index);
+    progress(SyncProgress::Unblinding { total: jobs.len() });
+    let owned = outputs::unblind_all(wallet.descriptor(), &txs, &jobs, options.threads)?;
+    let unblinded = owned.iter().map(Vec::len).sum();
+    let new_txs: Vec<NewTx> = txs
+        .into_iter()
+        .zip(owned)
+        .map(|(tx, outputs)| NewTx { tx, outputs })
+        .collect();
+
+    let blocks = headers
+        .iter()
+        .map(|h| (h.height, h.block_hash(), h.time))
+        .collect();
+    let used_addresses = used_addresses(wallet, &scan, handed_out)?;
+    let dropped_txs = state
+        .txids
+        .iter()
+        .filter(|t| !listed.contains(*t) && !pending.contains(*t))
+        .count();
+    let update = SyncUpdate {
+        replace_all_histories: options.full,
+        new_scripts: scan.new_scripts.clone(),
+        histories: scan.updates(options.full),
+        new_txs,
+        blocks,
+        tip: Some(scan.tip),
+        used_addresses,
+    };
+    progress(SyncProgress::Saving);
+    wallet.store_mut().apply_sync(&update)?;
+    Ok(SyncReport {
+        height: scan.tip.0,
+        tip: scan.tip.1,
+        new_txs: missing.len(),
+        requests: backend.requests().saturating_sub(requests_before),
+        elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        scripts_checked: scan.checked,
+        unblinded,
+        dropped_txs,
+    })
+}
+
+/// Addresses with history that were never handed out, so that the store's next index moves
+/// past them and `address new` never hands out an address that has history.
+fn used_addresses(
+    wallet: &Wallet,
+    scan: &scan::ScanResult,
+    handed_out: [u32; 2],
+) -> Result<Vec<(Keychain, u32, String)>> {
+    let mut out = Vec::new();
+    let mut used: HashMap<Keychain, BTreeSet<u32>> = HashMap::new();
+    for (script, history) in &scan.histories {
+        if history.is_empty() {
+            continue;
+        }
+        if let Some((k, i)) = scan.script_index.get(script) {
+            used.entry(*k).or_default().insert(*i);
+        }
+    }
+    for (k, indexes) in used {
+        let next = handed_out[k.index() as usize];
+        for i in indexes.range(next..) {
+            out.push((k, *i, wallet.address_at(k, *i)?.to_string()));
+        }
+    }
+    Ok(out)
+}

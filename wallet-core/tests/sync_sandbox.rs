@@ -1,0 +1,314 @@
+//! Sync against the embedded sandbox over both backends: confidential, issued and explicit
+//! payments, unconfirmed then confirmed, incremental syncs, the gap limit, address indexes,
+//! mempool evictions and reorgs (through a backend that hides transactions), pending
+//! transactions, and failures that leave the store unchanged.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use elements::{BlockHash, BlockHeader, Script, Transaction, Txid};
+use regtest::{Sandbox, SandboxConfig};
+use wallet_core::chain::{electrum_status, Backend, BackendConfig, HistoryEntry};
+use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
+use wallet_core::network::Network;
+use wallet_core::seed::SeedSecret;
+use wallet_core::store::TxStatus;
+use wallet_core::sync::{sync, SyncOptions, SyncReport};
+use wallet_core::wallet::{Wallet, Wallets};
+use wallet_core::Result;
+
+fn descriptor() -> WalletDescriptor {
+    let secret = SeedSecret::from_phrase(common::ABANDON, String::new()).unwrap();
+    WalletDescriptor::from_seed(
+        &secret.seed(),
+        Network::Regtest,
+        ScriptKind::Wpkh,
+        BlindingScheme::Slip77,
+    )
+    .unwrap()
+}
+
+fn wallet(dir: &std::path::Path, name: &str) -> Wallet {
+    Wallets::new(dir)
+        .create(Network::Regtest, name, &descriptor(), None)
+        .unwrap()
+}
+
+fn electrum(sb: &Sandbox) -> Box<dyn Backend> {
+    BackendConfig::parse_electrum(&sb.electrum_addr().to_string())
+        .unwrap()
+        .connect()
+        .unwrap()
+}
+
+fn esplora(sb: &Sandbox) -> Box<dyn Backend> {
+    BackendConfig::parse_esplora(&sb.esplora_url())
+        .unwrap()
+        .connect()
+        .unwrap()
+}
+
+fn run(w: &mut Wallet, b: &dyn Backend, gap: u32) -> SyncReport {
+    let options = SyncOptions {
+        gap_limit: gap,
+        ..SyncOptions::default()
+    };
+    sync(w, b, &options, &mut |_| {}).unwrap()
+}
+
+fn lbtc() -> elements::AssetId {
+    Network::Regtest.default_policy_asset()
+}
+
+#[test]
+fn receive_confirm_and_incremental_over_both_backends() {
+    let sb = Sandbox::start(SandboxConfig::default()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut a = wallet(tmp.path(), "electrum");
+    let mut b = wallet(tmp.path(), "esplora");
+    let addr0 = a.address_at(Keychain::External, 0).unwrap();
+    let addr1 = a.address_at(Keychain::External, 1).unwrap();
+    let addr2 = a
+        .address_at(Keychain::External, 2)
+        .unwrap()
+        .to_unconfidential();
+    let issued = sb.issue(100_000_000_000, Some("TEST")).unwrap();
+    sb.mine(1).unwrap();
+    let t0 = sb.faucet(&addr0, 125_000_000, None).unwrap();
+    let t1 = sb.faucet(&addr1, 700_000_000, Some(issued.asset)).unwrap();
+    let t2 = sb.faucet(&addr2, 50_000_000, None).unwrap();
+
+    let ea = electrum(&sb);
+    let eb = esplora(&sb);
+    for (w, backend) in [(&mut a, &ea), (&mut b, &eb)] {
+        let r = run(w, backend.as_ref(), 20);
+        assert_eq!(r.new_txs, 3, "{r:?}");
+        let bal = w.store().balances().unwrap();
+        assert_eq!(bal[&lbtc()].unconfirmed, 175_000_000);
+        assert_eq!(bal[&lbtc()].confirmed, 0);
+        assert_eq!(bal[&issued.asset].unconfirmed, 700_000_000);
+        let utxos = w.store().utxos().unwrap();
+        assert_eq!(utxos.len(), 3);
+        for u in &utxos {
+            assert!(u.secrets.opens(&u.txout), "stored blinders reopen {u:?}");
+        }
+        let explicit: Vec<_> = utxos.iter().filter(|u| u.explicit).collect();
+        assert_eq!(explicit.len(), 1);
+        assert_eq!(explicit[0].outpoint.txid, t2);
+        assert_eq!(explicit[0].secrets.value, 50_000_000);
+        // Address indexes moved past every used one.
+        assert_eq!(w.next_index(Keychain::External).unwrap(), 3);
+    }
+    sb.mine(1).unwrap();
+    for (w, backend) in [(&mut a, &ea), (&mut b, &eb)] {
+        let r = run(w, backend.as_ref(), 20);
+        assert_eq!(r.new_txs, 0, "confirmations need no download: {r:?}");
+        assert_eq!(r.height, sb.tip_height());
+        let bal = w.store().balances().unwrap();
+        assert_eq!(bal[&lbtc()].confirmed, 175_000_000);
+        assert_eq!(bal[&lbtc()].unconfirmed, 0);
+        assert_eq!(bal[&issued.asset].confirmed, 700_000_000);
+        let txs = w.store().transactions(None).unwrap();
+        assert_eq!(txs.len(), 3);
+        for t in &txs {
+            assert_eq!(t.status, TxStatus::Confirmed);
+            assert_eq!(t.height, Some(sb.tip_height()));
+            assert!(t.time.is_some());
+            assert!(t.fee > 0);
+            assert!([t0, t1, t2].contains(&t.txid));
+        }
+        let t = txs.iter().find(|t| t.txid == t1).unwrap();
+        assert_eq!(t.net.get(&issued.asset), Some(&700_000_000));
+        assert_eq!(w.store().tip().unwrap(), Some((sb.tip_height(), r.tip)));
+        assert!(w.store().transaction(&t1).unwrap().is_some());
+    }
+    // Nothing new: Electrum compares status hashes only.
+    let r = run(&mut a, ea.as_ref(), 20);
+    assert_eq!(r.new_txs, 0);
+    eprintln!(
+        "electrum, nothing new: {} requests, {} scripts",
+        r.requests, r.scripts_checked
+    );
+    let scripts = u64::try_from(r.scripts_checked).unwrap();
+    assert!(r.requests <= 1 + scripts.div_ceil(20), "{r:?}");
+    let r = run(&mut b, eb.as_ref(), 20);
+    assert_eq!(r.new_txs, 0);
+    sb.shutdown();
+}
+
+#[test]
+fn gap_limit_and_restore() {
+    let sb = Sandbox::start(SandboxConfig::default()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut w = wallet(tmp.path(), "gap");
+    let far = w.address_at(Keychain::External, 25).unwrap();
+    sb.faucet(&far, 10_000, None).unwrap();
+    let change = w.address_at(Keychain::Internal, 3).unwrap();
+    sb.faucet(&change, 20_000, None).unwrap();
+    sb.mine(1).unwrap();
+    let e = electrum(&sb);
+    let r = run(&mut w, e.as_ref(), 20);
+    assert_eq!(r.new_txs, 1, "index 25 is beyond a gap of 20: {r:?}");
+    assert!(!w.store().balances().unwrap().is_empty());
+    assert_eq!(w.next_index(Keychain::External).unwrap(), 0);
+    let r = run(&mut w, e.as_ref(), 30);
+    assert_eq!(r.new_txs, 1, "{r:?}");
+    assert_eq!(w.store().balances().unwrap()[&lbtc()].confirmed, 30_000);
+    assert_eq!(w.next_index(Keychain::External).unwrap(), 26);
+    assert_eq!(w.next_index(Keychain::Internal).unwrap(), 4);
+    // Once found, index 25 is "used": the next scan keeps it with a gap of 20 after it.
+    let r = run(&mut w, e.as_ref(), 20);
+    assert_eq!(r.new_txs, 0);
+    assert_eq!(w.store().balances().unwrap()[&lbtc()].confirmed, 30_000);
+    // A full rescan finds the same.
+    let options = SyncOptions {
+        full: true,
+        ..SyncOptions::default()
+    };
+    let r = sync(&mut w, e.as_ref(), &options, &mut |_| {}).unwrap();
+    assert_eq!(r.new_txs, 0);
+    assert_eq!(w.store().transactions(None).unwrap().len(), 2);
+    sb.shutdown();
+}
+
+/// A backend that hides some transactions from every history, as if they left the mempool
+/// or a reorg took them out of the chain, or moves them to another height.
+#[derive(Debug)]
+struct Hiding {
+    inner: Box<dyn Backend>,
+    hide: Mutex<HashSet<Txid>>,
+    fail_transactions: Mutex<bool>,
+}
+
+impl Hiding {
+    fn filter(&self, h: Vec<HistoryEntry>) -> Vec<HistoryEntry> {
+        let hide = self.hide.lock().unwrap();
+        h.into_iter().filter(|e| !hide.contains(&e.txid)).collect()
+    }
+}
+
+impl Backend for Hiding {
+    fn tip(&self) -> Result<(u32, BlockHash)> {
+        self.inner.tip()
+    }
+    fn histories(&self, scripts: &[Script]) -> Result<Vec<Vec<HistoryEntry>>> {
+        Ok(self
+            .inner
+            .histories(scripts)?
+            .into_iter()
+            .map(|h| self.filter(h))
+            .collect())
+    }
+    fn statuses(&self, scripts: &[Script]) -> Result<Vec<Option<String>>> {
+        Ok(self
+            .histories(scripts)?
+            .iter()
+            .map(|h| electrum_status(h))
+            .collect())
+    }
+    fn supports_status(&self) -> bool {
+        true
+    }
+    fn transactions(&self, txids: &[Txid]) -> Result<Vec<Transaction>> {
+        if *self.fail_transactions.lock().unwrap() {
+            return Err(wallet_core::Error::Backend {
+                server: "hiding".into(),
+                reason: "down".into(),
+            });
+        }
+        self.inner.transactions(txids)
+    }
+    fn block_header(&self, height: u32) -> Result<BlockHeader> {
+        self.inner.block_header(height)
+    }
+    fn broadcast(&self, tx: &Transaction) -> Result<Txid> {
+        self.inner.broadcast(tx)
+    }
+    fn fee_estimate(&self, target_blocks: u16) -> Result<Option<f64>> {
+        self.inner.fee_estimate(target_blocks)
+    }
+    fn server(&self) -> &str {
+        "hiding"
+    }
+    fn requests(&self) -> u64 {
+        self.inner.requests()
+    }
+}
+
+#[test]
+fn evictions_failures_and_pending() {
+    let sb = Sandbox::start(SandboxConfig::default()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut w = wallet(tmp.path(), "evict");
+    let a0 = w.address_at(Keychain::External, 0).unwrap();
+    let a1 = w.address_at(Keychain::External, 1).unwrap();
+    let t0 = sb.faucet(&a0, 100_000, None).unwrap();
+    sb.mine(1).unwrap();
+    let t1 = sb.faucet(&a1, 50_000, None).unwrap();
+    let b = Hiding {
+        inner: esplora(&sb),
+        hide: Mutex::new(HashSet::new()),
+        fail_transactions: Mutex::new(false),
+    };
+    let r = run(&mut w, &b, 20);
+    assert_eq!(r.new_txs, 2);
+    let bal = w.store().balances().unwrap()[&lbtc()];
+    assert_eq!((bal.confirmed, bal.unconfirmed), (100_000, 50_000));
+
+    // The mempool transaction disappears (evicted): it is dropped.
+    b.hide.lock().unwrap().insert(t1);
+    let r = run(&mut w, &b, 20);
+    assert_eq!(r.dropped_txs, 1, "{r:?}");
+    let bal = w.store().balances().unwrap()[&lbtc()];
+    assert_eq!((bal.confirmed, bal.unconfirmed), (100_000, 0));
+    // The confirmed one is reorged out too.
+    b.hide.lock().unwrap().insert(t0);
+    run(&mut w, &b, 20);
+    assert!(w.store().balances().unwrap().is_empty());
+    assert!(w.store().transactions(None).unwrap().is_empty());
+
+    // Both come back, but the download fails: the store is unchanged.
+    b.hide.lock().unwrap().clear();
+    *b.fail_transactions.lock().unwrap() = true;
+    let options = SyncOptions::default();
+    assert!(sync(&mut w, &b, &options, &mut |_| {}).is_err());
+    assert!(w.store().balances().unwrap().is_empty());
+    *b.fail_transactions.lock().unwrap() = false;
+    let r = run(&mut w, &b, 20);
+    assert_eq!(r.new_txs, 2);
+
+    // A pending transaction spending t0's output to a non-wallet script: the output counts as
+    // spent until it is forgotten.
+    let tx0 = sb.get_tx(&t0).unwrap();
+    let vout = tx0
+        .output
+        .iter()
+        .position(|o| o.script_pubkey == a0.script_pubkey())
+        .unwrap();
+    let spend = Transaction {
+        version: 2,
+        lock_time: elements::LockTime::ZERO,
+        input: vec![elements::TxIn {
+            previous_output: elements::OutPoint::new(t0, u32::try_from(vout).unwrap()),
+            ..Default::default()
+        }],
+        output: vec![elements::TxOut::new_fee(1_000, lbtc())],
+    };
+    w.store_mut().record_pending(&spend).unwrap();
+    assert_eq!(w.store().pending().unwrap().len(), 1);
+    let bal = w.store().balances().unwrap()[&lbtc()];
+    assert_eq!((bal.confirmed, bal.unconfirmed), (0, 50_000));
+    // Sync keeps it.
+    run(&mut w, &b, 20);
+    assert_eq!(w.store().pending().unwrap().len(), 1);
+    let txs = w.store().transactions(None).unwrap();
+    let p = txs.iter().find(|t| t.txid == spend.txid()).unwrap();
+    assert_eq!(p.status, TxStatus::Pending);
+    assert_eq!(p.net.get(&lbtc()), Some(&-100_000));
+    w.store_mut().forget_pending(&spend.txid()).unwrap();
+    let bal = w.store().balances().unwrap()[&lbtc()];
+    assert_eq!((bal.confirmed, bal.unconfirmed), (100_000, 50_000));
+    sb.shutdown();
+}
