@@ -474,11 +474,11 @@ fn script_endpoint(chain: &Chain, sh: &ScriptHash, key: (&str, &str), rest: &[&s
     }
 }
 
+/// Mempool txs of a script in the order they entered (as electrs' mempool history buckets).
 fn mempool_txs(chain: &Chain, sh: &ScriptHash) -> Vec<TxJson> {
     chain
         .mempool_history(sh)
         .iter()
-        .rev()
         .take(MAX_MEMPOOL_TXS)
         .filter_map(|t| chain.get_tx(t).map(|(tx, _)| TxJson::new(chain, tx, None)))
         .collect()
