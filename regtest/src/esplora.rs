@@ -106,7 +106,7 @@ pub fn parse_address(s: &str) -> Result<Address, String> {
 }
 
 /// Handles one request. `path` may carry a query string.
-pub fn handle(svc: &Service, method: &str, url: &str, body: &[u8]) -> Response {
+pub(crate) fn handle(svc: &Service, method: &str, url: &str, body: &[u8]) -> Response {
     let (path, query) = match url.split_once('?') {
         Some((p, q)) => (p, q),
         None => (url, ""),
@@ -246,8 +246,9 @@ struct BlockStatus {
     next_best: Option<String>,
 }
 
+/// `/mempool` backlog statistics.
 #[derive(Serialize)]
-struct MempoolStats {
+pub struct MempoolStats {
     count: usize,
     vsize: usize,
     total_fee: u64,
@@ -505,7 +506,7 @@ fn chain_txs(chain: &Chain, sh: &ScriptHash, last_seen: Option<Txid>) -> Vec<TxJ
 }
 
 /// Mempool backlog: count, vsize, total fee and electrs-style fee histogram.
-fn mempool_stats(chain: &Chain) -> MempoolStats {
+pub fn mempool_stats(chain: &Chain) -> MempoolStats {
     let mut vsize = 0usize;
     let mut total_fee = 0u64;
     for t in chain.mempool_txids() {
@@ -645,7 +646,7 @@ fn post(svc: &Service, parts: &[&str], body: &[u8]) -> R {
 }
 
 /// Runs the Esplora server on `server` until it is unblocked; `delay_ms` before each response.
-pub fn serve(svc: Arc<Service>, server: Arc<tiny_http::Server>, delay_ms: u64) {
+pub(crate) fn serve(svc: Arc<Service>, server: Arc<tiny_http::Server>, delay_ms: u64) {
     while let Ok(mut req) = server.recv() {
         if svc.is_shutting_down() {
             break;

@@ -18,7 +18,7 @@ pub mod asset;
 pub mod chain;
 pub mod control;
 pub mod electrum;
-mod esplora;
+pub mod esplora;
 pub mod faucet;
 pub mod genesis;
 pub mod hexutil;
