@@ -314,3 +314,14 @@ fn mempool_backlog_matches_electrs() {
         key_order(&body_text(&dir, "esplora/phaseC-mempool.json"))
     );
 }
+
+#[test]
+fn confidential_mempool_utxo_matches_electrs() {
+    let Some(dir) = fixtures() else { return };
+    let chain = Chain::new();
+    let tx = tx_hex(&dir, "tx_pay_lbtc_conf_addr0_unconfirmed");
+    let op = elements::OutPoint::new(tx.txid(), 1);
+    let ours = serde_json::to_value(UtxoJson::new(&chain, &op, &tx.output[1], None)).unwrap();
+    let want = fixture_json(&dir, "esplora/scripthash_external0_utxo.json")["body"][1].clone();
+    assert_eq!(ours, want);
+}
