@@ -645,3 +645,74 @@ fn locktime_finality() {
     assert!(rejected(sb.broadcast(mk(1_800_000_000))).ends_with("non-final"));
     sb.broadcast(mk(tip)).unwrap();
 }
+
+#[test]
+fn blinded_issuance_by_a_user() {
+    let sb = start();
+    let policy = sb.policy_asset();
+    let secp = secp();
+    let a = p2wpkh(1, false);
+    let conf = p2wpkh(2, true);
+    let (op, _) = fund(&sb, &a, 1_000_000, None);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let build = |rng: &mut rand::rngs::StdRng| {
+        let mut tx = new_tx(vec![op], vec![]);
+        tx.input[0].asset_issuance = elements::AssetIssuance {
+            asset_blinding_nonce: elements::AssetBlindingNonce::NEW_ISSUANCE,
+            asset_entropy: elements::AssetEntropy::from_byte_array([0; 32]),
+            amount: Value::Explicit(5000),
+            inflation_keys: Value::Null,
+        };
+        let (asset, _) = tx.input[0].issuance_ids();
+        let (issue_vbf, _, _, _) = tx.input[0].blind_issuances(&secp, rng).unwrap();
+        let spent_secrets = [
+            explicit_secrets(policy, 1_000_000),
+            TxOutSecrets::new(
+                asset,
+                elements::confidential::AssetBlindingFactor::zero(),
+                5000,
+                issue_vbf,
+            ),
+        ];
+        let (out, _, _, _) = TxOut::new_last_confidential(
+            rng,
+            &secp,
+            5000,
+            asset,
+            conf.script_pubkey(),
+            conf.blinding_pubkey.unwrap(),
+            &spent_secrets,
+            &[],
+        )
+        .unwrap();
+        tx.output = vec![
+            out,
+            explicit_out(policy, 999_000, a.script_pubkey()),
+            TxOut::new_fee(1000, policy),
+        ];
+        (tx, asset)
+    };
+    let (mut tx, asset) = build(&mut rng);
+    assert!(tx.input[0].asset_issuance.amount.is_confidential());
+    // Another blinding of the same issuance does not fit these outputs.
+    let (other, _) = build(&mut rng);
+    let mut bad = tx.clone();
+    bad.input[0].asset_issuance.amount = other.input[0].asset_issuance.amount;
+    sign_p2wpkh(&mut bad, 0, 1, Value::Explicit(1_000_000));
+    let m = rejected(sb.broadcast(bad));
+    assert!(
+        m.contains("bad-txns-issuance-rangeproof") || m.contains("bad-txns-in-ne-out"),
+        "{m}"
+    );
+    sign_p2wpkh(&mut tx, 0, 1, Value::Explicit(1_000_000));
+    let txid = sb.broadcast(tx.clone()).unwrap();
+    sb.mine(1).unwrap();
+    let got = unblind(&sb.get_tx(&txid).unwrap().output[0], 2);
+    assert_eq!((got.asset, got.value), (asset, 5000));
+    let j = get_json(&sb.esplora_url(), &format!("/asset/{asset}"));
+    assert_eq!(j["chain_stats"]["has_blinded_issuances"], true);
+    assert_eq!(
+        get(&sb.esplora_url(), &format!("/asset/{asset}/supply")),
+        (400, "Asset supply is blinded".into())
+    );
+}
