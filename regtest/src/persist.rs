@@ -15,6 +15,18 @@ fn storage<E: std::fmt::Display>(e: E) -> Error {
     Error::Storage(e.to_string())
 }
 
+fn in_use(path: &Path, e: rusqlite::Error) -> Error {
+    let busy = matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    );
+    if busy {
+        Error::Storage(format!("{} is in use by another sandbox", path.display()))
+    } else {
+        Error::Storage(format!("{}: {e}", path.display()))
+    }
+}
+
 /// The SQLite store.
 pub struct Store {
     conn: Connection,
@@ -34,13 +46,22 @@ impl Store {
         let path = dir.join("sandbox.sqlite");
         let conn = Connection::open(&path)
             .map_err(|e| Error::Storage(format!("{}: {e}", path.display())))?;
+        conn.busy_timeout(std::time::Duration::from_millis(0))
+            .map_err(storage)?;
+        // One sandbox per state directory: the exclusive lock is taken by the first write and
+        // held until the connection closes, so a second process fails fast.
         conn.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+            "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
              CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS blocks (height INTEGER PRIMARY KEY, hash TEXT NOT NULL, raw BLOB NOT NULL);
              CREATE TABLE IF NOT EXISTS mempool (seq INTEGER PRIMARY KEY AUTOINCREMENT, txid TEXT NOT NULL UNIQUE, raw BLOB NOT NULL, fee INTEGER NOT NULL);",
         )
-        .map_err(storage)?;
+        .map_err(|e| in_use(&path, e))?;
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES ('opened', datetime('now')) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [],
+        )
+        .map_err(|e| in_use(&path, e))?;
         let genesis = crate::genesis::genesis_block().block_hash().to_string();
         let existing: Option<String> = conn
             .query_row("SELECT value FROM meta WHERE key='genesis'", [], |r| {

@@ -226,3 +226,23 @@ fn concurrent_clients() {
     }
     sb.shutdown();
 }
+
+#[test]
+fn one_sandbox_per_state_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = SandboxConfig {
+        state_dir: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    };
+    let first = Sandbox::start(cfg.clone()).unwrap();
+    first.mine(1).unwrap();
+    let second = Sandbox::start(cfg.clone());
+    assert!(
+        matches!(&second, Err(Error::Storage(m)) if m.contains("in use")),
+        "{:?}",
+        second.err()
+    );
+    first.shutdown();
+    let again = Sandbox::start(cfg).unwrap();
+    assert_eq!(again.tip_height(), 1);
+}
