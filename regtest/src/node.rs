@@ -166,36 +166,49 @@ impl Node {
 
     /// Mines `n` blocks; the first takes every mempool transaction.
     pub fn mine(&self, n: u32) -> Result<Vec<BlockHash>, Error> {
-        let mut hashes = Vec::new();
-        let mut last = None;
-        {
-            let mut chain = self.chain();
-            for _ in 0..n {
-                let height = chain.tip_height() + 1;
-                let prev = chain.tip();
-                let time = self.clock.block_time(height, prev.block.header.time);
-                let prev_hash = prev.hash;
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let mut chain = self.chain();
+        // Build all blocks first, store them in one SQLite transaction, then connect them:
+        // memory never runs ahead of the state directory.
+        let mut blocks = Vec::with_capacity(n as usize);
+        let mut prev_hash = chain.tip().hash;
+        let mut prev_time = chain.tip().block.header.time;
+        let first = chain.tip_height() + 1;
+        for i in 0..n {
+            let height = first + i;
+            let time = self.clock.block_time(height, prev_time);
+            let (fees, txs) = if i == 0 {
                 let mut fees: u64 = 0;
                 let mut txs = Vec::new();
-                for txid in chain.mempool_txids().to_vec() {
-                    if let Some(e) = chain.mempool_entry(&txid) {
+                for txid in chain.mempool_txids() {
+                    if let Some(e) = chain.mempool_entry(txid) {
                         fees = fees.saturating_add(e.fee);
                         txs.push(e.tx.clone());
                     }
                 }
-                let block = miner::build_block(prev_hash, height, time, fees, txs);
-                if let Some(store) = &self.store {
-                    let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
-                    store.add_block(height, &block)?;
-                }
-                hashes.push(block.block_hash());
-                chain.connect_block(block);
-                last = Some(height);
-            }
+                (fees, txs)
+            } else {
+                (0, Vec::new())
+            };
+            let block = miner::build_block(prev_hash, height, time, fees, txs);
+            prev_hash = block.block_hash();
+            prev_time = time;
+            blocks.push((height, block));
         }
-        if let Some(h) = last {
-            self.publish(Event::Block(h));
+        if let Some(store) = &self.store {
+            let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+            store.add_blocks(&blocks)?;
         }
+        let mut hashes = Vec::with_capacity(blocks.len());
+        for (_, block) in blocks {
+            hashes.push(block.block_hash());
+            chain.connect_block(block);
+        }
+        let tip = chain.tip_height();
+        drop(chain);
+        self.publish(Event::Block(tip));
         Ok(hashes)
     }
 

@@ -168,24 +168,26 @@ impl Store {
         Ok(())
     }
 
-    /// Records a mined block and drops its transactions from the stored mempool, atomically.
-    pub fn add_block(&mut self, height: u32, block: &Block) -> Result<(), Error> {
+    /// Records mined blocks and drops their transactions from the stored mempool, atomically.
+    pub fn add_blocks(&mut self, blocks: &[(u32, Block)]) -> Result<(), Error> {
         let t = self.conn.transaction().map_err(storage)?;
-        t.execute(
-            "INSERT INTO blocks(height, hash, raw) VALUES (?1, ?2, ?3)",
-            params![
-                height,
-                block.block_hash().to_string(),
-                elements::encode::serialize(block)
-            ],
-        )
-        .map_err(storage)?;
-        for tx in &block.txdata {
+        for (height, block) in blocks {
             t.execute(
-                "DELETE FROM mempool WHERE txid = ?1",
-                params![tx.txid().to_string()],
+                "INSERT INTO blocks(height, hash, raw) VALUES (?1, ?2, ?3)",
+                params![
+                    height,
+                    block.block_hash().to_string(),
+                    elements::encode::serialize(block)
+                ],
             )
             .map_err(storage)?;
+            for tx in &block.txdata {
+                t.execute(
+                    "DELETE FROM mempool WHERE txid = ?1",
+                    params![tx.txid().to_string()],
+                )
+                .map_err(storage)?;
+            }
         }
         t.commit().map_err(storage)
     }
