@@ -121,6 +121,21 @@ fn add(net: &mut BTreeMap<AssetId, i64>, asset: AssetId, value: u64, sign: i64) 
 /// output does not open with the wallet's stored secrets, an input paying the wallet's script
 /// that the wallet does not know, and an output to the wallet that does not unblind.
 pub fn view(pset: &PartiallySignedTransaction, know: &WalletKnowledge) -> Result<PsetView> {
+    // The network first: a PSET of another network is named as such, whatever else is wrong.
+    for output in pset.outputs() {
+        let txout = output.to_txout();
+        if let Some(secrets) = explicit_secrets(&txout).filter(|_| txout.is_fee()) {
+            if secrets.asset != know.policy_asset {
+                return Err(Error::WrongNetwork {
+                    expected: know.network,
+                    found: format!(
+                        "a PSET whose fee is paid in {} rather than this network's policy asset",
+                        secrets.asset
+                    ),
+                });
+            }
+        }
+    }
     let mut net = BTreeMap::new();
     let mut inputs = Vec::new();
     for (i, input) in pset.inputs().iter().enumerate() {
@@ -128,13 +143,15 @@ pub fn view(pset: &PartiallySignedTransaction, know: &WalletKnowledge) -> Result
         if let Some((secrets, keychain, index)) = know.owned.get(&outpoint) {
             let spent = input.witness_utxo.as_ref().ok_or_else(|| {
                 refuse(format!(
-                    "input {i} spends this wallet's coin {outpoint} but carries no witness_utxo"
+                    "input {i} spends this wallet's coin {} but carries no witness_utxo",
+                    outpoint_text(&outpoint)
                 ))
             })?;
             if !secrets.opens(spent) {
                 return Err(refuse(format!(
-                    "input {i} claims this wallet's coin {outpoint} with other amounts or \
-                     commitments than the wallet holds"
+                    "input {i} claims this wallet's coin {} with other amounts or \
+                     commitments than the wallet holds",
+                    outpoint_text(&outpoint)
                 )));
             }
             add(&mut net, secrets.asset, secrets.value, -1)?;
@@ -149,8 +166,9 @@ pub fn view(pset: &PartiallySignedTransaction, know: &WalletKnowledge) -> Result
         if let Some(script) = spent.map(|s| &s.script_pubkey) {
             if know.scripts.contains_key(script) {
                 return Err(refuse(format!(
-                    "input {i} ({outpoint}) pays this wallet's script, but the wallet does not \
-                     know that coin: sync first, and never sign what the wallet cannot account for"
+                    "input {i} ({}) pays this wallet's script, but the wallet does not know \
+                     that coin: sync first, and never sign what the wallet cannot account for",
+                    outpoint_text(&outpoint)
                 )));
             }
         }
@@ -230,6 +248,11 @@ pub fn view(pset: &PartiallySignedTransaction, know: &WalletKnowledge) -> Result
         fee,
         net,
     })
+}
+
+/// `txid:vout`, without rust-elements' `[elements]` prefix.
+pub fn outpoint_text(outpoint: &OutPoint) -> String {
+    format!("{}:{}", outpoint.txid, outpoint.vout)
 }
 
 /// The wallet's scripts for indexes `0..=last` of both branches, for [`WalletKnowledge`].

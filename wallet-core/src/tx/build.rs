@@ -142,10 +142,13 @@ fn check_request(ctx: &WalletContext, request: &PaymentRequest) -> Result<()> {
         }
         if !request.drain {
             if r.value == 0 {
-                return Err(tx_error(format!("the amount to {} is zero", r.address)));
+                return Err(Error::InvalidAmount(format!(
+                    "the amount to {} is zero",
+                    r.address
+                )));
             }
             if r.asset == ctx.policy_asset && r.value < MIN_POLICY_OUTPUT {
-                return Err(tx_error(format!(
+                return Err(Error::InvalidAmount(format!(
                     "{} sat to {} is dust: the smallest L-BTC output is {MIN_POLICY_OUTPUT} sat",
                     r.value, r.address
                 )));
