@@ -187,6 +187,9 @@ fn get(svc: &Service, parts: &[&str], query: &str) -> R {
                         SHORT_TTL,
                     ))
                 }
+                ["txs"] | ["txs", "mempool"] | ["txs", "chain"] | ["txs", "chain", _] => {
+                    Ok(Response::json(&asset_txs(&chain, &id, rest), SHORT_TTL))
+                }
                 _ => Err(no_endpoint()),
             }
         }
@@ -472,6 +475,56 @@ fn script_endpoint(chain: &Chain, sh: &ScriptHash, key: (&str, &str), rest: &[&s
             Ok(Response::json(&v, SHORT_TTL))
         }
         _ => Err(no_endpoint()),
+    }
+}
+
+/// `/asset/:id/txs[/mempool|/chain[/:last_seen]]`: issuance and burn transactions, mempool
+/// first (arrival order, up to 50), then confirmed ones newest first, 25 per page.
+fn asset_txs(chain: &Chain, id: &AssetId, rest: &[&str]) -> Vec<TxJson> {
+    let all = chain.asset_txs.get(id).cloned().unwrap_or_default();
+    let mut mempool = Vec::new();
+    let mut confirmed = Vec::new();
+    for t in &all {
+        match chain.get_tx(t) {
+            Some((tx, None)) => mempool.push(TxJson::new(chain, tx, None)),
+            Some((_, Some((h, pos)))) => confirmed.push((h, pos, *t)),
+            None => {}
+        }
+    }
+    confirmed.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+    let start = match rest {
+        ["txs", "chain", last] => {
+            let last = hexutil::decode32_display(last).map(Txid::from_byte_array);
+            match last {
+                Some(l) => match confirmed.iter().position(|c| c.2 == l) {
+                    Some(p) => p + 1,
+                    None => return Vec::new(),
+                },
+                None => 0,
+            }
+        }
+        _ => 0,
+    };
+    let chain_part = || -> Vec<TxJson> {
+        confirmed
+            .iter()
+            .skip(start)
+            .take(CHAIN_TXS_PER_PAGE)
+            .filter_map(|(h, _, t)| {
+                chain
+                    .get_tx(t)
+                    .map(|(tx, _)| TxJson::new(chain, tx, Some(*h)))
+            })
+            .collect()
+    };
+    match rest {
+        ["txs", "mempool"] => mempool.into_iter().take(MAX_MEMPOOL_TXS).collect(),
+        ["txs", "chain", ..] => chain_part(),
+        _ => {
+            let mut v: Vec<TxJson> = mempool.into_iter().take(MAX_MEMPOOL_TXS).collect();
+            v.extend(chain_part());
+            v
+        }
     }
 }
 

@@ -243,3 +243,24 @@ fn asset_endpoints() {
         2_100_000_000_000_000u64
     );
 }
+
+#[test]
+fn asset_history() {
+    let sb = Sandbox::start(SandboxConfig::default()).unwrap();
+    let url = sb.esplora_url();
+    let issued = sb.issue(5_000, None).unwrap();
+    let txs = get_json(&url, &format!("/asset/{}/txs", issued.asset));
+    assert_eq!(txs[0]["txid"], issued.txid.to_string());
+    assert_eq!(
+        get_json(&url, &format!("/asset/{}/txs/chain", issued.asset)),
+        J::Array(vec![])
+    );
+    sb.mine(1).unwrap();
+    let chain = get_json(&url, &format!("/asset/{}/txs/chain", issued.asset));
+    assert_eq!(chain[0]["txid"], issued.txid.to_string());
+    assert_eq!(chain[0]["status"]["confirmed"], true);
+    assert_eq!(
+        get_json(&url, &format!("/asset/{}/txs/mempool", issued.asset)),
+        J::Array(vec![])
+    );
+}
