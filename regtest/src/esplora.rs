@@ -491,7 +491,7 @@ fn asset_txs(chain: &Chain, id: &AssetId, rest: &[&str]) -> Vec<TxJson> {
             None => {}
         }
     }
-    confirmed.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+    confirmed.sort_by_key(|c| std::cmp::Reverse((c.0, c.1)));
     let start = match rest {
         ["txs", "chain", last] => {
             let last = hexutil::decode32_display(last).map(Txid::from_byte_array);
