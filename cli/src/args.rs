@@ -65,6 +65,18 @@ pub struct GlobalArgs {
     #[arg(long, short = 'v', global = true)]
     pub verbose: bool,
 
+    /// Esplora server to sync with, e.g. https://blockstream.info/liquid/api [default: config.json, then the network's public server]. For `sandbox start`: the loopback HOST:PORT to listen on.
+    #[arg(long, global = true, env = "LIQUID_OTC_ESPLORA", value_name = "URL")]
+    pub esplora: Option<String>,
+
+    /// Electrum server to sync with: [tcp://|tls://]HOST:PORT (plain TCP without a scheme). For `sandbox start`: the loopback HOST:PORT to listen on.
+    #[arg(long, global = true, env = "LIQUID_OTC_ELECTRUM", value_name = "HOST:PORT")]
+    pub electrum: Option<String>,
+
+    /// Seconds to wait for each answer of the chain server before giving up.
+    #[arg(long, global = true, env = "LIQUID_OTC_TIMEOUT", value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
     /// When to use colors on a terminal (NO_COLOR turns them off in auto mode).
     #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
     pub color: ColorArg,
@@ -101,6 +113,25 @@ pub enum Command {
     /// Derive, list and inspect confidential addresses.
     #[command(subcommand)]
     Address(AddressCommand),
+    /// Scan the chain for the wallet's transactions and store them (incremental).
+    #[command(
+        long_about = "Scan the chain for the wallet's transactions and store them.\n\nBoth \
+keychains are scanned up to --gap-limit unused addresses past the last used one. Later syncs \
+are incremental: over Electrum only scripts whose status hash changed are looked at, and only \
+transactions not stored yet are downloaded. Reorganisations and transactions leaving the \
+mempool are reconciled. The server comes from --esplora/--electrum, config.json, or the \
+network's public server; on regtest, a running `sandbox start` of the same data folder."
+    )]
+    Sync(SyncArgs),
+    /// Show the wallet's balance per asset (syncs first unless --offline).
+    Balance(BalanceArgs),
+    /// List the wallet's transactions with their net effect per asset (from the last sync).
+    Txs(TxsArgs),
+    /// List the wallet's unspent outputs (from the last sync).
+    Utxos,
+    /// Inspect one of the wallet's transactions.
+    #[command(subcommand)]
+    Tx(TxCommand),
     /// Run or drive the embedded Liquid regtest chain (no install needed).
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -108,6 +139,56 @@ pub enum Command {
     Demo,
     /// Print a shell completion script to stdout.
     Completions(CompletionsArgs),
+}
+
+/// Scan options shared by `sync` and `balance`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Unused addresses scanned past the last used one, on each keychain.
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub gap_limit: u32,
+}
+
+/// Arguments of `sync`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Forget the stored histories and status hashes and scan everything again.
+    #[arg(long)]
+    pub full: bool,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+/// Arguments of `balance`.
+#[derive(Debug, Args)]
+pub struct BalanceArgs {
+    /// Read the store only: no network, the balance as of the last sync.
+    #[arg(long)]
+    pub offline: bool,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+/// Arguments of `txs`.
+#[derive(Debug, Args)]
+pub struct TxsArgs {
+    /// Show at most N transactions (the newest).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+/// `tx` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TxCommand {
+    /// Every input and output of a wallet transaction, unblinded where the wallet can.
+    Show(TxShowArgs),
+}
+
+/// Arguments of `tx show`.
+#[derive(Debug, Args)]
+pub struct TxShowArgs {
+    /// The transaction id.
+    pub txid: String,
 }
 
 /// `wallet` subcommands.
@@ -315,7 +396,9 @@ pub enum SandboxCommand {
         long_about = "Run the sandbox chain in the foreground until interrupted (Ctrl-C).\n\n\
 A private Elements liquidregtest chain with a strict validator, serving Blockstream's Esplora \
 REST API and the Electrum protocol on loopback. Its URLs are printed and recorded in \
-<data-dir>/sandbox.json so that `sandbox faucet|mine|issue` find it."
+<data-dir>/sandbox.json so that `sandbox faucet|mine|issue`, `sync` and `balance` find it. \
+The global --esplora and --electrum flags choose the loopback addresses to listen on (a free \
+port of 127.0.0.1 by default)."
     )]
     Start(SandboxStartArgs),
     /// Pay L-BTC (or a test asset) from the sandbox faucet to an address.
@@ -329,12 +412,6 @@ REST API and the Electrum protocol on loopback. Its URLs are printed and recorde
 /// Arguments of `sandbox start`.
 #[derive(Debug, Args)]
 pub struct SandboxStartArgs {
-    /// Esplora HTTP listen address (loopback only; port 0 picks a free port).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
-    pub esplora: std::net::SocketAddr,
-    /// Electrum TCP listen address (loopback only; port 0 picks a free port).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
-    pub electrum: std::net::SocketAddr,
     /// Keep the chain in SQLite in this folder across restarts (in memory otherwise).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,

@@ -29,6 +29,12 @@ pub struct Context {
     pub wallet: Option<String>,
     /// `--yes`.
     pub yes: bool,
+    /// `--esplora`, if given.
+    pub esplora: Option<String>,
+    /// `--electrum`, if given.
+    pub electrum: Option<String>,
+    /// `--timeout`: per-request timeout of the chain server.
+    pub timeout: std::time::Duration,
 }
 
 impl Context {
@@ -56,6 +62,9 @@ impl Context {
             data_dir,
             wallet: global.wallet.clone(),
             yes: global.yes,
+            esplora: global.esplora.clone(),
+            electrum: global.electrum.clone(),
+            timeout: std::time::Duration::from_secs(global.timeout),
         })
     }
 
@@ -100,6 +109,64 @@ impl Context {
         crate::config::Config::load(&self.data_dir)?.policy_asset(self.network, &self.data_dir)
     }
 
+    /// The chain server to use, connected: `--esplora`/`--electrum` (or their environment
+    /// variables), else the network's server in `config.json`, else the network's public
+    /// server; on regtest (no public server) the Esplora URL of a running `sandbox start`
+    /// recorded in the data folder, with a note saying so.
+    pub fn backend(&self) -> CliResult<Box<dyn wallet_core::chain::Backend>> {
+        use wallet_core::chain::{BackendConfig, BackendKind};
+        let config = crate::config::Config::load(&self.data_dir)?;
+        let parsed = match (&self.esplora, &self.electrum) {
+            (Some(_), Some(_)) => {
+                return Err(CliError::usage(
+                    "two_servers",
+                    "both --esplora and --electrum are given (flags or LIQUID_OTC_ESPLORA / LIQUID_OTC_ELECTRUM)",
+                )
+                .hint("keep one of them"))
+            }
+            (Some(url), None) => BackendConfig::parse_esplora(url)?,
+            (None, Some(url)) => BackendConfig::parse_electrum(url)?,
+            (None, None) => match config.server(self.network) {
+                (Some(url), _) => BackendConfig::parse_esplora(url)?,
+                (None, Some(url)) => BackendConfig::parse_electrum(url)?,
+                (None, None) if self.network == Network::Regtest => {
+                    match crate::cmd::sandbox::recorded_esplora(self) {
+                        Some(url) => {
+                            self.out.note(&format!(
+                                "using the sandbox recorded in the data folder: {url}"
+                            ));
+                            BackendConfig::parse_esplora(&url)?
+                        }
+                        None => {
+                            return Err(CliError::new(
+                                Exit::Usage,
+                                "no_server",
+                                "regtest has no default chain server and no running sandbox is \
+                                 recorded in the data folder",
+                            )
+                            .hint("start one with `liquid-otc sandbox start` (same --data-dir) in another terminal")
+                            .hint("or pass --esplora URL / --electrum HOST:PORT of a liquidregtest server"))
+                        }
+                    }
+                }
+                (None, None) => BackendConfig::default_for(self.network, BackendKind::Esplora)?,
+            },
+        };
+        Ok(parsed.with_timeout(self.timeout).connect()?)
+    }
+
+    /// The ticker of `asset`: the user's label from `config.json`, else the built-in list of
+    /// well-known assets (the network's policy asset is L-BTC), else none. Also the asset's
+    /// precision when known (8 for L-BTC and the built-in assets).
+    pub fn asset_names(&self) -> CliResult<AssetNames> {
+        let config = crate::config::Config::load(&self.data_dir)?;
+        Ok(AssetNames {
+            network: self.network,
+            policy: config.policy_asset(self.network, &self.data_dir)?,
+            labels: config.asset_labels(self.network, &self.data_dir)?,
+        })
+    }
+
     /// The KDF cost for new seed files: strong unless lowered through the environment.
     pub fn kdf_params(&self) -> CliResult<KdfParams> {
         let mut params = KdfParams::strong();
@@ -110,6 +177,42 @@ impl Context {
             params.iterations = value;
         }
         Ok(params)
+    }
+}
+
+/// Trusted names of assets: the user's labels and the built-in list.
+pub struct AssetNames {
+    network: Network,
+    policy: elements::AssetId,
+    labels: std::collections::BTreeMap<elements::AssetId, String>,
+}
+
+impl AssetNames {
+    /// The trusted ticker of `asset`, if any (a user label wins over the built-in list).
+    pub fn ticker(&self, asset: &elements::AssetId) -> Option<String> {
+        if let Some(l) = self.labels.get(asset) {
+            return Some(l.clone());
+        }
+        wallet_core::assets::lookup(self.network, self.policy, asset).map(|k| k.ticker.to_owned())
+    }
+
+    /// The decimal places of `asset` when known (built-in list only).
+    pub fn precision(&self, asset: &elements::AssetId) -> Option<u8> {
+        wallet_core::assets::lookup(self.network, self.policy, asset).map(|k| k.precision)
+    }
+
+    /// `amount` for people: a decimal in the asset's precision when known, else base units.
+    pub fn format(&self, asset: &elements::AssetId, amount: u64) -> String {
+        match self.precision(asset) {
+            Some(p) => wallet_core::amount::format_amount(amount, p),
+            None => amount.to_string(),
+        }
+    }
+
+    /// A signed `amount` for people (net effects).
+    pub fn format_signed(&self, asset: &elements::AssetId, amount: i64) -> String {
+        let sign = if amount < 0 { "-" } else { "+" };
+        format!("{sign}{}", self.format(asset, amount.unsigned_abs()))
     }
 }
 

@@ -55,6 +55,11 @@ fn dispatch(ctx: &Context, command: &Command) -> CliResult<()> {
     match command {
         Command::Wallet(sub) => cmd::wallet::run(ctx, sub),
         Command::Address(sub) => cmd::address::run(ctx, sub),
+        Command::Sync(args) => cmd::sync::run(ctx, args),
+        Command::Balance(args) => cmd::sync::balance(ctx, args),
+        Command::Txs(args) => cmd::history::txs(ctx, args),
+        Command::Utxos => cmd::history::utxos(ctx),
+        Command::Tx(sub) => cmd::history::tx(ctx, sub),
         Command::Sandbox(sub) => cmd::sandbox::run(ctx, sub),
         Command::Demo => cmd::demo::run(ctx),
         Command::Completions(args) => cmd::completions::run(args),

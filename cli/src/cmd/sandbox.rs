@@ -73,8 +73,8 @@ fn start(ctx: &Context, args: &SandboxStartArgs) -> CliResult<()> {
         .hint("leave out --network or pass --network regtest"));
     }
     let config = SandboxConfig {
-        esplora: args.esplora,
-        electrum: args.electrum,
+        esplora: bind_addr("--esplora", ctx.esplora.as_deref(), "http://")?,
+        electrum: bind_addr("--electrum", ctx.electrum.as_deref(), "tcp://")?,
         state_dir: args.state_dir.clone(),
         delay_ms: args.delay_ms,
         fixed_clock: None,
@@ -137,6 +137,28 @@ fn start(ctx: &Context, args: &SandboxStartArgs) -> CliResult<()> {
     Ok(())
 }
 
+/// A listen address of `sandbox start`: the global `--esplora`/`--electrum` value as
+/// `HOST:PORT` (an `http://` or `tcp://` prefix is accepted), or a free port of 127.0.0.1.
+fn bind_addr(flag: &str, value: Option<&str>, scheme: &str) -> CliResult<std::net::SocketAddr> {
+    let Some(value) = value else {
+        return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+    };
+    let text = value.trim();
+    let text = text
+        .strip_prefix(scheme)
+        .unwrap_or(text)
+        .trim_end_matches('/');
+    text.parse().map_err(|_| {
+        CliError::usage(
+            "invalid_bind_address",
+            format!("{flag} '{value}' is not an address to listen on"),
+        )
+        .hint(format!(
+            "for `sandbox start`, {flag} is a loopback HOST:PORT such as 127.0.0.1:3000 (port 0 picks a free one)"
+        ))
+    })
+}
+
 /// The Esplora URL of the sandbox to drive: `--url`, or the one `sandbox start` recorded.
 fn sandbox_url(ctx: &Context, args: &SandboxUrlArgs) -> CliResult<String> {
     if let Some(url) = &args.url {
@@ -157,6 +179,13 @@ fn sandbox_url(ctx: &Context, args: &SandboxUrlArgs) -> CliResult<String> {
         .as_str()
         .map(str::to_string)
         .ok_or_else(no_sandbox)
+}
+
+/// The Esplora URL recorded by a running `sandbox start` of this data folder, if any.
+pub fn recorded_esplora(ctx: &Context) -> Option<String> {
+    let text = std::fs::read_to_string(sandbox_file(ctx)).ok()?;
+    let info: Value = serde_json::from_str(&text).ok()?;
+    info["esplora"].as_str().map(str::to_string)
 }
 
 fn faucet(ctx: &Context, args: &SandboxFaucetArgs) -> CliResult<()> {

@@ -1,0 +1,148 @@
+//! `sync` and `balance`: bring the wallet's store up to date with the chain, and show what it
+//! holds per asset.
+
+use std::io::IsTerminal;
+
+use serde_json::json;
+use wallet_core::sync::{sync as sync_wallet, SyncOptions, SyncProgress, SyncReport};
+use wallet_core::wallet::Wallet;
+
+use crate::args::{BalanceArgs, ScanArgs, SyncArgs};
+use crate::context::Context;
+use crate::error::CliResult;
+
+/// Runs `sync`.
+pub fn run(ctx: &Context, args: &SyncArgs) -> CliResult<()> {
+    let mut wallet = ctx.open_wallet()?;
+    let report = sync_with_progress(ctx, &mut wallet, &args.scan, args.full)?;
+    if ctx.out.json {
+        ctx.out.json(&json!({
+            "height": report.height,
+            "tip": report.tip.to_string(),
+            "new_txs": report.new_txs,
+            "requests": report.requests,
+            "elapsed_ms": report.elapsed_ms,
+        }));
+    } else {
+        ctx.out.fields(&[
+            ("height", report.height.to_string()),
+            ("tip", report.tip.to_string()),
+            ("new transactions", report.new_txs.to_string()),
+            ("requests", report.requests.to_string()),
+            ("elapsed", format!("{} ms", report.elapsed_ms)),
+        ]);
+        if report.dropped_txs > 0 {
+            ctx.out.note(&format!(
+                "{} stored transaction(s) are no longer on the chain or in the mempool and were dropped",
+                report.dropped_txs
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Syncs `wallet` with the configured server, showing a progress bar on a terminal (never
+/// with --json or --quiet, nor when stderr is not a terminal).
+pub fn sync_with_progress(
+    ctx: &Context,
+    wallet: &mut Wallet,
+    scan: &ScanArgs,
+    full: bool,
+) -> CliResult<SyncReport> {
+    let backend = ctx.backend()?;
+    let options = SyncOptions {
+        gap_limit: scan.gap_limit,
+        full,
+        ..SyncOptions::default()
+    };
+    let show = !ctx.out.json && !ctx.out.quiet && std::io::stderr().is_terminal();
+    let bar = if show {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        bar.set_message(format!("syncing with {}", backend.server()));
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut progress = |p: SyncProgress| match p {
+        SyncProgress::Scanning { scripts } => {
+            bar.set_message(format!("scanning: {scripts} scripts checked"));
+            bar.tick();
+        }
+        SyncProgress::Downloading { done, total } => {
+            if total > 0 {
+                bar.set_message(format!("downloading transactions: {done}/{total}"));
+                bar.tick();
+            }
+        }
+        SyncProgress::Unblinding { total } => {
+            if total > 0 {
+                bar.set_message(format!("unblinding {total} outputs"));
+                bar.tick();
+            }
+        }
+        SyncProgress::Saving => {
+            bar.set_message("saving");
+            bar.tick();
+        }
+    };
+    let result = sync_wallet(wallet, backend.as_ref(), &options, &mut progress);
+    bar.finish_and_clear();
+    Ok(result?)
+}
+
+/// Runs `balance`.
+pub fn balance(ctx: &Context, args: &BalanceArgs) -> CliResult<()> {
+    let mut wallet = ctx.open_wallet()?;
+    if !args.offline {
+        sync_with_progress(ctx, &mut wallet, &args.scan, false)?;
+    }
+    let names = ctx.asset_names()?;
+    let balances = wallet.store().balances()?;
+    let tip = wallet.store().tip()?;
+    if tip.is_none() {
+        ctx.out
+            .warn("this wallet has never been synced: run `sync` (or `balance` without --offline)");
+    }
+    if ctx.out.json {
+        let rows: Vec<_> = balances
+            .iter()
+            .map(|(asset, b)| {
+                json!({
+                    "asset": asset.to_string(),
+                    "ticker": names.ticker(asset),
+                    "precision": names.precision(asset),
+                    "confirmed": b.confirmed,
+                    "unconfirmed": b.unconfirmed,
+                })
+            })
+            .collect();
+        ctx.out.json(&json!({
+            "balances": rows,
+            "height": tip.map(|t| t.0),
+            "tip": tip.map(|t| t.1.to_string()),
+        }));
+        return Ok(());
+    }
+    if balances.is_empty() {
+        ctx.out.line("no funds");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = balances
+        .iter()
+        .map(|(asset, b)| {
+            vec![
+                names.ticker(asset).unwrap_or_else(|| "-".to_owned()),
+                names.format(asset, b.confirmed),
+                names.format(asset, b.unconfirmed),
+                asset.to_string(),
+            ]
+        })
+        .collect();
+    ctx.out
+        .table(&["TICKER", "CONFIRMED", "UNCONFIRMED", "ASSET"], &rows);
+    if let Some((height, _)) = tip {
+        ctx.out.note(&format!("as of block {height}"));
+    }
+    Ok(())
+}
