@@ -502,6 +502,52 @@ impl WalletDescriptor {
         found
     }
 
+    /// Whether `seed` holds one of the descriptor's spending keys: a key whose origin
+    /// fingerprint is the seed's and whose extended public key is what the seed derives at the
+    /// origin path (or the seed's master key itself). This is what makes a seed able to sign
+    /// for the descriptor, single-signature or one cosigner of a multisig.
+    pub fn has_key_of_seed(&self, seed: &[u8; 64], network: Network) -> Result<bool> {
+        let secp = secp();
+        let nk = if network.is_mainnet() {
+            NetworkKind::Main
+        } else {
+            NetworkKind::Test
+        };
+        let crypto = |e: bip32::Error| Error::Crypto(format!("key derivation failed: {e}"));
+        let mut master = Xpriv::new_master(nk, seed).map_err(crypto)?;
+        let fingerprint = master.fingerprint(secp);
+        let mut found = false;
+        let mut failure = None;
+        self.inner.descriptor.for_each_key(|pk| {
+            let (origin, xkey) = match pk {
+                DescriptorPublicKey::XPub(x) => (&x.origin, &x.xkey),
+                DescriptorPublicKey::MultiXPub(x) => (&x.origin, &x.xkey),
+                DescriptorPublicKey::Single(_) => return true,
+            };
+            let derived = match origin {
+                Some((fp, path)) if *fp == fingerprint => master.derive_priv(secp, path),
+                None if xkey.depth == 0 => Ok(master),
+                _ => return true,
+            };
+            match derived {
+                Ok(mut xpriv) => {
+                    found = Xpub::from_priv(secp, &xpriv).public_key == xkey.public_key;
+                    xpriv.private_key.non_secure_erase();
+                    !found
+                }
+                Err(e) => {
+                    failure = Some(crypto(e));
+                    false
+                }
+            }
+        });
+        master.private_key.non_secure_erase();
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(found),
+        }
+    }
+
     /// Whether addresses depend on an index (`/*`).
     pub fn has_wildcard(&self) -> bool {
         self.inner.descriptor.has_wildcard()

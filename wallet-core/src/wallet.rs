@@ -6,7 +6,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
+use crate::descriptor::{Keychain, WalletDescriptor};
 use crate::network::Network;
 use crate::seed::{decrypt_seed, SeedSecret};
 use crate::store::{now_secs, AddressRecord, Store, WalletMeta};
@@ -351,8 +351,9 @@ impl Wallet {
         self.dir.join(SEED_FILE)
     }
 
-    /// Decrypts the seed with `passphrase` and checks that it reproduces this wallet's
-    /// descriptor. [`Error::WatchOnly`] for watch-only wallets.
+    /// Decrypts the seed with `passphrase` and checks that it holds one of this wallet's
+    /// spending keys (the single key of a standard wallet, or one cosigner's key of a
+    /// multisig). [`Error::WatchOnly`] for watch-only wallets.
     pub fn unlock_seed(&self, passphrase: &[u8]) -> Result<SeedSecret> {
         if self.watch_only {
             return Err(Error::WatchOnly(format!(
@@ -363,15 +364,11 @@ impl Wallet {
         let path = self.seed_path();
         let file = zeroize::Zeroizing::new(fs::read(&path).map_err(|e| Error::io(&path, e))?);
         let secret = decrypt_seed(&file, passphrase)?;
-        let seed = secret.seed();
-        let wanted = self.descriptor.to_string();
-        for kind in ScriptKind::ALL {
-            for blinding in BlindingScheme::ALL {
-                let d = WalletDescriptor::from_seed(&seed, self.network, kind, blinding)?;
-                if d.to_string() == wanted {
-                    return Ok(secret);
-                }
-            }
+        if self
+            .descriptor
+            .has_key_of_seed(&secret.seed(), self.network)?
+        {
+            return Ok(secret);
         }
         Err(Error::Crypto(format!(
             "the seed in {} does not match wallet '{}' (its descriptor differs): the seed file \

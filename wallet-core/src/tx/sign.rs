@@ -104,11 +104,22 @@ fn sign_with(
 }
 
 /// Finalizes every input (satisfying its script from the partial signatures) and extracts the
-/// transaction, checking each input's satisfaction with the script interpreter.
+/// transaction, checking each input's satisfaction with the script interpreter. An already
+/// finalized PSET is only extracted and checked.
 pub fn finalize_pset(
     pset: &mut PartiallySignedTransaction,
     network: Network,
 ) -> Result<Transaction> {
+    let finalized = pset
+        .inputs()
+        .iter()
+        .all(|i| i.final_script_witness.is_some() || i.final_script_sig.is_some());
+    if finalized {
+        // Finalizing again would fail: the finalizer cleared the scripts it consumed.
+        return pset
+            .extract(secp(), genesis(network))
+            .map_err(|e| tx_error(format!("the finalized transaction does not verify: {e}")));
+    }
     pset.finalize_mut(secp(), genesis(network))
         .map_err(|errors| {
             let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
