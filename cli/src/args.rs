@@ -70,7 +70,12 @@ pub struct GlobalArgs {
     pub esplora: Option<String>,
 
     /// Electrum server to sync with: [tcp://|tls://]HOST:PORT (plain TCP without a scheme). For `sandbox start`: the loopback HOST:PORT to listen on.
-    #[arg(long, global = true, env = "LIQUID_OTC_ELECTRUM", value_name = "HOST:PORT")]
+    #[arg(
+        long,
+        global = true,
+        env = "LIQUID_OTC_ELECTRUM",
+        value_name = "HOST:PORT"
+    )]
     pub electrum: Option<String>,
 
     /// Seconds to wait for each answer of the chain server before giving up.
