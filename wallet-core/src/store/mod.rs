@@ -17,13 +17,15 @@ use crate::network::Network;
 use crate::{Error, Result};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 mod chain_data;
+mod issuances;
 mod pending;
 mod views;
 
 pub use chain_data::{ChainState, NewTx, OwnedOutput, ScriptRecord, SyncUpdate};
+pub use issuances::{AssetEvent, AssetEventKind, IssuanceRecord};
 pub use views::{Balance, TxStatus, WalletTx, WalletUtxo};
 
 /// Largest non-hardened BIP32 index.
@@ -50,6 +52,8 @@ const MIGRATIONS: &[&str] = &[
     );",
     // version 2: what sync learns from the chain
     chain_data::MIGRATION_V2,
+    // version 3: the wallet's issuances (see `issuances`)
+    issuances::MIGRATION_V3,
 ];
 
 /// The wallet's identity, stored once at creation.

@@ -67,6 +67,22 @@ fn verify(payment: &Payment, opened: &[Option<TxOutSecrets>]) -> Result<()> {
     if tx.output.len() != payment.outputs.len() || tx.input.len() != payment.inputs.len() {
         return Err(tx_error("the PSET does not match the plan"));
     }
+    // Exactly the planned issuance, on input 0 only, creating the planned ids.
+    for (i, txin) in tx.input.iter().enumerate() {
+        let planned = payment.issuance.as_ref().filter(|_| i == 0);
+        let expected = planned.map(|p| p.to_asset_issuance()).unwrap_or_default();
+        if txin.asset_issuance != expected {
+            return Err(tx_error(format!(
+                "input {i} does not carry the planned issuance"
+            )));
+        }
+        if let Some(p) = planned {
+            let (asset, token) = txin.issuance_ids();
+            if asset != p.asset || (!p.is_reissuance() && token != p.token) {
+                return Err(tx_error("the issuance does not create the planned asset"));
+            }
+        }
+    }
     for (i, (planned, txout)) in payment.outputs.iter().zip(&tx.output).enumerate() {
         if txout.script_pubkey != planned.script {
             return Err(tx_error(format!(
@@ -89,6 +105,13 @@ fn verify(payment: &Payment, opened: &[Option<TxOutSecrets>]) -> Result<()> {
             && (!txout.script_pubkey.is_empty() || planned.value != payment.fee)
         {
             return Err(tx_error("the fee output is not the planned explicit fee"));
+        }
+        if planned.role == OutputRole::Burn
+            && (!txout.script_pubkey.is_provably_unspendable() || opened[i].is_some())
+        {
+            return Err(tx_error(format!(
+                "output {i} is not an explicit burn to an unspendable script"
+            )));
         }
     }
     let spent: Vec<TxOut> = payment.inputs.iter().map(|u| u.txout.clone()).collect();

@@ -13,8 +13,11 @@ use elements_miniscript::psbt::{PsbtExt, PsbtOutputExt};
 use elements_miniscript::{CovenantExt, DefiniteDescriptorKey, Descriptor};
 
 use super::fee::{vsize_of_weight, FeeRate};
+use super::issue::{resolve_issuance, ExtraAsset, Extras};
 use super::select::{select_asset, sum_by_asset, total};
-use super::{OutputRole, Payment, PaymentRequest, PlannedOutput, Spendable, WalletContext};
+use super::{
+    Issuance, OutputRole, Payment, PaymentRequest, PlannedOutput, Spendable, WalletContext,
+};
 use crate::descriptor::Keychain;
 use crate::{Error, Result};
 
@@ -67,6 +70,8 @@ struct Plan {
     inputs: Vec<Spendable>,
     outputs: Vec<Draft>,
     fee: u64,
+    /// The issuance on input 0, resolved against that input.
+    issuance: Option<Issuance>,
 }
 
 /// Builds and blinds a payment; nothing is signed. `change` hands out a fresh internal
@@ -77,12 +82,33 @@ pub fn build_payment(
     request: &PaymentRequest,
     change: &mut dyn FnMut() -> Result<(u32, Address)>,
 ) -> Result<Payment> {
-    check_request(ctx, request)?;
+    build_with(ctx, utxos, request, &Extras::default(), change)
+}
+
+/// [`build_payment`] with `extras`: an issuance on input 0 (and the coin that must be input
+/// 0), and outputs besides the recipients (issued amounts, burns). The same selection, fee
+/// passes, blinding and verification apply to them.
+pub(crate) fn build_with(
+    ctx: &WalletContext,
+    utxos: &[Spendable],
+    request: &PaymentRequest,
+    extras: &Extras,
+    change: &mut dyn FnMut() -> Result<(u32, Address)>,
+) -> Result<Payment> {
+    check_request(ctx, request, extras)?;
     let mut change_addresses: BTreeMap<AssetId, (u32, Address)> = BTreeMap::new();
     let mut fee = 0u64;
     let mut plan = None;
     for _ in 0..MAX_FEE_PASSES {
-        let candidate = plan_outputs(ctx, utxos, request, fee, &mut change_addresses, change)?;
+        let candidate = plan_outputs(
+            ctx,
+            utxos,
+            request,
+            extras,
+            fee,
+            &mut change_addresses,
+            change,
+        )?;
         let needed = request
             .fee_rate
             .fee_for_vsize(vsize_of_weight(estimate_weight(ctx, &candidate)?))?;
@@ -98,6 +124,7 @@ pub fn build_payment(
     let mut payment = Payment {
         pset,
         fee: plan.fee,
+        issuance: plan.issuance,
         inputs: plan.inputs,
         outputs: plan
             .outputs
@@ -116,8 +143,8 @@ pub fn build_payment(
     Ok(payment)
 }
 
-fn check_request(ctx: &WalletContext, request: &PaymentRequest) -> Result<()> {
-    if request.recipients.is_empty() {
+fn check_request(ctx: &WalletContext, request: &PaymentRequest, extras: &Extras) -> Result<()> {
+    if request.recipients.is_empty() && extras.is_empty() {
         return Err(tx_error("a payment needs at least one recipient"));
     }
     if request.drain && request.recipients.len() != 1 {
@@ -162,6 +189,7 @@ fn plan_outputs(
     ctx: &WalletContext,
     utxos: &[Spendable],
     request: &PaymentRequest,
+    extras: &Extras,
     fee: u64,
     change_addresses: &mut BTreeMap<AssetId, (u32, Address)>,
     change: &mut dyn FnMut() -> Result<(u32, Address)>,
@@ -170,7 +198,29 @@ fn plan_outputs(
     let mut inputs = Vec::new();
     let mut fee = fee;
 
-    let mut targets = sum_by_asset(request.recipients.iter().map(|r| (r.asset, r.value)))?;
+    // A coin that must be input 0 (a reissuance spends its token there) is not selected again.
+    let pinned = extras.first_input.as_ref();
+    let pool: Vec<Spendable> = utxos
+        .iter()
+        .filter(|u| pinned.is_none_or(|p| p.outpoint != u.outpoint))
+        .cloned()
+        .collect();
+    let utxos = pool.as_slice();
+    if let Some(p) = pinned {
+        inputs.push(p.clone());
+    }
+
+    let extra_targets = extras.outputs.iter().filter_map(|o| match o.asset {
+        ExtraAsset::Id(asset) => Some((asset, o.value)),
+        ExtraAsset::Issued | ExtraAsset::Token => None,
+    });
+    let mut targets = sum_by_asset(
+        request
+            .recipients
+            .iter()
+            .map(|r| (r.asset, r.value))
+            .chain(extra_targets),
+    )?;
     if request.drain {
         let r = &request.recipients[0];
         let all: Vec<Spendable> = utxos
@@ -208,9 +258,26 @@ fn plan_outputs(
         .ok_or_else(|| Error::InvalidAmount("the amounts overflow".to_owned()))?;
     let mut needs: BTreeMap<AssetId, u64> = targets.clone();
     needs.insert(ctx.policy_asset, policy_needed);
+    if let Some(p) = pinned {
+        // Whatever the pinned coin holds beyond what is needed comes back as change.
+        needs.entry(p.secrets.asset).or_insert(0);
+    }
 
     for (asset, needed) in needs {
-        let (chosen, sum) = if request.drain && asset == request.recipients[0].asset {
+        let pinned_value = pinned
+            .filter(|p| p.secrets.asset == asset)
+            .map_or(0, |p| p.secrets.value);
+        let (chosen, sum) = if pinned.is_some_and(|p| p.secrets.asset == asset) {
+            let (more, more_sum) = if needed > pinned_value {
+                select_asset(utxos, asset, needed - pinned_value)?
+            } else {
+                (Vec::new(), 0)
+            };
+            let sum = more_sum
+                .checked_add(pinned_value)
+                .ok_or_else(|| Error::InvalidAmount("the selected amount overflows".to_owned()))?;
+            (more, sum)
+        } else if request.drain && asset == request.recipients[0].asset {
             let chosen: Vec<Spendable> = inputs
                 .iter()
                 .filter(|u| u.secrets.asset == asset)
@@ -254,6 +321,25 @@ fn plan_outputs(
             role: OutputRole::Change(Keychain::Internal, index),
         });
     }
+    let issuance = match &extras.issuance {
+        Some(draft) => Some(resolve_issuance(draft, inputs.first())?),
+        None => None,
+    };
+    for extra in &extras.outputs {
+        let asset = match (extra.asset, &issuance) {
+            (ExtraAsset::Id(asset), _) => asset,
+            (ExtraAsset::Issued, Some(i)) => i.asset,
+            (ExtraAsset::Token, Some(i)) => i.token,
+            _ => return Err(tx_error("an issued output without an issuance")),
+        };
+        outputs.push(Draft {
+            script: extra.script.clone(),
+            value: extra.value,
+            asset,
+            blinding_key: extra.blinding_key,
+            role: extra.role,
+        });
+    }
     outputs.push(Draft {
         script: Script::new(),
         value: fee,
@@ -265,6 +351,7 @@ fn plan_outputs(
         inputs,
         outputs,
         fee,
+        issuance,
     })
 }
 
@@ -288,8 +375,13 @@ fn estimate_weight(ctx: &WalletContext, plan: &Plan) -> Result<u64> {
         input: plan
             .inputs
             .iter()
-            .map(|u| TxIn {
+            .enumerate()
+            .map(|(i, u)| TxIn {
                 previous_output: u.outpoint,
+                asset_issuance: match (&plan.issuance, i) {
+                    (Some(issuance), 0) => issuance.to_asset_issuance(),
+                    _ => Default::default(),
+                },
                 ..Default::default()
             })
             .collect(),
@@ -335,6 +427,9 @@ fn make_pset(ctx: &WalletContext, plan: &Plan) -> Result<PartiallySignedTransact
                 ))
             })?;
     }
+    if let Some(issuance) = &plan.issuance {
+        issuance.set_on(&mut pset.inputs_mut()[0]);
+    }
     for (i, d) in plan.outputs.iter().enumerate() {
         let mut output = pset::Output::new_explicit(
             d.script.clone(),
@@ -350,7 +445,7 @@ fn make_pset(ctx: &WalletContext, plan: &Plan) -> Result<PartiallySignedTransact
             output.blinder_index = Some(0);
         }
         pset.add_output(output);
-        if let OutputRole::Change(keychain, index) = d.role {
+        if let OutputRole::Change(keychain, index) | OutputRole::Issued(keychain, index) = d.role {
             let descriptor = definite_descriptor(ctx, keychain, index)?;
             let plain = Descriptor::<DefiniteDescriptorKey>::from_str(&descriptor.to_string())
                 .map_err(|e| tx_error(format!("descriptor: {e}")))?;
@@ -363,7 +458,8 @@ fn make_pset(ctx: &WalletContext, plan: &Plan) -> Result<PartiallySignedTransact
 }
 
 /// What the plan takes from and gives to the wallet, per asset (negative: leaves the
-/// wallet): its inputs less its change, i.e. what the recipients get plus the fee.
+/// wallet): its change and issued outputs less its inputs, i.e. what the recipients get, what
+/// is burned and the fee, less what is issued to the wallet.
 fn planned_net(plan: &Plan) -> Result<BTreeMap<AssetId, i64>> {
     let overflow = || Error::InvalidAmount("the net effect overflows".to_owned());
     let signed = |v: u64| i64::try_from(v).map_err(|_| overflow());
@@ -377,7 +473,7 @@ fn planned_net(plan: &Plan) -> Result<BTreeMap<AssetId, i64>> {
     for d in plan
         .outputs
         .iter()
-        .filter(|d| matches!(d.role, OutputRole::Change(..)))
+        .filter(|d| matches!(d.role, OutputRole::Change(..) | OutputRole::Issued(..)))
     {
         let e = net.entry(d.asset).or_insert(0);
         *e = e.checked_add(signed(d.value)?).ok_or_else(overflow)?;

@@ -2,11 +2,14 @@
 //! blinder, verification of the result, signing and finalizing (PSET v2 throughout).
 //!
 //! The pipeline is `build_payment` (select, size, blind, verify: nothing signed) →
-//! `sign_pset` (only this seed's inputs, SIGHASH_ALL) → `finalize_pset`.
+//! `sign_pset` (only this seed's inputs, SIGHASH_ALL) → `finalize_pset`. Issuance,
+//! reissuance and burns (`issue`) go through the same builder with an issuance on input 0
+//! and extra outputs.
 
 mod blind;
 mod build;
 mod fee;
+mod issue;
 mod select;
 mod sign;
 
@@ -17,6 +20,10 @@ use elements::{Address, AssetId, OutPoint, Script, TxOut};
 
 pub use build::{build_payment, MIN_POLICY_OUTPUT};
 pub use fee::{vsize_of_weight, FeeRate};
+pub use issue::{
+    build_burn, build_issuance, build_reissuance, contract_hash_from_json, issuance_ids,
+    BurnRequest, Issuance, IssuanceIds, IssueRequest, ReissueRequest, MAX_MONEY,
+};
 pub use select::select_asset;
 pub use sign::{finalize_pset, sign_pset};
 
@@ -82,6 +89,10 @@ pub enum OutputRole {
     Change(Keychain, u32),
     /// The explicit fee output.
     Fee,
+    /// An issued amount (asset or reissuance token) to the wallet, at this branch and index.
+    Issued(Keychain, u32),
+    /// An amount destroyed: an explicit output to an `OP_RETURN` script.
+    Burn,
 }
 
 /// One output as planned.
@@ -106,6 +117,8 @@ pub struct Payment {
     pub pset: PartiallySignedTransaction,
     /// The fee in base units of the policy asset.
     pub fee: u64,
+    /// The issuance or reissuance on input 0, if any.
+    pub issuance: Option<Issuance>,
     /// The wallet's coins it spends.
     pub inputs: Vec<Spendable>,
     /// Its outputs, in order.
