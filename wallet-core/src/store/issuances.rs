@@ -264,6 +264,60 @@ impl Store {
         row.map(parse_record).transpose()
     }
 
+    /// New issuances found in the stored transactions on inputs that spend the wallet's own
+    /// coins: what a restored wallet knows of the assets it issued (precision 0 and no
+    /// contract text, since the chain holds neither; `created_at` 0). Assets recorded by
+    /// [`Store::record_issuance`] are left out.
+    pub fn discovered_issuances(&self) -> Result<Vec<IssuanceRecord>> {
+        let owned = self.owned_outputs()?;
+        let recorded: std::collections::HashSet<AssetId> =
+            self.issuances()?.into_iter().map(|r| r.asset).collect();
+        let q = |e| self.err("cannot read transactions", e);
+        let mut stmt = self
+            .conn
+            .prepare("SELECT raw FROM txs ORDER BY height IS NULL, height, first_seen, txid")
+            .map_err(q)?;
+        let mut rows = stmt.query([]).map_err(q)?;
+        let mut out: Vec<IssuanceRecord> = Vec::new();
+        while let Some(r) = rows.next().map_err(q)? {
+            let raw: Vec<u8> = r.get(0).map_err(q)?;
+            let tx: elements::Transaction = elements::encode::deserialize(&raw)
+                .map_err(|e| Error::Storage(format!("bad transaction in the store: {e}")))?;
+            for (vin, input) in tx.input.iter().enumerate() {
+                let iss = &input.asset_issuance;
+                if !input.has_issuance()
+                    || !iss.asset_blinding_nonce.is_null()
+                    || !owned.contains_key(&input.previous_output)
+                {
+                    continue;
+                }
+                let contract = iss.asset_entropy.into_contract_hash();
+                let ids = crate::tx::issuance_ids(input.previous_output, contract);
+                let (asset, token) = input.issuance_ids();
+                if asset != ids.asset
+                    || recorded.contains(&asset)
+                    || out.iter().any(|d| d.asset == asset)
+                {
+                    continue;
+                }
+                out.push(IssuanceRecord {
+                    asset,
+                    token,
+                    entropy: ids.entropy,
+                    contract_hash: (contract.to_byte_array() != [0; 32]).then_some(contract),
+                    contract: None,
+                    txid: tx.txid(),
+                    vin: u32::try_from(vin).map_err(|_| bad("vin"))?,
+                    precision: 0,
+                    amount: iss.amount.explicit().unwrap_or(0),
+                    token_amount: iss.inflation_keys.explicit().unwrap_or(0),
+                    created_at: 0,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// The issuances, reissuances and burns this wallet made of `asset`, oldest first.
     pub fn asset_events(&self, asset: &AssetId) -> Result<Vec<AssetEvent>> {
         let q = |e| self.err("cannot list asset events", e);
