@@ -1,9 +1,11 @@
 //! Electrum (TCP or TLS) over `electrum-client`, with raw calls: Liquid transactions and
 //! headers are not Bitcoin's, so they are fetched as hex and parsed with rust-elements here.
 //!
-//! electrs closes the connection, without a reply, on a batch of more than 20 calls: every
-//! batch here has at most [`MAX_BATCH`] calls. electrum-client writes a batch as one burst of
-//! newline-separated requests and matches the answers by id.
+//! electrs closes the connection, without a reply, on a JSON-RPC batch array of more than 20
+//! calls. electrum-client writes a batch as one burst of
+//! newline-separated requests (one JSON object per line, never a JSON-RPC array) and matches
+//! the answers by id: so all the calls of one method call (histories, transactions, headers,
+//! subscriptions; up to [`MAX_BURST`]) are written in one burst and cost one round trip.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,12 +20,12 @@ use serde_json::Value;
 
 use super::{
     backend_err, clip, electrum_scripthash, hex_lower, parse_header, parse_tx, unhex, Backend,
-    BackendConfig, Endpoint, HistoryEntry,
+    BackendConfig, Endpoint, HistoryEntry, TipAndStatuses,
 };
 use crate::{Error, Result};
 
-/// Most calls in one batch (electrs drops the connection above 20).
-pub const MAX_BATCH: usize = 20;
+/// Most calls written in one burst before waiting for their answers.
+pub const MAX_BURST: usize = 1000;
 
 /// A connection without electrum-client's own retry layer (which sleeps for seconds and
 /// hides the first error), so that failures come back as they happened.
@@ -155,6 +157,13 @@ fn classify(e: electrum_client::Error) -> Failure {
         },
         E::IOError(io) => io_failure(&io),
         E::SharedIOError(io) => io_failure(&io),
+        E::NotSubscribed(_) => Failure {
+            reason: "a notification arrived for a script subscribed in a single burst; the \
+                     connection is reopened"
+                .to_owned(),
+            server_said: false,
+            retry: true,
+        },
         E::JSON(j) => Failure {
             reason: format!("malformed answer: {j}"),
             server_said: false,
@@ -309,7 +318,9 @@ impl ElectrumBackend {
         self.call(what, true, f).map_err(|(_, e)| e)
     }
 
-    /// Runs `method` once per item, in batches of at most [`MAX_BATCH`] calls.
+    /// Runs `method` once per item: up to [`MAX_BURST`] calls written in one burst, then their
+    /// answers read (one round trip). electrum-client writes a `Batch` as one line per call,
+    /// never as a JSON-RPC array, so electrs' limit of 20 calls per array does not apply.
     fn batched<T>(
         &self,
         method: &str,
@@ -317,24 +328,91 @@ impl ElectrumBackend {
         param: impl Fn(&T) -> Param,
     ) -> Result<Vec<Value>> {
         let mut out = Vec::with_capacity(items.len());
-        for chunk in items.chunks(MAX_BATCH) {
+        for burst in items.chunks(MAX_BURST) {
             let mut batch = Batch::default();
-            for item in chunk {
+            for item in burst {
                 batch.raw(method.to_owned(), vec![param(item)]);
             }
-            let answers = self.read(&format!("{method} (batch of {})", chunk.len()), |c| {
+            let answers = self.read(&format!("{method} ({} calls)", burst.len()), |c| {
                 c.client.batch_call(&batch)
             })?;
-            if answers.len() != chunk.len() {
+            if answers.len() != burst.len() {
                 return Err(self.err(format!(
-                    "{method}: {} answers to a batch of {} calls",
+                    "{method}: {} answers to {} calls",
                     answers.len(),
-                    chunk.len()
+                    burst.len()
                 )));
             }
             out.extend(answers);
         }
         Ok(out)
+    }
+
+    /// The status of each script, subscribing to it. Scripts not yet subscribed on this
+    /// connection go through electrum-client's subscription call (so that it accepts later
+    /// notifications for them), the others are re-subscribed with raw calls (which answer the
+    /// current status too): one burst each, so one round trip (two when both kinds are
+    /// asked).
+    fn subscribe_registered(&self, scripts: &[Script]) -> Result<Vec<Option<String>>> {
+        let hashes: Vec<[u8; 32]> = scripts.iter().map(script_hash_bytes).collect();
+        let what = format!(
+            "blockchain.scripthash.subscribe ({} scripts)",
+            scripts.len()
+        );
+        let answers: Vec<Value> = self.read(&what, |c| {
+            let new: Vec<usize> = (0..scripts.len())
+                .filter(|i| !c.subscribed.contains(&hashes[*i]))
+                .collect();
+            let old: Vec<usize> = (0..scripts.len())
+                .filter(|i| c.subscribed.contains(&hashes[*i]))
+                .collect();
+            let mut answers = vec![Value::Null; scripts.len()];
+            if !new.is_empty() {
+                let btc: Vec<&electrum_client::bitcoin::Script> = new
+                    .iter()
+                    .map(|i| electrum_client::bitcoin::Script::from_bytes(scripts[*i].as_bytes()))
+                    .collect();
+                let statuses = c.client.batch_script_subscribe(&btc)?;
+                for (i, st) in new.iter().zip(statuses) {
+                    c.subscribed.insert(hashes[*i]);
+                    answers[*i] = st.map_or(Value::Null, |h| Value::String(hex_lower(&h[..])));
+                }
+            }
+            if !old.is_empty() {
+                if !new.is_empty() {
+                    // A second round trip inside this call.
+                    self.requests.fetch_add(1, Ordering::Relaxed);
+                }
+                let mut batch = Batch::default();
+                for i in &old {
+                    batch.raw(
+                        "blockchain.scripthash.subscribe".to_owned(),
+                        vec![Param::String(electrum_scripthash(&scripts[*i]))],
+                    );
+                }
+                for (i, v) in old.iter().zip(c.client.batch_call(&batch)?) {
+                    answers[*i] = v;
+                }
+            }
+            Ok(answers)
+        })?;
+        scripts
+            .iter()
+            .zip(&answers)
+            .map(|(s, v)| self.parse_status(s, v))
+            .collect()
+    }
+
+    fn parse_tip(&self, v: Value) -> Result<(u32, BlockHash)> {
+        let tip: RawTip = serde_json::from_value(v).map_err(|e| {
+            self.err(format!(
+                "blockchain.headers.subscribe: malformed answer ({e})"
+            ))
+        })?;
+        let bytes =
+            unhex(&tip.hex).map_err(|e| self.err(format!("blockchain.headers.subscribe: {e}")))?;
+        let header = parse_header(&self.url, tip.height, &bytes)?;
+        Ok((tip.height, header.block_hash()))
     }
 
     fn parse_history(&self, script: &Script, v: Value) -> Result<Vec<HistoryEntry>> {
@@ -398,15 +476,7 @@ impl Backend for ElectrumBackend {
         let v = self.read("blockchain.headers.subscribe", |c| {
             c.client.raw_call("blockchain.headers.subscribe", vec![])
         })?;
-        let tip: RawTip = serde_json::from_value(v).map_err(|e| {
-            self.err(format!(
-                "blockchain.headers.subscribe: malformed answer ({e})"
-            ))
-        })?;
-        let bytes =
-            unhex(&tip.hex).map_err(|e| self.err(format!("blockchain.headers.subscribe: {e}")))?;
-        let header = parse_header(&self.url, tip.height, &bytes)?;
-        Ok((tip.height, header.block_hash()))
+        self.parse_tip(v)
     }
 
     fn histories(&self, scripts: &[Script]) -> Result<Vec<Vec<HistoryEntry>>> {
@@ -422,54 +492,48 @@ impl Backend for ElectrumBackend {
 
     fn statuses(&self, scripts: &[Script]) -> Result<Vec<Option<String>>> {
         let mut out = Vec::with_capacity(scripts.len());
-        for chunk in scripts.chunks(MAX_BATCH) {
-            let hashes: Vec<[u8; 32]> = chunk.iter().map(script_hash_bytes).collect();
-            // Scripts not yet subscribed on this connection go through electrum-client's
-            // subscription call (so it accepts later notifications for them); the others are
-            // re-subscribed with raw calls, which answer the current status as well.
-            let answers: Vec<Value> = self.read(
-                &format!("blockchain.scripthash.subscribe (batch of {})", chunk.len()),
-                |c| {
-                    let new: Vec<usize> = (0..chunk.len())
-                        .filter(|i| !c.subscribed.contains(&hashes[*i]))
-                        .collect();
-                    let mut answers = vec![Value::Null; chunk.len()];
-                    if !new.is_empty() {
-                        let btc: Vec<&electrum_client::bitcoin::Script> = new
-                            .iter()
-                            .map(|i| {
-                                electrum_client::bitcoin::Script::from_bytes(chunk[*i].as_bytes())
-                            })
-                            .collect();
-                        let statuses = c.client.batch_script_subscribe(&btc)?;
-                        for (i, st) in new.iter().zip(statuses) {
-                            c.subscribed.insert(hashes[*i]);
-                            answers[*i] =
-                                st.map_or(Value::Null, |h| Value::String(hex_lower(&h[..])));
-                        }
-                    }
-                    let old: Vec<usize> = (0..chunk.len()).filter(|i| !new.contains(i)).collect();
-                    if !old.is_empty() {
-                        let mut batch = Batch::default();
-                        for i in &old {
-                            batch.raw(
-                                "blockchain.scripthash.subscribe".to_owned(),
-                                vec![Param::String(electrum_scripthash(&chunk[*i]))],
-                            );
-                        }
-                        let res = c.client.batch_call(&batch)?;
-                        for (i, v) in old.iter().zip(res) {
-                            answers[*i] = v;
-                        }
-                    }
-                    Ok(answers)
-                },
-            )?;
-            for (s, v) in chunk.iter().zip(&answers) {
-                out.push(self.parse_status(s, v)?);
-            }
+        for burst in scripts.chunks(MAX_BURST) {
+            out.extend(self.subscribe_registered(burst)?);
         }
         Ok(out)
+    }
+
+    /// One burst: `blockchain.headers.subscribe` and a raw `blockchain.scripthash.subscribe`
+    /// per script, so one round trip. These subscriptions bypass electrum-client's
+    /// bookkeeping: a later notification for one of them makes electrum-client fail the call
+    /// reading it, which is then retried on a new connection (it is a read).
+    fn tip_and_statuses(&self, scripts: &[Script]) -> Result<TipAndStatuses> {
+        if scripts.len() >= MAX_BURST {
+            return Ok((self.tip()?, self.statuses(scripts)?));
+        }
+        let mut batch = Batch::default();
+        batch.raw("blockchain.headers.subscribe".to_owned(), vec![]);
+        for s in scripts {
+            batch.raw(
+                "blockchain.scripthash.subscribe".to_owned(),
+                vec![Param::String(electrum_scripthash(s))],
+            );
+        }
+        let what = format!(
+            "blockchain.headers.subscribe and blockchain.scripthash.subscribe ({} scripts)",
+            scripts.len()
+        );
+        let mut answers = self.read(&what, |c| c.client.batch_call(&batch))?;
+        if answers.len() != scripts.len() + 1 {
+            return Err(self.err(format!(
+                "{what}: {} answers to {} calls",
+                answers.len(),
+                scripts.len() + 1
+            )));
+        }
+        let statuses = answers.split_off(1);
+        let tip = self.parse_tip(answers.remove(0))?;
+        let statuses = scripts
+            .iter()
+            .zip(&statuses)
+            .map(|(s, v)| self.parse_status(s, v))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((tip, statuses))
     }
 
     fn supports_status(&self) -> bool {

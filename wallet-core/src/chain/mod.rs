@@ -8,7 +8,7 @@
 //! that names the server; nothing here panics on what a server sends.
 //!
 //! Requests are counted ([`Backend::requests`]): one per HTTP request for Esplora, one per
-//! round trip (a single call or a batch of up to 20 calls) for Electrum.
+//! round trip for Electrum (a single call, or batches of up to 20 calls sent together).
 
 mod config;
 mod electrum;
@@ -44,6 +44,9 @@ impl HistoryEntry {
     }
 }
 
+/// The tip (height, hash) and the status hashes of some scripts.
+pub type TipAndStatuses = ((u32, BlockHash), Vec<Option<String>>);
+
 /// The interface sync uses. Object-safe: hold it as `Box<dyn Backend>`.
 ///
 /// Batch methods take and return slices in the same order: `histories(scripts)[i]` is the
@@ -61,6 +64,13 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// Esplora has no status hashes: it returns `None` for every script without a request,
     /// and sync must then compare histories (see [`Backend::supports_status`]).
     fn statuses(&self, scripts: &[Script]) -> Result<Vec<Option<String>>>;
+
+    /// The tip and the status hashes of `scripts` together. Electrum sends the header
+    /// subscription and every batch of script subscriptions at once (one round trip: what an
+    /// unchanged wallet costs); the default asks [`Backend::tip`] then [`Backend::statuses`].
+    fn tip_and_statuses(&self, scripts: &[Script]) -> Result<TipAndStatuses> {
+        Ok((self.tip()?, self.statuses(scripts)?))
+    }
 
     /// Whether [`Backend::statuses`] gives real status hashes (Electrum) or only `None`s.
     fn supports_status(&self) -> bool;

@@ -175,12 +175,22 @@ impl<'a> Scanner<'a> {
                 .iter()
                 .cloned()
                 .partition(|s| use_status && self.stored_status.contains_key(s));
+            // An unchanged wallet on Electrum: the tip and every status in one round trip.
+            let mut combined = None;
+            if tip.is_none() && !known.is_empty() {
+                let (t, statuses) = backend.tip_and_statuses(&known)?;
+                tip = Some(t);
+                combined = Some(statuses);
+            }
             let (round_tip, server_status, fetched) = std::thread::scope(|scope| -> Result<_> {
                 let tip_job = tip.is_none().then(|| scope.spawn(|| backend.tip()));
                 let mut server_status = HashMap::new();
                 let mut to_fetch = fresh.clone();
                 if !known.is_empty() {
-                    let got = backend.statuses(&known)?;
+                    let got = match combined {
+                        Some(statuses) => statuses,
+                        None => backend.statuses(&known)?,
+                    };
                     for (s, st) in known.iter().zip(got) {
                         if self.stored_status.get(s) != Some(&st) {
                             to_fetch.push(s.clone());
