@@ -188,6 +188,18 @@ fn demo_walks_through_every_step() {
     assert_eq!(unblinded["data"]["bob"]["value"], 25_000_000_000u64);
     assert_eq!(unblinded["data"]["bob"]["asset"], funded["data"]["asset"]);
     assert_eq!(unblinded["data"]["bob_can_read_alice_output"], false);
+    // After alice pays bob 0.5 L-BTC and bob delivers 100 tokens, each store agrees.
+    let last = steps.last().unwrap();
+    let paid = steps
+        .iter()
+        .find(|s| s["data"]["payment_fee"].is_u64())
+        .unwrap();
+    let alice_fee = paid["data"]["payment_fee"].as_u64().unwrap();
+    let bob_fee = paid["data"]["delivery_fee"].as_u64().unwrap();
+    assert_eq!(last["data"]["alice"]["lbtc"], 100_000_000 - alice_fee);
+    assert_eq!(last["data"]["alice"]["tokens"], 10_000_000_000u64);
+    assert_eq!(last["data"]["bob"]["lbtc"], 51_000_000 - bob_fee);
+    assert_eq!(last["data"]["bob"]["tokens"], 15_000_000_000u64);
     // The demo cleans up after itself and never touches the user's data folder.
     assert_eq!(std::fs::read_dir(sb.home()).unwrap().count(), 0);
 }

@@ -118,6 +118,25 @@ pub enum Command {
     /// Derive, list and inspect confidential addresses.
     #[command(subcommand)]
     Address(AddressCommand),
+    /// Pay one or more addresses, in any asset: build, blind, verify, confirm, sign, record,
+    /// broadcast.
+    #[command(
+        long_about = "Pay one or more addresses, in any asset.\n\nThe wallet syncs, picks coins per \
+asset, pays the fee in L-BTC on the final (ELIP-200 discounted) size, sends change of each asset \
+to a fresh change address, and blinds every output to a confidential address. It shows its net \
+effect and the fee and asks before signing (--yes for scripts). The signed transaction is \
+recorded before it is broadcast, so a crash loses nothing: `tx pending` lists it and `tx \
+rebroadcast` or `tx forget` settle it.\n\nAmounts are decimals in the asset's precision (8 for \
+L-BTC and the built-in assets); assets of unknown precision take base units. ASSET is an asset \
+id, or L-BTC."
+    )]
+    Send(SendArgs),
+    /// Inspect, sign, combine and finalize PSETs (files or stdin, results on stdout).
+    #[command(subcommand)]
+    Pset(PsetCommand),
+    /// Issue, reissue and burn assets; list and inspect the wallet's assets.
+    #[command(subcommand, long_about = ASSET_LONG_HELP)]
+    Asset(AssetCommand),
     /// Scan the chain for the wallet's transactions and store them (incremental).
     #[command(
         long_about = "Scan the chain for the wallet's transactions and store them.\n\nBoth \
@@ -187,6 +206,12 @@ pub struct TxsArgs {
 pub enum TxCommand {
     /// Every input and output of a wallet transaction, unblinded where the wallet can.
     Show(TxShowArgs),
+    /// Transactions signed and recorded but not yet seen by the chain server.
+    Pending,
+    /// Broadcast a pending transaction again.
+    Rebroadcast(TxShowArgs),
+    /// Forget a pending transaction that will never confirm (its coins become spendable).
+    Forget(TxShowArgs),
 }
 
 /// Arguments of `tx show`.
@@ -274,6 +299,13 @@ pub struct RestoreArgs {
     /// Read the mnemonic from this file instead of a prompt or stdin.
     #[arg(long, value_name = "FILE")]
     pub mnemonic_file: Option<PathBuf>,
+    /// Use this CT descriptor instead of the standard one (e.g. a multisig this mnemonic is a
+    /// cosigner of); the mnemonic must hold one of its keys. --kind and --blinding are ignored.
+    #[arg(long, value_name = "DESCRIPTOR", conflicts_with = "descriptor_file")]
+    pub descriptor: Option<String>,
+    /// Read that descriptor from a file.
+    #[arg(long, value_name = "FILE")]
+    pub descriptor_file: Option<PathBuf>,
 }
 
 /// Mnemonic lengths.
@@ -393,6 +425,103 @@ pub struct AddressInspectArgs {
     pub address: String,
 }
 
+/// `pset` subcommands: each reads a PSET (base64) from a file or `-` (stdin) and writes stdout.
+#[derive(Debug, Subcommand)]
+pub enum PsetCommand {
+    /// Build an unsigned, blinded PSET paying the recipients (as `send`, without signing).
+    Create(PsetCreateArgs),
+    /// Show a PSET as this wallet sees it: its net effect per asset, the fee, every input and
+    /// output, unblinded where the wallet can.
+    Inspect(PsetInspectArgs),
+    /// Sign this wallet's inputs (SIGHASH_ALL) after showing what is signed; prints the PSET.
+    Sign(PsetSignArgs),
+    /// Merge the signatures and data of several copies of one PSET.
+    Combine(PsetCombineArgs),
+    /// Finalize every input from its signatures; prints the PSET, or the transaction with
+    /// --extract.
+    Finalize(PsetFinalizeArgs),
+    /// Finalize if needed, record in the wallet when it spends the wallet's coins, broadcast.
+    Broadcast(PsetInspectArgs),
+}
+
+/// Recipients and fee of a payment (shared by `send` and `pset create`).
+#[derive(Debug, Args)]
+pub struct PaymentArgs {
+    /// A payee: ADDRESS:AMOUNT[:ASSET]; repeat for several. With --drain: ADDRESS[:all[:ASSET]].
+    #[arg(long = "to", value_name = "ADDRESS:AMOUNT[:ASSET]", required = true)]
+    pub to: Vec<String>,
+    /// Fee rate in sat per discounted vbyte [default: the server's estimate, at least 0.1].
+    #[arg(long, value_name = "SAT_PER_VB")]
+    pub fee_rate: Option<String>,
+    /// Sweep every coin of the asset (L-BTC by default) to the one --to address.
+    #[arg(long)]
+    pub drain: bool,
+    /// Allow paying an unconfidential address (its amount and asset become public).
+    #[arg(long)]
+    pub allow_unconfidential: bool,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+/// Arguments of `send`.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    #[command(flatten)]
+    pub payment: PaymentArgs,
+    /// Build, blind and show the payment, then stop before signing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write the unsigned PSET to FILE (or - for stdout) instead of signing.
+    #[arg(long, value_name = "FILE|-")]
+    pub pset_out: Option<String>,
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+}
+
+/// Arguments of `pset create`.
+#[derive(Debug, Args)]
+pub struct PsetCreateArgs {
+    #[command(flatten)]
+    pub payment: PaymentArgs,
+}
+
+/// Arguments of `pset inspect`.
+#[derive(Debug, Args)]
+pub struct PsetInspectArgs {
+    /// A file holding the PSET in base64, or `-` for stdin.
+    #[arg(value_name = "FILE|-")]
+    pub pset: String,
+}
+
+/// Arguments of `pset sign`.
+#[derive(Debug, Args)]
+pub struct PsetSignArgs {
+    /// A file holding the PSET in base64, or `-` for stdin.
+    #[arg(value_name = "FILE|-")]
+    pub pset: String,
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+}
+
+/// Arguments of `pset combine`.
+#[derive(Debug, Args)]
+pub struct PsetCombineArgs {
+    /// Two or more PSET files (one of them may be `-`).
+    #[arg(value_name = "FILE|-", num_args = 2.., required = true)]
+    pub psets: Vec<String>,
+}
+
+/// Arguments of `pset finalize`.
+#[derive(Debug, Args)]
+pub struct PsetFinalizeArgs {
+    /// A file holding the PSET in base64, or `-` for stdin.
+    #[arg(value_name = "FILE|-")]
+    pub pset: String,
+    /// Print the final transaction (hex) instead of the finalized PSET.
+    #[arg(long)]
+    pub extract: bool,
+}
+
 /// `sandbox` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum SandboxCommand {
@@ -476,4 +605,98 @@ pub struct CompletionsArgs {
     /// The shell to generate completions for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// Long help of `asset`.
+const ASSET_LONG_HELP: &str = "Issue, reissue and burn assets; list and inspect the wallet's \
+assets.\n\nIssued amounts are explicit in the issuance (the supply is public); the outputs \
+receiving them, at fresh change addresses of this wallet, are blinded. Amounts are decimals in \
+the asset's precision: 0 unless `asset issue --precision P` (0 to 8, stored with the issuance) \
+or a `precision` in the contract says otherwise; reissuance tokens are whole numbers. Tickers \
+come only from the built-in list of well-known assets and the user's labels in config.json.\n\n\
+Exit status 2 for a malformed or unknown asset id (`asset info`, and `asset reissue` of an asset \
+this wallet did not issue); 5 when burning more than the wallet holds or reissuing without the \
+reissuance token.";
+
+/// `asset` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AssetCommand {
+    /// Issue a new asset (and optionally reissuance tokens) to this wallet.
+    Issue(AssetIssueArgs),
+    /// Issue more of an asset this wallet issued, spending (and keeping) its reissuance token.
+    Reissue(AssetReissueArgs),
+    /// Destroy an amount of an asset: an explicit output to an OP_RETURN script.
+    Burn(AssetBurnArgs),
+    /// The assets this wallet holds or issued (from the last sync; no network).
+    List,
+    /// What the wallet knows of one asset: ids, precision, contract, supply it made (no network).
+    Info(AssetInfoArgs),
+}
+
+/// Options shared by the asset commands that sign and broadcast.
+#[derive(Debug, Args)]
+pub struct AssetTxArgs {
+    /// Fee rate in sat per discounted vbyte [default: the server's estimate, at least 0.1].
+    #[arg(long, value_name = "SAT_PER_VB")]
+    pub fee_rate: Option<String>,
+    /// Build, blind and show the transaction, then stop before signing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+}
+
+/// Arguments of `asset issue`.
+#[derive(Debug, Args)]
+pub struct AssetIssueArgs {
+    /// Amount to issue, a decimal in the asset's precision (see --precision).
+    #[arg(long, value_name = "AMOUNT")]
+    pub amount: String,
+    /// Reissuance tokens to create (a whole number; 0: the asset can never be reissued).
+    #[arg(long, value_name = "N", default_value = "0")]
+    pub token: String,
+    /// A JSON contract (an object) whose hash the asset id commits to.
+    #[arg(long, value_name = "FILE")]
+    pub contract: Option<PathBuf>,
+    /// Decimal places of the asset [default: the contract's `precision`, else 0].
+    #[arg(long, value_name = "P", value_parser = clap::value_parser!(u8).range(0..=8))]
+    pub precision: Option<u8>,
+    #[command(flatten)]
+    pub tx: AssetTxArgs,
+}
+
+/// Arguments of `asset reissue`.
+#[derive(Debug, Args)]
+pub struct AssetReissueArgs {
+    /// The asset id (64 hex characters); this wallet must have issued it and hold its token.
+    #[arg(value_name = "ASSET")]
+    pub asset: String,
+    /// Amount to issue, a decimal in the asset's precision.
+    #[arg(long, value_name = "AMOUNT")]
+    pub amount: String,
+    #[command(flatten)]
+    pub tx: AssetTxArgs,
+}
+
+/// Arguments of `asset burn`.
+#[derive(Debug, Args)]
+pub struct AssetBurnArgs {
+    /// The asset id (64 hex characters) or L-BTC.
+    #[arg(value_name = "ASSET")]
+    pub asset: String,
+    /// Amount to destroy, a decimal in the asset's precision.
+    #[arg(long, value_name = "AMOUNT")]
+    pub amount: String,
+    #[command(flatten)]
+    pub tx: AssetTxArgs,
+}
+
+/// Arguments of `asset info`.
+#[derive(Debug, Args)]
+pub struct AssetInfoArgs {
+    /// The asset id (64 hex characters) or L-BTC.
+    #[arg(value_name = "ID")]
+    pub id: String,
 }

@@ -55,6 +55,9 @@ fn dispatch(ctx: &Context, command: &Command) -> CliResult<()> {
     match command {
         Command::Wallet(sub) => cmd::wallet::run(ctx, sub),
         Command::Address(sub) => cmd::address::run(ctx, sub),
+        Command::Send(args) => cmd::send::send(ctx, args),
+        Command::Pset(sub) => cmd::pset::run(ctx, sub),
+        Command::Asset(sub) => cmd::asset::run(ctx, sub),
         Command::Sync(args) => cmd::sync::run(ctx, args),
         Command::Balance(args) => cmd::sync::balance(ctx, args),
         Command::Txs(args) => cmd::history::txs(ctx, args),

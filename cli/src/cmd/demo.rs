@@ -6,13 +6,19 @@
 use regtest::{Sandbox, SandboxConfig};
 use serde_json::{json, Value};
 use wallet_core::amount::format_amount;
+use wallet_core::chain::{Backend, BackendConfig};
 use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
 use wallet_core::network::Network;
 use wallet_core::seed::{encrypt_seed, SeedSecret, WordCount};
+use wallet_core::sync::{sync, SyncOptions};
+use wallet_core::tx::{FeeRate, PaymentRequest, Recipient};
 use wallet_core::unblind::{blinding_private_key, unblind_output, TxOutSecrets};
 use wallet_core::wallet::{Wallet, Wallets};
 
+use elements::{Address, AssetId};
+
 use crate::cmd::sandbox::{describe, sandbox_error};
+use crate::cmd::send::{build_for, sign_record_broadcast};
 use crate::context::Context;
 use crate::error::{CliError, CliResult, Exit};
 
@@ -138,6 +144,41 @@ pub fn run(ctx: &Context) -> CliResult<()> {
     result
 }
 
+/// Syncs `wallet` and returns its balance of `asset` (confirmed + unconfirmed).
+fn synced_balance(wallet: &mut Wallet, backend: &dyn Backend, asset: &AssetId) -> CliResult<u64> {
+    sync(wallet, backend, &SyncOptions::default(), &mut |_| {})?;
+    let balances = wallet.store().balances()?;
+    Ok(balances
+        .get(asset)
+        .map(|b| b.confirmed.saturating_add(b.unconfirmed))
+        .unwrap_or(0))
+}
+
+/// Pays `value` of `asset` from `wallet` to `to` with the same pipeline as `send`.
+fn pay(
+    wallet: &mut Wallet,
+    backend: &dyn Backend,
+    policy: AssetId,
+    to: Address,
+    value: u64,
+    asset: AssetId,
+    passphrase: &[u8],
+) -> CliResult<(elements::Txid, u64)> {
+    let request = PaymentRequest {
+        recipients: vec![Recipient {
+            address: to,
+            value,
+            asset,
+        }],
+        fee_rate: FeeRate::MIN,
+        drain: false,
+    };
+    let mut payment = build_for(wallet, policy, &request)?;
+    let secret = wallet.unlock_seed(passphrase)?;
+    let txid = sign_record_broadcast(wallet, &mut payment, &secret.seed(), backend)?;
+    Ok((txid, payment.fee))
+}
+
 fn walk(
     ctx: &Context,
     steps: &mut Steps,
@@ -178,6 +219,7 @@ fn walk(
         ],
     );
 
+    let policy = sandbox.policy_asset();
     let lbtc = 150_000_000u64;
     let alice_address = alice.address_at(Keychain::External, alice_addr.index)?;
     let funding = sandbox
@@ -190,6 +232,10 @@ fn walk(
     let bob_address = bob.address_at(Keychain::External, bob_addr.index)?;
     let delivery = sandbox
         .faucet(&bob_address, tokens, Some(issued.asset))
+        .map_err(sandbox_error)?;
+    // Bob needs a little L-BTC for fees of his own.
+    sandbox
+        .faucet(&bob_address, 1_000_000, None)
         .map_err(sandbox_error)?;
     let blocks = sandbox.mine(1).map_err(sandbox_error)?;
     steps.step(
@@ -251,18 +297,114 @@ fn walk(
         ],
     );
     if alice_sees.value != lbtc
-        || alice_sees.asset != sandbox.policy_asset()
+        || alice_sees.asset != policy
         || bob_sees.value != tokens
         || bob_sees.asset != issued.asset
         || outsider
     {
-        return Err(CliError::new(
-            Exit::Refused,
-            "demo_mismatch",
-            "an unblinded amount differs from what was sent",
+        return Err(mismatch("an unblinded amount differs from what was sent"));
+    }
+
+    // Alice syncs over Electrum, Bob over Esplora: the same wallets, either protocol.
+    let electrum =
+        BackendConfig::parse_electrum(&format!("tcp://{}", sandbox.electrum_addr()))?.connect()?;
+    let esplora = BackendConfig::parse_esplora(&sandbox.esplora_url())?.connect()?;
+    let alice_lbtc = synced_balance(&mut alice, electrum.as_ref(), &policy)?;
+    let bob_tokens = synced_balance(&mut bob, esplora.as_ref(), &issued.asset)?;
+    steps.step(
+        "Synced: alice over Electrum, bob over Esplora",
+        json!({ "alice_lbtc": alice_lbtc, "bob_tokens": bob_tokens }),
+        &[
+            ("alice", format!("{} L-BTC", format_amount(alice_lbtc, 8))),
+            ("bob", format!("{} tokens", format_amount(bob_tokens, 8))),
+        ],
+    );
+
+    // Alice pays bob, then bob pays alice in the token: build, verify, sign, record, broadcast.
+    let price = 50_000_000u64;
+    let to_bob = bob.new_address(Keychain::External, Some("payment"))?;
+    let to_bob = bob.address_at(Keychain::External, to_bob.index)?;
+    let (paid, alice_fee) = pay(
+        &mut alice,
+        electrum.as_ref(),
+        policy,
+        to_bob,
+        price,
+        policy,
+        passphrase,
+    )?;
+    let delivered = 100 * 100_000_000u64;
+    let to_alice = alice.new_address(Keychain::External, Some("delivery"))?;
+    let to_alice = alice.address_at(Keychain::External, to_alice.index)?;
+    let (sent_back, bob_fee) = pay(
+        &mut bob,
+        esplora.as_ref(),
+        policy,
+        to_alice,
+        delivered,
+        issued.asset,
+        passphrase,
+    )?;
+    sandbox.mine(1).map_err(sandbox_error)?;
+    steps.step(
+        "Alice paid bob 0.5 L-BTC; bob sent alice 100 tokens; both confidential, mined",
+        json!({
+            "payment_txid": paid.to_string(),
+            "payment_fee": alice_fee,
+            "delivery_txid": sent_back.to_string(),
+            "delivery_fee": bob_fee,
+        }),
+        &[
+            ("payment", format!("{paid} (fee {alice_fee} sat)")),
+            ("delivery", format!("{sent_back} (fee {bob_fee} sat)")),
+        ],
+    );
+
+    let alice_lbtc = synced_balance(&mut alice, electrum.as_ref(), &policy)?;
+    let alice_tokens = synced_balance(&mut alice, electrum.as_ref(), &issued.asset)?;
+    let bob_lbtc = synced_balance(&mut bob, esplora.as_ref(), &policy)?;
+    let bob_tokens = synced_balance(&mut bob, esplora.as_ref(), &issued.asset)?;
+    steps.step(
+        "Final balances, as each wallet's own store has them",
+        json!({
+            "alice": { "lbtc": alice_lbtc, "tokens": alice_tokens },
+            "bob": { "lbtc": bob_lbtc, "tokens": bob_tokens },
+        }),
+        &[
+            (
+                "alice",
+                format!(
+                    "{} L-BTC, {} tokens",
+                    format_amount(alice_lbtc, 8),
+                    format_amount(alice_tokens, 8)
+                ),
+            ),
+            (
+                "bob",
+                format!(
+                    "{} L-BTC, {} tokens",
+                    format_amount(bob_lbtc, 8),
+                    format_amount(bob_tokens, 8)
+                ),
+            ),
+        ],
+    );
+    let expected_alice = lbtc.checked_sub(price + alice_fee);
+    let expected_bob = (1_000_000 + price).checked_sub(bob_fee);
+    if Some(alice_lbtc) != expected_alice
+        || alice_tokens != delivered
+        || Some(bob_lbtc) != expected_bob
+        || bob_tokens != tokens - delivered
+    {
+        return Err(mismatch(
+            "a final balance differs from what the payments moved",
         ));
     }
     ctx.out
         .note("\nDemo finished; its temporary folder is removed.");
     Ok(())
+}
+
+fn mismatch(what: &str) -> CliError {
+    CliError::new(Exit::Refused, "demo_mismatch", what.to_string())
 }

@@ -164,6 +164,9 @@ pub fn utxos(ctx: &Context) -> CliResult<()> {
 pub fn tx(ctx: &Context, command: &TxCommand) -> CliResult<()> {
     match command {
         TxCommand::Show(args) => show(ctx, args),
+        TxCommand::Pending => crate::cmd::send::tx_pending(ctx),
+        TxCommand::Rebroadcast(args) => crate::cmd::send::tx_rebroadcast(ctx, args),
+        TxCommand::Forget(args) => crate::cmd::send::tx_forget(ctx, args),
     }
 }
 

@@ -1,9 +1,12 @@
 //! One module per top-level command.
 
 pub mod address;
+pub mod asset;
 pub mod completions;
 pub mod demo;
 pub mod history;
+pub mod pset;
 pub mod sandbox;
+pub mod send;
 pub mod sync;
 pub mod wallet;

@@ -183,8 +183,33 @@ fn restore(ctx: &Context, args: &RestoreArgs) -> CliResult<()> {
     let phrase = input::mnemonic(args.mnemonic_file.as_deref())?;
     let bip39 = input::bip39_passphrase(&args.bip39)?;
     let secret = SeedSecret::from_phrase(&phrase, bip39.to_string())?;
+    let custom = match (&args.descriptor, &args.descriptor_file) {
+        (Some(text), _) => Some(text.clone()),
+        (None, Some(path)) => {
+            Some(std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))?)
+        }
+        (None, None) => None,
+    };
     let passphrase = input::encryption_passphrase(&args.passphrase, true)?;
-    let wallet = store_signing_wallet(ctx, &name, &secret, &args.keys, passphrase.as_bytes())?;
+    let wallet = match custom {
+        None => store_signing_wallet(ctx, &name, &secret, &args.keys, passphrase.as_bytes())?,
+        Some(text) => {
+            let descriptor = WalletDescriptor::parse(text.trim(), ctx.network)?;
+            if !descriptor.has_key_of_seed(&secret.seed(), ctx.network)? {
+                return Err(CliError::new(
+                    Exit::Refused,
+                    "seed_not_in_descriptor",
+                    "this mnemonic holds none of the descriptor's keys",
+                )
+                .hint(
+                    "check the mnemonic, or the key origins ([fingerprint/path]) in the descriptor",
+                ));
+            }
+            let encrypted = encrypt_seed(&secret, passphrase.as_bytes(), &ctx.kdf_params()?)?;
+            ctx.wallets()
+                .create(ctx.network, &name, &descriptor, Some(&encrypted))?
+        }
+    };
     print_created(ctx, &wallet, "Restored")
 }
 

@@ -1,0 +1,362 @@
+//! Assets through the built binary against the embedded chain: issue, reissue and burn seen
+//! in balances and accepted by the sandbox's validator, an issued asset paid to another
+//! wallet with `send`, and bad input with its exit code.
+
+mod common;
+
+use common::{Run, Sandbox, ABANDON};
+use regtest::SandboxConfig;
+use serde_json::Value;
+
+const OTHER: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
+const COIN: u64 = 100_000_000;
+
+struct Chain {
+    node: regtest::Sandbox,
+    url: String,
+}
+
+fn lotc(sb: &Sandbox, chain: &Chain, wallet: &str, args: &[&str]) -> Run {
+    let mut full = vec![
+        "--network",
+        "regtest",
+        "--esplora",
+        &chain.url,
+        "--wallet",
+        wallet,
+    ];
+    full.extend_from_slice(args);
+    sb.run(&full)
+}
+
+/// Runs a command that signs, with --json, --yes and the passphrase file.
+fn signed(sb: &Sandbox, chain: &Chain, wallet: &str, args: &[&str]) -> Run {
+    let pass = sb.pass();
+    let mut full = vec!["--json", "--yes"];
+    full.extend_from_slice(args);
+    full.extend_from_slice(&["--passphrase-file", &pass]);
+    lotc(sb, chain, wallet, &full)
+}
+
+fn restore(sb: &Sandbox, name: &str, phrase: &str) {
+    sb.run_with_stdin(
+        &[
+            "--network",
+            "regtest",
+            "wallet",
+            "restore",
+            "--name",
+            name,
+            "--passphrase-file",
+            &sb.pass(),
+        ],
+        Some(phrase),
+    )
+    .ok();
+}
+
+fn new_address(sb: &Sandbox, chain: &Chain, wallet: &str) -> String {
+    lotc(sb, chain, wallet, &["--json", "address", "new"])
+        .ok()
+        .json()["address"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// (confirmed, unconfirmed) of `asset` after a sync.
+fn balance(sb: &Sandbox, chain: &Chain, wallet: &str, asset: &str) -> (u64, u64) {
+    let doc = lotc(sb, chain, wallet, &["--json", "balance"]).ok().json();
+    doc["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["asset"] == asset)
+        .map(|b| {
+            (
+                b["confirmed"].as_u64().unwrap(),
+                b["unconfirmed"].as_u64().unwrap(),
+            )
+        })
+        .unwrap_or((0, 0))
+}
+
+fn setup() -> (Sandbox, Chain) {
+    let sb = Sandbox::new();
+    let node = regtest::Sandbox::start(SandboxConfig::default()).unwrap();
+    let url = node.esplora_url();
+    let chain = Chain { node, url };
+    restore(&sb, "alice", ABANDON);
+    restore(&sb, "bob", OTHER);
+    let funding: elements::Address = new_address(&sb, &chain, "alice").parse().unwrap();
+    chain.node.faucet(&funding, COIN, None).unwrap();
+    chain.node.mine(1).unwrap();
+    (sb, chain)
+}
+
+/// The sandbox accepted (and mined) the transaction of a command's JSON answer.
+fn accepted(chain: &Chain, doc: &Value) {
+    let txid: elements::Txid = doc["txid"].as_str().unwrap().parse().unwrap();
+    assert!(chain.node.get_tx(&txid).is_some(), "the sandbox has {txid}");
+    chain.node.mine(1).unwrap();
+}
+
+#[test]
+fn issue_reissue_burn_and_send_an_asset() {
+    let (sb, chain) = setup();
+    let contract = r#"{"version":0,"ticker":"TST","name":"Test token","precision":2}"#;
+    let contract_path = sb.path("contract.json");
+    std::fs::write(&contract_path, contract).unwrap();
+    let contract_arg = contract_path.display().to_string();
+
+    // Issue 10.00 (precision 2 from the contract) with 3 reissuance tokens.
+    let issued = signed(
+        &sb,
+        &chain,
+        "alice",
+        &[
+            "asset",
+            "issue",
+            "--amount",
+            "10",
+            "--token",
+            "3",
+            "--contract",
+            &contract_arg,
+        ],
+    )
+    .ok()
+    .json();
+    let asset = issued["asset"].as_str().unwrap().to_string();
+    let token = issued["token"].as_str().unwrap().to_string();
+    assert_eq!(issued["amount"], 1_000);
+    assert_eq!(issued["precision"], 2);
+    let expected_hash = elements::ContractHash::from_json_contract(contract).unwrap();
+    assert_eq!(issued["contract_hash"], expected_hash.to_string());
+    assert_eq!(issued["net"][&asset], 1_000);
+    assert_eq!(issued["net"][&token], 3);
+    assert_eq!(balance(&sb, &chain, "alice", &asset), (0, 1_000));
+    accepted(&chain, &issued);
+    assert_eq!(balance(&sb, &chain, "alice", &asset), (1_000, 0));
+    assert_eq!(balance(&sb, &chain, "alice", &token), (3, 0));
+
+    let info = lotc(&sb, &chain, "alice", &["--json", "asset", "info", &asset])
+        .ok()
+        .json();
+    assert_eq!(info["issued_by_wallet"], true);
+    assert_eq!(info["precision"], 2);
+    assert_eq!(info["token"], token.as_str());
+    assert_eq!(info["contract_hash"], expected_hash.to_string());
+    assert_eq!(info["contract"]["ticker"], "TST");
+    // A ticker in a contract is not trusted.
+    assert_eq!(info["ticker"], Value::Null);
+    let human = lotc(&sb, &chain, "alice", &["asset", "info", &asset]).ok();
+    assert!(human.stdout.contains("contract hash"), "{}", human.stdout);
+
+    // Reissue 5.5: the balance grows, the tokens stay.
+    let reissued = signed(
+        &sb,
+        &chain,
+        "alice",
+        &["asset", "reissue", &asset, "--amount", "5.5"],
+    )
+    .ok()
+    .json();
+    assert_eq!(reissued["net"][&asset], 550);
+    accepted(&chain, &reissued);
+    assert_eq!(balance(&sb, &chain, "alice", &asset), (1_550, 0));
+    assert_eq!(balance(&sb, &chain, "alice", &token), (3, 0));
+
+    // Burn 2.25: the balance shrinks.
+    let burned = signed(
+        &sb,
+        &chain,
+        "alice",
+        &["asset", "burn", &asset, "--amount", "2.25"],
+    )
+    .ok()
+    .json();
+    assert_eq!(burned["net"][&asset], -225);
+    accepted(&chain, &burned);
+    assert_eq!(balance(&sb, &chain, "alice", &asset), (1_325, 0));
+
+    let info = lotc(&sb, &chain, "alice", &["--json", "asset", "info", &asset])
+        .ok()
+        .json();
+    assert_eq!(info["issued_amount"], 1_000);
+    assert_eq!(info["reissued_amount"], 550);
+    assert_eq!(info["burned_amount"], 225);
+
+    // The same keys restored elsewhere find the issuance on the chain (no precision, no
+    // contract text there) and can reissue.
+    restore(&sb, "alice2", ABANDON);
+    assert_eq!(balance(&sb, &chain, "alice2", &asset), (1_325, 0));
+    let found = lotc(&sb, &chain, "alice2", &["--json", "asset", "info", &asset])
+        .ok()
+        .json();
+    assert_eq!(found["issued_by_wallet"], true);
+    assert_eq!(found["token"], token.as_str());
+    assert_eq!(found["contract_hash"], expected_hash.to_string());
+    assert_eq!(found["issued_amount"], 1_000);
+    assert_eq!(found["precision"], 0);
+    let dry = lotc(
+        &sb,
+        &chain,
+        "alice2",
+        &[
+            "--json",
+            "asset",
+            "reissue",
+            &asset,
+            "--amount",
+            "7",
+            "--dry-run",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["net"][&asset], 7);
+
+    // Burning more than held: insufficient funds.
+    signed(
+        &sb,
+        &chain,
+        "alice",
+        &["asset", "burn", &asset, "--amount", "13.26"],
+    )
+    .fails(5, "insufficient");
+
+    // Pay 1 unit (base units: bob's wallet does not know the precision) and 2 tokens to bob.
+    let to_bob = new_address(&sb, &chain, "bob");
+    let sent = signed(
+        &sb,
+        &chain,
+        "alice",
+        &[
+            "send",
+            "--to",
+            &format!("{to_bob}:100:{asset}"),
+            "--to",
+            &format!("{to_bob}:3:{token}"),
+        ],
+    )
+    .ok()
+    .json();
+    accepted(&chain, &sent);
+    assert_eq!(balance(&sb, &chain, "bob", &asset), (100, 0));
+    assert_eq!(balance(&sb, &chain, "alice", &asset), (1_225, 0));
+
+    // Bob holds it but did not issue it; the list says so, reissuing is refused.
+    let list = lotc(&sb, &chain, "bob", &["--json", "asset", "list"])
+        .ok()
+        .json();
+    let row = list["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["asset"] == asset.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(row["issued_by_wallet"], false);
+    assert_eq!(row["confirmed"], 100);
+    signed(
+        &sb,
+        &chain,
+        "bob",
+        &["asset", "reissue", &asset, "--amount", "1"],
+    )
+    .fails(2, "did not issue");
+
+    // Alice sent all her tokens away: she can no longer reissue.
+    let list = lotc(&sb, &chain, "alice", &["--json", "asset", "list"])
+        .ok()
+        .json();
+    let mine = list["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["asset"] == asset.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(mine["issued_by_wallet"], true);
+    assert_eq!(mine["token"], token.as_str());
+    signed(
+        &sb,
+        &chain,
+        "alice",
+        &["asset", "reissue", &asset, "--amount", "1"],
+    )
+    .fails(5, "reissuance token");
+}
+
+#[test]
+fn bad_asset_input_has_its_exit_code() {
+    let (sb, chain) = setup();
+    let unknown = "11".repeat(32);
+    // Malformed and unknown ids.
+    lotc(&sb, &chain, "alice", &["asset", "info", "xyz"]).fails(2, "not an asset id");
+    lotc(&sb, &chain, "alice", &["asset", "info", &unknown]).fails(2, "neither holds");
+    signed(
+        &sb,
+        &chain,
+        "alice",
+        &["asset", "reissue", &unknown, "--amount", "1"],
+    )
+    .fails(2, "did not issue");
+    signed(
+        &sb,
+        &chain,
+        "alice",
+        &["asset", "burn", &unknown, "--amount", "1"],
+    )
+    .fails(5, "holds 0");
+    // Amounts: too many decimals for precision 0, above MAX_MONEY, zero, bad precision.
+    signed(&sb, &chain, "alice", &["asset", "issue", "--amount", "1.5"]).fails(2, "invalid amount");
+    signed(
+        &sb,
+        &chain,
+        "alice",
+        &["asset", "issue", "--amount", "21000001", "--precision", "8"],
+    )
+    .fails(2, "ELIP-203");
+    signed(&sb, &chain, "alice", &["asset", "issue", "--amount", "0"]).fails(2, "0");
+    signed(
+        &sb,
+        &chain,
+        "alice",
+        &["asset", "issue", "--amount", "1", "--precision", "9"],
+    )
+    .fails(2, "precision");
+    // A contract that is not a JSON object.
+    let bad = sb.path("bad.json");
+    std::fs::write(&bad, "[1, 2]").unwrap();
+    signed(
+        &sb,
+        &chain,
+        "alice",
+        &[
+            "asset",
+            "issue",
+            "--amount",
+            "1",
+            "--contract",
+            &bad.display().to_string(),
+        ],
+    )
+    .fails(2, "json object");
+    // Dry run: nothing signed, nothing on the chain; the balance is unchanged.
+    let dry = lotc(
+        &sb,
+        &chain,
+        "alice",
+        &["--json", "asset", "issue", "--amount", "5", "--dry-run"],
+    )
+    .ok()
+    .json();
+    assert_eq!(dry["dry_run"], true);
+    let asset = dry["asset"].as_str().unwrap();
+    assert_eq!(balance(&sb, &chain, "alice", asset), (0, 0));
+    // Without a terminal and without --yes, no signing.
+    lotc(&sb, &chain, "alice", &["asset", "issue", "--amount", "5"]).fails(2, "--yes");
+}

@@ -1,0 +1,471 @@
+//! Payments through the built binary against the embedded chain: send, the PSET pipeline
+//! through pipes, crash safety between signing and broadcast, and bad input.
+
+mod common;
+
+use std::io::Write;
+use std::process::Stdio;
+
+use common::{Run, Sandbox, ABANDON};
+use regtest::SandboxConfig;
+use serde_json::Value;
+
+const OTHER: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
+const COIN: u64 = 100_000_000;
+
+struct Chain {
+    node: regtest::Sandbox,
+    url: String,
+}
+
+impl Chain {
+    fn start() -> Chain {
+        let node = regtest::Sandbox::start(SandboxConfig::default()).unwrap();
+        let url = node.esplora_url();
+        Chain { node, url }
+    }
+
+    fn fund(&self, address: &str, sat: u64) {
+        let address: elements::Address = address.parse().unwrap();
+        self.node.faucet(&address, sat, None).unwrap();
+        self.node.mine(1).unwrap();
+    }
+}
+
+/// Runs the binary on regtest against `chain` as `wallet`.
+fn lotc(sb: &Sandbox, chain: &Chain, wallet: &str, args: &[&str]) -> Run {
+    lotc_stdin(sb, chain, wallet, args, None)
+}
+
+fn lotc_stdin(
+    sb: &Sandbox,
+    chain: &Chain,
+    wallet: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Run {
+    let mut full = vec![
+        "--network",
+        "regtest",
+        "--esplora",
+        &chain.url,
+        "--wallet",
+        wallet,
+    ];
+    full.extend_from_slice(args);
+    sb.run_with_stdin(&full, stdin)
+}
+
+fn restore(sb: &Sandbox, name: &str, phrase: &str) {
+    sb.run_with_stdin(
+        &[
+            "--network",
+            "regtest",
+            "wallet",
+            "restore",
+            "--name",
+            name,
+            "--passphrase-file",
+            &sb.pass(),
+        ],
+        Some(phrase),
+    )
+    .ok();
+}
+
+fn new_address(sb: &Sandbox, chain: &Chain, wallet: &str) -> String {
+    lotc(sb, chain, wallet, &["--json", "address", "new"])
+        .ok()
+        .json()["address"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Confirmed and unconfirmed L-BTC of a wallet after a sync.
+fn lbtc(sb: &Sandbox, chain: &Chain, wallet: &str) -> (u64, u64) {
+    let doc = lotc(sb, chain, wallet, &["--json", "balance"]).ok().json();
+    let policy = chain.node.policy_asset().to_string();
+    doc["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["asset"] == policy.as_str())
+        .map(|b| {
+            (
+                b["confirmed"].as_u64().unwrap(),
+                b["unconfirmed"].as_u64().unwrap(),
+            )
+        })
+        .unwrap_or((0, 0))
+}
+
+fn setup() -> (Sandbox, Chain) {
+    let sb = Sandbox::new();
+    let chain = Chain::start();
+    restore(&sb, "alice", ABANDON);
+    restore(&sb, "bob", OTHER);
+    let funding = new_address(&sb, &chain, "alice");
+    chain.fund(&funding, COIN);
+    (sb, chain)
+}
+
+#[test]
+fn send_pays_and_both_wallets_see_it() {
+    let (sb, chain) = setup();
+    let to_bob = new_address(&sb, &chain, "bob");
+    let sent = lotc(
+        &sb,
+        &chain,
+        "alice",
+        &[
+            "--json",
+            "--yes",
+            "send",
+            "--to",
+            &format!("{to_bob}:0.25"),
+            "--passphrase-file",
+            &sb.pass(),
+        ],
+    )
+    .ok()
+    .json();
+    let fee = sent["fee"].as_u64().unwrap();
+    assert!(fee > 0 && fee < 1_000, "fee {fee}");
+    let policy = chain.node.policy_asset().to_string();
+    assert_eq!(sent["net"][&policy], -(25_000_000 + fee as i64));
+    assert_eq!(sent["txid"].as_str().unwrap().len(), 64);
+
+    // Unconfirmed on both sides, then confirmed.
+    assert_eq!(lbtc(&sb, &chain, "bob"), (0, 25_000_000));
+    chain.node.mine(1).unwrap();
+    assert_eq!(lbtc(&sb, &chain, "bob"), (25_000_000, 0));
+    assert_eq!(lbtc(&sb, &chain, "alice"), (COIN - 25_000_000 - fee, 0));
+}
+
+#[test]
+fn pset_pipeline_through_pipes() {
+    let (sb, chain) = setup();
+    let to_bob = new_address(&sb, &chain, "bob");
+    let base = [
+        "--network",
+        "regtest",
+        "--esplora",
+        chain.url.as_str(),
+        "--wallet",
+        "alice",
+    ];
+    let mut create = sb.command(&base);
+    create.args(["pset", "create", "--to", &format!("{to_bob}:0.1")]);
+    let created = create.stdin(Stdio::null()).output().unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+
+    // The view of the unsigned PSET: alice pays 0.1 plus the fee.
+    let pset_text = String::from_utf8(created.stdout.clone()).unwrap();
+    let inspect = lotc_stdin(
+        &sb,
+        &chain,
+        "alice",
+        &["--json", "pset", "inspect", "-"],
+        Some(&pset_text),
+    )
+    .ok()
+    .json();
+    let policy = chain.node.policy_asset().to_string();
+    let fee = inspect["fee"].as_i64().unwrap();
+    assert_eq!(inspect["net"][&policy], -(10_000_000 + fee));
+    assert_eq!(inspect["wallet_pays_fee"], true);
+    // Bob's view of the same PSET: he receives 0.1 and pays nothing.
+    let bobs = lotc_stdin(
+        &sb,
+        &chain,
+        "bob",
+        &["--json", "pset", "inspect", "-"],
+        Some(&pset_text),
+    )
+    .ok()
+    .json();
+    assert_eq!(bobs["net"][&policy], 10_000_000);
+    assert_eq!(bobs["wallet_pays_fee"], false);
+    // Bob cannot sign it: nothing in it is his.
+    lotc_stdin(
+        &sb,
+        &chain,
+        "bob",
+        &[
+            "--yes",
+            "pset",
+            "sign",
+            "-",
+            "--passphrase-file",
+            &sb.pass(),
+        ],
+        Some(&pset_text),
+    )
+    .fails(3, "no input");
+
+    // create | sign - | broadcast -, as a shell pipeline would run it.
+    let mut sign = sb.command(&base);
+    sign.args([
+        "--yes",
+        "pset",
+        "sign",
+        "-",
+        "--passphrase-file",
+        &sb.pass(),
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut signer = sign.spawn().unwrap();
+    signer
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&created.stdout)
+        .unwrap();
+    let signed = signer.wait_with_output().unwrap();
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    let mut broadcast = sb.command(&base);
+    broadcast
+        .args(["pset", "broadcast", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut sender = broadcast.spawn().unwrap();
+    sender
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&signed.stdout)
+        .unwrap();
+    let sent = sender.wait_with_output().unwrap();
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    let txid = String::from_utf8(sent.stdout).unwrap().trim().to_string();
+    assert_eq!(txid.len(), 64);
+    chain.node.mine(1).unwrap();
+    assert_eq!(lbtc(&sb, &chain, "bob"), (10_000_000, 0));
+}
+
+#[test]
+fn a_crash_between_signing_and_broadcast_loses_nothing() {
+    let (sb, chain) = setup();
+    let to_bob = new_address(&sb, &chain, "bob");
+    let crashed = sb
+        .command(&[
+            "--network",
+            "regtest",
+            "--esplora",
+            &chain.url,
+            "--wallet",
+            "alice",
+            "--yes",
+            "send",
+            "--to",
+            &format!("{to_bob}:0.3"),
+            "--passphrase-file",
+            &sb.pass(),
+        ])
+        .env("LIQUID_OTC_ABORT_BEFORE_BROADCAST", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!crashed.status.success(), "the process must have died");
+    // Nothing reached the chain, but the wallet remembers the signed transaction.
+    assert_eq!(lbtc(&sb, &chain, "bob"), (0, 0));
+    let pending = lotc(&sb, &chain, "alice", &["--json", "tx", "pending"])
+        .ok()
+        .json();
+    let pending = pending.as_array().unwrap();
+    assert_eq!(pending.len(), 1);
+    let txid = pending[0]["txid"].as_str().unwrap().to_string();
+    // Its change is counted; the spent coin is not offered again.
+    let (confirmed, unconfirmed) = lbtc(&sb, &chain, "alice");
+    assert_eq!(confirmed, 0);
+    assert!(unconfirmed > COIN - 30_000_000 - 1_000 && unconfirmed < COIN - 30_000_000);
+    lotc(
+        &sb,
+        &chain,
+        "alice",
+        &[
+            "--yes",
+            "send",
+            "--to",
+            &format!("{to_bob}:0.9"),
+            "--passphrase-file",
+            &sb.pass(),
+        ],
+    )
+    .fails(5, "insufficient");
+
+    let again = lotc(
+        &sb,
+        &chain,
+        "alice",
+        &["--json", "tx", "rebroadcast", &txid],
+    )
+    .ok()
+    .json();
+    assert_eq!(again["txid"], txid.as_str());
+    chain.node.mine(1).unwrap();
+    assert_eq!(lbtc(&sb, &chain, "bob"), (30_000_000, 0));
+    lotc(&sb, &chain, "alice", &["sync"]).ok();
+    let pending = lotc(&sb, &chain, "alice", &["--json", "tx", "pending"])
+        .ok()
+        .json();
+    assert_eq!(
+        pending.as_array().unwrap().len(),
+        0,
+        "confirmed: no longer pending"
+    );
+}
+
+#[test]
+fn forgetting_a_pending_transaction_frees_its_coins() {
+    let (sb, chain) = setup();
+    let to_bob = new_address(&sb, &chain, "bob");
+    let crashed = sb
+        .command(&[
+            "--network",
+            "regtest",
+            "--esplora",
+            &chain.url,
+            "--wallet",
+            "alice",
+            "--yes",
+            "send",
+            "--to",
+            &format!("{to_bob}:0.3"),
+            "--passphrase-file",
+            &sb.pass(),
+        ])
+        .env("LIQUID_OTC_ABORT_BEFORE_BROADCAST", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!crashed.status.success());
+    let pending = lotc(&sb, &chain, "alice", &["--json", "tx", "pending"])
+        .ok()
+        .json();
+    let txid = pending[0]["txid"].as_str().unwrap().to_string();
+    lotc(&sb, &chain, "alice", &["tx", "forget", &txid]).fails(2, "--yes");
+    lotc(&sb, &chain, "alice", &["--yes", "tx", "forget", &txid]).ok();
+    assert_eq!(lbtc(&sb, &chain, "alice"), (COIN, 0));
+}
+
+#[test]
+fn bad_payments_fail_with_their_exit_codes() {
+    let (sb, chain) = setup();
+    let to_bob = new_address(&sb, &chain, "bob");
+    let pass = sb.pass();
+    let send = |to: String| -> Run {
+        lotc(
+            &sb,
+            &chain,
+            "alice",
+            &["--yes", "send", "--to", &to, "--passphrase-file", &pass],
+        )
+    };
+    send(format!("{to_bob}:2")).fails(5, "insufficient");
+    send(format!("{to_bob}:0.000000001")).fails(2, "decimals");
+    send(format!("{to_bob}:999999999999")).fails(2, "too large");
+    send(format!("{to_bob}:0.1:nonsense")).fails(2, "asset id");
+    // An asset the wallet does not hold (of unknown precision: base units).
+    send(format!("{to_bob}:10:{}", "ab".repeat(32))).fails(5, "insufficient");
+    send(format!("{to_bob}:0.000001")).fails(2, "dust");
+    send(to_bob.clone()).fails(2, "no amount");
+    let unconfidential = sb
+        .run(&["--json", "address", "inspect", &to_bob])
+        .ok()
+        .json()["unconfidential"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    send(format!("{unconfidential}:0.1")).fails(2, "--allow-unconfidential");
+    if let Some(vectors) = common::shared("vectors") {
+        let text = std::fs::read_to_string(vectors.join("elip151.json")).unwrap();
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        let mainnet = doc["valid"][0]["confidential_address"].as_str().unwrap();
+        send(format!("{mainnet}:0.1")).fails(3, "liquid");
+    }
+    // Without --yes and without a terminal: an error naming --yes, nothing sent.
+    lotc(
+        &sb,
+        &chain,
+        "alice",
+        &[
+            "send",
+            "--to",
+            &format!("{to_bob}:0.1"),
+            "--passphrase-file",
+            &pass,
+        ],
+    )
+    .fails(2, "--yes");
+    // Dry run: the plan, nothing signed.
+    let dry = lotc(
+        &sb,
+        &chain,
+        "alice",
+        &[
+            "--json",
+            "send",
+            "--dry-run",
+            "--to",
+            &format!("{to_bob}:0.1"),
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(lbtc(&sb, &chain, "bob"), (0, 0));
+
+    // Malformed PSETs and a PSET of another network.
+    std::fs::write(sb.path("garbage.pset"), "not a pset").unwrap();
+    let garbage = sb.path("garbage.pset");
+    lotc(
+        &sb,
+        &chain,
+        "alice",
+        &["pset", "inspect", garbage.to_str().unwrap()],
+    )
+    .fails(2, "not a PSET");
+    let created = lotc(
+        &sb,
+        &chain,
+        "alice",
+        &["pset", "create", "--to", &format!("{to_bob}:0.1")],
+    )
+    .ok();
+    sb.run_with_stdin(
+        &[
+            "--network",
+            "liquidtestnet",
+            "wallet",
+            "restore",
+            "--name",
+            "t",
+            "--passphrase-file",
+            &sb.pass(),
+        ],
+        Some(ABANDON),
+    )
+    .ok();
+    sb.run_with_stdin(
+        &["--network", "liquidtestnet", "pset", "inspect", "-"],
+        Some(&created.stdout),
+    )
+    .fails(3, "network");
+}
