@@ -1,0 +1,300 @@
+//! Sync benchmark (measured, never asserted): wallets with 65 and 1,000 transactions on the
+//! embedded sandbox, over Electrum and Esplora, with no added latency, with the sandbox's
+//! `delay_ms: 25` (a sleep before every Esplora response and every Electrum reply line), and
+//! through a proxy that delays every chunk by 25 ms each way (a 50 ms round trip, like a remote
+//! server; pipelined bursts cost one round trip, as on a real link).
+//!
+//! Per case: cold (full-scan) wall time, requests, dependent round trips (estimated as wall
+//! time over the round trip under the proxy), a sync with nothing new; then unblinded outputs
+//! per second on 1 and 2 threads and the `balance --offline` store read (median).
+//!
+//! ```sh
+//! cargo run -p wallet-core --release --example sync_bench            # 65 and 1000
+//! cargo run -p wallet-core --release --example sync_bench -- 65      # one size
+//! ```
+//! With `LIQUID_OTC_BIN=target/release/liquid-otc` it also times the `balance --offline`
+//! process.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use elements::Transaction;
+use regtest::{Sandbox, SandboxConfig};
+use wallet_core::chain::{Backend, BackendConfig};
+use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
+use wallet_core::network::Network;
+use wallet_core::seed::{SeedSecret, WordCount};
+use wallet_core::sync::{outputs::unblind_count, sync, SyncOptions};
+use wallet_core::wallet::{Wallet, Wallets};
+
+/// Spreads a wallet's payments over this many receive addresses per 100 transactions.
+const ADDRESSES_PER_100: u32 = 5;
+
+fn descriptor() -> WalletDescriptor {
+    let secret = SeedSecret::generate(WordCount::Twelve, String::new()).unwrap();
+    WalletDescriptor::from_seed(
+        &secret.seed(),
+        Network::Regtest,
+        ScriptKind::Wpkh,
+        BlindingScheme::Slip77,
+    )
+    .unwrap()
+}
+
+/// Pays `n` confidential transactions to `d`'s first addresses, a block every 25.
+fn fund(sb: &Sandbox, d: &WalletDescriptor, n: u32) {
+    let addresses = (n * ADDRESSES_PER_100).div_ceil(100).max(1);
+    for i in 0..n {
+        let a = d
+            .address(Keychain::External, i % addresses, Network::Regtest)
+            .unwrap();
+        sb.faucet(&a, 10_000 + u64::from(i), None).unwrap();
+        if i % 25 == 24 {
+            sb.mine(1).unwrap();
+        }
+    }
+    sb.mine(1).unwrap();
+}
+
+/// A TCP proxy that delivers every chunk `delay` after it was read, in each direction,
+/// without holding back the chunks behind it (a link with latency, not a slow server).
+fn latency_proxy(upstream: SocketAddr, delay: Duration) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(upstream) else {
+                continue;
+            };
+            let _ = client.set_nodelay(true);
+            let _ = server.set_nodelay(true);
+            for (from, to) in [
+                (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                (server.try_clone().unwrap(), client.try_clone().unwrap()),
+            ] {
+                pipe(from, to, delay);
+            }
+        }
+    });
+    addr
+}
+
+fn pipe(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
+    let (tx, rx) = mpsc::channel::<(Instant, Vec<u8>)>();
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if tx
+                        .send((Instant::now() + delay, buf[..n].to_vec()))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    std::thread::spawn(move || {
+        while let Ok((due, bytes)) = rx.recv() {
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+            if to.write_all(&bytes).is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown(std::net::Shutdown::Write);
+    });
+}
+
+fn connect(kind: &str, esplora: &str, electrum: &str) -> Box<dyn Backend> {
+    let config = match kind {
+        "esplora" => BackendConfig::parse_esplora(esplora).unwrap(),
+        _ => BackendConfig::parse_electrum(electrum).unwrap(),
+    };
+    config.connect().unwrap()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+struct Case<'a> {
+    label: &'a str,
+    esplora: String,
+    electrum: String,
+    rtt_ms: Option<f64>,
+}
+
+fn main() {
+    let sizes: Vec<u32> = match std::env::args().nth(1) {
+        Some(n) => vec![n.parse().expect("a number of transactions")],
+        None => vec![65, 1000],
+    };
+    let state = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let wallets = Wallets::new(data.path());
+
+    // Build the chain once (no delay), then serve it again with `delay_ms: 25`.
+    let descriptors: Vec<(u32, WalletDescriptor)> =
+        sizes.iter().map(|n| (*n, descriptor())).collect();
+    {
+        let sb = Sandbox::start(SandboxConfig {
+            state_dir: Some(state.path().to_owned()),
+            ..SandboxConfig::default()
+        })
+        .unwrap();
+        sb.mine(1).unwrap();
+        for (n, d) in &descriptors {
+            let t = Instant::now();
+            fund(&sb, d, *n);
+            eprintln!("funded {n} txs in {:.1} s", t.elapsed().as_secs_f64());
+        }
+        sb.shutdown();
+    }
+    println!(
+        "| wallet | backend | latency | cold ms | cold requests | cold round trips | new txs | warm ms | warm requests | warm round trips |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let mut synced: HashMap<u32, Wallet> = HashMap::new();
+    let mut counter = 0;
+    for delay_ms in [0u64, 25] {
+        let sb = Sandbox::start(SandboxConfig {
+            state_dir: Some(state.path().to_owned()),
+            delay_ms,
+            ..SandboxConfig::default()
+        })
+        .unwrap();
+        let mut cases = vec![Case {
+            label: if delay_ms == 0 {
+                "none"
+            } else {
+                "sandbox delay_ms 25"
+            },
+            esplora: sb.esplora_url(),
+            electrum: sb.electrum_addr().to_string(),
+            rtt_ms: None,
+        }];
+        if delay_ms == 0 {
+            let http: SocketAddr = sb
+                .esplora_url()
+                .trim_start_matches("http://")
+                .parse()
+                .unwrap();
+            let e = latency_proxy(sb.electrum_addr(), Duration::from_millis(25));
+            let h = latency_proxy(http, Duration::from_millis(25));
+            cases.push(Case {
+                label: "proxy 25 ms each way",
+                esplora: format!("http://{h}"),
+                electrum: e.to_string(),
+                rtt_ms: Some(50.0),
+            });
+        }
+        for case in &cases {
+            for (n, d) in &descriptors {
+                for kind in ["electrum", "esplora"] {
+                    counter += 1;
+                    let name = format!("w{counter}");
+                    let mut w = wallets.create(Network::Regtest, &name, d, None).unwrap();
+                    let backend = connect(kind, &case.esplora, &case.electrum);
+                    let options = SyncOptions::default();
+                    let t = Instant::now();
+                    let cold = sync(&mut w, backend.as_ref(), &options, &mut |_| {}).unwrap();
+                    let cold_ms = t.elapsed().as_secs_f64() * 1000.0;
+                    // A new process would reconnect: so does the warm sync.
+                    let backend = connect(kind, &case.esplora, &case.electrum);
+                    let t = Instant::now();
+                    let warm = sync(&mut w, backend.as_ref(), &options, &mut |_| {}).unwrap();
+                    let warm_ms = t.elapsed().as_secs_f64() * 1000.0;
+                    let rounds = |ms: f64| match case.rtt_ms {
+                        Some(rtt) => format!("{:.1}", ms / rtt),
+                        None => "-".to_owned(),
+                    };
+                    println!(
+                        "| {n} txs | {kind} | {} | {cold_ms:.0} | {} | {} | {} | {warm_ms:.0} | {} | {} |",
+                        case.label,
+                        cold.requests,
+                        rounds(cold_ms),
+                        cold.new_txs,
+                        warm.requests,
+                        rounds(warm_ms),
+                    );
+                    synced.entry(*n).or_insert(w);
+                }
+            }
+        }
+        sb.shutdown();
+    }
+
+    // Unblinding throughput and the offline balance read, per wallet size.
+    println!();
+    println!("| wallet | outputs | unblinded/s, 1 thread | unblinded/s, 2 threads | balance read median ms |");
+    println!("|---|---|---|---|---|");
+    for (n, d) in &descriptors {
+        let w = &synced[n];
+        let txs: Vec<Transaction> = w
+            .store()
+            .transactions(None)
+            .unwrap()
+            .iter()
+            .filter_map(|t| w.store().transaction(&t.txid).unwrap())
+            .collect();
+        let mut scripts = HashMap::new();
+        for k in Keychain::ALL {
+            for i in 0..100 {
+                scripts.insert(d.script_pubkey(k, i).unwrap(), (k, i));
+            }
+        }
+        let mut rates = Vec::new();
+        let mut outputs = 0;
+        for threads in [1, 2] {
+            let t = Instant::now();
+            outputs = unblind_count(d, &txs, &scripts, threads).unwrap();
+            rates.push(outputs as f64 / t.elapsed().as_secs_f64());
+        }
+        let path = w.dir().join(wallet_core::wallet::DB_FILE);
+        let reads: Vec<f64> = (0..21)
+            .map(|_| {
+                let t = Instant::now();
+                let store = wallet_core::store::Store::open(&path).unwrap();
+                let b = store.balances().unwrap();
+                assert!(!b.is_empty());
+                t.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect();
+        println!(
+            "| {n} txs | {outputs} | {:.0} | {:.0} | {:.2} |",
+            rates[0],
+            rates[1],
+            median(reads)
+        );
+        if let Ok(bin) = std::env::var("LIQUID_OTC_BIN") {
+            let runs: Vec<f64> = (0..11)
+                .map(|_| {
+                    let t = Instant::now();
+                    let out = std::process::Command::new(&bin)
+                        .args(["--network", "regtest", "--json", "--wallet"])
+                        .arg(w.name())
+                        .args(["balance", "--offline"])
+                        .env("LIQUID_OTC_HOME", data.path())
+                        .output()
+                        .unwrap();
+                    assert!(out.status.success());
+                    t.elapsed().as_secs_f64() * 1000.0
+                })
+                .collect();
+            println!(
+                "  `balance --offline` process, {n} txs: median {:.1} ms",
+                median(runs)
+            );
+        }
+    }
+}
