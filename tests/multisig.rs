@@ -13,9 +13,7 @@ const STRANGER: &str = "zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo wrong";
 const COIN: u64 = 100_000_000;
 
 fn run(sb: &Sandbox, url: &str, wallet: &str, args: &[&str], stdin: Option<&str>) -> Run {
-    let mut full = vec!["--network", "regtest", "--esplora", url, "--wallet", wallet];
-    full.extend_from_slice(args);
-    sb.run_with_stdin(&full, stdin)
+    sb.on_chain(url, wallet, args, stdin)
 }
 
 /// The `[fingerprint/84'/1'/0']tpub...` account key of a mnemonic, via a throw-away wallet.

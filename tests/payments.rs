@@ -34,7 +34,7 @@ impl Chain {
 
 /// Runs the binary on regtest against `chain` as `wallet`.
 fn lotc(sb: &Sandbox, chain: &Chain, wallet: &str, args: &[&str]) -> Run {
-    lotc_stdin(sb, chain, wallet, args, None)
+    sb.on_chain(&chain.url, wallet, args, None)
 }
 
 fn lotc_stdin(
@@ -44,33 +44,7 @@ fn lotc_stdin(
     args: &[&str],
     stdin: Option<&str>,
 ) -> Run {
-    let mut full = vec![
-        "--network",
-        "regtest",
-        "--esplora",
-        &chain.url,
-        "--wallet",
-        wallet,
-    ];
-    full.extend_from_slice(args);
-    sb.run_with_stdin(&full, stdin)
-}
-
-fn restore(sb: &Sandbox, name: &str, phrase: &str) {
-    sb.run_with_stdin(
-        &[
-            "--network",
-            "regtest",
-            "wallet",
-            "restore",
-            "--name",
-            name,
-            "--passphrase-file",
-            &sb.pass(),
-        ],
-        Some(phrase),
-    )
-    .ok();
+    sb.on_chain(&chain.url, wallet, args, stdin)
 }
 
 fn new_address(sb: &Sandbox, chain: &Chain, wallet: &str) -> String {
@@ -103,8 +77,8 @@ fn lbtc(sb: &Sandbox, chain: &Chain, wallet: &str) -> (u64, u64) {
 fn setup() -> (Sandbox, Chain) {
     let sb = Sandbox::new();
     let chain = Chain::start();
-    restore(&sb, "alice", ABANDON);
-    restore(&sb, "bob", OTHER);
+    sb.restore("alice", ABANDON);
+    sb.restore("bob", OTHER);
     let funding = new_address(&sb, &chain, "alice");
     chain.fund(&funding, COIN);
     (sb, chain)

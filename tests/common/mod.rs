@@ -168,6 +168,11 @@ impl Sandbox {
 
     /// Restores the "abandon ... about" wallet on regtest under `name`.
     pub fn restore_abandon(&self, name: &str) -> Value {
+        self.restore(name, ABANDON)
+    }
+
+    /// Restores `phrase` on regtest as wallet `name`, encrypted with the test passphrase.
+    pub fn restore(&self, name: &str, phrase: &str) -> Value {
         self.run_with_stdin(
             &[
                 "--network",
@@ -180,9 +185,16 @@ impl Sandbox {
                 "--passphrase-file",
                 &self.pass(),
             ],
-            Some(ABANDON),
+            Some(phrase),
         )
         .ok()
         .json()
+    }
+
+    /// Runs the binary on regtest as `wallet`, against the Esplora server at `url`.
+    pub fn on_chain(&self, url: &str, wallet: &str, args: &[&str], stdin: Option<&str>) -> Run {
+        let mut full = vec!["--network", "regtest", "--esplora", url, "--wallet", wallet];
+        full.extend_from_slice(args);
+        self.run_with_stdin(&full, stdin)
     }
 }
