@@ -440,9 +440,14 @@ fn hostile_http(
                     }
                 },
             };
-            let head = format!(
-                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            // A body starting with TRUNCATE announces twice its length, then closes.
+            let declared = if body.starts_with(b"TRUNCATE") {
+                body.len() * 2
+            } else {
                 body.len()
+            };
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {declared}\r\nconnection: close\r\n\r\n"
             );
             let _ = stream.write_all(head.as_bytes());
             let _ = stream.write_all(&body);
@@ -517,6 +522,23 @@ fn hostile_servers_fail_with_exit_4_and_leave_the_store_unchanged() {
         .as_str()
         .unwrap()
         .contains(&garbage));
+    assert_eq!(balances(&home, "w"), before);
+
+    // 2b. A history cut short (the connection closes before the announced length).
+    let truncated = hostile_http(sb.esplora_url(), |path| {
+        path.starts_with("/scripthash/")
+            .then(|| b"TRUNCATE[{\"txid\":\"ab".to_vec())
+    });
+    let r = lotc(
+        &home,
+        &["--esplora".into(), truncated.clone()],
+        &["--json", "sync"],
+    );
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.json_error()["message"]
+        .as_str()
+        .unwrap()
+        .contains(&truncated));
     assert_eq!(balances(&home, "w"), before);
 
     // 3. A server that accepts and never answers, with a short timeout.
