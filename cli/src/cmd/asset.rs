@@ -14,8 +14,7 @@ use wallet_core::descriptor::Keychain;
 use wallet_core::store::{AssetEventKind, IssuanceRecord};
 use wallet_core::tx::{
     build_burn, build_issuance, build_reissuance, contract_hash_from_json, finalize_pset,
-    sign_pset, BurnRequest, FeeRate, IssueRequest, Payment, ReissueRequest, Spendable,
-    WalletContext,
+    sign_pset, BurnRequest, FeeRate, IssueRequest, Payment, ReissueRequest,
 };
 use wallet_core::wallet::Wallet;
 
@@ -23,6 +22,7 @@ use crate::args::{
     AssetBurnArgs, AssetCommand, AssetInfoArgs, AssetIssueArgs, AssetReissueArgs, AssetTxArgs,
 };
 use crate::cmd::pset::{show_summary, view_json, wallet_view};
+use crate::cmd::send::build_checked;
 use crate::context::{AssetNames, Context};
 use crate::error::{CliError, CliResult, Exit};
 use crate::input;
@@ -64,21 +64,6 @@ fn format_in(precision: u8, value: u64) -> String {
     format_amount(value, precision)
 }
 
-fn spendable(wallet: &Wallet) -> CliResult<Vec<Spendable>> {
-    Ok(wallet
-        .store()
-        .utxos()?
-        .into_iter()
-        .map(|u| Spendable {
-            outpoint: u.outpoint,
-            txout: u.txout,
-            secrets: u.secrets,
-            keychain: u.keychain,
-            index: u.index,
-        })
-        .collect())
-}
-
 fn fee_rate(ctx: &Context, args: &AssetTxArgs) -> CliResult<FeeRate> {
     let rate = match &args.fee_rate {
         Some(text) => FeeRate::parse_sat_per_vb(text)?,
@@ -101,51 +86,6 @@ fn fresh_address(wallet: &mut Wallet) -> wallet_core::Result<(Keychain, u32, Add
             .descriptor()
             .address(Keychain::Internal, record.index, wallet.network())?;
     Ok((Keychain::Internal, record.index, address))
-}
-
-type Builder<'a> = dyn FnOnce(
-        &WalletContext,
-        &[Spendable],
-        &mut dyn FnMut() -> wallet_core::Result<(u32, Address)>,
-    ) -> wallet_core::Result<Payment>
-    + 'a;
-
-/// Runs `build` with the wallet's coins and a change-address source, then checks the wallet's
-/// own view of the PSET against what was built.
-fn build_checked(
-    ctx: &Context,
-    wallet: &mut Wallet,
-    build: Box<Builder<'_>>,
-) -> CliResult<Payment> {
-    let policy = ctx.policy_asset()?;
-    let coins = spendable(wallet)?;
-    let descriptor = wallet.descriptor().clone();
-    let network = wallet.network();
-    let payment = {
-        let mut change = || -> wallet_core::Result<(u32, Address)> {
-            let record = wallet.new_address(Keychain::Internal, None)?;
-            Ok((
-                record.index,
-                descriptor.address(Keychain::Internal, record.index, network)?,
-            ))
-        };
-        let wallet_ctx = WalletContext {
-            descriptor: &descriptor,
-            network,
-            policy_asset: policy,
-        };
-        build(&wallet_ctx, &coins, &mut change)?
-    };
-    let view = wallet_view(wallet, ctx.policy_asset()?, &payment.pset)?;
-    if view.net != payment.net || view.fee != payment.fee {
-        return Err(CliError::new(
-            Exit::Refused,
-            "verification_failed",
-            "the built transaction does not have the net effect it was built for; nothing was \
-             signed",
-        ));
-    }
-    Ok(payment)
 }
 
 /// Shows, confirms, signs, finalizes. `None` on a dry run (already reported).
@@ -287,11 +227,9 @@ fn issue(ctx: &Context, args: &AssetIssueArgs) -> CliResult<()> {
         token_address,
         fee_rate,
     };
-    let mut payment = build_checked(
-        ctx,
-        &mut wallet,
-        Box::new(|c, coins, change| build_issuance(c, coins, &request, change)),
-    )?;
+    let mut payment = build_checked(&mut wallet, ctx.policy_asset()?, |c, coins, change| {
+        build_issuance(c, coins, &request, change)
+    })?;
     let issuance = payment
         .issuance
         .clone()
@@ -405,11 +343,9 @@ fn reissue(ctx: &Context, args: &AssetReissueArgs) -> CliResult<()> {
         asset_address,
         fee_rate,
     };
-    let mut payment = build_checked(
-        ctx,
-        &mut wallet,
-        Box::new(|c, coins, change| build_reissuance(c, coins, &request, change)),
-    )?;
+    let mut payment = build_checked(&mut wallet, ctx.policy_asset()?, |c, coins, change| {
+        build_reissuance(c, coins, &request, change)
+    })?;
     let Some(tx) = sign_confirmed(ctx, &wallet, &mut payment, &args.tx, "this reissuance")? else {
         return Ok(());
     };
@@ -469,11 +405,9 @@ fn burn(ctx: &Context, args: &AssetBurnArgs) -> CliResult<()> {
         amount,
         fee_rate,
     };
-    let mut payment = build_checked(
-        ctx,
-        &mut wallet,
-        Box::new(|c, coins, change| build_burn(c, coins, &request, change)),
-    )?;
+    let mut payment = build_checked(&mut wallet, ctx.policy_asset()?, |c, coins, change| {
+        build_burn(c, coins, &request, change)
+    })?;
     let Some(tx) = sign_confirmed(ctx, &wallet, &mut payment, &args.tx, "this burn")? else {
         return Ok(());
     };

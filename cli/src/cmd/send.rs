@@ -83,7 +83,7 @@ fn parse_recipient(
 }
 
 /// What the wallet can spend, from its store.
-fn spendable(wallet: &Wallet) -> CliResult<Vec<Spendable>> {
+pub fn spendable(wallet: &Wallet) -> CliResult<Vec<Spendable>> {
     Ok(wallet
         .store()
         .utxos()?
@@ -145,12 +145,28 @@ pub fn build_for(
     policy: AssetId,
     request: &PaymentRequest,
 ) -> CliResult<Payment> {
+    build_checked(wallet, policy, |c, coins, change| {
+        build_payment(c, coins, request, change)
+    })
+}
+
+/// Runs `build` (a payment, an issuance, ...) on the wallet's stored coins with a change
+/// address source that stores each index before use, then checks that the wallet's own view
+/// of the resulting PSET has exactly the net effect and fee that were built.
+pub fn build_checked(
+    wallet: &mut Wallet,
+    policy: AssetId,
+    build: impl FnOnce(
+        &WalletContext,
+        &[Spendable],
+        &mut dyn FnMut() -> wallet_core::Result<(u32, Address)>,
+    ) -> wallet_core::Result<Payment>,
+) -> CliResult<Payment> {
     let coins = spendable(wallet)?;
     let descriptor = wallet.descriptor().clone();
     let network = wallet.network();
     let payment = {
         let mut change = || -> wallet_core::Result<(u32, Address)> {
-            // The index is stored before the address is used, as for `address new`.
             let record = wallet.new_address(Keychain::Internal, None)?;
             Ok((
                 record.index,
@@ -162,15 +178,15 @@ pub fn build_for(
             network,
             policy_asset: policy,
         };
-        build_payment(&wallet_ctx, &coins, request, &mut change)?
+        build(&wallet_ctx, &coins, &mut change)?
     };
-    // Belt and braces: the wallet's own view of the PSET must agree with the builder.
     let view = wallet_view(wallet, policy, &payment.pset)?;
     if view.net != payment.net || view.fee != payment.fee {
         return Err(CliError::new(
             Exit::Refused,
             "verification_failed",
-            "the built payment does not have the net effect it was built for; nothing was signed",
+            "the built transaction does not have the net effect it was built for; nothing was \
+             signed",
         ));
     }
     Ok(payment)
