@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use super::{
     backend_err, clip, electrum_scripthash, hex_lower, parse_header, parse_tx, unhex, Backend,
-    BackendConfig, Endpoint, HistoryEntry, TipAndStatuses,
+    BackendConfig, Endpoint, HistoryEntry, TipAndHistories, TipAndStatuses,
 };
 use crate::{Error, Result};
 
@@ -415,6 +415,52 @@ impl ElectrumBackend {
         Ok((tip.height, header.block_hash()))
     }
 
+    /// Calls of any methods written in one burst (up to [`MAX_BURST`] per round trip);
+    /// answers in the order of `calls`.
+    fn burst(&self, what: &str, calls: &[(&str, Param)]) -> Result<Vec<Value>> {
+        let mut out = Vec::with_capacity(calls.len());
+        for chunk in calls.chunks(MAX_BURST) {
+            let mut batch = Batch::default();
+            for (method, param) in chunk {
+                batch.raw((*method).to_owned(), vec![param.clone()]);
+            }
+            let answers = self.read(what, |c| c.client.batch_call(&batch))?;
+            if answers.len() != chunk.len() {
+                return Err(self.err(format!(
+                    "{what}: {} answers to {} calls",
+                    answers.len(),
+                    chunk.len()
+                )));
+            }
+            out.extend(answers);
+        }
+        Ok(out)
+    }
+
+    fn parse_tx_answer(&self, txid: &Txid, v: &Value) -> Result<Transaction> {
+        let hex = v.as_str().ok_or_else(|| {
+            self.err(format!(
+                "blockchain.transaction.get {txid}: no transaction in the answer: {}",
+                clip(&v.to_string())
+            ))
+        })?;
+        let bytes =
+            unhex(hex).map_err(|e| self.err(format!("blockchain.transaction.get {txid}: {e}")))?;
+        parse_tx(&self.url, txid, &bytes)
+    }
+
+    fn parse_header_answer(&self, height: u32, v: &Value) -> Result<BlockHeader> {
+        let what = format!("blockchain.block.header {height}");
+        let hex = v.as_str().ok_or_else(|| {
+            self.err(format!(
+                "{what}: not a hex header: {}",
+                clip(&v.to_string())
+            ))
+        })?;
+        let bytes = unhex(hex).map_err(|e| self.err(format!("{what}: {e}")))?;
+        parse_header(&self.url, height, &bytes)
+    }
+
     fn parse_history(&self, script: &Script, v: Value) -> Result<Vec<HistoryEntry>> {
         let sh = electrum_scripthash(script);
         if v.is_null() {
@@ -490,6 +536,45 @@ impl Backend for ElectrumBackend {
             .collect()
     }
 
+    /// One burst: `blockchain.headers.subscribe` and the histories (what a first scan costs).
+    fn tip_and_histories(&self, scripts: &[Script]) -> Result<TipAndHistories> {
+        let mut calls: Vec<(&str, Param)> = Vec::with_capacity(scripts.len() + 1);
+        for s in scripts {
+            calls.push((
+                "blockchain.scripthash.get_history",
+                Param::String(electrum_scripthash(s)),
+            ));
+        }
+        if calls.len() >= MAX_BURST {
+            return Ok((self.tip()?, self.histories(scripts)?));
+        }
+        let mut batch = Batch::default();
+        batch.raw("blockchain.headers.subscribe".to_owned(), vec![]);
+        for (m, p) in &calls {
+            batch.raw((*m).to_owned(), vec![p.clone()]);
+        }
+        let what = format!(
+            "blockchain.headers.subscribe and blockchain.scripthash.get_history ({} scripts)",
+            scripts.len()
+        );
+        let mut answers = self.read(&what, |c| c.client.batch_call(&batch))?;
+        if answers.len() != scripts.len() + 1 {
+            return Err(self.err(format!(
+                "{what}: {} answers to {} calls",
+                answers.len(),
+                scripts.len() + 1
+            )));
+        }
+        let histories = answers.split_off(1);
+        let tip = self.parse_tip(answers.remove(0))?;
+        let histories = scripts
+            .iter()
+            .zip(histories)
+            .map(|(s, v)| self.parse_history(s, v))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((tip, histories))
+    }
+
     fn statuses(&self, scripts: &[Script]) -> Result<Vec<Option<String>>> {
         let mut out = Vec::with_capacity(scripts.len());
         for burst in scripts.chunks(MAX_BURST) {
@@ -546,19 +631,44 @@ impl Backend for ElectrumBackend {
         })?;
         txids
             .iter()
-            .zip(answers)
-            .map(|(txid, v)| {
-                let hex = v.as_str().ok_or_else(|| {
-                    self.err(format!(
-                        "blockchain.transaction.get {txid}: no transaction in the answer: {}",
-                        clip(&v.to_string())
-                    ))
-                })?;
-                let bytes = unhex(hex)
-                    .map_err(|e| self.err(format!("blockchain.transaction.get {txid}: {e}")))?;
-                parse_tx(&self.url, txid, &bytes)
-            })
+            .zip(&answers)
+            .map(|(txid, v)| self.parse_tx_answer(txid, v))
             .collect()
+    }
+
+    /// One burst for both: the transactions and the headers do not depend on each other.
+    fn transactions_and_headers(
+        &self,
+        txids: &[Txid],
+        heights: &[u32],
+    ) -> Result<(Vec<Transaction>, Vec<BlockHeader>)> {
+        let mut calls: Vec<(&str, Param)> = txids
+            .iter()
+            .map(|t| ("blockchain.transaction.get", Param::String(t.to_string())))
+            .collect();
+        calls.extend(
+            heights
+                .iter()
+                .map(|h| ("blockchain.block.header", Param::U32(*h))),
+        );
+        let what = format!(
+            "blockchain.transaction.get ({}) and blockchain.block.header ({})",
+            txids.len(),
+            heights.len()
+        );
+        let answers = self.burst(&what, &calls)?;
+        let (tx_answers, header_answers) = answers.split_at(txids.len());
+        let txs = txids
+            .iter()
+            .zip(tx_answers)
+            .map(|(t, v)| self.parse_tx_answer(t, v))
+            .collect::<Result<Vec<_>>>()?;
+        let headers = heights
+            .iter()
+            .zip(header_answers)
+            .map(|(h, v)| self.parse_header_answer(*h, v))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((txs, headers))
     }
 
     fn block_header(&self, height: u32) -> Result<BlockHeader> {
@@ -581,18 +691,8 @@ impl Backend for ElectrumBackend {
         let answers = self.batched("blockchain.block.header", heights, |h| Param::U32(*h))?;
         heights
             .iter()
-            .zip(answers)
-            .map(|(h, v)| {
-                let what = format!("blockchain.block.header {h}");
-                let hex = v.as_str().ok_or_else(|| {
-                    self.err(format!(
-                        "{what}: not a hex header: {}",
-                        clip(&v.to_string())
-                    ))
-                })?;
-                let bytes = unhex(hex).map_err(|e| self.err(format!("{what}: {e}")))?;
-                parse_header(&self.url, *h, &bytes)
-            })
+            .zip(&answers)
+            .map(|(h, v)| self.parse_header_answer(*h, v))
             .collect()
     }
 

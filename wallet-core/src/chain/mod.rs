@@ -47,6 +47,9 @@ impl HistoryEntry {
 /// The tip (height, hash) and the status hashes of some scripts.
 pub type TipAndStatuses = ((u32, BlockHash), Vec<Option<String>>);
 
+/// The tip (height, hash) and the histories of some scripts.
+pub type TipAndHistories = ((u32, BlockHash), Vec<Vec<HistoryEntry>>);
+
 /// The interface sync uses. Object-safe: hold it as `Box<dyn Backend>`.
 ///
 /// Batch methods take and return slices in the same order: `histories(scripts)[i]` is the
@@ -70,6 +73,42 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// unchanged wallet costs); the default asks [`Backend::tip`] then [`Backend::statuses`].
     fn tip_and_statuses(&self, scripts: &[Script]) -> Result<TipAndStatuses> {
         Ok((self.tip()?, self.statuses(scripts)?))
+    }
+
+    /// The tip and the histories of `scripts` together: one round trip on Electrum (what a
+    /// first scan costs); the default asks both at once from two threads.
+    fn tip_and_histories(&self, scripts: &[Script]) -> Result<TipAndHistories> {
+        std::thread::scope(|s| {
+            let tip = s.spawn(|| self.tip());
+            let histories = self.histories(scripts);
+            let tip = tip.join().unwrap_or_else(|_| {
+                Err(backend_err(
+                    self.server(),
+                    "internal: the tip request panicked",
+                ))
+            });
+            Ok((tip?, histories?))
+        })
+    }
+
+    /// Transactions and block headers together: one round trip on Electrum; the default asks
+    /// both at once from two threads.
+    fn transactions_and_headers(
+        &self,
+        txids: &[Txid],
+        heights: &[u32],
+    ) -> Result<(Vec<Transaction>, Vec<BlockHeader>)> {
+        std::thread::scope(|s| {
+            let headers = s.spawn(|| self.block_headers(heights));
+            let txs = self.transactions(txids);
+            let headers = headers.join().unwrap_or_else(|_| {
+                Err(backend_err(
+                    self.server(),
+                    "internal: the header requests panicked",
+                ))
+            });
+            Ok((txs?, headers?))
+        })
     }
 
     /// Whether [`Backend::statuses`] gives real status hashes (Electrum) or only `None`s.

@@ -104,8 +104,8 @@ pub struct SyncReport {
     pub dropped_txs: usize,
 }
 
-/// Transactions downloaded per progress step.
-const DOWNLOAD_CHUNK: usize = 200;
+/// Transactions downloaded per step (one Electrum burst each).
+const DOWNLOAD_CHUNK: usize = 999;
 
 /// Syncs `wallet` with `backend`. See the module documentation.
 pub fn sync(
@@ -159,26 +159,32 @@ pub fn sync(
     }
     let heights: Vec<u32> = heights.into_iter().collect();
 
+    // Transactions and headers together (one burst on Electrum, parallel on Esplora); the
+    // headers go with the first chunk.
     let mut txs = Vec::with_capacity(missing.len());
     let mut headers = Vec::new();
-    std::thread::scope(|s| -> Result<()> {
-        let header_job = s.spawn(|| backend.block_headers(&heights));
+    progress(SyncProgress::Downloading {
+        done: 0,
+        total: missing.len(),
+    });
+    let mut chunks = missing.chunks(DOWNLOAD_CHUNK);
+    let first = chunks.next().unwrap_or(&[]);
+    if !first.is_empty() || !heights.is_empty() {
+        let (t, h) = backend.transactions_and_headers(first, &heights)?;
+        txs.extend(t);
+        headers = h;
+    }
+    for chunk in chunks {
         progress(SyncProgress::Downloading {
-            done: 0,
+            done: txs.len(),
             total: missing.len(),
         });
-        for chunk in missing.chunks(DOWNLOAD_CHUNK) {
-            txs.extend(backend.transactions(chunk)?);
-            progress(SyncProgress::Downloading {
-                done: txs.len(),
-                total: missing.len(),
-            });
-        }
-        headers = header_job
-            .join()
-            .map_err(|_| Error::Storage("internal: the header download panicked".to_owned()))??;
-        Ok(())
-    })?;
+        txs.extend(backend.transactions(chunk)?);
+    }
+    progress(SyncProgress::Downloading {
+        done: txs.len(),
+        total: missing.len(),
+    });
 
     let jobs = outputs::jobs(&txs, &scan.script_index);
     progress(SyncProgress::Unblinding { total: jobs.len() });

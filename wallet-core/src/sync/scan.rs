@@ -6,7 +6,7 @@
 //! scripts the store already knows are compared by Electrum status hash when the backend has
 //! them (one batch per 20 scripts), and only the changed ones have their history fetched;
 //! scripts seen for the first time, and every script on Esplora, have their history fetched
-//! directly. The tip is asked in parallel with the first round.
+//! directly. The tip is asked together with the first round (one burst on Electrum).
 
 use std::collections::{HashMap, HashSet};
 
@@ -175,46 +175,35 @@ impl<'a> Scanner<'a> {
                 .iter()
                 .cloned()
                 .partition(|s| use_status && self.stored_status.contains_key(s));
-            // An unchanged wallet on Electrum: the tip and every status in one round trip.
-            let mut combined = None;
-            if tip.is_none() && !known.is_empty() {
-                let (t, statuses) = backend.tip_and_statuses(&known)?;
-                tip = Some(t);
-                combined = Some(statuses);
-            }
-            let (round_tip, server_status, fetched) = std::thread::scope(|scope| -> Result<_> {
-                let tip_job = tip.is_none().then(|| scope.spawn(|| backend.tip()));
-                let mut server_status = HashMap::new();
-                let mut to_fetch = fresh.clone();
-                if !known.is_empty() {
-                    let got = match combined {
-                        Some(statuses) => statuses,
-                        None => backend.statuses(&known)?,
-                    };
-                    for (s, st) in known.iter().zip(got) {
-                        if self.stored_status.get(s) != Some(&st) {
-                            to_fetch.push(s.clone());
-                        }
-                        server_status.insert(s.clone(), st);
-                    }
-                }
-                let fetched = if to_fetch.is_empty() {
-                    Vec::new()
+            // The tip comes with the first round: with the statuses (an unchanged wallet on
+            // Electrum costs that one round trip) or with the histories (a first scan).
+            let mut server_status = HashMap::new();
+            let mut to_fetch = fresh;
+            if !known.is_empty() {
+                let got = if tip.is_none() {
+                    let (t, statuses) = backend.tip_and_statuses(&known)?;
+                    tip = Some(t);
+                    statuses
                 } else {
-                    let h = backend.histories(&to_fetch)?;
-                    to_fetch.into_iter().zip(h).collect::<Vec<_>>()
+                    backend.statuses(&known)?
                 };
-                let round_tip = match tip_job {
-                    Some(j) => Some(j.join().map_err(|_| {
-                        Error::Storage("internal: the tip request panicked".to_owned())
-                    })??),
-                    None => None,
-                };
-                Ok((round_tip, server_status, fetched))
-            })?;
-            if round_tip.is_some() {
-                tip = round_tip;
+                for (s, st) in known.iter().zip(got) {
+                    if self.stored_status.get(s) != Some(&st) {
+                        to_fetch.push(s.clone());
+                    }
+                    server_status.insert(s.clone(), st);
+                }
             }
+            let fetched: Vec<(Script, Vec<HistoryEntry>)> = if to_fetch.is_empty() {
+                Vec::new()
+            } else if tip.is_none() {
+                let (t, h) = backend.tip_and_histories(&to_fetch)?;
+                tip = Some(t);
+                to_fetch.into_iter().zip(h).collect()
+            } else {
+                let h = backend.histories(&to_fetch)?;
+                to_fetch.into_iter().zip(h).collect()
+            };
             for (script, mut history) in fetched {
                 for e in &mut history {
                     e.fee = None;
