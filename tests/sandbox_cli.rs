@@ -149,6 +149,11 @@ fn sandbox_commands_drive_a_running_sandbox() {
     sb.run(&["sandbox", "issue", "--amount", "-5"])
         .fails(2, "amount");
 
+    // A reorganisation replaces the tip block with two new ones.
+    let reorg = sb.run(&["--json", "sandbox", "reorg"]).ok().json();
+    assert_eq!(reorg["blocks"].as_array().unwrap().len(), 2);
+    sb.run(&["sandbox", "reorg", "0"]).fails(2, "0");
+
     assert_eq!(running.interrupt(), 0);
     assert!(!sb.home().join("sandbox.json").exists());
 }

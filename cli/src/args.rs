@@ -541,6 +541,8 @@ port of 127.0.0.1 by default)."
     Mine(SandboxMineArgs),
     /// Issue a test asset held by the faucet.
     Issue(SandboxIssueArgs),
+    /// Replace the last blocks with a longer branch (a reorganisation), to test wallets.
+    Reorg(SandboxReorgArgs),
 }
 
 /// Arguments of `sandbox start`.
@@ -582,6 +584,19 @@ pub struct SandboxMineArgs {
     /// Number of blocks.
     #[arg(default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub blocks: u32,
+    #[command(flatten)]
+    pub sandbox: SandboxUrlArgs,
+}
+
+/// Arguments of `sandbox reorg`.
+#[derive(Debug, Args)]
+pub struct SandboxReorgArgs {
+    /// How many blocks to replace (DEPTH + 1 new ones are mined).
+    #[arg(default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub depth: u32,
+    /// Return the replaced blocks' transactions to the mempool (they vanish otherwise).
+    #[arg(long)]
+    pub keep_txs: bool,
     #[command(flatten)]
     pub sandbox: SandboxUrlArgs,
 }

@@ -135,6 +135,11 @@ fn field<T: FromStr>(v: &Value, k: &str) -> Result<T, Error> {
 /// Mines `n` blocks in the sandbox at `esplora_url`.
 pub fn mine(esplora_url: &str, n: u32) -> Result<Vec<BlockHash>, Error> {
     let v = post_json(esplora_url, "/sandbox/mine", json!({ "blocks": n }))?;
+    hashes(&v)
+}
+
+/// The `hashes` array of a mining answer.
+fn hashes(v: &Value) -> Result<Vec<BlockHash>, Error> {
     v.get("hashes")
         .and_then(Value::as_array)
         .ok_or_else(|| Error::Protocol(format!("no hashes in {v}")))?
@@ -174,6 +179,17 @@ pub fn issue(esplora_url: &str, amount_sat: u64, name: Option<&str>) -> Result<I
         token: field(&v, "token")?,
         txid: field(&v, "txid")?,
     })
+}
+
+/// Replaces the last `depth` blocks of the sandbox at `esplora_url` with `depth + 1` new ones;
+/// their transactions return to the mempool when `keep_txs`, or vanish.
+pub fn reorg(esplora_url: &str, depth: u32, keep_txs: bool) -> Result<Vec<BlockHash>, Error> {
+    let v = post_json(
+        esplora_url,
+        "/sandbox/reorg",
+        json!({ "depth": depth, "keep_txs": keep_txs }),
+    )?;
+    hashes(&v)
 }
 
 /// Asks the sandbox process to stop (its `Sandbox::wait` returns).

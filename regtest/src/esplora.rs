@@ -632,6 +632,13 @@ struct FaucetReq {
 }
 
 #[derive(serde::Deserialize)]
+struct ReorgReq {
+    depth: u32,
+    #[serde(default)]
+    keep_txs: bool,
+}
+
+#[derive(serde::Deserialize)]
 struct IssueReq {
     amount: u64,
     name: Option<String>,
@@ -674,6 +681,16 @@ fn post(svc: &Service, parts: &[&str], body: &[u8]) -> R {
                 &serde_json::json!({ "txid": txid.to_string() }),
                 0,
             ))
+        }
+        ["sandbox", "reorg"] => {
+            let req: ReorgReq = serde_json::from_slice(body)
+                .map_err(|e| Response::bad(&format!("bad request: {e}")))?;
+            let hashes = svc
+                .node
+                .reorg(req.depth, req.keep_txs)
+                .map_err(|e| Response::bad(&e.to_string()))?;
+            let v: Vec<String> = hashes.iter().map(|h| h.to_string()).collect();
+            Ok(Response::json(&serde_json::json!({ "hashes": v }), 0))
         }
         ["sandbox", "stop"] => {
             svc.request_stop();

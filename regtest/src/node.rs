@@ -212,6 +212,57 @@ impl Node {
         Ok(hashes)
     }
 
+    /// Replaces the last `depth` blocks, as a chain reorganisation would: they are
+    /// disconnected, and `depth + 1` new blocks are mined on the block below them, so the new
+    /// branch wins. Their transactions go back to the mempool when `keep_txs` (re-validated,
+    /// like the mempool that was there), or vanish otherwise (as when a conflicting branch
+    /// wins). Only for in-memory sandboxes. Returns the hashes of the new blocks.
+    pub fn reorg(&self, depth: u32, keep_txs: bool) -> Result<Vec<BlockHash>, Error> {
+        if self.store.is_some() {
+            return Err(Error::InvalidArgument(
+                "reorganisations are only for in-memory sandboxes (started without a state dir)"
+                    .to_string(),
+            ));
+        }
+        let (orphaned, waiting) = {
+            let mut chain = self.chain();
+            let tip = chain.tip_height();
+            if depth == 0 || depth >= tip {
+                return Err(Error::InvalidArgument(format!(
+                    "a reorganisation depth must be 1 to {} (the tip is at {tip})",
+                    tip.saturating_sub(1)
+                )));
+            }
+            let keep = (tip - depth) as usize;
+            let mut fresh = Chain::new();
+            fresh.policy_asset = chain.policy_asset;
+            for entry in chain.blocks.iter().skip(1).take(keep) {
+                fresh.connect_block(entry.block.clone());
+            }
+            let orphaned: Vec<Transaction> = chain
+                .blocks
+                .iter()
+                .skip(keep + 1)
+                .flat_map(|e| e.block.txdata.iter().skip(1).cloned())
+                .collect();
+            let waiting: Vec<Transaction> = chain
+                .mempool_txids()
+                .iter()
+                .filter_map(|t| chain.mempool_entry(t).map(|e| e.tx.clone()))
+                .collect();
+            *chain = fresh;
+            (orphaned, waiting)
+        };
+        let back = if keep_txs { orphaned } else { Vec::new() };
+        for tx in back.into_iter().chain(waiting) {
+            // Whatever no longer fits the new branch is dropped, as a node would.
+            let _ = self.accept(tx);
+        }
+        let mined = self.mine(depth + 1)?;
+        self.publish(Event::Mempool);
+        Ok(mined)
+    }
+
     /// Next faucet seed, persisted when a store exists.
     pub fn next_faucet_seed(&self) -> u64 {
         let mut seq = self.faucet_seq.lock().unwrap_or_else(|e| e.into_inner());

@@ -194,6 +194,12 @@ impl Sandbox {
         self.svc.node.mine(n)
     }
 
+    /// Replaces the last `depth` blocks with `depth + 1` new ones (a reorganisation); their
+    /// transactions return to the mempool when `keep_txs`, or vanish. In-memory only.
+    pub fn reorg(&self, depth: u32, keep_txs: bool) -> Result<Vec<BlockHash>, Error> {
+        self.svc.node.reorg(depth, keep_txs)
+    }
+
     /// Pays from the faucet; blinded when the address is confidential.
     pub fn faucet(
         &self,

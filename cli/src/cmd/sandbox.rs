@@ -10,8 +10,8 @@ use wallet_core::amount::{format_amount, parse_amount};
 use wallet_core::network::Network;
 
 use crate::args::{
-    SandboxCommand, SandboxFaucetArgs, SandboxIssueArgs, SandboxMineArgs, SandboxStartArgs,
-    SandboxUrlArgs,
+    SandboxCommand, SandboxFaucetArgs, SandboxIssueArgs, SandboxMineArgs, SandboxReorgArgs,
+    SandboxStartArgs, SandboxUrlArgs,
 };
 use crate::context::Context;
 use crate::error::{CliError, CliResult, Exit};
@@ -29,6 +29,7 @@ pub fn run(ctx: &Context, command: &SandboxCommand) -> CliResult<()> {
         SandboxCommand::Faucet(args) => faucet(ctx, args),
         SandboxCommand::Mine(args) => mine(ctx, args),
         SandboxCommand::Issue(args) => issue(ctx, args),
+        SandboxCommand::Reorg(args) => reorg(ctx, args),
     }
 }
 
@@ -241,6 +242,31 @@ fn mine(ctx: &Context, args: &SandboxMineArgs) -> CliResult<()> {
         for hash in &hashes {
             ctx.out.line(hash);
         }
+    }
+    Ok(())
+}
+
+fn reorg(ctx: &Context, args: &SandboxReorgArgs) -> CliResult<()> {
+    let url = sandbox_url(ctx, &args.sandbox)?;
+    let hashes = regtest::control::reorg(&url, args.depth, args.keep_txs).map_err(sandbox_error)?;
+    let hashes: Vec<String> = hashes.iter().map(ToString::to_string).collect();
+    if ctx.out.json {
+        ctx.out
+            .json(&json!({ "replaced": args.depth, "blocks": hashes }));
+    } else {
+        for hash in &hashes {
+            ctx.out.line(hash);
+        }
+        ctx.out.note(&format!(
+            "Replaced {} block(s) with {} new one(s); their transactions {}.",
+            args.depth,
+            hashes.len(),
+            if args.keep_txs {
+                "went back to the mempool"
+            } else {
+                "vanished"
+            }
+        ));
     }
     Ok(())
 }
