@@ -19,11 +19,23 @@ pub struct KnownAsset {
 }
 
 /// Liquid mainnet assets (id, ticker, precision), besides L-BTC.
-const LIQUID_ASSETS: &[(&str, &str, u8)] = &[(
-    "ce091c998b83c78bb71a632313ba3760f1763d9cfcffae02258ffa9865a37bd2",
-    "USDt",
-    8,
-)];
+const LIQUID_ASSETS: &[(&str, &str, u8)] = &[
+    (
+        "ce091c998b83c78bb71a632313ba3760f1763d9cfcffae02258ffa9865a37bd2",
+        "USDt",
+        8,
+    ),
+    (
+        "0e99c1a6da379d1f4151fb9df90449d40d0608f6cb33a5bcbfc8c265f42bab0a",
+        "L-CAD",
+        8,
+    ),
+    (
+        "18729918ab4bca843656f08d4dd877bed6641fbd596a0a963abbf199cfeb3cec",
+        "EURx",
+        8,
+    ),
+];
 
 /// The well-known asset `id` on `network`: the network's policy asset (`policy_asset`, which
 /// regtest may configure) is L-BTC with 8 decimals; on Liquid mainnet a short built-in list.
@@ -65,6 +77,13 @@ mod tests {
         );
         let usdt = AssetId::from_str(LIQUID_ASSETS[0].0).unwrap();
         assert_eq!(lookup(Network::Liquid, lbtc, &usdt).unwrap().ticker, "USDt");
+        let lcad =
+            AssetId::from_str("0e99c1a6da379d1f4151fb9df90449d40d0608f6cb33a5bcbfc8c265f42bab0a")
+                .unwrap();
+        let known = lookup(Network::Liquid, lbtc, &lcad).unwrap();
+        assert_eq!((known.ticker, known.precision), ("L-CAD", 8));
+        // Mainnet ids mean nothing on other networks.
+        assert!(lookup(Network::LiquidTestnet, lbtc, &lcad).is_none());
         // Mainnet tickers mean nothing on other networks.
         let regtest = Network::Regtest.default_policy_asset();
         assert!(lookup(Network::Regtest, regtest, &usdt).is_none());
