@@ -15,14 +15,22 @@ const COIN: u64 = 100_000_000;
 
 struct Chain {
     node: regtest::Sandbox,
-    url: String,
+    /// `--esplora URL` or `--electrum tcp://...`: the server the wallets talk to.
+    server: Vec<String>,
 }
 
 impl Chain {
-    fn start() -> Chain {
+    fn start(electrum: bool) -> Chain {
         let node = regtest::Sandbox::start(SandboxConfig::default()).unwrap();
-        let url = node.esplora_url();
-        Chain { node, url }
+        let server = if electrum {
+            vec![
+                "--electrum".to_string(),
+                format!("tcp://{}", node.electrum_addr()),
+            ]
+        } else {
+            vec!["--esplora".to_string(), node.esplora_url()]
+        };
+        Chain { node, server }
     }
 
     fn fund(&self, address: &str, sat: u64) {
@@ -30,11 +38,15 @@ impl Chain {
         self.node.faucet(&address, sat, None).unwrap();
         self.node.mine(1).unwrap();
     }
+
+    fn server(&self) -> Vec<&str> {
+        self.server.iter().map(String::as_str).collect()
+    }
 }
 
 /// Runs the binary on regtest against `chain` as `wallet`.
 fn lotc(sb: &Sandbox, chain: &Chain, wallet: &str, args: &[&str]) -> Run {
-    sb.on_chain(&chain.url, wallet, args, None)
+    sb.on_server(&chain.server(), wallet, args, None)
 }
 
 fn lotc_stdin(
@@ -44,7 +56,7 @@ fn lotc_stdin(
     args: &[&str],
     stdin: Option<&str>,
 ) -> Run {
-    sb.on_chain(&chain.url, wallet, args, stdin)
+    sb.on_server(&chain.server(), wallet, args, stdin)
 }
 
 fn new_address(sb: &Sandbox, chain: &Chain, wallet: &str) -> String {
@@ -74,9 +86,37 @@ fn lbtc(sb: &Sandbox, chain: &Chain, wallet: &str) -> (u64, u64) {
         .unwrap_or((0, 0))
 }
 
+/// Runs `send 0.3 to bob` as alice with the process aborted after the signed transaction is
+/// recorded and before it is broadcast, as a crash would.
+fn crash_send(sb: &Sandbox, chain: &Chain, to_bob: &str) -> std::process::Output {
+    let to = format!("{to_bob}:0.3");
+    let pass = sb.pass();
+    let mut args = vec!["--network", "regtest"];
+    args.extend(chain.server());
+    args.extend([
+        "--wallet",
+        "alice",
+        "--yes",
+        "send",
+        "--to",
+        &to,
+        "--passphrase-file",
+        &pass,
+    ]);
+    sb.command(&args)
+        .env("LIQUID_OTC_ABORT_BEFORE_BROADCAST", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
 fn setup() -> (Sandbox, Chain) {
+    setup_on(false)
+}
+
+fn setup_on(electrum: bool) -> (Sandbox, Chain) {
     let sb = Sandbox::new();
-    let chain = Chain::start();
+    let chain = Chain::start(electrum);
     sb.restore("alice", ABANDON);
     sb.restore("bob", OTHER);
     let funding = new_address(&sb, &chain, "alice");
@@ -85,8 +125,17 @@ fn setup() -> (Sandbox, Chain) {
 }
 
 #[test]
-fn send_pays_and_both_wallets_see_it() {
-    let (sb, chain) = setup();
+fn send_pays_and_both_wallets_see_it_over_esplora() {
+    send_pays_and_both_wallets_see_it(false);
+}
+
+#[test]
+fn send_pays_and_both_wallets_see_it_over_electrum() {
+    send_pays_and_both_wallets_see_it(true);
+}
+
+fn send_pays_and_both_wallets_see_it(electrum: bool) {
+    let (sb, chain) = setup_on(electrum);
     let to_bob = new_address(&sb, &chain, "bob");
     let sent = lotc(
         &sb,
@@ -115,20 +164,43 @@ fn send_pays_and_both_wallets_see_it() {
     chain.node.mine(1).unwrap();
     assert_eq!(lbtc(&sb, &chain, "bob"), (25_000_000, 0));
     assert_eq!(lbtc(&sb, &chain, "alice"), (COIN - 25_000_000 - fee, 0));
+
+    // Bob sweeps everything back: one output, no change.
+    let to_alice = new_address(&sb, &chain, "alice");
+    let swept = lotc(
+        &sb,
+        &chain,
+        "bob",
+        &[
+            "--json",
+            "--yes",
+            "send",
+            "--drain",
+            "--to",
+            &to_alice,
+            "--passphrase-file",
+            &sb.pass(),
+        ],
+    )
+    .ok()
+    .json();
+    let sweep_fee = swept["fee"].as_u64().unwrap();
+    assert_eq!(swept["net"][&policy], -25_000_000);
+    chain.node.mine(1).unwrap();
+    assert_eq!(lbtc(&sb, &chain, "bob"), (0, 0));
+    assert_eq!(
+        lbtc(&sb, &chain, "alice"),
+        (COIN - 25_000_000 - fee + 25_000_000 - sweep_fee, 0)
+    );
 }
 
 #[test]
 fn pset_pipeline_through_pipes() {
     let (sb, chain) = setup();
     let to_bob = new_address(&sb, &chain, "bob");
-    let base = [
-        "--network",
-        "regtest",
-        "--esplora",
-        chain.url.as_str(),
-        "--wallet",
-        "alice",
-    ];
+    let mut base = vec!["--network", "regtest"];
+    base.extend(chain.server());
+    base.extend(["--wallet", "alice"]);
     let mut create = sb.command(&base);
     create.args(["pset", "create", "--to", &format!("{to_bob}:0.1")]);
     let created = create.stdin(Stdio::null()).output().unwrap();
@@ -181,6 +253,52 @@ fn pset_pipeline_through_pipes() {
         Some(&pset_text),
     )
     .fails(3, "no input");
+
+    // send --pset-out writes the same kind of unsigned PSET to a new 0600 file.
+    let out = sb.path("from-send.pset");
+    lotc(
+        &sb,
+        &chain,
+        "alice",
+        &[
+            "send",
+            "--to",
+            &format!("{to_bob}:0.05"),
+            "--pset-out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let viewed = lotc(
+        &sb,
+        &chain,
+        "alice",
+        &["--json", "pset", "inspect", out.to_str().unwrap()],
+    )
+    .ok()
+    .json();
+    assert_eq!(
+        viewed["net"][&policy],
+        -(5_000_000 + viewed["fee"].as_i64().unwrap())
+    );
+    lotc(
+        &sb,
+        &chain,
+        "alice",
+        &[
+            "send",
+            "--to",
+            &format!("{to_bob}:0.05"),
+            "--pset-out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .fails(2, "already exists");
 
     // create | sign - | broadcast -, as a shell pipeline would run it.
     let mut sign = sb.command(&base);
@@ -235,27 +353,9 @@ fn pset_pipeline_through_pipes() {
 
 #[test]
 fn a_crash_between_signing_and_broadcast_loses_nothing() {
-    let (sb, chain) = setup();
+    let (sb, chain) = setup_on(true);
     let to_bob = new_address(&sb, &chain, "bob");
-    let crashed = sb
-        .command(&[
-            "--network",
-            "regtest",
-            "--esplora",
-            &chain.url,
-            "--wallet",
-            "alice",
-            "--yes",
-            "send",
-            "--to",
-            &format!("{to_bob}:0.3"),
-            "--passphrase-file",
-            &sb.pass(),
-        ])
-        .env("LIQUID_OTC_ABORT_BEFORE_BROADCAST", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let crashed = crash_send(&sb, &chain, &to_bob);
     assert!(!crashed.status.success(), "the process must have died");
     // Nothing reached the chain, but the wallet remembers the signed transaction.
     assert_eq!(lbtc(&sb, &chain, "bob"), (0, 0));
@@ -310,25 +410,7 @@ fn a_crash_between_signing_and_broadcast_loses_nothing() {
 fn forgetting_a_pending_transaction_frees_its_coins() {
     let (sb, chain) = setup();
     let to_bob = new_address(&sb, &chain, "bob");
-    let crashed = sb
-        .command(&[
-            "--network",
-            "regtest",
-            "--esplora",
-            &chain.url,
-            "--wallet",
-            "alice",
-            "--yes",
-            "send",
-            "--to",
-            &format!("{to_bob}:0.3"),
-            "--passphrase-file",
-            &sb.pass(),
-        ])
-        .env("LIQUID_OTC_ABORT_BEFORE_BROADCAST", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let crashed = crash_send(&sb, &chain, &to_bob);
     assert!(!crashed.status.success());
     let pending = lotc(&sb, &chain, "alice", &["--json", "tx", "pending"])
         .ok()

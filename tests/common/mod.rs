@@ -193,7 +193,21 @@ impl Sandbox {
 
     /// Runs the binary on regtest as `wallet`, against the Esplora server at `url`.
     pub fn on_chain(&self, url: &str, wallet: &str, args: &[&str], stdin: Option<&str>) -> Run {
-        let mut full = vec!["--network", "regtest", "--esplora", url, "--wallet", wallet];
+        self.on_server(&["--esplora", url], wallet, args, stdin)
+    }
+
+    /// Runs the binary on regtest as `wallet`, with `server` flags (`--esplora URL` or
+    /// `--electrum tcp://HOST:PORT`).
+    pub fn on_server(
+        &self,
+        server: &[&str],
+        wallet: &str,
+        args: &[&str],
+        stdin: Option<&str>,
+    ) -> Run {
+        let mut full = vec!["--network", "regtest"];
+        full.extend_from_slice(server);
+        full.extend_from_slice(&["--wallet", wallet]);
         full.extend_from_slice(args);
         self.run_with_stdin(&full, stdin)
     }
