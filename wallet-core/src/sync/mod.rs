@@ -104,8 +104,9 @@ pub struct SyncReport {
     pub dropped_txs: usize,
 }
 
-/// Transactions downloaded per step (one Electrum burst each).
-const DOWNLOAD_CHUNK: usize = 999;
+/// Calls per download step: one Electrum burst each (its client writes at most 1,000 calls
+/// per burst).
+const DOWNLOAD_CHUNK: usize = 1000;
 
 /// Syncs `wallet` with `backend`. See the module documentation.
 pub fn sync(
@@ -167,14 +168,18 @@ pub fn sync(
         done: 0,
         total: missing.len(),
     });
-    let mut chunks = missing.chunks(DOWNLOAD_CHUNK);
-    let first = chunks.next().unwrap_or(&[]);
+    // The first burst carries the headers and fills up with transactions.
+    let first_len = DOWNLOAD_CHUNK
+        .saturating_sub(heights.len())
+        .max(1)
+        .min(missing.len());
+    let (first, rest) = missing.split_at(first_len);
     if !first.is_empty() || !heights.is_empty() {
         let (t, h) = backend.transactions_and_headers(first, &heights)?;
         txs.extend(t);
         headers = h;
     }
-    for chunk in chunks {
+    for chunk in rest.chunks(DOWNLOAD_CHUNK) {
         progress(SyncProgress::Downloading {
             done: txs.len(),
             total: missing.len(),
