@@ -641,3 +641,88 @@ fn asset_labels_from_config_are_trusted_tickers() {
     lotc(&home, &[], &["balance", "--offline"]).fails(2, "config.json");
     sb.shutdown();
 }
+
+#[test]
+fn restored_wallet_finds_the_same_history_after_spends() {
+    let sb = Sandbox::start(SandboxConfig::default()).unwrap();
+    for (kind, server) in backends(&sb) {
+        let home = Home::new();
+        create_wallet(&home, "alice");
+        create_wallet(&home, "bob");
+        let a = new_address(&home, "alice");
+        sb.faucet(&a, 100_000_000, None).unwrap();
+        sb.mine(1).unwrap();
+        lotc(&home, &server, &["--wallet", "alice", "--json", "sync"]).ok();
+        // Alice pays Bob (change goes to her internal keychain), Bob pays part back.
+        let to_bob = new_address(&home, "bob");
+        let pay = |from: &str, to: &Address, amount: &str| {
+            lotc(
+                &home,
+                &server,
+                &[
+                    "--wallet",
+                    from,
+                    "--json",
+                    "--yes",
+                    "send",
+                    "--to",
+                    &format!("{to}:{amount}"),
+                    "--passphrase-file",
+                    &home.pass(),
+                ],
+            )
+            .ok();
+        };
+        pay("alice", &to_bob, "0.4");
+        sb.mine(1).unwrap();
+        lotc(&home, &server, &["--wallet", "bob", "--json", "sync"]).ok();
+        let to_alice = new_address(&home, "alice");
+        pay("bob", &to_alice, "0.1");
+        // One confirmed, one in the mempool.
+        lotc(&home, &server, &["--wallet", "alice", "--json", "sync"]).ok();
+
+        let words = std::fs::read_to_string(home.path("alice.words")).unwrap();
+        home.restore("restored", words.trim());
+        lotc(&home, &server, &["--wallet", "restored", "--json", "sync"]).ok();
+        let history = |w: &str| {
+            let v = lotc(&home, &[], &["--wallet", w, "--json", "txs"])
+                .ok()
+                .json();
+            let mut rows: Vec<String> = v
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| format!("{}|{}|{}|{}", r["txid"], r["status"], r["net"], r["fee"]))
+                .collect();
+            rows.sort();
+            rows
+        };
+        let original = history("alice");
+        assert_eq!(original.len(), 3, "{kind}: {original:?}");
+        assert_eq!(history("restored"), original, "{kind}");
+        assert_eq!(
+            balances(&home, "restored"),
+            balances(&home, "alice"),
+            "{kind}"
+        );
+        let utxos = |w: &str| {
+            let v = lotc(&home, &[], &["--wallet", w, "--json", "utxos"])
+                .ok()
+                .json();
+            let mut o: Vec<String> = v
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| format!("{}|{}|{}", r["outpoint"], r["value"], r["keychain"]))
+                .collect();
+            o.sort();
+            o
+        };
+        assert_eq!(utxos("restored"), utxos("alice"), "{kind}");
+        assert!(
+            utxos("alice").iter().any(|u| u.ends_with("internal\"")),
+            "{kind}: change is on the internal keychain"
+        );
+    }
+    sb.shutdown();
+}
