@@ -1,10 +1,7 @@
 //! `sync`, `balance`, `txs`, `utxos` and `tx show` through the built binary against an
-//! in-process sandbox, over both backends; hostile servers; the gap limit after a restore.
-//!
-//! Not covered here (needs other work): spending from one wallet back to another (the
-//! payments engineer's signing code) and reorgs on the real chain (the sandbox cannot orphan
-//! blocks yet; wallet-core's `sync_sandbox` test covers reorgs and evictions through a backend
-//! that hides transactions).
+//! in-process sandbox, over both backends; hostile servers; the gap limit after a restore; a
+//! restored wallet's history after spends. Reorgs: `tests/sync_reorg.rs` (the sandbox orphans
+//! blocks); payments back and forth: `tests/payments.rs`.
 
 mod common;
 
