@@ -470,7 +470,22 @@ fn bad_payments_fail_with_their_exit_codes() {
         ],
     )
     .fails(2, "--yes");
-    // Dry run: the plan, nothing signed.
+    // Dry run: the plan, nothing signed, and no change index used up.
+    let change_index = |sb: &Sandbox| {
+        sb.run(&[
+            "--network",
+            "regtest",
+            "--wallet",
+            "alice",
+            "--json",
+            "wallet",
+            "info",
+        ])
+        .ok()
+        .json()["next_change_index"]
+            .clone()
+    };
+    let before = change_index(&sb);
     let dry = lotc(
         &sb,
         &chain,
@@ -486,6 +501,7 @@ fn bad_payments_fail_with_their_exit_codes() {
     .ok()
     .json();
     assert_eq!(dry["dry_run"], true);
+    assert_eq!(change_index(&sb), before);
     assert_eq!(lbtc(&sb, &chain, "bob"), (0, 0));
 
     // Malformed PSETs and a PSET of another network.

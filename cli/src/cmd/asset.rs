@@ -227,9 +227,12 @@ fn issue(ctx: &Context, args: &AssetIssueArgs) -> CliResult<()> {
         token_address,
         fee_rate,
     };
-    let mut payment = build_checked(&mut wallet, ctx.policy_asset()?, |c, coins, change| {
-        build_issuance(c, coins, &request, change)
-    })?;
+    let mut payment = build_checked(
+        &mut wallet,
+        ctx.policy_asset()?,
+        !args.tx.dry_run,
+        |c, coins, change| build_issuance(c, coins, &request, change),
+    )?;
     let issuance = payment
         .issuance
         .clone()
@@ -343,9 +346,12 @@ fn reissue(ctx: &Context, args: &AssetReissueArgs) -> CliResult<()> {
         asset_address,
         fee_rate,
     };
-    let mut payment = build_checked(&mut wallet, ctx.policy_asset()?, |c, coins, change| {
-        build_reissuance(c, coins, &request, change)
-    })?;
+    let mut payment = build_checked(
+        &mut wallet,
+        ctx.policy_asset()?,
+        !args.tx.dry_run,
+        |c, coins, change| build_reissuance(c, coins, &request, change),
+    )?;
     let Some(tx) = sign_confirmed(ctx, &wallet, &mut payment, &args.tx, "this reissuance")? else {
         return Ok(());
     };
@@ -405,9 +411,12 @@ fn burn(ctx: &Context, args: &AssetBurnArgs) -> CliResult<()> {
         amount,
         fee_rate,
     };
-    let mut payment = build_checked(&mut wallet, ctx.policy_asset()?, |c, coins, change| {
-        build_burn(c, coins, &request, change)
-    })?;
+    let mut payment = build_checked(
+        &mut wallet,
+        ctx.policy_asset()?,
+        !args.tx.dry_run,
+        |c, coins, change| build_burn(c, coins, &request, change),
+    )?;
     let Some(tx) = sign_confirmed(ctx, &wallet, &mut payment, &args.tx, "this burn")? else {
         return Ok(());
     };

@@ -173,7 +173,7 @@ fn pay(
         fee_rate: FeeRate::MIN,
         drain: false,
     };
-    let mut payment = build_for(wallet, policy, &request)?;
+    let mut payment = build_for(wallet, policy, &request, true)?;
     let secret = wallet.unlock_seed(passphrase)?;
     let txid = sign_record_broadcast(wallet, &mut payment, &secret.seed(), backend)?;
     Ok((txid, payment.fee))

@@ -99,7 +99,12 @@ pub fn spendable(wallet: &Wallet) -> CliResult<Vec<Spendable>> {
 }
 
 /// Syncs, then builds, blinds and verifies the payment (nothing signed).
-fn build(ctx: &Context, wallet: &mut Wallet, args: &PaymentArgs) -> CliResult<Payment> {
+fn build(
+    ctx: &Context,
+    wallet: &mut Wallet,
+    args: &PaymentArgs,
+    reserve: bool,
+) -> CliResult<Payment> {
     let names = ctx.asset_names()?;
     let policy = ctx.policy_asset()?;
     let recipients = args
@@ -135,7 +140,7 @@ fn build(ctx: &Context, wallet: &mut Wallet, args: &PaymentArgs) -> CliResult<Pa
         fee_rate,
         drain: args.drain,
     };
-    build_for(wallet, policy, &request)
+    build_for(wallet, policy, &request, reserve)
 }
 
 /// Builds, blinds and verifies `request` from the wallet's stored coins (no sync, nothing
@@ -144,18 +149,22 @@ pub fn build_for(
     wallet: &mut Wallet,
     policy: AssetId,
     request: &PaymentRequest,
+    reserve: bool,
 ) -> CliResult<Payment> {
-    build_checked(wallet, policy, |c, coins, change| {
+    build_checked(wallet, policy, reserve, |c, coins, change| {
         build_payment(c, coins, request, change)
     })
 }
 
 /// Runs `build` (a payment, an issuance, ...) on the wallet's stored coins with a change
-/// address source that stores each index before use, then checks that the wallet's own view
-/// of the resulting PSET has exactly the net effect and fee that were built.
+/// address source, then checks that the wallet's own view of the resulting PSET has exactly
+/// the net effect and fee that were built. With `reserve`, each change index is stored before
+/// use (as for `address new`); without (a dry run that signs nothing), the next indexes are
+/// only previewed, so dry runs do not widen the gap a restore must scan.
 pub fn build_checked(
     wallet: &mut Wallet,
     policy: AssetId,
+    reserve: bool,
     build: impl FnOnce(
         &WalletContext,
         &[Spendable],
@@ -166,11 +175,17 @@ pub fn build_checked(
     let descriptor = wallet.descriptor().clone();
     let network = wallet.network();
     let payment = {
+        let mut preview = wallet.next_index(Keychain::Internal)?;
         let mut change = || -> wallet_core::Result<(u32, Address)> {
-            let record = wallet.new_address(Keychain::Internal, None)?;
+            let index = if reserve {
+                wallet.new_address(Keychain::Internal, None)?.index
+            } else {
+                preview += 1;
+                preview - 1
+            };
             Ok((
-                record.index,
-                descriptor.address(Keychain::Internal, record.index, network)?,
+                index,
+                descriptor.address(Keychain::Internal, index, network)?,
             ))
         };
         let wallet_ctx = WalletContext {
@@ -259,7 +274,7 @@ fn write_pset_out(
 /// `send`.
 pub fn send(ctx: &Context, args: &SendArgs) -> CliResult<()> {
     let mut wallet = ctx.open_wallet()?;
-    let mut payment = build(ctx, &mut wallet, &args.payment)?;
+    let mut payment = build(ctx, &mut wallet, &args.payment, !args.dry_run)?;
     let summary = payment_summary(&payment);
     if let Some(target) = &args.pset_out {
         return write_pset_out(ctx, target, &payment.pset, summary);
@@ -323,7 +338,7 @@ fn pending_hint(err: CliError, txid: &Txid) -> CliError {
 /// `pset create`.
 pub fn pset_create(ctx: &Context, args: &PsetCreateArgs) -> CliResult<()> {
     let mut wallet = ctx.open_wallet()?;
-    let payment = build(ctx, &mut wallet, &args.payment)?;
+    let payment = build(ctx, &mut wallet, &args.payment, true)?;
     let summary = payment_summary(&payment);
     print_pset(ctx, &payment.pset, summary);
     Ok(())
