@@ -188,15 +188,7 @@ pub fn view(pset: &PartiallySignedTransaction, know: &WalletKnowledge) -> Result
             let secrets = explicit_secrets(&txout).ok_or_else(|| {
                 refuse(format!("output {i} is a fee output that is not explicit"))
             })?;
-            if secrets.asset != know.policy_asset {
-                return Err(Error::WrongNetwork {
-                    expected: know.network,
-                    found: format!(
-                        "a PSET whose fee is paid in {} rather than this network's policy asset",
-                        secrets.asset
-                    ),
-                });
-            }
+            // Its asset was checked against the network above.
             fee = fee
                 .checked_add(secrets.value)
                 .ok_or_else(|| refuse("the fee overflows"))?;
