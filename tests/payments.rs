@@ -504,6 +504,16 @@ fn bad_payments_fail_with_their_exit_codes() {
     assert_eq!(change_index(&sb), before);
     assert_eq!(lbtc(&sb, &chain, "bob"), (0, 0));
 
+    // Pending-transaction commands with bad txids.
+    lotc(&sb, &chain, "alice", &["tx", "rebroadcast", "zz"]).fails(2, "not a txid");
+    lotc(
+        &sb,
+        &chain,
+        "alice",
+        &["--yes", "tx", "forget", &"ab".repeat(32)],
+    )
+    .fails(1, "not a pending");
+
     // Malformed PSETs and a PSET of another network.
     std::fs::write(sb.path("garbage.pset"), "not a pset").unwrap();
     let garbage = sb.path("garbage.pset");
@@ -540,4 +550,25 @@ fn bad_payments_fail_with_their_exit_codes() {
         Some(&created.stdout),
     )
     .fails(3, "network");
+
+    // Two different PSETs cannot be combined.
+    let other = lotc(
+        &sb,
+        &chain,
+        "alice",
+        &["pset", "create", "--to", &format!("{to_bob}:0.2")],
+    )
+    .ok();
+    std::fs::write(sb.path("a.pset"), &created.stdout).unwrap();
+    std::fs::write(sb.path("b.pset"), &other.stdout).unwrap();
+    let (a, b) = (sb.path("a.pset"), sb.path("b.pset"));
+    sb.run(&[
+        "--network",
+        "regtest",
+        "pset",
+        "combine",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ])
+    .fails(3, "cannot be combined");
 }
