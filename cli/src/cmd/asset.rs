@@ -14,7 +14,7 @@ use wallet_core::descriptor::Keychain;
 use wallet_core::store::{AssetEventKind, IssuanceRecord};
 use wallet_core::tx::{
     build_burn, build_issuance, build_reissuance, contract_hash_from_json, finalize_pset,
-    sign_pset, BurnRequest, FeeRate, IssueRequest, Payment, ReissueRequest,
+    sign_pset, BurnRequest, IssueRequest, Payment, ReissueRequest,
 };
 use wallet_core::wallet::Wallet;
 
@@ -22,13 +22,10 @@ use crate::args::{
     AssetBurnArgs, AssetCommand, AssetInfoArgs, AssetIssueArgs, AssetReissueArgs, AssetTxArgs,
 };
 use crate::cmd::pset::{show_summary, view_json, wallet_view};
-use crate::cmd::send::build_checked;
+use crate::cmd::send::{build_checked, fee_rate};
 use crate::context::{AssetNames, Context};
 use crate::error::{CliError, CliResult, Exit};
 use crate::input;
-
-/// Blocks a fee estimate targets (as `send`).
-const FEE_TARGET_BLOCKS: u16 = 2;
 
 /// Runs an `asset` subcommand.
 pub fn run(ctx: &Context, command: &AssetCommand) -> CliResult<()> {
@@ -62,20 +59,6 @@ fn precision_of(names: &AssetNames, wallet: &Wallet, asset: &AssetId) -> CliResu
 
 fn format_in(precision: u8, value: u64) -> String {
     format_amount(value, precision)
-}
-
-fn fee_rate(ctx: &Context, args: &AssetTxArgs) -> CliResult<FeeRate> {
-    let rate = match &args.fee_rate {
-        Some(text) => FeeRate::parse_sat_per_vb(text)?,
-        None => FeeRate::from_estimate(ctx.backend()?.fee_estimate(FEE_TARGET_BLOCKS)?),
-    };
-    if rate < FeeRate::MIN {
-        return Err(CliError::usage(
-            "fee_rate_too_low",
-            format!("{rate} is below the relay floor of {}", FeeRate::MIN),
-        ));
-    }
-    Ok(rate)
 }
 
 /// A fresh change-branch address of the wallet (its index stored before use).
@@ -212,7 +195,7 @@ fn issue(ctx: &Context, args: &AssetIssueArgs) -> CliResult<()> {
     })?;
     let mut wallet = ctx.open_wallet()?;
     crate::cmd::sync::sync_with_progress(ctx, &mut wallet, &args.tx.scan, false)?;
-    let fee_rate = fee_rate(ctx, &args.tx)?;
+    let fee_rate = fee_rate(ctx, args.tx.fee_rate.as_deref())?;
     let asset_address = fresh_address(&mut wallet)?;
     let token_address = if token_amount > 0 {
         fresh_address(&mut wallet)?
@@ -338,7 +321,7 @@ fn reissue(ctx: &Context, args: &AssetReissueArgs) -> CliResult<()> {
             "only the holder of a reissuance token can reissue; get it back into this wallet first",
         ));
     }
-    let fee_rate = fee_rate(ctx, &args.tx)?;
+    let fee_rate = fee_rate(ctx, args.tx.fee_rate.as_deref())?;
     let asset_address = fresh_address(&mut wallet)?;
     let request = ReissueRequest {
         entropy: record.entropy,
@@ -405,7 +388,7 @@ fn burn(ctx: &Context, args: &AssetBurnArgs) -> CliResult<()> {
         )
         .hint("`asset list` shows what the wallet holds; sync first if funds just arrived"));
     }
-    let fee_rate = fee_rate(ctx, &args.tx)?;
+    let fee_rate = fee_rate(ctx, args.tx.fee_rate.as_deref())?;
     let request = BurnRequest {
         asset,
         amount,

@@ -98,6 +98,21 @@ pub fn spendable(wallet: &Wallet) -> CliResult<Vec<Spendable>> {
         .collect())
 }
 
+/// The fee rate typed (`--fee-rate`), or the server's estimate; never below the relay floor.
+pub fn fee_rate(ctx: &Context, typed: Option<&str>) -> CliResult<FeeRate> {
+    let rate = match typed {
+        Some(text) => FeeRate::parse_sat_per_vb(text)?,
+        None => FeeRate::from_estimate(ctx.backend()?.fee_estimate(FEE_TARGET_BLOCKS)?),
+    };
+    if rate < FeeRate::MIN {
+        return Err(CliError::usage(
+            "fee_rate_too_low",
+            format!("{rate} is below the relay floor of {}", FeeRate::MIN),
+        ));
+    }
+    Ok(rate)
+}
+
 /// Syncs, then builds, blinds and verifies the payment (nothing signed).
 fn build(
     ctx: &Context,
@@ -125,16 +140,7 @@ fn build(
         }
     }
     crate::cmd::sync::sync_with_progress(ctx, wallet, &args.scan, false)?;
-    let fee_rate = match &args.fee_rate {
-        Some(text) => FeeRate::parse_sat_per_vb(text)?,
-        None => FeeRate::from_estimate(ctx.backend()?.fee_estimate(FEE_TARGET_BLOCKS)?),
-    };
-    if fee_rate < FeeRate::MIN {
-        return Err(CliError::usage(
-            "fee_rate_too_low",
-            format!("{fee_rate} is below the relay floor of {}", FeeRate::MIN),
-        ));
-    }
+    let fee_rate = fee_rate(ctx, args.fee_rate.as_deref())?;
     let request = PaymentRequest {
         recipients,
         fee_rate,
