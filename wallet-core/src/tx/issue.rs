@@ -475,34 +475,4 @@ mod tests {
         assert!(contract_hash_from_json("[1,2]").is_err());
         assert!(contract_hash_from_json("{").is_err());
     }
-
-    #[test]
-    fn ids_of_elip203_vector_2() {
-        // ELIP-203 test vector 2: an explicit issuance on its only input.
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/vectors/elip203.json");
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            eprintln!("skipping: {} is missing", path.display());
-            return;
-        };
-        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
-        let hex = doc["vectors"][1]["tx_hex"].as_str().unwrap();
-        let bytes: Vec<u8> = (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-            .collect();
-        let tx: elements::Transaction = elements::encode::deserialize(&bytes).unwrap();
-        let input = &tx.input[0];
-        let ids = issuance_ids(
-            input.previous_output,
-            input.asset_issuance.asset_entropy.into_contract_hash(),
-        );
-        let (asset, token) = input.issuance_ids();
-        assert_eq!(ids.asset, asset);
-        assert_eq!(ids.token, token);
-        assert_eq!(
-            AssetEntropy::from_str(&ids.entropy.to_string()).unwrap(),
-            ids.entropy
-        );
-    }
 }
