@@ -461,7 +461,6 @@ fn empty_request(fee_rate: FeeRate) -> PaymentRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::str::FromStr;
 
     #[test]
     fn contract_hash_sorts_keys() {
