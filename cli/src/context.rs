@@ -35,6 +35,8 @@ pub struct Context {
     pub electrum: Option<String>,
     /// `--timeout`: per-request timeout of the chain server.
     pub timeout: std::time::Duration,
+    /// The chain server, connected once on first use and shared by every step of a command.
+    backend: std::cell::OnceCell<Box<dyn wallet_core::chain::Backend>>,
 }
 
 impl Context {
@@ -65,6 +67,7 @@ impl Context {
             esplora: global.esplora.clone(),
             electrum: global.electrum.clone(),
             timeout: std::time::Duration::from_secs(global.timeout),
+            backend: std::cell::OnceCell::new(),
         })
     }
 
@@ -112,8 +115,17 @@ impl Context {
     /// The chain server to use, connected: `--esplora`/`--electrum` (or their environment
     /// variables), else the network's server in `config.json`, else the network's public
     /// server; on regtest (no public server) the Esplora URL of a running `sandbox start`
-    /// recorded in the data folder, with a note saying so.
-    pub fn backend(&self) -> CliResult<Box<dyn wallet_core::chain::Backend>> {
+    /// recorded in the data folder, with a note saying so. Connected once per command: a
+    /// send's sync, fee estimate and broadcast share one connection.
+    pub fn backend(&self) -> CliResult<&dyn wallet_core::chain::Backend> {
+        if let Some(backend) = self.backend.get() {
+            return Ok(backend.as_ref());
+        }
+        let connected = self.connect_backend()?;
+        Ok(self.backend.get_or_init(|| connected).as_ref())
+    }
+
+    fn connect_backend(&self) -> CliResult<Box<dyn wallet_core::chain::Backend>> {
         use wallet_core::chain::{BackendConfig, BackendKind};
         let config = crate::config::Config::load(&self.data_dir)?;
         let parsed = match (&self.esplora, &self.electrum) {

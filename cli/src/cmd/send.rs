@@ -312,7 +312,7 @@ pub fn send(ctx: &Context, args: &SendArgs) -> CliResult<()> {
     let passphrase = input::encryption_passphrase(&args.passphrase, false)?;
     let secret = wallet.unlock_seed(passphrase.as_bytes())?;
     let backend = ctx.backend()?;
-    let txid = sign_record_broadcast(&mut wallet, &mut payment, &secret.seed(), backend.as_ref())?;
+    let txid = sign_record_broadcast(&mut wallet, &mut payment, &secret.seed(), backend)?;
     drop(secret);
     if ctx.out.json {
         let mut doc = summary;
@@ -363,7 +363,7 @@ pub fn pset_broadcast(ctx: &Context, args: &PsetInspectArgs) -> CliResult<()> {
     let txid = match wallet {
         Some(mut wallet) if spends_wallet(&wallet, &tx)? => {
             let backend = ctx.backend()?;
-            record_then_broadcast(&mut wallet, &tx, backend.as_ref())?
+            record_then_broadcast(&mut wallet, &tx, backend)?
         }
         _ => broadcast_pending(ctx, &tx)?,
     };

@@ -86,7 +86,7 @@ pub fn sync_with_progress(
             bar.tick();
         }
     };
-    let result = sync_wallet(wallet, backend.as_ref(), &options, &mut progress);
+    let result = sync_wallet(wallet, backend, &options, &mut progress);
     bar.finish_and_clear();
     Ok(result?)
 }
