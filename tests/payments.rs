@@ -86,6 +86,24 @@ fn lbtc(sb: &Sandbox, chain: &Chain, wallet: &str) -> (u64, u64) {
         .unwrap_or((0, 0))
 }
 
+/// One stage of a shell pipeline: runs `cmd` with `input` on its stdin, asserts success.
+fn pipe_stage(mut cmd: std::process::Command, input: &[u8]) -> std::process::Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// Runs `send 0.3 to bob` as alice with the process aborted after the signed transaction is
 /// recorded and before it is broadcast, as a crash would.
 fn crash_send(sb: &Sandbox, chain: &Chain, to_bob: &str) -> std::process::Output {
@@ -309,42 +327,11 @@ fn pset_pipeline_through_pipes() {
         "-",
         "--passphrase-file",
         &sb.pass(),
-    ])
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    let mut signer = sign.spawn().unwrap();
-    signer
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&created.stdout)
-        .unwrap();
-    let signed = signer.wait_with_output().unwrap();
-    assert!(
-        signed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&signed.stderr)
-    );
+    ]);
+    let signed = pipe_stage(sign, &created.stdout);
     let mut broadcast = sb.command(&base);
-    broadcast
-        .args(["pset", "broadcast", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut sender = broadcast.spawn().unwrap();
-    sender
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&signed.stdout)
-        .unwrap();
-    let sent = sender.wait_with_output().unwrap();
-    assert!(
-        sent.status.success(),
-        "{}",
-        String::from_utf8_lossy(&sent.stderr)
-    );
+    broadcast.args(["pset", "broadcast", "-"]);
+    let sent = pipe_stage(broadcast, &signed.stdout);
     let txid = String::from_utf8(sent.stdout).unwrap().trim().to_string();
     assert_eq!(txid.len(), 64);
     chain.node.mine(1).unwrap();
