@@ -101,15 +101,28 @@ fn store_signing_wallet(
     ctx: &Context,
     name: &str,
     secret: &SeedSecret,
-    keys: &KeyChoiceArgs,
+    descriptor: &WalletDescriptor,
     passphrase: &[u8],
 ) -> CliResult<Wallet> {
-    let (kind, blinding) = key_choice(keys);
-    let descriptor = WalletDescriptor::from_seed(&secret.seed(), ctx.network, kind, blinding)?;
     let encrypted = encrypt_seed(secret, passphrase, &ctx.kdf_params()?)?;
     Ok(ctx
         .wallets()
-        .create(ctx.network, name, &descriptor, Some(&encrypted))?)
+        .create(ctx.network, name, descriptor, Some(&encrypted))?)
+}
+
+/// The standard descriptor of `secret` for the chosen script kind and blinding scheme.
+fn standard_descriptor(
+    ctx: &Context,
+    secret: &SeedSecret,
+    keys: &KeyChoiceArgs,
+) -> CliResult<WalletDescriptor> {
+    let (kind, blinding) = key_choice(keys);
+    Ok(WalletDescriptor::from_seed(
+        &secret.seed(),
+        ctx.network,
+        kind,
+        blinding,
+    )?)
 }
 
 fn create(ctx: &Context, args: &CreateArgs) -> CliResult<()> {
@@ -141,7 +154,8 @@ fn create(ctx: &Context, args: &CreateArgs) -> CliResult<()> {
     }
     let passphrase = input::encryption_passphrase(&args.passphrase, true);
     let wallet = passphrase.and_then(|passphrase| {
-        store_signing_wallet(ctx, &name, &secret, &args.keys, passphrase.as_bytes())
+        let descriptor = standard_descriptor(ctx, &secret, &args.keys)?;
+        store_signing_wallet(ctx, &name, &secret, &descriptor, passphrase.as_bytes())
     });
     let wallet = match wallet {
         Ok(wallet) => wallet,
@@ -191,8 +205,8 @@ fn restore(ctx: &Context, args: &RestoreArgs) -> CliResult<()> {
         (None, None) => None,
     };
     let passphrase = input::encryption_passphrase(&args.passphrase, true)?;
-    let wallet = match custom {
-        None => store_signing_wallet(ctx, &name, &secret, &args.keys, passphrase.as_bytes())?,
+    let descriptor = match custom {
+        None => standard_descriptor(ctx, &secret, &args.keys)?,
         Some(text) => {
             let descriptor = WalletDescriptor::parse(text.trim(), ctx.network)?;
             if !descriptor.has_key_of_seed(&secret.seed(), ctx.network)? {
@@ -205,11 +219,10 @@ fn restore(ctx: &Context, args: &RestoreArgs) -> CliResult<()> {
                     "check the mnemonic, or the key origins ([fingerprint/path]) in the descriptor",
                 ));
             }
-            let encrypted = encrypt_seed(&secret, passphrase.as_bytes(), &ctx.kdf_params()?)?;
-            ctx.wallets()
-                .create(ctx.network, &name, &descriptor, Some(&encrypted))?
+            descriptor
         }
     };
+    let wallet = store_signing_wallet(ctx, &name, &secret, &descriptor, passphrase.as_bytes())?;
     print_created(ctx, &wallet, "Restored")
 }
 
