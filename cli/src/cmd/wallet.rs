@@ -198,7 +198,10 @@ fn restore(ctx: &Context, args: &RestoreArgs) -> CliResult<()> {
     let bip39 = input::bip39_passphrase(&args.bip39)?;
     let secret = SeedSecret::from_phrase(&phrase, bip39.to_string())?;
     let custom = match (&args.descriptor, &args.descriptor_file) {
-        (Some(text), _) => Some(text.clone()),
+        (Some(text), _) => {
+            warn_descriptor_in_argv(ctx);
+            Some(text.clone())
+        }
         (None, Some(path)) => {
             Some(std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))?)
         }
@@ -239,10 +242,7 @@ fn import(ctx: &Context, args: &ImportArgs) -> CliResult<()> {
             text
         }
         (Some(d), None) => {
-            ctx.out.warn(
-                "a descriptor in argv (with its view key) is visible to other local users; \
-                 --descriptor-file or --descriptor - avoid that",
-            );
+            warn_descriptor_in_argv(ctx);
             d.clone()
         }
         (None, None) => {
@@ -369,6 +369,14 @@ fn descriptor(ctx: &Context) -> CliResult<()> {
             .note("This descriptor holds the wallet's view key: whoever has it sees every amount.");
     }
     Ok(())
+}
+
+/// A descriptor typed in argv carries its view key into the process list.
+fn warn_descriptor_in_argv(ctx: &Context) {
+    ctx.out.warn(
+        "a descriptor in argv (with its view key) is visible to other local users; \
+         --descriptor-file avoids that",
+    );
 }
 
 fn change_passphrase(ctx: &Context, args: &ChangePassphraseArgs) -> CliResult<()> {
