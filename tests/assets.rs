@@ -227,8 +227,16 @@ fn issue_reissue_burn_and_send_an_asset() {
     )
     .fails(5, "insufficient");
 
-    // Pay 1 unit (base units: bob's wallet does not know the precision) and 2 tokens to bob.
+    // Alice types amounts of her asset in its precision everywhere: 1.00 (100 base units)
+    // and the 3 tokens to bob; a third decimal is refused.
     let to_bob = new_address(&sb, &chain, "bob");
+    signed(
+        &sb,
+        &chain,
+        "alice",
+        &["send", "--to", &format!("{to_bob}:0.001:{asset}")],
+    )
+    .fails(2, "decimals");
     let sent = signed(
         &sb,
         &chain,
@@ -236,16 +244,31 @@ fn issue_reissue_burn_and_send_an_asset() {
         &[
             "send",
             "--to",
-            &format!("{to_bob}:100:{asset}"),
+            &format!("{to_bob}:1:{asset}"),
             "--to",
             &format!("{to_bob}:3:{token}"),
         ],
     )
     .ok()
     .json();
+    assert_eq!(sent["net"][&asset], -100);
     accepted(&chain, &sent);
     assert_eq!(balance(&sb, &chain, "bob", &asset), (100, 0));
     assert_eq!(balance(&sb, &chain, "alice", &asset), (1_225, 0));
+    let shown = lotc(&sb, &chain, "alice", &["balance", "--offline"]).ok();
+    assert!(shown.stdout.contains("12.25"), "{}", shown.stdout);
+    let alice_balance = lotc(&sb, &chain, "alice", &["--json", "balance", "--offline"])
+        .ok()
+        .json();
+    let row = alice_balance["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["asset"] == asset.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(row["precision"], 2);
+    assert_eq!(row["confirmed"], 1_225);
 
     // Bob holds it but did not issue it; the list says so, reissuing is refused.
     let list = lotc(&sb, &chain, "bob", &["--json", "asset", "list"])
@@ -260,13 +283,56 @@ fn issue_reissue_burn_and_send_an_asset() {
         .clone();
     assert_eq!(row["issued_by_wallet"], false);
     assert_eq!(row["confirmed"], 100);
+    // Bob holds the tokens but not the entropy: he must name the issuance transaction, and
+    // a transaction that does not issue this asset is refused.
     signed(
         &sb,
         &chain,
         "bob",
         &["asset", "reissue", &asset, "--amount", "1"],
     )
-    .fails(2, "did not issue");
+    .fails(2, "--issuance-tx");
+    let not_issuance = sent["txid"].as_str().unwrap();
+    signed(
+        &sb,
+        &chain,
+        "bob",
+        &[
+            "asset",
+            "reissue",
+            &asset,
+            "--amount",
+            "1",
+            "--issuance-tx",
+            not_issuance,
+        ],
+    )
+    .fails(2, "does not issue");
+    // With it (and L-BTC for the fee), bob reissues 40 base units (his wallet does not know
+    // the precision).
+    let bob_fees: elements::Address = new_address(&sb, &chain, "bob").parse().unwrap();
+    chain.node.faucet(&bob_fees, COIN, None).unwrap();
+    chain.node.mine(1).unwrap();
+    let by_bob = signed(
+        &sb,
+        &chain,
+        "bob",
+        &[
+            "asset",
+            "reissue",
+            &asset,
+            "--amount",
+            "40",
+            "--issuance-tx",
+            issued["txid"].as_str().unwrap(),
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(by_bob["net"][&asset], 40);
+    accepted(&chain, &by_bob);
+    assert_eq!(balance(&sb, &chain, "bob", &asset), (140, 0));
+    assert_eq!(balance(&sb, &chain, "bob", &token), (3, 0));
 
     // Alice sent all her tokens away: she can no longer reissue.
     let list = lotc(&sb, &chain, "alice", &["--json", "asset", "list"])

@@ -127,8 +127,8 @@ to a fresh change address, and blinds every output to a confidential address. It
 effect and the fee and asks before signing (--yes for scripts). The signed transaction is \
 recorded before it is broadcast, so a crash loses nothing: `tx pending` lists it and `tx \
 rebroadcast` or `tx forget` settle it.\n\nAmounts are decimals in the asset's precision (8 for \
-L-BTC and the built-in assets); assets of unknown precision take base units. ASSET is an asset \
-id, or L-BTC."
+L-BTC and the built-in assets; the issuance's for assets this wallet issued); assets of unknown \
+precision take base units. ASSET is an asset id, or L-BTC."
     )]
     Send(SendArgs),
     /// Inspect, sign, combine and finalize PSETs (files or stdin, results on stdout).
@@ -627,11 +627,14 @@ const ASSET_LONG_HELP: &str = "Issue, reissue and burn assets; list and inspect 
 assets.\n\nIssued amounts are explicit in the issuance (the supply is public); the outputs \
 receiving them, at fresh change addresses of this wallet, are blinded. Amounts are decimals in \
 the asset's precision: 0 unless `asset issue --precision P` (0 to 8, stored with the issuance) \
-or a `precision` in the contract says otherwise; reissuance tokens are whole numbers. Tickers \
-come only from the built-in list of well-known assets and the user's labels in config.json.\n\n\
-Exit status 2 for a malformed or unknown asset id (`asset info`, and `asset reissue` of an asset \
-this wallet did not issue); 5 when burning more than the wallet holds or reissuing without the \
-reissuance token.";
+or a `precision` in the contract says otherwise, and the issuing wallet uses it in every \
+command; reissuance tokens are whole numbers. Tickers come only from the built-in list of \
+well-known assets and the user's labels in config.json.\n\nA wallet holding a reissuance token \
+it did not issue reissues with `--issuance-tx TXID`: the entropy is read from that transaction \
+and checked against the asset id.\n\nExit status 2 for a malformed or unknown asset id (`asset \
+info`, and `asset reissue` of an asset this wallet did not issue, without --issuance-tx or with \
+a transaction that does not issue it); 5 when burning more than the wallet holds or reissuing \
+without the reissuance token.";
 
 /// `asset` subcommands.
 #[derive(Debug, Subcommand)]
@@ -685,12 +688,16 @@ pub struct AssetIssueArgs {
 /// Arguments of `asset reissue`.
 #[derive(Debug, Args)]
 pub struct AssetReissueArgs {
-    /// The asset id (64 hex characters); this wallet must have issued it and hold its token.
+    /// The asset id (64 hex characters); this wallet must hold its reissuance token.
     #[arg(value_name = "ASSET")]
     pub asset: String,
     /// Amount to issue, a decimal in the asset's precision.
     #[arg(long, value_name = "AMOUNT")]
     pub amount: String,
+    /// The asset's issuance transaction, when another wallet issued it: its entropy, which
+    /// a reissuance needs, is read from there (and checked against the asset id).
+    #[arg(long, value_name = "TXID")]
+    pub issuance_tx: Option<String>,
     #[command(flatten)]
     pub tx: AssetTxArgs,
 }

@@ -167,15 +167,23 @@ impl Context {
         Ok(parsed.with_timeout(self.timeout).connect()?)
     }
 
-    /// The ticker of `asset`: the user's label from `config.json`, else the built-in list of
-    /// well-known assets (the network's policy asset is L-BTC), else none. Also the asset's
-    /// precision when known (8 for L-BTC and the built-in assets).
-    pub fn asset_names(&self) -> CliResult<AssetNames> {
+    /// How `wallet` names assets: the ticker is the user's label from `config.json`, else the
+    /// built-in list of well-known assets (the network's policy asset is L-BTC), else none.
+    /// The precision is the built-in one (8 for L-BTC and the built-in assets), else the one
+    /// recorded when this wallet issued the asset, else unknown (amounts in base units).
+    pub fn asset_names(&self, wallet: &wallet_core::wallet::Wallet) -> CliResult<AssetNames> {
         let config = crate::config::Config::load(&self.data_dir)?;
+        let issued = wallet
+            .store()
+            .issuances()?
+            .into_iter()
+            .map(|r| (r.asset, r.precision))
+            .collect();
         Ok(AssetNames {
             network: self.network,
             policy: config.policy_asset(self.network, &self.data_dir)?,
             labels: config.asset_labels(self.network, &self.data_dir)?,
+            issued,
         })
     }
 
@@ -192,11 +200,13 @@ impl Context {
     }
 }
 
-/// Trusted names of assets: the user's labels and the built-in list.
+/// Trusted names of assets: the user's labels and the built-in list; precisions also from the
+/// wallet's own issuances.
 pub struct AssetNames {
     network: Network,
     policy: elements::AssetId,
     labels: std::collections::BTreeMap<elements::AssetId, String>,
+    issued: std::collections::BTreeMap<elements::AssetId, u8>,
 }
 
 impl AssetNames {
@@ -208,9 +218,12 @@ impl AssetNames {
         wallet_core::assets::lookup(self.network, self.policy, asset).map(|k| k.ticker.to_owned())
     }
 
-    /// The decimal places of `asset` when known (built-in list only).
+    /// The decimal places of `asset` when known: the built-in list, else the wallet's own
+    /// issuance of it.
     pub fn precision(&self, asset: &elements::AssetId) -> Option<u8> {
-        wallet_core::assets::lookup(self.network, self.policy, asset).map(|k| k.precision)
+        wallet_core::assets::lookup(self.network, self.policy, asset)
+            .map(|k| k.precision)
+            .or_else(|| self.issued.get(asset).copied())
     }
 
     /// `amount` for people: a decimal in the asset's precision when known, else base units.

@@ -49,14 +49,6 @@ fn parse_asset(text: &str, policy: AssetId) -> CliResult<AssetId> {
     })
 }
 
-/// The precision of `asset`: its issuance by this wallet, else the built-in list, else 0.
-fn precision_of(names: &AssetNames, wallet: &Wallet, asset: &AssetId) -> CliResult<u8> {
-    if let Some(record) = wallet.store().issuance(asset)? {
-        return Ok(record.precision);
-    }
-    Ok(names.precision(asset).unwrap_or(0))
-}
-
 fn format_in(precision: u8, value: u64) -> String {
     format_amount(value, precision)
 }
@@ -80,7 +72,7 @@ fn sign_confirmed(
     what: &str,
 ) -> CliResult<Option<Transaction>> {
     let view = wallet_view(wallet, ctx.policy_asset()?, &payment.pset)?;
-    show_summary(ctx, &view)?;
+    show_summary(ctx, wallet, &view)?;
     if args.dry_run {
         if ctx.out.json {
             let mut doc = view_json(ctx, &payment.pset, &view)?;
@@ -280,28 +272,10 @@ fn reissue(ctx: &Context, args: &AssetReissueArgs) -> CliResult<()> {
     let asset = parse_asset(&args.asset, policy)?;
     let mut wallet = ctx.open_wallet()?;
     crate::cmd::sync::sync_with_progress(ctx, &mut wallet, &args.tx.scan, false)?;
-    let record = match wallet.store().issuance(&asset)? {
-        Some(record) => record,
-        None => {
-            // Issued by this wallet's keys but not recorded here (a restored wallet): the
-            // entropy is on the chain.
-            let found = wallet
-                .store()
-                .discovered_issuances()?
-                .into_iter()
-                .find(|d| d.asset == asset)
-                .ok_or_else(|| {
-                    CliError::usage(
-                        "unknown_asset",
-                        format!("this wallet did not issue asset {asset}, so it cannot reissue it"),
-                    )
-                    .hint("`asset list` shows the assets this wallet issued")
-                })?;
-            wallet.store_mut().record_issuance(&found)?;
-            found
-        }
-    };
-    let amount = parse_amount(&args.amount, record.precision)?;
+    let record = issuance_for_reissue(ctx, &mut wallet, &asset, args.issuance_tx.as_deref())?;
+    let names = ctx.asset_names(&wallet)?;
+    let precision = precision_of(&names, &asset);
+    let amount = parse_amount(&args.amount, precision)?;
     let blinded_token = AssetId::reissuance_token_from_entropy(record.entropy, true);
     let holds_token = wallet
         .store()
@@ -355,19 +329,70 @@ fn reissue(ctx: &Context, args: &AssetReissueArgs) -> CliResult<()> {
         ctx.out.line(&txid.to_string());
         ctx.out.note(&format!(
             "Reissued {} of {asset}.",
-            format_in(record.precision, amount)
+            format_in(precision, amount)
         ));
     }
     Ok(())
+}
+
+/// The issuance of `asset` a reissuance needs: recorded when this wallet issued it; found in
+/// the wallet's transactions when its keys issued it (a restored wallet; then recorded);
+/// else read from the issuance transaction the user names (a token received from another
+/// wallet), its ids recomputed and checked against `asset`.
+fn issuance_for_reissue(
+    ctx: &Context,
+    wallet: &mut Wallet,
+    asset: &AssetId,
+    issuance_tx: Option<&str>,
+) -> CliResult<IssuanceRecord> {
+    if let Some(record) = wallet.store().issuance(asset)? {
+        return Ok(record);
+    }
+    let discovered = wallet
+        .store()
+        .discovered_issuances()?
+        .into_iter()
+        .find(|d| d.asset == *asset);
+    if let Some(found) = discovered {
+        wallet.store_mut().record_issuance(&found)?;
+        return Ok(found);
+    }
+    let Some(text) = issuance_tx else {
+        return Err(CliError::usage(
+            "unknown_issuance",
+            format!("this wallet did not issue asset {asset}, so it does not know its entropy"),
+        )
+        .hint("holding its reissuance token is enough: pass --issuance-tx TXID, the asset's issuance transaction (the issuer's `asset info` shows it)"));
+    };
+    let txid = Txid::from_str(text.trim()).map_err(|_| {
+        CliError::usage("invalid_txid", format!("'{text}' is not a txid"))
+            .hint("a txid is 64 hex characters")
+    })?;
+    let tx = ctx
+        .backend()?
+        .transactions(&[txid])?
+        .pop()
+        .ok_or_else(|| CliError::usage("unknown_issuance", format!("no transaction {txid}")))?;
+    let found = wallet_core::tx::new_issuances(&tx)
+        .into_iter()
+        .find(|f| f.asset == *asset)
+        .ok_or_else(|| {
+            CliError::usage(
+                "wrong_issuance_tx",
+                format!("transaction {txid} does not issue asset {asset}"),
+            )
+            .hint("pass the transaction that first issued the asset, not a reissuance or a payment")
+        })?;
+    Ok(IssuanceRecord::found_in(txid, &found))
 }
 
 /// `asset burn`.
 fn burn(ctx: &Context, args: &AssetBurnArgs) -> CliResult<()> {
     let policy = ctx.policy_asset()?;
     let asset = parse_asset(&args.asset, policy)?;
-    let names = ctx.asset_names()?;
     let mut wallet = ctx.open_wallet()?;
-    let precision = precision_of(&names, &wallet, &asset)?;
+    let names = ctx.asset_names(&wallet)?;
+    let precision = precision_of(&names, &asset);
     let amount = parse_amount(&args.amount, precision)?;
     crate::cmd::sync::sync_with_progress(ctx, &mut wallet, &args.tx.scan, false)?;
     let held = wallet
@@ -461,16 +486,16 @@ fn known_assets(wallet: &Wallet) -> CliResult<BTreeMap<AssetId, Known>> {
     Ok(out)
 }
 
-fn precision_known(names: &AssetNames, asset: &AssetId, k: Option<&Known>) -> u8 {
-    k.and_then(|k| k.issued.as_ref().map(|r| r.precision))
-        .or_else(|| names.precision(asset))
-        .unwrap_or(0)
+/// The precision amounts of `asset` are typed and shown in: known (built-in or issued by
+/// this wallet), else base units.
+fn precision_of(names: &AssetNames, asset: &AssetId) -> u8 {
+    names.precision(asset).unwrap_or(0)
 }
 
 /// `asset list`.
 fn list(ctx: &Context) -> CliResult<()> {
     let wallet = ctx.open_wallet()?;
-    let names = ctx.asset_names()?;
+    let names = ctx.asset_names(&wallet)?;
     let known = known_assets(&wallet)?;
     if ctx.out.json {
         let rows: Vec<Value> = known
@@ -479,7 +504,7 @@ fn list(ctx: &Context) -> CliResult<()> {
                 json!({
                     "asset": asset.to_string(),
                     "ticker": names.ticker(asset),
-                    "precision": precision_known(&names, asset, Some(k)),
+                    "precision": precision_of(&names, asset),
                     "confirmed": k.confirmed,
                     "unconfirmed": k.unconfirmed,
                     "issued_by_wallet": k.issued.is_some(),
@@ -498,7 +523,7 @@ fn list(ctx: &Context) -> CliResult<()> {
     let rows: Vec<Vec<String>> = known
         .iter()
         .map(|(asset, k)| {
-            let p = precision_known(&names, asset, Some(k));
+            let p = precision_of(&names, asset);
             let what = match (&k.issued, k.token_of) {
                 (Some(_), _) => "issued here".to_owned(),
                 (None, Some(of)) => format!("token of {}", short(&of)),
@@ -529,7 +554,7 @@ fn info(ctx: &Context, args: &AssetInfoArgs) -> CliResult<()> {
     let policy = ctx.policy_asset()?;
     let asset = parse_asset(&args.id, policy)?;
     let wallet = ctx.open_wallet()?;
-    let names = ctx.asset_names()?;
+    let names = ctx.asset_names(&wallet)?;
     let known = known_assets(&wallet)?;
     let k = known.get(&asset);
     let ticker = names.ticker(&asset);
@@ -540,7 +565,7 @@ fn info(ctx: &Context, args: &AssetInfoArgs) -> CliResult<()> {
         )
         .hint("`asset list` shows the wallet's assets; sync first if it just arrived"));
     }
-    let p = precision_known(&names, &asset, k);
+    let p = precision_of(&names, &asset);
     let issued = k.and_then(|k| k.issued.as_ref());
     let events = wallet.store().asset_events(&asset)?;
     let sum = |kind: AssetEventKind| -> u64 {

@@ -53,7 +53,7 @@ fn short_id(hex: &str) -> String {
 pub fn txs(ctx: &Context, args: &TxsArgs) -> CliResult<()> {
     let wallet = ctx.open_wallet()?;
     never_synced_note(ctx, &wallet)?;
-    let names = ctx.asset_names()?;
+    let names = ctx.asset_names(&wallet)?;
     let txs = wallet.store().transactions(args.limit)?;
     if ctx.out.json {
         let rows: Vec<_> = txs
@@ -106,7 +106,7 @@ fn utxo_address(wallet: &Wallet, u: &WalletUtxo) -> CliResult<String> {
 pub fn utxos(ctx: &Context) -> CliResult<()> {
     let wallet = ctx.open_wallet()?;
     never_synced_note(ctx, &wallet)?;
-    let names = ctx.asset_names()?;
+    let names = ctx.asset_names(&wallet)?;
     let utxos = wallet.store().utxos()?;
     // Watch-only wallets cannot sign, so nothing of theirs is spendable by this program.
     let spendable = !wallet.is_watch_only();
@@ -176,7 +176,7 @@ fn show(ctx: &Context, args: &TxShowArgs) -> CliResult<()> {
             .hint("a txid is 64 hex characters")
     })?;
     let wallet = ctx.open_wallet()?;
-    let names = ctx.asset_names()?;
+    let names = ctx.asset_names(&wallet)?;
     let store = wallet.store();
     let tx = store.transaction(&txid)?.ok_or_else(|| {
         CliError::new(

@@ -180,11 +180,11 @@ pub fn view_json(
 }
 
 /// Writes the net effect and fee on stderr, for a person deciding whether to sign.
-pub fn show_summary(ctx: &Context, view: &PsetView) -> CliResult<()> {
+pub fn show_summary(ctx: &Context, wallet: &Wallet, view: &PsetView) -> CliResult<()> {
     if ctx.out.json || ctx.out.quiet {
         return Ok(());
     }
-    let names = ctx.asset_names()?;
+    let names = ctx.asset_names(wallet)?;
     let policy = ctx.policy_asset()?;
     eprintln!("This wallet's net effect:");
     if view.net.is_empty() {
@@ -216,7 +216,7 @@ fn inspect(ctx: &Context, args: &PsetInspectArgs) -> CliResult<()> {
         ctx.out.json(&doc);
         return Ok(());
     }
-    let names = ctx.asset_names()?;
+    let names = ctx.asset_names(&wallet)?;
     let mut rows = Vec::new();
     for (asset, value) in &view.net {
         rows.push(("net", signed_text(&names, *value, asset)));
@@ -318,7 +318,7 @@ fn sign(ctx: &Context, args: &PsetSignArgs) -> CliResult<()> {
             .hint("a signature commits to the blinded outputs: blind the PSET before signing"));
         }
     }
-    show_summary(ctx, &view)?;
+    show_summary(ctx, &wallet, &view)?;
     input::confirm(ctx.yes, "signing a PSET", "Sign this PSET?")?;
     let passphrase = input::encryption_passphrase(&args.passphrase, false)?;
     let secret = wallet.unlock_seed(passphrase.as_bytes())?;

@@ -120,7 +120,7 @@ fn build(
     args: &PaymentArgs,
     reserve: bool,
 ) -> CliResult<Payment> {
-    let names = ctx.asset_names()?;
+    let names = ctx.asset_names(wallet)?;
     let policy = ctx.policy_asset()?;
     let recipients = args
         .to
@@ -286,7 +286,7 @@ pub fn send(ctx: &Context, args: &SendArgs) -> CliResult<()> {
         return write_pset_out(ctx, target, &payment.pset, summary);
     }
     let view = wallet_view(&wallet, ctx.policy_asset()?, &payment.pset)?;
-    show_summary(ctx, &view)?;
+    show_summary(ctx, &wallet, &view)?;
     if args.dry_run {
         if ctx.out.json {
             let mut doc = view_json(ctx, &payment.pset, &view)?;

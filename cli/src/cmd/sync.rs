@@ -97,7 +97,7 @@ pub fn balance(ctx: &Context, args: &BalanceArgs) -> CliResult<()> {
     if !args.offline {
         sync_with_progress(ctx, &mut wallet, &args.scan, false)?;
     }
-    let names = ctx.asset_names()?;
+    let names = ctx.asset_names(&wallet)?;
     let balances = wallet.store().balances()?;
     let tip = wallet.store().tip()?;
     if tip.is_none() {

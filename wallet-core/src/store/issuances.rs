@@ -65,6 +65,26 @@ pub struct IssuanceRecord {
     pub created_at: u64,
 }
 
+impl IssuanceRecord {
+    /// What the chain tells of an issuance found in transaction `txid`: precision 0 and no
+    /// contract text (the chain holds neither), `created_at` 0.
+    pub fn found_in(txid: Txid, found: &crate::tx::FoundIssuance) -> IssuanceRecord {
+        IssuanceRecord {
+            asset: found.asset,
+            token: found.token,
+            entropy: found.entropy,
+            contract_hash: found.contract_hash,
+            contract: None,
+            txid,
+            vin: found.vin,
+            precision: 0,
+            amount: found.amount.unwrap_or(0),
+            token_amount: found.token_amount.unwrap_or(0),
+            created_at: 0,
+        }
+    }
+}
+
 /// Kinds of [`AssetEvent`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AssetEventKind {
@@ -283,36 +303,15 @@ impl Store {
             let raw: Vec<u8> = r.get(0).map_err(q)?;
             let tx: elements::Transaction = elements::encode::deserialize(&raw)
                 .map_err(|e| Error::Storage(format!("bad transaction in the store: {e}")))?;
-            for (vin, input) in tx.input.iter().enumerate() {
-                let iss = &input.asset_issuance;
-                if !input.has_issuance()
-                    || !iss.asset_blinding_nonce.is_null()
-                    || !owned.contains_key(&input.previous_output)
+            let txid = tx.txid();
+            for found in crate::tx::new_issuances(&tx) {
+                if !owned.contains_key(&found.outpoint)
+                    || recorded.contains(&found.asset)
+                    || out.iter().any(|d| d.asset == found.asset)
                 {
                     continue;
                 }
-                let contract = iss.asset_entropy.into_contract_hash();
-                let ids = crate::tx::issuance_ids(input.previous_output, contract);
-                let (asset, token) = input.issuance_ids();
-                if asset != ids.asset
-                    || recorded.contains(&asset)
-                    || out.iter().any(|d| d.asset == asset)
-                {
-                    continue;
-                }
-                out.push(IssuanceRecord {
-                    asset,
-                    token,
-                    entropy: ids.entropy,
-                    contract_hash: (contract.to_byte_array() != [0; 32]).then_some(contract),
-                    contract: None,
-                    txid: tx.txid(),
-                    vin: u32::try_from(vin).map_err(|_| bad("vin"))?,
-                    precision: 0,
-                    amount: iss.amount.explicit().unwrap_or(0),
-                    token_amount: iss.inflation_keys.explicit().unwrap_or(0),
-                    created_at: 0,
-                });
+                out.push(IssuanceRecord::found_in(txid, &found));
             }
         }
         Ok(out)

@@ -59,6 +59,60 @@ fn ids_of_entropy(entropy: AssetEntropy) -> IssuanceIds {
     }
 }
 
+/// A new issuance (not a reissuance) carried by an input of a transaction, its ids
+/// recomputed here from the input's outpoint and contract hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FoundIssuance {
+    /// The input carrying it.
+    pub vin: u32,
+    /// The coin that input spends.
+    pub outpoint: OutPoint,
+    /// The contract hash committed to, if not all zeros.
+    pub contract_hash: Option<ContractHash>,
+    /// The asset entropy.
+    pub entropy: AssetEntropy,
+    /// The asset id.
+    pub asset: AssetId,
+    /// The reissuance token id (which depends on whether the amount was blinded).
+    pub token: AssetId,
+    /// The amount issued, when explicit.
+    pub amount: Option<u64>,
+    /// The reissuance tokens issued, when explicit.
+    pub token_amount: Option<u64>,
+}
+
+/// Every new issuance in `tx`. Reissuances are left out: they carry the entropy, not the
+/// outpoint and contract hash it comes from.
+pub fn new_issuances(tx: &elements::Transaction) -> Vec<FoundIssuance> {
+    let mut out = Vec::new();
+    for (vin, input) in tx.input.iter().enumerate() {
+        let iss = &input.asset_issuance;
+        if !input.has_issuance() || !iss.asset_blinding_nonce.is_null() {
+            continue;
+        }
+        let Ok(vin) = u32::try_from(vin) else {
+            break;
+        };
+        let contract = iss.asset_entropy.into_contract_hash();
+        let ids = issuance_ids(input.previous_output, contract);
+        let (asset, token) = input.issuance_ids();
+        if asset != ids.asset {
+            continue;
+        }
+        out.push(FoundIssuance {
+            vin,
+            outpoint: input.previous_output,
+            contract_hash: (contract.to_byte_array() != [0; 32]).then_some(contract),
+            entropy: ids.entropy,
+            asset,
+            token,
+            amount: iss.amount.explicit(),
+            token_amount: iss.inflation_keys.explicit(),
+        });
+    }
+    out
+}
+
 /// The contract hash of a JSON contract as Elements computes it: SHA-256 of the JSON
 /// serialized compactly with every object's keys sorted. The contract must be a JSON object.
 pub fn contract_hash_from_json(text: &str) -> Result<ContractHash> {
