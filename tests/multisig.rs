@@ -219,21 +219,41 @@ fn two_of_three_multisig_payment_through_files() {
         ])
         .ok();
     std::fs::write(sb.path("final.pset"), &finalized.stdout).unwrap();
-    let sent = run(
-        &sb,
-        &url,
-        "coord",
-        &[
+    // Without --wallet: every synced wallet of the data folder whose coins it spends (the
+    // coordinator, and the cosigners that synced to sign) records it as pending before it is
+    // broadcast; the single-key wallets do not.
+    let final_pset = sb.path("final.pset");
+    let sent = sb
+        .run(&[
+            "--network",
+            "regtest",
+            "--esplora",
+            &url,
             "--json",
             "pset",
             "broadcast",
-            sb.path("final.pset").to_str().unwrap(),
-        ],
-        None,
-    )
-    .ok()
-    .json();
-    assert_eq!(sent["txid"].as_str().unwrap().len(), 64);
+            final_pset.to_str().unwrap(),
+        ])
+        .ok()
+        .json();
+    let txid = sent["txid"].as_str().unwrap();
+    let pending = run(&sb, &url, "coord", &["--json", "tx", "pending"], None)
+        .ok()
+        .json();
+    assert_eq!(pending[0]["txid"], txid, "{pending}");
+    let k2_pending = sb
+        .run(&[
+            "--network",
+            "regtest",
+            "--wallet",
+            "k2",
+            "--json",
+            "tx",
+            "pending",
+        ])
+        .ok()
+        .json();
+    assert_eq!(k2_pending, serde_json::json!([]));
     chain.mine(1).unwrap();
 
     let bal = run(&sb, &url, "k2", &["--json", "balance"], None)

@@ -440,7 +440,8 @@ pub enum PsetCommand {
     /// Finalize every input from its signatures; prints the PSET, or the transaction with
     /// --extract.
     Finalize(PsetFinalizeArgs),
-    /// Finalize if needed, record in the wallet when it spends the wallet's coins, broadcast.
+    /// Finalize if needed, record as pending in each wallet whose coins it spends (the
+    /// --wallet one, or without it every wallet of the network), broadcast.
     Broadcast(PsetInspectArgs),
 }
 

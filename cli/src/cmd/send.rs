@@ -232,14 +232,26 @@ pub fn record_then_broadcast(
     tx: &Transaction,
     backend: &dyn wallet_core::chain::Backend,
 ) -> CliResult<Txid> {
-    wallet.store_mut().record_pending(tx)?;
-    if std::env::var_os(ABORT_BEFORE_BROADCAST_ENV).is_some() {
-        std::process::abort();
-    }
+    record_pending_in(std::iter::once(wallet), tx)?;
     let txid = tx.txid();
     backend
         .broadcast(tx)
         .map_err(|e| pending_hint(e.into(), &txid))
+}
+
+/// Records `tx` as pending in each of `wallets` (each committed) before any broadcast. The
+/// test hook `LIQUID_OTC_ABORT_BEFORE_BROADCAST` aborts the process right after, as a crash.
+fn record_pending_in<'w>(
+    wallets: impl IntoIterator<Item = &'w mut Wallet>,
+    tx: &Transaction,
+) -> CliResult<()> {
+    for wallet in wallets {
+        wallet.store_mut().record_pending(tx)?;
+    }
+    if std::env::var_os(ABORT_BEFORE_BROADCAST_ENV).is_some() {
+        std::process::abort();
+    }
+    Ok(())
 }
 
 fn payment_summary(payment: &Payment) -> Value {
@@ -354,18 +366,20 @@ pub fn pset_create(ctx: &Context, args: &PsetCreateArgs) -> CliResult<()> {
 pub fn pset_broadcast(ctx: &Context, args: &PsetInspectArgs) -> CliResult<()> {
     let mut pset = read_pset(&args.pset)?;
     let tx = finalize_pset(&mut pset, ctx.network)?;
-    // When it spends the chosen wallet's coins, record it there first, as `send` does.
-    let wallet = match ctx.open_wallet() {
-        Ok(wallet) => Some(wallet),
-        Err(_) if ctx.wallet.is_none() => None,
-        Err(err) => return Err(err),
-    };
-    let txid = match wallet {
-        Some(mut wallet) if spends_wallet(&wallet, &tx)? => {
-            let backend = ctx.backend()?;
-            record_then_broadcast(&mut wallet, &tx, backend)?
+    // Record it first, as `send` does, in every wallet whose coins it spends: the chosen one,
+    // or without --wallet each wallet of the network (a multisig coordinator and a signer
+    // may share the data folder).
+    let mut spenders = Vec::new();
+    for wallet in candidate_wallets(ctx)? {
+        if spends_wallet(&wallet, &tx)? {
+            spenders.push(wallet);
         }
-        _ => broadcast_pending(ctx, &tx)?,
+    }
+    let txid = if spenders.is_empty() {
+        ctx.backend()?.broadcast(&tx)?
+    } else {
+        record_pending_in(&mut spenders, &tx)?;
+        broadcast_pending(ctx, &tx)?
     };
     if ctx.out.json {
         ctx.out.json(&json!({ "txid": txid.to_string() }));
@@ -373,6 +387,19 @@ pub fn pset_broadcast(ctx: &Context, args: &PsetInspectArgs) -> CliResult<()> {
         ctx.out.line(&txid.to_string());
     }
     Ok(())
+}
+
+/// The wallet chosen with --wallet, else every wallet of the network.
+fn candidate_wallets(ctx: &Context) -> CliResult<Vec<Wallet>> {
+    if ctx.wallet.is_some() {
+        return Ok(vec![ctx.open_wallet()?]);
+    }
+    let wallets = ctx.wallets();
+    wallets
+        .list(ctx.network)?
+        .iter()
+        .map(|name| Ok(wallets.open(ctx.network, name)?))
+        .collect()
 }
 
 fn spends_wallet(wallet: &Wallet, tx: &Transaction) -> CliResult<bool> {
