@@ -185,11 +185,20 @@ fn show_mnemonic_once(secret: &SeedSecret) -> CliResult<()> {
          and they are the only way to restore this wallet.\n\n{}",
         numbered.as_str()
     );
-    input::confirm(
+    let answer = input::confirm(
         false,
         "showing the mnemonic",
         "Have you written the words down?",
-    )
+    );
+    // Take the words off the screen once answered: the blank line, two lines of text, a
+    // blank line, the rows of words, a blank line and the question (best effort: lines a
+    // narrow terminal wrapped are not counted).
+    let rows = phrase.split_whitespace().count().div_ceil(4);
+    let term = dialoguer::console::Term::stderr();
+    if term.is_term() {
+        let _ = term.clear_last_lines(rows + 6);
+    }
+    answer
 }
 
 fn restore(ctx: &Context, args: &RestoreArgs) -> CliResult<()> {
