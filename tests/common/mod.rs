@@ -1,6 +1,8 @@
 //! Shared helpers of the end-to-end tests: run the real binary in a temporary data folder.
 #![allow(dead_code)]
 
+pub mod real_stack;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
