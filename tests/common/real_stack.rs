@@ -1278,6 +1278,18 @@ impl TestChain for RealStack {
 
     fn mine(&self, n: u32) -> Result<()> {
         let hashes = self.generate(n)?;
+        // As the sandbox's first block does, the node's must take the whole mempool; what it
+        // leaves out (a fee under its block policy, say) is named here rather than found later
+        // as a balance that stays unconfirmed.
+        let entries = self.rpc(false, "getrawmempool", json!({"verbose": true}))?;
+        let left = parse_mempool(&entries)?;
+        if !left.is_empty() {
+            return Err(self.error(format!(
+                "mining {n} block(s) left {} transaction(s) in the node's mempool: {}",
+                left.len(),
+                clip(&entries.to_string())
+            )));
+        }
         self.settle_on(
             &format!(
                 "{n} new block(s) up to {}",
