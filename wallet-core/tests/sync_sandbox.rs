@@ -86,8 +86,10 @@ fn receive_confirm_and_incremental_over_both_backends() {
         let r = run(w, backend.as_ref(), 20);
         assert_eq!(r.new_txs, 3, "{r:?}");
         if backend.supports_status() {
-            // Tip and histories; the rest of the gap after index 2; transactions and headers.
-            assert_eq!(r.requests, 3, "three dependent round trips cold: {r:?}");
+            // Tip and the first windows; the rest of the gap after index 2 with the
+            // transactions and headers found in the first.
+            assert_eq!(r.requests, 2, "two dependent round trips cold: {r:?}");
+            assert_eq!(r.calls, 1 + 40 + 3 + 3, "tip, 43 histories, 3 transactions");
         }
         let bal = w.store().balances().unwrap();
         assert_eq!(bal[&lbtc()].unconfirmed, 175_000_000);
@@ -329,5 +331,57 @@ fn evictions_failures_and_pending() {
     w.store_mut().forget_pending(&spend.txid()).unwrap();
     let bal = w.store().balances().unwrap()[&lbtc()];
     assert_eq!((bal.confirmed, bal.unconfirmed), (100_000, 50_000));
+    sb.shutdown();
+}
+
+/// A run of used addresses up to the end of the first window makes Electrum ask a gap further
+/// ahead in the next round; history found there, past the final window, is ignored exactly as
+/// the gap limit says (not downloaded, its script not stored, its address not used).
+#[test]
+fn look_ahead_keeps_the_gap_limit() {
+    let sb = Sandbox::start(SandboxConfig::default()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let probe = wallet(tmp.path(), "probe");
+    for i in 0..20u32 {
+        let a = probe.address_at(Keychain::External, i).unwrap();
+        sb.faucet(&a, 1_000 + u64::from(i), None).unwrap();
+    }
+    // Index 45 is past the window (19 + 1 + 20 = 40) but inside the look-ahead (40 + 20).
+    let far_address = probe.address_at(Keychain::External, 45).unwrap();
+    let far = sb.faucet(&far_address, 7_000, None).unwrap();
+    sb.mine(1).unwrap();
+    let backends = [("electrum", electrum(&sb)), ("esplora", esplora(&sb))];
+    for (name, backend) in &backends {
+        let mut w = wallet(tmp.path(), name);
+        let r = run(&mut w, backend.as_ref(), 20);
+        assert_eq!(r.new_txs, 20, "{name}: {r:?}");
+        assert!(w.store().transaction(&far).unwrap().is_none(), "{name}");
+        assert_eq!(w.next_index(Keychain::External).unwrap(), 20, "{name}");
+        let state = w.store().chain_state().unwrap();
+        let last_external = state
+            .scripts
+            .iter()
+            .filter(|s| s.keychain == Keychain::External)
+            .map(|s| s.index)
+            .max();
+        assert_eq!(last_external, Some(39), "{name}: scripts past the window");
+        if backend.cheap_calls() {
+            // Tip and the first windows; 20..60 with 20 transactions and their header.
+            assert_eq!(r.requests, 2, "{r:?}");
+            assert_eq!(r.calls, 1 + 40 + 40 + 20 + 1, "{r:?}");
+        } else {
+            // Esplora asks only the window: tip (2), 40 + 20 histories, 20 transactions,
+            // one header (2).
+            assert_eq!(r.requests, 2 + 60 + 20 + 2, "{r:?}");
+        }
+        // A gap of 30 reaches index 45.
+        let r = run(&mut w, backend.as_ref(), 30);
+        assert_eq!(r.new_txs, 1, "{name}: {r:?}");
+        assert_eq!(w.next_index(Keychain::External).unwrap(), 46, "{name}");
+        assert_eq!(
+            w.store().balances().unwrap()[&lbtc()].confirmed,
+            (1_000..1_020).sum::<u64>() + 7_000
+        );
+    }
     sb.shutdown();
 }

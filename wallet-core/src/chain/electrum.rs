@@ -5,7 +5,8 @@
 //! calls. electrum-client writes a batch as one burst of
 //! newline-separated requests (one JSON object per line, never a JSON-RPC array) and matches
 //! the answers by id: so all the calls of one method call (histories, transactions, headers,
-//! subscriptions; up to [`MAX_BURST`]) are written in one burst and cost one round trip.
+//! subscriptions), or of a [`Burst`] mixing them, are written together (up to [`MAX_BURST`])
+//! and cost one round trip.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,7 +21,7 @@ use serde_json::Value;
 
 use super::{
     backend_err, clip, electrum_scripthash, hex_lower, parse_header, parse_tx, unhex, Backend,
-    BackendConfig, Endpoint, HistoryEntry, TipAndHistories, TipAndStatuses,
+    BackendConfig, Burst, BurstAnswer, Endpoint, HistoryEntry,
 };
 use crate::{Error, Result};
 
@@ -82,6 +83,8 @@ pub struct ElectrumBackend {
     config: BackendConfig,
     conn: Mutex<Option<Conn>>,
     requests: AtomicU64,
+    /// Calls written (every call of a burst counts), for [`Backend::calls`].
+    calls: AtomicU64,
 }
 
 impl std::fmt::Debug for ElectrumBackend {
@@ -203,6 +206,7 @@ impl ElectrumBackend {
             config,
             conn: Mutex::new(None),
             requests: AtomicU64::new(0),
+            calls: AtomicU64::new(0),
         };
         {
             let mut guard = backend.lock();
@@ -227,9 +231,15 @@ impl ElectrumBackend {
         backend_err(&self.url, reason)
     }
 
+    fn count_calls(&self, n: usize) {
+        self.calls
+            .fetch_add(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
     fn open(&self) -> std::result::Result<Conn, Failure> {
         // Opening sends `server.version`: one round trip.
         self.requests.fetch_add(1, Ordering::Relaxed);
+        self.count_calls(1);
         let timeout = Some(self.config.timeout);
         let addr = self.addr.as_str();
         let client = if self.tls {
@@ -334,6 +344,7 @@ impl ElectrumBackend {
                 batch.raw(method.to_owned(), vec![param(item)]);
             }
             let answers = self.read(&format!("{method} ({} calls)", burst.len()), |c| {
+                self.count_calls(burst.len());
                 c.client.batch_call(&batch)
             })?;
             if answers.len() != burst.len() {
@@ -360,6 +371,7 @@ impl ElectrumBackend {
             scripts.len()
         );
         let answers: Vec<Value> = self.read(&what, |c| {
+            self.count_calls(scripts.len());
             let new: Vec<usize> = (0..scripts.len())
                 .filter(|i| !c.subscribed.contains(&hashes[*i]))
                 .collect();
@@ -415,22 +427,33 @@ impl ElectrumBackend {
         Ok((tip.height, header.block_hash()))
     }
 
-    /// Calls of any methods written in one burst (up to [`MAX_BURST`] per round trip);
-    /// answers in the order of `calls`.
-    fn burst(&self, what: &str, calls: &[(&str, Param)]) -> Result<Vec<Value>> {
+    /// Calls of any methods written in bursts of up to [`MAX_BURST`] (one round trip each);
+    /// answers in the order of `calls`. The error keeps what went wrong (an answer that is
+    /// an error, or the connection).
+    fn burst_calls(
+        &self,
+        what: &str,
+        calls: &[(&'static str, Vec<Param>)],
+    ) -> std::result::Result<Vec<Value>, (Failure, Error)> {
         let mut out = Vec::with_capacity(calls.len());
         for chunk in calls.chunks(MAX_BURST) {
             let mut batch = Batch::default();
-            for (method, param) in chunk {
-                batch.raw((*method).to_owned(), vec![param.clone()]);
+            for (method, params) in chunk {
+                batch.raw((*method).to_owned(), params.clone());
             }
-            let answers = self.read(what, |c| c.client.batch_call(&batch))?;
+            let answers = self.call(what, true, |c| {
+                self.count_calls(chunk.len());
+                c.client.batch_call(&batch)
+            })?;
             if answers.len() != chunk.len() {
-                return Err(self.err(format!(
-                    "{what}: {} answers to {} calls",
-                    answers.len(),
-                    chunk.len()
-                )));
+                let reason = format!("{} answers to {} calls", answers.len(), chunk.len());
+                let e = self.err(format!("{what}: {reason}"));
+                let f = Failure {
+                    reason,
+                    server_said: false,
+                    retry: false,
+                };
+                return Err((f, e));
             }
             out.extend(answers);
         }
@@ -520,6 +543,7 @@ fn script_hash_bytes(script: &Script) -> [u8; 32] {
 impl Backend for ElectrumBackend {
     fn tip(&self) -> Result<(u32, BlockHash)> {
         let v = self.read("blockchain.headers.subscribe", |c| {
+            self.count_calls(1);
             c.client.raw_call("blockchain.headers.subscribe", vec![])
         })?;
         self.parse_tip(v)
@@ -536,45 +560,6 @@ impl Backend for ElectrumBackend {
             .collect()
     }
 
-    /// One burst: `blockchain.headers.subscribe` and the histories (what a first scan costs).
-    fn tip_and_histories(&self, scripts: &[Script]) -> Result<TipAndHistories> {
-        let mut calls: Vec<(&str, Param)> = Vec::with_capacity(scripts.len() + 1);
-        for s in scripts {
-            calls.push((
-                "blockchain.scripthash.get_history",
-                Param::String(electrum_scripthash(s)),
-            ));
-        }
-        if calls.len() >= MAX_BURST {
-            return Ok((self.tip()?, self.histories(scripts)?));
-        }
-        let mut batch = Batch::default();
-        batch.raw("blockchain.headers.subscribe".to_owned(), vec![]);
-        for (m, p) in &calls {
-            batch.raw((*m).to_owned(), vec![p.clone()]);
-        }
-        let what = format!(
-            "blockchain.headers.subscribe and blockchain.scripthash.get_history ({} scripts)",
-            scripts.len()
-        );
-        let mut answers = self.read(&what, |c| c.client.batch_call(&batch))?;
-        if answers.len() != scripts.len() + 1 {
-            return Err(self.err(format!(
-                "{what}: {} answers to {} calls",
-                answers.len(),
-                scripts.len() + 1
-            )));
-        }
-        let histories = answers.split_off(1);
-        let tip = self.parse_tip(answers.remove(0))?;
-        let histories = scripts
-            .iter()
-            .zip(histories)
-            .map(|(s, v)| self.parse_history(s, v))
-            .collect::<Result<Vec<_>>>()?;
-        Ok((tip, histories))
-    }
-
     fn statuses(&self, scripts: &[Script]) -> Result<Vec<Option<String>>> {
         let mut out = Vec::with_capacity(scripts.len());
         for burst in scripts.chunks(MAX_BURST) {
@@ -583,42 +568,84 @@ impl Backend for ElectrumBackend {
         Ok(out)
     }
 
-    /// One burst: `blockchain.headers.subscribe` and a raw `blockchain.scripthash.subscribe`
-    /// per script, so one round trip. These subscriptions bypass electrum-client's
-    /// bookkeeping: a later notification for one of them makes electrum-client fail the call
-    /// reading it, which is then retried on a new connection (it is a read).
-    fn tip_and_statuses(&self, scripts: &[Script]) -> Result<TipAndStatuses> {
-        if scripts.len() >= MAX_BURST {
-            return Ok((self.tip()?, self.statuses(scripts)?));
+    /// Every call in one burst (one round trip per [`MAX_BURST`] calls). Statuses are raw
+    /// `blockchain.scripthash.subscribe` calls, which bypass electrum-client's bookkeeping: a
+    /// later notification for one of them makes electrum-client fail the call reading it,
+    /// which is then retried on a new connection (it is a read).
+    fn burst(&self, burst: &Burst) -> Result<BurstAnswer> {
+        let mut calls: Vec<(&'static str, Vec<Param>)> = Vec::with_capacity(burst.calls());
+        if burst.tip {
+            calls.push(("blockchain.headers.subscribe", vec![]));
         }
-        let mut batch = Batch::default();
-        batch.raw("blockchain.headers.subscribe".to_owned(), vec![]);
-        for s in scripts {
-            batch.raw(
-                "blockchain.scripthash.subscribe".to_owned(),
+        for s in &burst.statuses {
+            calls.push((
+                "blockchain.scripthash.subscribe",
                 vec![Param::String(electrum_scripthash(s))],
-            );
+            ));
+        }
+        for s in &burst.histories {
+            calls.push((
+                "blockchain.scripthash.get_history",
+                vec![Param::String(electrum_scripthash(s))],
+            ));
+        }
+        for t in &burst.txids {
+            calls.push((
+                "blockchain.transaction.get",
+                vec![Param::String(t.to_string())],
+            ));
+        }
+        for h in &burst.heights {
+            calls.push(("blockchain.block.header", vec![Param::U32(*h)]));
         }
         let what = format!(
-            "blockchain.headers.subscribe and blockchain.scripthash.subscribe ({} scripts)",
-            scripts.len()
+            "burst of {} calls (tip {}, {} statuses, {} histories, {} transactions, {} headers)",
+            calls.len(),
+            if burst.tip { "yes" } else { "no" },
+            burst.statuses.len(),
+            burst.histories.len(),
+            burst.txids.len(),
+            burst.heights.len(),
         );
-        let mut answers = self.read(&what, |c| c.client.batch_call(&batch))?;
-        if answers.len() != scripts.len() + 1 {
-            return Err(self.err(format!(
-                "{what}: {} answers to {} calls",
-                answers.len(),
-                scripts.len() + 1
-            )));
+        let mut answers = self.burst_calls(&what, &calls).map_err(|(_, e)| e)?;
+        // Answers in the order of `calls`, consumed from the end.
+        let mut out = BurstAnswer::default();
+        let header_answers = answers.split_off(answers.len() - burst.heights.len());
+        let tx_answers = answers.split_off(answers.len() - burst.txids.len());
+        let history_answers = answers.split_off(answers.len() - burst.histories.len());
+        let status_answers = answers.split_off(answers.len() - burst.statuses.len());
+        if burst.tip {
+            out.tip = Some(self.parse_tip(answers.pop().unwrap_or(Value::Null))?);
         }
-        let statuses = answers.split_off(1);
-        let tip = self.parse_tip(answers.remove(0))?;
-        let statuses = scripts
+        out.statuses = burst
+            .statuses
             .iter()
-            .zip(&statuses)
+            .zip(&status_answers)
             .map(|(s, v)| self.parse_status(s, v))
-            .collect::<Result<Vec<_>>>()?;
-        Ok((tip, statuses))
+            .collect::<Result<_>>()?;
+        out.histories = burst
+            .histories
+            .iter()
+            .zip(history_answers)
+            .map(|(s, v)| self.parse_history(s, v))
+            .collect::<Result<_>>()?;
+        out.txs = burst
+            .txids
+            .iter()
+            .zip(&tx_answers)
+            .map(|(t, v)| self.parse_tx_answer(t, v))
+            .collect::<Result<_>>()?;
+        out.headers = burst
+            .heights
+            .iter()
+            .zip(&header_answers)
+            .map(|(h, v)| self.parse_header_answer(*h, v))
+            .collect::<Result<_>>()?;
+        Ok(out)
+    }
+
+    fn cheap_calls(&self) -> bool {
+        true
     }
 
     fn supports_status(&self) -> bool {
@@ -636,44 +663,10 @@ impl Backend for ElectrumBackend {
             .collect()
     }
 
-    /// One burst for both: the transactions and the headers do not depend on each other.
-    fn transactions_and_headers(
-        &self,
-        txids: &[Txid],
-        heights: &[u32],
-    ) -> Result<(Vec<Transaction>, Vec<BlockHeader>)> {
-        let mut calls: Vec<(&str, Param)> = txids
-            .iter()
-            .map(|t| ("blockchain.transaction.get", Param::String(t.to_string())))
-            .collect();
-        calls.extend(
-            heights
-                .iter()
-                .map(|h| ("blockchain.block.header", Param::U32(*h))),
-        );
-        let what = format!(
-            "blockchain.transaction.get ({}) and blockchain.block.header ({})",
-            txids.len(),
-            heights.len()
-        );
-        let answers = self.burst(&what, &calls)?;
-        let (tx_answers, header_answers) = answers.split_at(txids.len());
-        let txs = txids
-            .iter()
-            .zip(tx_answers)
-            .map(|(t, v)| self.parse_tx_answer(t, v))
-            .collect::<Result<Vec<_>>>()?;
-        let headers = heights
-            .iter()
-            .zip(header_answers)
-            .map(|(h, v)| self.parse_header_answer(*h, v))
-            .collect::<Result<Vec<_>>>()?;
-        Ok((txs, headers))
-    }
-
     fn block_header(&self, height: u32) -> Result<BlockHeader> {
         let what = format!("blockchain.block.header {height}");
         let v = self.read(&what, |c| {
+            self.count_calls(1);
             c.client
                 .raw_call("blockchain.block.header", vec![Param::U32(height)])
         })?;
@@ -701,6 +694,7 @@ impl Backend for ElectrumBackend {
         let hex = hex_lower(&elements::encode::serialize(tx));
         let what = format!("blockchain.transaction.broadcast of {txid}");
         let res = self.call(&what, false, |c| {
+            self.count_calls(1);
             c.client.raw_call(
                 "blockchain.transaction.broadcast",
                 vec![Param::String(hex.clone())],
@@ -738,6 +732,7 @@ impl Backend for ElectrumBackend {
     fn fee_estimate(&self, target_blocks: u16) -> Result<Option<f64>> {
         let what = format!("blockchain.estimatefee {target_blocks}");
         let v = self.read(&what, |c| {
+            self.count_calls(1);
             c.client.raw_call(
                 "blockchain.estimatefee",
                 vec![Param::Usize(usize::from(target_blocks.max(1)))],
@@ -760,5 +755,9 @@ impl Backend for ElectrumBackend {
 
     fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
     }
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::pool::parallel_map;
 use super::{
     backend_err, clip, esplora_scripthash, hex_lower, parse_header, parse_tx, unhex, Backend,
-    BackendConfig, Endpoint, HistoryEntry,
+    BackendConfig, Burst, BurstAnswer, Endpoint, HistoryEntry,
 };
 use crate::Result;
 
@@ -39,6 +39,22 @@ impl std::fmt::Debug for EsploraBackend {
 struct Failure {
     reason: String,
     retry: bool,
+}
+
+/// One request of a [`Burst`] (the tip and a header are two requests in a row).
+enum Ask<'a> {
+    Tip,
+    History(&'a Script),
+    Tx(&'a Txid),
+    Header(u32),
+}
+
+/// Its answer.
+enum Got {
+    Tip((u32, BlockHash)),
+    History(Vec<HistoryEntry>),
+    Tx(Transaction),
+    Header(Box<BlockHeader>),
 }
 
 #[derive(Deserialize)]
@@ -307,6 +323,39 @@ impl Backend for EsploraBackend {
 
     fn statuses(&self, scripts: &[Script]) -> Result<Vec<Option<String>>> {
         Ok(vec![None; scripts.len()])
+    }
+
+    /// Every request of `burst` through one pool of parallel requests (bounded by the
+    /// configured concurrency), so that histories, transactions and headers overlap.
+    fn burst(&self, burst: &Burst) -> Result<BurstAnswer> {
+        let mut asks: Vec<Ask> = Vec::with_capacity(burst.calls());
+        if burst.tip {
+            asks.push(Ask::Tip);
+        }
+        asks.extend(burst.histories.iter().map(Ask::History));
+        asks.extend(burst.txids.iter().map(Ask::Tx));
+        asks.extend(burst.heights.iter().map(|h| Ask::Header(*h)));
+        let got = parallel_map(&asks, self.config.concurrency, |a| {
+            Ok(match a {
+                Ask::Tip => Got::Tip(self.tip()?),
+                Ask::History(s) => Got::History(self.history(s)?),
+                Ask::Tx(t) => Got::Tx(self.transaction(t)?),
+                Ask::Header(h) => Got::Header(Box::new(self.block_header(*h)?)),
+            })
+        })?;
+        let mut out = BurstAnswer {
+            statuses: vec![None; burst.statuses.len()],
+            ..BurstAnswer::default()
+        };
+        for g in got {
+            match g {
+                Got::Tip(t) => out.tip = Some(t),
+                Got::History(h) => out.histories.push(h),
+                Got::Tx(t) => out.txs.push(t),
+                Got::Header(h) => out.headers.push(*h),
+            }
+        }
+        Ok(out)
     }
 
     fn supports_status(&self) -> bool {

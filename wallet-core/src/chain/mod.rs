@@ -8,7 +8,8 @@
 //! that names the server; nothing here panics on what a server sends.
 //!
 //! Requests are counted ([`Backend::requests`]): one per HTTP request for Esplora, one per
-//! round trip for Electrum (a single call, or batches of up to 20 calls sent together).
+//! round trip for Electrum (a single call, or a burst of calls sent together);
+//! [`Backend::calls`] counts Electrum's calls one by one.
 
 mod config;
 mod electrum;
@@ -19,7 +20,7 @@ use elements::hashes::sha256;
 use elements::{BlockHash, BlockHeader, Script, Transaction, Txid};
 
 pub use config::{BackendConfig, BackendKind, Endpoint};
-pub use electrum::ElectrumBackend;
+pub use electrum::{ElectrumBackend, MAX_BURST};
 pub use esplora::EsploraBackend;
 
 use crate::{Error, Result};
@@ -44,11 +45,56 @@ impl HistoryEntry {
     }
 }
 
-/// The tip (height, hash) and the status hashes of some scripts.
-pub type TipAndStatuses = ((u32, BlockHash), Vec<Option<String>>);
+/// Independent requests that a backend may send together ([`Backend::burst`]): one round
+/// trip on Electrum (up to [`MAX_BURST`] calls), one pool of parallel requests on Esplora.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Burst {
+    /// Ask for the tip.
+    pub tip: bool,
+    /// Scripts whose Electrum status hash to ask (Esplora answers `None` without a request).
+    pub statuses: Vec<Script>,
+    /// Scripts whose history to ask.
+    pub histories: Vec<Script>,
+    /// Transactions to download.
+    pub txids: Vec<Txid>,
+    /// Heights whose block header to download.
+    pub heights: Vec<u32>,
+}
 
-/// The tip (height, hash) and the histories of some scripts.
-pub type TipAndHistories = ((u32, BlockHash), Vec<Vec<HistoryEntry>>);
+impl Burst {
+    /// Whether nothing is asked.
+    pub fn is_empty(&self) -> bool {
+        !self.tip
+            && self.statuses.is_empty()
+            && self.histories.is_empty()
+            && self.txids.is_empty()
+            && self.heights.is_empty()
+    }
+
+    /// How many calls this is (Electrum's count: one per item).
+    pub fn calls(&self) -> usize {
+        usize::from(self.tip)
+            + self.statuses.len()
+            + self.histories.len()
+            + self.txids.len()
+            + self.heights.len()
+    }
+}
+
+/// The answers to a [`Burst`], each list in the order asked.
+#[derive(Clone, Debug, Default)]
+pub struct BurstAnswer {
+    /// The tip (height, hash), when asked.
+    pub tip: Option<(u32, BlockHash)>,
+    /// Status hashes, as [`Backend::statuses`] gives them.
+    pub statuses: Vec<Option<String>>,
+    /// Histories, as [`Backend::histories`] gives them.
+    pub histories: Vec<Vec<HistoryEntry>>,
+    /// Transactions, each checked against its txid.
+    pub txs: Vec<Transaction>,
+    /// Headers, each checked to be at its height.
+    pub headers: Vec<BlockHeader>,
+}
 
 /// The interface sync uses. Object-safe: hold it as `Box<dyn Backend>`.
 ///
@@ -68,47 +114,27 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// and sync must then compare histories (see [`Backend::supports_status`]).
     fn statuses(&self, scripts: &[Script]) -> Result<Vec<Option<String>>>;
 
-    /// The tip and the status hashes of `scripts` together. Electrum sends the header
-    /// subscription and every batch of script subscriptions at once (one round trip: what an
-    /// unchanged wallet costs); the default asks [`Backend::tip`] then [`Backend::statuses`].
-    fn tip_and_statuses(&self, scripts: &[Script]) -> Result<TipAndStatuses> {
-        Ok((self.tip()?, self.statuses(scripts)?))
-    }
-
-    /// The tip and the histories of `scripts` together: one round trip on Electrum (what a
-    /// first scan costs); the default asks both at once from two threads.
-    fn tip_and_histories(&self, scripts: &[Script]) -> Result<TipAndHistories> {
-        std::thread::scope(|s| {
-            let tip = s.spawn(|| self.tip());
-            let histories = self.histories(scripts);
-            let tip = tip.join().unwrap_or_else(|_| {
-                Err(backend_err(
-                    self.server(),
-                    "internal: the tip request panicked",
-                ))
-            });
-            Ok((tip?, histories?))
+    /// The requests of `burst`, which do not depend on each other, sent together: Electrum
+    /// writes them as one burst (one round trip per [`MAX_BURST`] calls), Esplora runs them
+    /// through one pool of parallel requests. This default asks them one kind after the
+    /// other (for wrappers and simple backends).
+    fn burst(&self, burst: &Burst) -> Result<BurstAnswer> {
+        let tip = if burst.tip { Some(self.tip()?) } else { None };
+        Ok(BurstAnswer {
+            tip,
+            statuses: self.statuses(&burst.statuses)?,
+            histories: self.histories(&burst.histories)?,
+            txs: self.transactions(&burst.txids)?,
+            headers: self.block_headers(&burst.heights)?,
         })
     }
 
-    /// Transactions and block headers together: one round trip on Electrum; the default asks
-    /// both at once from two threads.
-    fn transactions_and_headers(
-        &self,
-        txids: &[Txid],
-        heights: &[u32],
-    ) -> Result<(Vec<Transaction>, Vec<BlockHeader>)> {
-        std::thread::scope(|s| {
-            let headers = s.spawn(|| self.block_headers(heights));
-            let txs = self.transactions(txids);
-            let headers = headers.join().unwrap_or_else(|_| {
-                Err(backend_err(
-                    self.server(),
-                    "internal: the header requests panicked",
-                ))
-            });
-            Ok((txs?, headers?))
-        })
+    /// Whether many calls in one [`Backend::burst`] cost about what one costs (Electrum: one
+    /// round trip), so that sync may ask a few scripts ahead of the gap limit to save round
+    /// trips. Where every call is a request of its own (Esplora), sync asks only what the gap
+    /// limit needs.
+    fn cheap_calls(&self) -> bool {
+        false
     }
 
     /// Whether [`Backend::statuses`] gives real status hashes (Electrum) or only `None`s.
@@ -139,6 +165,13 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
 
     /// How many requests (round trips) this backend has made so far.
     fn requests(&self) -> u64;
+
+    /// How many calls this backend has made so far: Electrum counts every call of a burst
+    /// (what a server serves), where [`Backend::requests`] counts round trips; elsewhere the
+    /// same as [`Backend::requests`].
+    fn calls(&self) -> u64 {
+        self.requests()
+    }
 }
 
 /// Esplora's script hash: `hex(sha256(script))` in the digest's natural byte order.

@@ -2,7 +2,8 @@
 //! yet, unblind the wallet's outputs in them, and store it all as ONE SQLite transaction.
 //!
 //! * Scan: both keychains, from index 0 up to `gap_limit` scripts past the last one with
-//!   history (and at least every address handed out), extended while new history appears.
+//!   history (and at least every address handed out), extended while new history appears,
+//!   in rounds that also download what the previous rounds found (see `scan`).
 //! * Incremental: on Electrum, the scripts' status hashes are compared with the stored ones
 //!   and only changed scripts' histories are fetched; on Esplora (no status hashes) the
 //!   histories are fetched in parallel and compared. Only transactions not stored are
@@ -94,6 +95,8 @@ pub struct SyncReport {
     pub new_txs: usize,
     /// Requests (Electrum: round trips) made during this sync.
     pub requests: u64,
+    /// Calls made during this sync (Electrum: every call of a burst; Esplora: requests).
+    pub calls: u64,
     /// Wall time of the sync in milliseconds.
     pub elapsed_ms: u64,
     /// Scripts whose status or history was checked.
@@ -104,10 +107,6 @@ pub struct SyncReport {
     pub dropped_txs: usize,
 }
 
-/// Calls per download step: one Electrum burst each (its client writes at most 1,000 calls
-/// per burst).
-const DOWNLOAD_CHUNK: usize = 1000;
-
 /// Syncs `wallet` with `backend`. See the module documentation.
 pub fn sync(
     wallet: &mut Wallet,
@@ -117,6 +116,7 @@ pub fn sync(
 ) -> Result<SyncReport> {
     let started = Instant::now();
     let requests_before = backend.requests();
+    let calls_before = backend.calls();
     if options.gap_limit == 0 || options.gap_limit > MAX_GAP_LIMIT {
         return Err(Error::BackendConfig(format!(
             "gap limit {} is out of range: use 1 to {MAX_GAP_LIMIT}",
@@ -129,7 +129,7 @@ pub fn sync(
         wallet.next_index(Keychain::External)?,
         wallet.next_index(Keychain::Internal)?,
     ];
-    let scan = scan::Scanner::new(
+    let mut scan = scan::Scanner::new(
         wallet.descriptor(),
         &state,
         handed_out,
@@ -138,70 +138,27 @@ pub fn sync(
     )
     .run(backend, progress)?;
 
-    // Transactions listed by a history but not stored: download them.
+    // Transactions listed by the final histories (a download whose script fell out of the
+    // window, which only a history that emptied during this sync can cause, is not kept).
     let listed: BTreeSet<Txid> = scan.histories.values().flatten().map(|e| e.txid).collect();
-    let missing: Vec<Txid> = listed
-        .iter()
-        .filter(|t| !state.txids.contains(*t))
-        .copied()
+    let txs: Vec<_> = std::mem::take(&mut scan.txs)
+        .into_iter()
+        .filter(|t| listed.contains(&t.txid()))
         .collect();
-    // Heights whose block hash and time are needed: every confirmed height of a changed
-    // history (a reorg may have replaced the block) and any height not stored yet.
-    let mut heights: BTreeSet<u32> = BTreeSet::new();
-    for (script, history) in &scan.histories {
-        let changed = scan.changed.contains(script);
-        for e in history {
-            if let Some(h) = e.confirmed_height() {
-                if changed || options.full || !state.blocks.contains_key(&h) {
-                    heights.insert(h);
-                }
-            }
-        }
-    }
-    let heights: Vec<u32> = heights.into_iter().collect();
-
-    // Transactions and headers together (one burst on Electrum, parallel on Esplora); the
-    // headers go with the first chunk.
-    let mut txs = Vec::with_capacity(missing.len());
-    let mut headers = Vec::new();
-    progress(SyncProgress::Downloading {
-        done: 0,
-        total: missing.len(),
-    });
-    // The first burst carries the headers and fills up with transactions.
-    let first_len = DOWNLOAD_CHUNK
-        .saturating_sub(heights.len())
-        .max(1)
-        .min(missing.len());
-    let (first, rest) = missing.split_at(first_len);
-    if !first.is_empty() || !heights.is_empty() {
-        let (t, h) = backend.transactions_and_headers(first, &heights)?;
-        txs.extend(t);
-        headers = h;
-    }
-    for chunk in rest.chunks(DOWNLOAD_CHUNK) {
-        progress(SyncProgress::Downloading {
-            done: txs.len(),
-            total: missing.len(),
-        });
-        txs.extend(backend.transactions(chunk)?);
-    }
-    progress(SyncProgress::Downloading {
-        done: txs.len(),
-        total: missing.len(),
-    });
 
     let jobs = outputs::jobs(&txs, &scan.script_index);
     progress(SyncProgress::Unblinding { total: jobs.len() });
     let owned = outputs::unblind_all(wallet.descriptor(), &txs, &jobs, options.threads)?;
     let unblinded = owned.iter().map(Vec::len).sum();
+    let downloaded = txs.len();
     let new_txs: Vec<NewTx> = txs
         .into_iter()
         .zip(owned)
         .map(|(tx, outputs)| NewTx { tx, outputs })
         .collect();
 
-    let blocks = headers
+    let blocks = scan
+        .headers
         .iter()
         .map(|h| (h.height, h.block_hash(), h.time))
         .collect();
@@ -225,8 +182,9 @@ pub fn sync(
     Ok(SyncReport {
         height: scan.tip.0,
         tip: scan.tip.1,
-        new_txs: missing.len(),
+        new_txs: downloaded,
         requests: backend.requests().saturating_sub(requests_before),
+        calls: backend.calls().saturating_sub(calls_before),
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         scripts_checked: scan.checked,
         unblinded,

@@ -1,19 +1,29 @@
-//! The gap-limit scan: which scripts to check, which of them changed, their histories.
+//! The gap-limit scan, pipelined with the download: which scripts to check, which of them
+//! changed, their histories, the transactions they list that are not stored, and the block
+//! headers of their heights.
 //!
-//! Rounds: each round checks the scripts of both keychains not checked yet up to the window
-//! end (`gap_limit` past the last script with history, and at least every address handed
-//! out); a round that finds history near the end of the window opens another. Within a round,
-//! scripts the store already knows are compared by Electrum status hash when the backend has
-//! them (one batch per 20 scripts), and only the changed ones have their history fetched;
-//! scripts seen for the first time, and every script on Esplora, have their history fetched
-//! directly. The tip is asked together with the first round (one burst on Electrum).
+//! The window of each keychain runs from index 0 to `gap_limit` scripts past the last script
+//! with history inside it (and at least every address handed out). Every round is one
+//! [`Backend::burst`] (one round trip on Electrum) made of:
+//! - the scripts of the window not asked yet: by Electrum status hash for scripts the store
+//!   knows (only changed ones have their history fetched, in the next round), by history for
+//!   the others and for every script on Esplora;
+//! - the histories of known scripts whose status changed;
+//! - the transactions and block headers that the histories found so far need;
+//! - in the first round, the tip.
+//!
+//! Rounds repeat until nothing is left to ask. On backends where calls in one burst cost
+//! about one round trip ([`Backend::cheap_calls`], Electrum), a round that found history in
+//! the last half-gap of what it asked looks one more gap ahead in the next round, so that a
+//! wallet with long runs of used addresses needs fewer rounds. Scripts asked past the final
+//! window are ignored: not stored, not counted as used, their transactions not downloaded.
 
 use std::collections::{HashMap, HashSet};
 
-use elements::{BlockHash, Script};
+use elements::{BlockHash, BlockHeader, Script, Transaction, Txid};
 
 use super::SyncProgress;
-use crate::chain::{electrum_status, Backend, HistoryEntry};
+use crate::chain::{electrum_status, Backend, Burst, HistoryEntry};
 use crate::descriptor::{Keychain, WalletDescriptor};
 use crate::store::{ChainState, ScriptRecord};
 use crate::{Error, Result};
@@ -25,7 +35,8 @@ const MAX_INDEX: u32 = (1 << 31) - 1;
 pub(super) struct ScanResult {
     /// The backend's tip.
     pub tip: (u32, BlockHash),
-    /// Every scanned script's history (stored ones for unchanged scripts).
+    /// Every script's history inside the final windows (stored ones for unchanged scripts),
+    /// and the stored histories of scripts outside them (left as they are).
     pub histories: HashMap<Script, Vec<HistoryEntry>>,
     /// Scripts whose history is new or changed.
     pub changed: HashSet<Script>,
@@ -33,10 +44,14 @@ pub(super) struct ScanResult {
     statuses: HashMap<Script, Option<String>>,
     /// Keychain and index of every known script.
     pub script_index: HashMap<Script, (Keychain, u32)>,
-    /// Scripts derived for the first time.
+    /// Scripts derived for the first time, inside the final windows.
     pub new_scripts: Vec<ScriptRecord>,
-    /// Scripts checked.
+    /// Scripts asked (by status or history), including any asked past the final windows.
     pub checked: usize,
+    /// Transactions downloaded (listed by a history, not stored before).
+    pub txs: Vec<Transaction>,
+    /// Block headers downloaded: heights not stored and heights of changed histories.
+    pub headers: Vec<BlockHeader>,
 }
 
 impl ScanResult {
@@ -65,6 +80,8 @@ pub(super) struct Scanner<'a> {
     descriptor: &'a WalletDescriptor,
     stored_status: HashMap<Script, Option<String>>,
     stored_histories: HashMap<Script, Vec<HistoryEntry>>,
+    stored_txids: HashSet<Txid>,
+    stored_blocks: HashMap<u32, BlockHash>,
     by_index: HashMap<(Keychain, u32), Script>,
     script_index: HashMap<Script, (Keychain, u32)>,
     new_scripts: Vec<ScriptRecord>,
@@ -86,6 +103,8 @@ impl<'a> Scanner<'a> {
             descriptor,
             stored_status: HashMap::new(),
             stored_histories: HashMap::new(),
+            stored_txids: state.txids.clone(),
+            stored_blocks: state.blocks.clone(),
             by_index: HashMap::new(),
             script_index: HashMap::new(),
             new_scripts: Vec::new(),
@@ -123,88 +142,146 @@ impl<'a> Scanner<'a> {
         Ok(script)
     }
 
-    /// One past the last index to check on `keychain`, given the histories known so far.
+    /// One past the last index of `keychain`'s window, given the histories known so far:
+    /// from `gap` (and every address handed out), each script with history inside the window
+    /// extends it to `gap` scripts past itself. History past the window does not count.
     fn window_end(
         &self,
         keychain: Keychain,
         histories: &HashMap<Script, Vec<HistoryEntry>>,
     ) -> Result<u32> {
-        let last_used = histories
+        let mut used: Vec<u32> = histories
             .iter()
             .filter(|(_, h)| !h.is_empty())
             .filter_map(|(s, _)| self.script_index.get(s))
             .filter(|(k, _)| *k == keychain)
             .map(|(_, i)| *i)
-            .max();
-        let after_used = match last_used {
-            Some(i) => i.checked_add(1).and_then(|n| n.checked_add(self.gap)),
-            None => Some(self.gap),
+            .collect();
+        used.sort_unstable();
+        let mut end = self.gap.max(self.handed_out[keychain.index() as usize]);
+        for i in used {
+            if i >= end {
+                break;
+            }
+            end = i
+                .checked_add(1)
+                .and_then(|n| n.checked_add(self.gap))
+                .ok_or_else(|| Error::Storage("address index overflow".to_owned()))?
+                .max(end);
         }
-        .ok_or_else(|| Error::Storage("address index overflow".to_owned()))?;
-        let end = after_used.max(self.handed_out[keychain.index() as usize]);
         Ok(end.min(MAX_INDEX + 1))
     }
 
-    /// Runs the scan rounds.
+    /// Runs the rounds.
     pub fn run(
         mut self,
         backend: &dyn Backend,
         progress: &mut dyn FnMut(SyncProgress),
     ) -> Result<ScanResult> {
+        let use_status = backend.supports_status() && !self.full;
+        let look_ahead = backend.cheap_calls();
+        // The stored histories, replaced by what the server says as it answers.
         let mut histories = self.stored_histories.clone();
+        // Scripts whose history came from the server in this sync.
+        let mut fetched: HashSet<Script> = HashSet::new();
         let mut changed = HashSet::new();
         let mut statuses = HashMap::new();
-        let mut checked_end = [0u32; 2];
+        let mut server_status: HashMap<Script, Option<String>> = HashMap::new();
+        // Scripts [0, asked_end) of each keychain have been asked.
+        let mut asked_end = [0u32; 2];
+        // Whether the next extension of a keychain's window looks a gap further.
+        let mut ahead = [false; 2];
+        // Known scripts whose status changed: their history goes in the next round.
+        let mut status_changed: Vec<Script> = Vec::new();
+        let mut asked_txs: HashSet<Txid> = HashSet::new();
+        let mut asked_heights: HashSet<u32> = HashSet::new();
         let mut tip = None;
+        let mut txs = Vec::new();
+        let mut headers = Vec::new();
         let mut checked = 0usize;
         loop {
-            let mut batch = Vec::new();
-            for k in Keychain::ALL {
-                let end = self.window_end(k, &histories)?;
-                let slot = &mut checked_end[k.index() as usize];
-                for i in *slot..end {
-                    batch.push(self.script(k, i)?);
-                }
-                *slot = (*slot).max(end);
+            let mut burst = Burst::default();
+            if tip.is_none() {
+                burst.tip = true;
             }
-            if batch.is_empty() {
+            for k in Keychain::ALL {
+                let ki = k.index() as usize;
+                let end = self.window_end(k, &histories)?;
+                let from = asked_end[ki];
+                if end <= from {
+                    continue;
+                }
+                let to = if ahead[ki] {
+                    end.saturating_add(self.gap).min(MAX_INDEX + 1)
+                } else {
+                    end
+                };
+                for i in from..to {
+                    let s = self.script(k, i)?;
+                    if use_status && self.stored_status.contains_key(&s) {
+                        burst.statuses.push(s);
+                    } else {
+                        burst.histories.push(s);
+                    }
+                }
+                asked_end[ki] = to;
+            }
+            checked += burst.statuses.len() + burst.histories.len();
+            burst.histories.append(&mut status_changed);
+
+            // What the histories inside the windows need: transactions not stored, and the
+            // headers of heights not stored or of changed histories (a reorg may have replaced
+            // their block).
+            let ends = [
+                self.window_end(Keychain::External, &histories)?,
+                self.window_end(Keychain::Internal, &histories)?,
+            ];
+            for (script, history) in &histories {
+                let inside = match self.script_index.get(script) {
+                    Some((k, i)) => *i < ends[k.index() as usize],
+                    None => false,
+                };
+                if !inside {
+                    continue;
+                }
+                let changed_here = changed.contains(script);
+                for e in history {
+                    if !self.stored_txids.contains(&e.txid) && asked_txs.insert(e.txid) {
+                        burst.txids.push(e.txid);
+                    }
+                    if let Some(h) = e.confirmed_height() {
+                        let needed = changed_here || !self.stored_blocks.contains_key(&h);
+                        if needed && asked_heights.insert(h) {
+                            burst.heights.push(h);
+                        }
+                    }
+                }
+            }
+            if burst.is_empty() {
                 break;
             }
-            let use_status = backend.supports_status() && !self.full;
-            let (known, fresh): (Vec<Script>, Vec<Script>) = batch
-                .iter()
-                .cloned()
-                .partition(|s| use_status && self.stored_status.contains_key(s));
-            // The tip comes with the first round: with the statuses (an unchanged wallet on
-            // Electrum costs that one round trip) or with the histories (a first scan).
-            let mut server_status = HashMap::new();
-            let mut to_fetch = fresh;
-            if !known.is_empty() {
-                let got = if tip.is_none() {
-                    let (t, statuses) = backend.tip_and_statuses(&known)?;
-                    tip = Some(t);
-                    statuses
-                } else {
-                    backend.statuses(&known)?
-                };
-                for (s, st) in known.iter().zip(got) {
-                    if self.stored_status.get(s) != Some(&st) {
-                        to_fetch.push(s.clone());
-                    }
-                    server_status.insert(s.clone(), st);
-                }
+            if !burst.txids.is_empty() {
+                progress(SyncProgress::Downloading {
+                    done: txs.len(),
+                    total: asked_txs.len(),
+                });
             }
-            let fetched: Vec<(Script, Vec<HistoryEntry>)> = if to_fetch.is_empty() {
-                Vec::new()
-            } else if tip.is_none() {
-                let (t, h) = backend.tip_and_histories(&to_fetch)?;
-                tip = Some(t);
-                to_fetch.into_iter().zip(h).collect()
-            } else {
-                let h = backend.histories(&to_fetch)?;
-                to_fetch.into_iter().zip(h).collect()
-            };
-            for (script, mut history) in fetched {
+
+            let answer = backend.burst(&burst)?;
+            if burst.tip {
+                tip = Some(answer.tip.ok_or_else(|| {
+                    crate::chain::backend_err(backend.server(), "internal: no tip in the answer")
+                })?);
+            }
+            for (s, st) in burst.statuses.iter().zip(answer.statuses) {
+                if self.stored_status.get(s) != Some(&st) {
+                    status_changed.push(s.clone());
+                }
+                server_status.insert(s.clone(), st);
+            }
+            // The highest index with history found in this round, per keychain.
+            let mut found: [Option<u32>; 2] = [None, None];
+            for (script, mut history) in burst.histories.into_iter().zip(answer.histories) {
                 for e in &mut history {
                     e.fee = None;
                 }
@@ -216,18 +293,69 @@ impl<'a> Scanner<'a> {
                 if self.full || status != before || !self.stored_status.contains_key(&script) {
                     changed.insert(script.clone());
                 }
+                if !history.is_empty() {
+                    if let Some((k, i)) = self.script_index.get(&script) {
+                        let f = &mut found[k.index() as usize];
+                        *f = Some(f.map_or(*i, |x| x.max(*i)));
+                    }
+                }
                 statuses.insert(script.clone(), status);
-                histories.insert(script, history);
+                histories.insert(script.clone(), history);
+                fetched.insert(script);
             }
-            checked += batch.len();
+            for k in Keychain::ALL {
+                let ki = k.index() as usize;
+                // History in the last half-gap of what was asked: the used addresses may run
+                // on, so look a gap further next time.
+                ahead[ki] = look_ahead
+                    && found[ki].is_some_and(|i| {
+                        u64::from(i) + u64::from(self.gap.div_ceil(2)) >= u64::from(asked_end[ki])
+                    });
+            }
+            txs.extend(answer.txs);
+            headers.extend(answer.headers);
             progress(SyncProgress::Scanning { scripts: checked });
+            if !asked_txs.is_empty() {
+                progress(SyncProgress::Downloading {
+                    done: txs.len(),
+                    total: asked_txs.len(),
+                });
+            }
         }
-        // Scripts never fetched keep their stored history (unchanged); scripts outside the
-        // window are not part of the result.
-        let tip = match tip {
-            Some(t) => t,
-            None => backend.tip()?,
-        };
+        let tip = tip.ok_or_else(|| {
+            crate::chain::backend_err(backend.server(), "internal: the tip was never asked")
+        })?;
+
+        // Scripts asked past the final windows: as if never asked.
+        let ends = [
+            self.window_end(Keychain::External, &histories)?,
+            self.window_end(Keychain::Internal, &histories)?,
+        ];
+        for s in &fetched {
+            let outside = match self.script_index.get(s) {
+                Some((k, i)) => *i >= ends[k.index() as usize],
+                None => true,
+            };
+            if outside {
+                match self.stored_histories.get(s) {
+                    Some(h) => histories.insert(s.clone(), h.clone()),
+                    None => histories.remove(s),
+                };
+                changed.remove(s);
+                statuses.remove(s);
+            }
+        }
+        let beyond: Vec<Script> = self
+            .new_scripts
+            .iter()
+            .filter(|r| r.index >= ends[r.keychain.index() as usize])
+            .map(|r| r.script.clone())
+            .collect();
+        for s in &beyond {
+            self.script_index.remove(s);
+        }
+        self.new_scripts
+            .retain(|r| r.index < ends[r.keychain.index() as usize]);
         Ok(ScanResult {
             tip,
             histories,
@@ -236,6 +364,8 @@ impl<'a> Scanner<'a> {
             script_index: self.script_index,
             new_scripts: self.new_scripts,
             checked,
+            txs,
+            headers,
         })
     }
 }
