@@ -4,9 +4,13 @@
 //! through a proxy that delays every chunk by 25 ms each way (a 50 ms round trip, like a remote
 //! server; pipelined bursts cost one round trip, as on a real link).
 //!
-//! Per case: cold (full-scan) wall time, requests, dependent round trips (estimated as wall
-//! time over the round trip under the proxy), a sync with nothing new; then unblinded outputs
-//! per second on 1 and 2 threads and the `balance --offline` store read (median).
+//! Per case: cold (full-scan) wall time and its network part (until unblinding starts),
+//! requests (Electrum: round trips counted by the backend), calls (Electrum: every call of a
+//! burst), the calls LWK 0.19's scan would make for the same wallet (computed from what was
+//! found: batches of 20 scripts per keychain until an empty one, every transaction, the
+//! header of every height and of the tip, the tip), dependent round trips estimated as the
+//! network time over the proxy's round trip, and a sync with nothing new; then unblinded
+//! outputs per second on 1 and 2 threads and the `balance --offline` store read (median).
 //!
 //! ```sh
 //! cargo run -p wallet-core --release --example sync_bench            # 65 and 1000
@@ -27,7 +31,7 @@ use wallet_core::chain::{Backend, BackendConfig};
 use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
 use wallet_core::network::Network;
 use wallet_core::seed::{SeedSecret, WordCount};
-use wallet_core::sync::{outputs::unblind_count, sync, SyncOptions};
+use wallet_core::sync::{outputs::unblind_count, sync, SyncOptions, SyncProgress};
 use wallet_core::wallet::{Wallet, Wallets};
 
 /// Spreads a wallet's payments over this many receive addresses per 100 transactions.
@@ -122,6 +126,36 @@ fn connect(kind: &str, esplora: &str, electrum: &str) -> Box<dyn Backend> {
     config.connect().unwrap()
 }
 
+/// The calls LWK 0.19's `full_scan` makes on Electrum for what `w` stores after a cold sync:
+/// per keychain, batches of 20 histories until a batch without history; every transaction;
+/// the header of every height and of the tip; the tip.
+fn lwk_calls(w: &Wallet) -> usize {
+    let state = w.store().chain_state().unwrap();
+    let mut histories = 0;
+    for k in Keychain::ALL {
+        let last_used = state
+            .scripts
+            .iter()
+            .filter(|s| s.keychain == k)
+            .filter(|s| {
+                state
+                    .histories
+                    .get(&s.script)
+                    .is_some_and(|h| !h.is_empty())
+            })
+            .map(|s| s.index as usize)
+            .max();
+        histories += match last_used {
+            Some(i) => 20 * (i / 20 + 2),
+            None => 20,
+        };
+    }
+    let txs = w.store().transactions(None).unwrap();
+    let mut heights: std::collections::HashSet<u32> = txs.iter().filter_map(|t| t.height).collect();
+    heights.insert(state.tip.unwrap().0);
+    histories + txs.len() + heights.len() + 1
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -161,9 +195,9 @@ fn main() {
         sb.shutdown();
     }
     println!(
-        "| wallet | backend | latency | cold ms | cold requests | cold round trips | new txs | warm ms | warm requests | warm round trips |"
+        "| wallet | backend | latency | cold ms | cold network ms | cold requests | cold calls | LWK calls | cold round trips | new txs | warm ms | warm requests | warm calls | warm round trips |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut synced: HashMap<u32, Wallet> = HashMap::new();
     let mut counter = 0;
     for delay_ms in [0u64, 25] {
@@ -207,8 +241,15 @@ fn main() {
                     let backend = connect(kind, &case.esplora, &case.electrum);
                     let options = SyncOptions::default();
                     let t = Instant::now();
-                    let cold = sync(&mut w, backend.as_ref(), &options, &mut |_| {}).unwrap();
+                    let mut network_ms = None;
+                    let cold = sync(&mut w, backend.as_ref(), &options, &mut |p| {
+                        if matches!(p, SyncProgress::Unblinding { .. }) && network_ms.is_none() {
+                            network_ms = Some(t.elapsed().as_secs_f64() * 1000.0);
+                        }
+                    })
+                    .unwrap();
                     let cold_ms = t.elapsed().as_secs_f64() * 1000.0;
+                    let network_ms = network_ms.unwrap_or(cold_ms);
                     // A new process would reconnect: so does the warm sync.
                     let backend = connect(kind, &case.esplora, &case.electrum);
                     let t = Instant::now();
@@ -218,13 +259,20 @@ fn main() {
                         Some(rtt) => format!("{:.1}", ms / rtt),
                         None => "-".to_owned(),
                     };
+                    let lwk = if kind == "electrum" {
+                        lwk_calls(&w).to_string()
+                    } else {
+                        "-".to_owned()
+                    };
                     println!(
-                        "| {n} txs | {kind} | {} | {cold_ms:.0} | {} | {} | {} | {warm_ms:.0} | {} | {} |",
+                        "| {n} txs | {kind} | {} | {cold_ms:.0} | {network_ms:.0} | {} | {} | {lwk} | {} | {} | {warm_ms:.0} | {} | {} | {} |",
                         case.label,
                         cold.requests,
-                        rounds(cold_ms),
+                        cold.calls,
+                        rounds(network_ms),
                         cold.new_txs,
                         warm.requests,
+                        warm.calls,
                         rounds(warm_ms),
                     );
                     synced.entry(*n).or_insert(w);
