@@ -1,4 +1,5 @@
-//! A chain reorganisation corrects the wallet's history and balances, over both backends.
+//! A chain reorganisation corrects the wallet's history and balances, and the block time of a
+//! transaction re-mined at the same height, over both backends.
 
 mod common;
 
@@ -107,4 +108,120 @@ fn reorg_over_esplora() {
 #[test]
 fn reorg_over_electrum() {
     reorg_is_followed(true);
+}
+
+/// The timestamp of block `hash`, from the sandbox's Esplora.
+fn block_time(esplora: &str, hash: &str) -> u64 {
+    let (status, body) =
+        regtest::control::request(esplora, "GET", &format!("/block/{hash}"), None).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    doc["timestamp"].as_u64().unwrap()
+}
+
+/// The stored time of `txid`, as `txs --json` and `tx show --json` give it (they must agree).
+fn stored_time(sb: &Sandbox, txid: &str) -> Value {
+    let txs = sb
+        .run(&["--network", "regtest", "--json", "txs"])
+        .ok()
+        .json();
+    let row = txs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["txid"] == txid)
+        .unwrap_or_else(|| panic!("{txid} not in {txs}"))
+        .clone();
+    let show = sb
+        .run(&["--network", "regtest", "--json", "tx", "show", txid])
+        .ok()
+        .json();
+    assert_eq!(show["time"], row["time"], "tx show and txs agree");
+    assert_eq!(show["height"], row["height"]);
+    row["time"].clone()
+}
+
+/// A reorganisation re-mines the wallet's transaction at the same height in a new block: its
+/// history (and Electrum status hash) do not change, yet after a normal `sync` the wallet
+/// shows the new block's time.
+fn same_height_reorg_refreshes_the_block(use_electrum: bool) {
+    let chain = regtest::Sandbox::start(SandboxConfig::default()).unwrap();
+    let esplora = chain.esplora_url();
+    let electrum = format!("tcp://{}", chain.electrum_addr());
+    let server: Vec<&str> = if use_electrum {
+        vec!["--electrum", &electrum]
+    } else {
+        vec!["--esplora", &esplora]
+    };
+    let sb = Sandbox::new();
+    sb.restore_abandon("w");
+    let addr = sb
+        .run(&["--network", "regtest", "--json", "address", "new"])
+        .ok()
+        .json()["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    chain.mine(2).unwrap();
+    let paid = chain
+        .faucet(&addr.parse().unwrap(), 25_000_000, None)
+        .unwrap()
+        .to_string();
+    let old = chain.mine(1).unwrap()[0].to_string();
+    let height = chain.tip_height();
+    let mut sync = vec!["--network", "regtest"];
+    sync.extend_from_slice(&server);
+    sync.push("sync");
+    sb.run(&sync).ok();
+    let old_time = block_time(&esplora, &old);
+    assert_eq!(stored_time(&sb, &paid), Value::from(old_time));
+
+    // The sandbox stamps blocks with the wall clock: once a second has passed, the block
+    // that re-mines the payment at the same height has another time (and hash).
+    while std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        <= old_time
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let new = chain.reorg(1, true).unwrap()[0].to_string();
+    assert_ne!(new, old);
+    let new_time = block_time(&esplora, &new);
+    assert_ne!(new_time, old_time);
+
+    // A normal sync (not --full) stores the new block.
+    sb.run(&sync).ok();
+    let txs = sb
+        .run(&["--network", "regtest", "--json", "txs"])
+        .ok()
+        .json();
+    let row = txs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["txid"] == paid.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        row["height"],
+        Value::from(height),
+        "re-mined at the same height"
+    );
+    assert_eq!(
+        stored_time(&sb, &paid),
+        Value::from(new_time),
+        "the time of the block that replaced {old}"
+    );
+}
+
+#[test]
+fn same_height_reorg_over_esplora() {
+    same_height_reorg_refreshes_the_block(false);
+}
+
+#[test]
+fn same_height_reorg_over_electrum() {
+    same_height_reorg_refreshes_the_block(true);
 }

@@ -13,7 +13,7 @@ use regtest::{Sandbox, SandboxConfig};
 use wallet_core::chain::{electrum_status, Backend, BackendConfig, HistoryEntry};
 use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
 use wallet_core::network::Network;
-use wallet_core::seed::SeedSecret;
+use wallet_core::seed::{SeedSecret, WordCount};
 use wallet_core::store::TxStatus;
 use wallet_core::sync::{sync, SyncOptions, SyncReport};
 use wallet_core::wallet::{Wallet, Wallets};
@@ -384,4 +384,98 @@ fn look_ahead_keeps_the_gap_limit() {
         );
     }
     sb.shutdown();
+}
+
+/// A reorganisation that re-mines a wallet transaction at the same height leaves its status
+/// hash (and Esplora history) unchanged: sync still notices that the block under the stored
+/// tip was replaced and stores the new block hash and time, in the same sync.
+#[test]
+fn same_height_reorg_refreshes_block_hash_and_time() {
+    let sb = Sandbox::start(SandboxConfig::default()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut a = wallet(tmp.path(), "electrum");
+    let mut b = wallet(tmp.path(), "esplora");
+    let addr = a.address_at(Keychain::External, 0).unwrap();
+    sb.mine(1).unwrap();
+    let paid = sb.faucet(&addr, 100_000, None).unwrap();
+    let old = sb.mine(1).unwrap()[0];
+    let height = sb.tip_height();
+    // Each sync on a new connection, as each command of the CLI makes one.
+    type Connect = fn(&Sandbox) -> Box<dyn Backend>;
+    let (to_electrum, to_esplora): (Connect, Connect) = (electrum, esplora);
+    for (w, connect) in [(&mut a, to_electrum), (&mut b, to_esplora)] {
+        run(w, connect(&sb).as_ref(), 20);
+        assert_eq!(w.store().chain_state().unwrap().blocks[&height], old);
+        let backend = connect(&sb);
+        let r = run(w, backend.as_ref(), 20);
+        assert!(!r.chain_changed, "{r:?}");
+        if backend.supports_status() {
+            assert_eq!(r.requests, 1, "nothing new: one round trip: {r:?}");
+        }
+    }
+    // Someone else's payment waits in the mempool, so the block that re-mines ours at the
+    // same height differs from the one it replaces.
+    let other = WalletDescriptor::from_seed(
+        &SeedSecret::generate(WordCount::Twelve, String::new())
+            .unwrap()
+            .seed(),
+        Network::Regtest,
+        ScriptKind::Wpkh,
+        BlindingScheme::Slip77,
+    )
+    .unwrap()
+    .address(Keychain::External, 0, Network::Regtest)
+    .unwrap();
+    sb.faucet(&other, 5_000, None).unwrap();
+    let new = sb.reorg(1, true).unwrap()[0];
+    assert_ne!(new, old);
+    for (w, connect) in [(&mut a, to_electrum), (&mut b, to_esplora)] {
+        let backend = connect(&sb);
+        let r = run(w, backend.as_ref(), 20);
+        assert!(r.chain_changed, "{r:?}");
+        assert_eq!((r.new_txs, r.dropped_txs), (0, 0), "{r:?}");
+        if backend.supports_status() {
+            assert_eq!(r.requests, 2, "statuses and check, then the headers: {r:?}");
+        }
+        assert_eq!(w.store().chain_state().unwrap().blocks[&height], new);
+        let t = w.store().transactions(None).unwrap();
+        let t = t.iter().find(|t| t.txid == paid).unwrap();
+        assert_eq!(t.height, Some(height));
+        let header = backend.block_header(height).unwrap();
+        assert_eq!(header.block_hash(), new);
+        assert_eq!(t.time, Some(u64::from(header.time)));
+        // Then nothing new again.
+        let backend = connect(&sb);
+        let r = run(w, backend.as_ref(), 20);
+        assert!(!r.chain_changed, "{r:?}");
+        if backend.supports_status() {
+            assert_eq!(r.requests, 1, "{r:?}");
+        }
+    }
+    sb.shutdown();
+}
+
+/// A server whose chain is shorter than the stored tip (another server, behind the last one)
+/// has no block at the stored height: sync takes the chain as changed instead of failing.
+#[test]
+fn a_server_behind_the_stored_tip() {
+    let ahead = Sandbox::start(SandboxConfig::default()).unwrap();
+    let behind = Sandbox::start(SandboxConfig::default()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut a = wallet(tmp.path(), "electrum");
+    let mut b = wallet(tmp.path(), "esplora");
+    let addr = a.address_at(Keychain::External, 0).unwrap();
+    ahead.faucet(&addr, 100_000, None).unwrap();
+    ahead.mine(5).unwrap();
+    type Connect = fn(&Sandbox) -> Box<dyn Backend>;
+    let (to_electrum, to_esplora): (Connect, Connect) = (electrum, esplora);
+    for (w, connect) in [(&mut a, to_electrum), (&mut b, to_esplora)] {
+        let r = run(w, connect(&ahead).as_ref(), 20);
+        assert_eq!(r.new_txs, 1, "{r:?}");
+        let r = run(w, connect(&behind).as_ref(), 20);
+        assert!(r.chain_changed, "{r:?}");
+        assert_eq!(r.dropped_txs, 1, "{r:?}");
+        assert_eq!(r.height, behind.tip_height());
+        assert!(w.store().transactions(None).unwrap().is_empty());
+    }
 }

@@ -571,7 +571,10 @@ impl Backend for ElectrumBackend {
     /// Every call in one burst (one round trip per [`MAX_BURST`] calls). Statuses are raw
     /// `blockchain.scripthash.subscribe` calls, which bypass electrum-client's bookkeeping: a
     /// later notification for one of them makes electrum-client fail the call reading it,
-    /// which is then retried on a new connection (it is a read).
+    /// which is then retried on a new connection (it is a read). When the server answers an
+    /// error and the block hash at a height was asked (a height above its tip, e.g. a server
+    /// behind the one of the last sync), the burst is sent again without it and that hash is
+    /// `None`.
     fn burst(&self, burst: &Burst) -> Result<BurstAnswer> {
         let mut calls: Vec<(&'static str, Vec<Param>)> = Vec::with_capacity(burst.calls());
         if burst.tip {
@@ -598,6 +601,9 @@ impl Backend for ElectrumBackend {
         for h in &burst.heights {
             calls.push(("blockchain.block.header", vec![Param::U32(*h)]));
         }
+        if let Some(h) = burst.block_hash_at {
+            calls.push(("blockchain.block.header", vec![Param::U32(h)]));
+        }
         let what = format!(
             "burst of {} calls (tip {}, {} statuses, {} histories, {} transactions, {} headers)",
             calls.len(),
@@ -605,11 +611,28 @@ impl Backend for ElectrumBackend {
             burst.statuses.len(),
             burst.histories.len(),
             burst.txids.len(),
-            burst.heights.len(),
+            burst.heights.len() + usize::from(burst.block_hash_at.is_some()),
         );
-        let mut answers = self.burst_calls(&what, &calls).map_err(|(_, e)| e)?;
+        let mut answers = match self.burst_calls(&what, &calls) {
+            Ok(a) => a,
+            Err((f, _)) if f.server_said && burst.block_hash_at.is_some() => {
+                calls.pop();
+                let mut a = self.burst_calls(&what, &calls).map_err(|(_, e)| e)?;
+                a.push(Value::Null);
+                a
+            }
+            Err((_, e)) => return Err(e),
+        };
         // Answers in the order of `calls`, consumed from the end.
         let mut out = BurstAnswer::default();
+        if let Some(h) = burst.block_hash_at {
+            let v = answers.pop().unwrap_or(Value::Null);
+            out.block_hash_at = if v.is_null() {
+                None
+            } else {
+                Some(self.parse_header_answer(h, &v)?.block_hash())
+            };
+        }
         let header_answers = answers.split_off(answers.len() - burst.heights.len());
         let tx_answers = answers.split_off(answers.len() - burst.txids.len());
         let history_answers = answers.split_off(answers.len() - burst.histories.len());

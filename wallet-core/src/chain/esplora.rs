@@ -44,6 +44,7 @@ struct Failure {
 /// One request of a [`Burst`] (the tip and a header are two requests in a row).
 enum Ask<'a> {
     Tip,
+    BlockHashAt(u32),
     History(&'a Script),
     Tx(&'a Txid),
     Header(u32),
@@ -52,6 +53,7 @@ enum Ask<'a> {
 /// Its answer.
 enum Got {
     Tip((u32, BlockHash)),
+    BlockHashAt(Option<BlockHash>),
     History(Vec<HistoryEntry>),
     Tx(Transaction),
     Header(Box<BlockHeader>),
@@ -326,11 +328,16 @@ impl Backend for EsploraBackend {
     }
 
     /// Every request of `burst` through one pool of parallel requests (bounded by the
-    /// configured concurrency), so that histories, transactions and headers overlap.
+    /// configured concurrency), so that histories, transactions and headers overlap. The
+    /// block hash at a height is `/block-height/:height` alone; any failure there (e.g. a
+    /// height above this server's tip) answers `None`.
     fn burst(&self, burst: &Burst) -> Result<BurstAnswer> {
         let mut asks: Vec<Ask> = Vec::with_capacity(burst.calls());
         if burst.tip {
             asks.push(Ask::Tip);
+        }
+        if let Some(h) = burst.block_hash_at {
+            asks.push(Ask::BlockHashAt(h));
         }
         asks.extend(burst.histories.iter().map(Ask::History));
         asks.extend(burst.txids.iter().map(Ask::Tx));
@@ -338,6 +345,9 @@ impl Backend for EsploraBackend {
         let got = parallel_map(&asks, self.config.concurrency, |a| {
             Ok(match a {
                 Ask::Tip => Got::Tip(self.tip()?),
+                Ask::BlockHashAt(h) => {
+                    Got::BlockHashAt(self.get_block_hash(&format!("/block-height/{h}")).ok())
+                }
                 Ask::History(s) => Got::History(self.history(s)?),
                 Ask::Tx(t) => Got::Tx(self.transaction(t)?),
                 Ask::Header(h) => Got::Header(Box::new(self.block_header(*h)?)),
@@ -350,6 +360,7 @@ impl Backend for EsploraBackend {
         for g in got {
             match g {
                 Got::Tip(t) => out.tip = Some(t),
+                Got::BlockHashAt(h) => out.block_hash_at = h,
                 Got::History(h) => out.histories.push(h),
                 Got::Tx(t) => out.txs.push(t),
                 Got::Header(h) => out.headers.push(*h),

@@ -51,6 +51,9 @@ impl HistoryEntry {
 pub struct Burst {
     /// Ask for the tip.
     pub tip: bool,
+    /// Ask for the hash of the block at this height of the best chain (to tell whether the
+    /// chain under a stored block changed).
+    pub block_hash_at: Option<u32>,
     /// Scripts whose Electrum status hash to ask (Esplora answers `None` without a request).
     pub statuses: Vec<Script>,
     /// Scripts whose history to ask.
@@ -65,6 +68,7 @@ impl Burst {
     /// Whether nothing is asked.
     pub fn is_empty(&self) -> bool {
         !self.tip
+            && self.block_hash_at.is_none()
             && self.statuses.is_empty()
             && self.histories.is_empty()
             && self.txids.is_empty()
@@ -74,6 +78,7 @@ impl Burst {
     /// How many calls this is (Electrum's count: one per item).
     pub fn calls(&self) -> usize {
         usize::from(self.tip)
+            + usize::from(self.block_hash_at.is_some())
             + self.statuses.len()
             + self.histories.len()
             + self.txids.len()
@@ -86,6 +91,10 @@ impl Burst {
 pub struct BurstAnswer {
     /// The tip (height, hash), when asked.
     pub tip: Option<(u32, BlockHash)>,
+    /// The hash of the block at [`Burst::block_hash_at`]; `None` when not asked, or when the
+    /// server has no block there or could not say (the caller must then assume the chain
+    /// changed).
+    pub block_hash_at: Option<BlockHash>,
     /// Status hashes, as [`Backend::statuses`] gives them.
     pub statuses: Vec<Option<String>>,
     /// Histories, as [`Backend::histories`] gives them.
@@ -120,8 +129,15 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// other (for wrappers and simple backends).
     fn burst(&self, burst: &Burst) -> Result<BurstAnswer> {
         let tip = if burst.tip { Some(self.tip()?) } else { None };
+        // No block there (or no answer) means "the chain may have changed": the caller then
+        // refreshes what it stored, which is always safe.
+        let block_hash_at = burst
+            .block_hash_at
+            .and_then(|h| self.block_header(h).ok())
+            .map(|h| h.block_hash());
         Ok(BurstAnswer {
             tip,
+            block_hash_at,
             statuses: self.statuses(&burst.statuses)?,
             histories: self.histories(&burst.histories)?,
             txs: self.transactions(&burst.txids)?,

@@ -10,7 +10,10 @@
 //!   downloaded; only outputs to the wallet's scripts are unblinded, across `threads` threads.
 //! * Reorgs and mempool evictions: a changed history replaces the stored one, and a stored
 //!   transaction that no history lists any more is dropped with its outputs and spends (see
-//!   [`crate::store::SyncUpdate`]); pending transactions stay until seen or forgotten.
+//!   [`crate::store::SyncUpdate`]); pending transactions stay until seen or forgotten. When
+//!   the block at the highest stored height was replaced (a transaction re-mined at the same
+//!   height keeps its status hash), the hash and time of every stored height are downloaded
+//!   again.
 //! * Nothing is written unless the whole sync succeeded: a backend failure leaves the store
 //!   as it was.
 //!
@@ -105,6 +108,9 @@ pub struct SyncReport {
     pub unblinded: usize,
     /// Stored transactions dropped because no history lists them any more (reorg, eviction).
     pub dropped_txs: usize,
+    /// The block at the highest stored height had been replaced (a reorganisation): the
+    /// block hash and time of every stored height were downloaded again.
+    pub chain_changed: bool,
 }
 
 /// Syncs `wallet` with `backend`. See the module documentation.
@@ -189,6 +195,7 @@ pub fn sync(
         scripts_checked: scan.checked,
         unblinded,
         dropped_txs,
+        chain_changed: scan.chain_changed,
     })
 }
 

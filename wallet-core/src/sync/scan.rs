@@ -10,13 +10,19 @@
 //!   the others and for every script on Esplora;
 //! - the histories of known scripts whose status changed;
 //! - the transactions and block headers that the histories found so far need;
-//! - in the first round, the tip.
+//! - in the first round, the tip and the hash of the highest block the store knows, which
+//!   tells whether a reorganisation replaced blocks under it (see below).
 //!
 //! Rounds repeat until nothing is left to ask. On backends where calls in one burst cost
 //! about one round trip ([`Backend::cheap_calls`], Electrum), a round that found history in
 //! the last half-gap of what it asked looks one more gap ahead in the next round, so that a
 //! wallet with long runs of used addresses needs fewer rounds. Scripts asked past the final
 //! window are ignored: not stored, not counted as used, their transactions not downloaded.
+//!
+//! Reorganisations: a stored transaction re-mined at the same height keeps its Electrum
+//! status hash and its Esplora history, so the block hash and time stored for its height
+//! would stay stale. When the block hash at the highest stored height is not the stored one,
+//! the headers of every stored height are downloaded again in the next round.
 
 use std::collections::{HashMap, HashSet};
 
@@ -50,8 +56,11 @@ pub(super) struct ScanResult {
     pub checked: usize,
     /// Transactions downloaded (listed by a history, not stored before).
     pub txs: Vec<Transaction>,
-    /// Block headers downloaded: heights not stored and heights of changed histories.
+    /// Block headers downloaded: heights not stored, heights of changed histories, and every
+    /// stored height after a reorganisation.
     pub headers: Vec<BlockHeader>,
+    /// The block at the highest stored height is no longer the stored one.
+    pub chain_changed: bool,
 }
 
 impl ScanResult {
@@ -82,6 +91,7 @@ pub(super) struct Scanner<'a> {
     stored_histories: HashMap<Script, Vec<HistoryEntry>>,
     stored_txids: HashSet<Txid>,
     stored_blocks: HashMap<u32, BlockHash>,
+    stored_tip: Option<(u32, BlockHash)>,
     by_index: HashMap<(Keychain, u32), Script>,
     script_index: HashMap<Script, (Keychain, u32)>,
     new_scripts: Vec<ScriptRecord>,
@@ -105,6 +115,7 @@ impl<'a> Scanner<'a> {
             stored_histories: HashMap::new(),
             stored_txids: state.txids.clone(),
             stored_blocks: state.blocks.clone(),
+            stored_tip: state.tip,
             by_index: HashMap::new(),
             script_index: HashMap::new(),
             new_scripts: Vec::new(),
@@ -172,6 +183,21 @@ impl<'a> Scanner<'a> {
         Ok(end.min(MAX_INDEX + 1))
     }
 
+    /// The highest block the store knows (its tip, or a transaction's block above it), to
+    /// tell whether the chain under it changed.
+    fn reorg_check(&self) -> Option<(u32, BlockHash)> {
+        let highest_block = self
+            .stored_blocks
+            .iter()
+            .max_by_key(|(h, _)| **h)
+            .map(|(h, b)| (*h, *b));
+        match (self.stored_tip, highest_block) {
+            (Some(t), Some(b)) if b.0 > t.0 => Some(b),
+            (Some(t), _) => Some(t),
+            (None, b) => b,
+        }
+    }
+
     /// Runs the rounds.
     pub fn run(
         mut self,
@@ -195,6 +221,9 @@ impl<'a> Scanner<'a> {
         let mut status_changed: Vec<Script> = Vec::new();
         let mut asked_txs: HashSet<Txid> = HashSet::new();
         let mut asked_heights: HashSet<u32> = HashSet::new();
+        // A full scan downloads the headers of every height anyway.
+        let check = if self.full { None } else { self.reorg_check() };
+        let mut chain_changed = false;
         let mut tip = None;
         let mut txs = Vec::new();
         let mut headers = Vec::new();
@@ -203,6 +232,7 @@ impl<'a> Scanner<'a> {
             let mut burst = Burst::default();
             if tip.is_none() {
                 burst.tip = true;
+                burst.block_hash_at = check.map(|(h, _)| h);
             }
             for k in Keychain::ALL {
                 let ki = k.index() as usize;
@@ -231,7 +261,7 @@ impl<'a> Scanner<'a> {
 
             // What the histories inside the windows need: transactions not stored, and the
             // headers of heights not stored or of changed histories (a reorg may have replaced
-            // their block).
+            // their block), or of every stored height once the chain under them changed.
             let ends = [
                 self.window_end(Keychain::External, &histories)?,
                 self.window_end(Keychain::Internal, &histories)?,
@@ -257,6 +287,21 @@ impl<'a> Scanner<'a> {
                     }
                 }
             }
+            if chain_changed {
+                let tip_height = tip.map_or(0, |(h, _)| h);
+                let mut stored: Vec<u32> = self
+                    .stored_blocks
+                    .keys()
+                    .copied()
+                    .filter(|h| *h <= tip_height)
+                    .collect();
+                stored.sort_unstable();
+                for h in stored {
+                    if asked_heights.insert(h) {
+                        burst.heights.push(h);
+                    }
+                }
+            }
             if burst.is_empty() {
                 break;
             }
@@ -272,6 +317,9 @@ impl<'a> Scanner<'a> {
                 tip = Some(answer.tip.ok_or_else(|| {
                     crate::chain::backend_err(backend.server(), "internal: no tip in the answer")
                 })?);
+                if let Some((_, stored)) = check {
+                    chain_changed = answer.block_hash_at != Some(stored);
+                }
             }
             for (s, st) in burst.statuses.iter().zip(answer.statuses) {
                 if self.stored_status.get(s) != Some(&st) {
@@ -366,6 +414,7 @@ impl<'a> Scanner<'a> {
             checked,
             txs,
             headers,
+            chain_changed,
         })
     }
 }
