@@ -327,37 +327,51 @@ impl Backend for EsploraBackend {
         Ok(vec![None; scripts.len()])
     }
 
-    /// Every request of `burst` through one pool of parallel requests (bounded by the
-    /// configured concurrency), so that histories, transactions and headers overlap. The
-    /// block hash at a height is `/block-height/:height` alone; any failure there (e.g. a
-    /// height above this server's tip) answers `None`.
+    /// The requests of `burst` through two pools of parallel requests run at once, each
+    /// bounded by the configured concurrency (as the scan and the download ran before they
+    /// were pipelined): histories and transactions in one; the tip, the block hash at a
+    /// height and the headers in the other. The block hash at a height is
+    /// `/block-height/:height` alone; any failure there (e.g. a height above this server's
+    /// tip) answers `None`.
     fn burst(&self, burst: &Burst) -> Result<BurstAnswer> {
-        let mut asks: Vec<Ask> = Vec::with_capacity(burst.calls());
+        let mut scripts_and_txs: Vec<Ask> =
+            Vec::with_capacity(burst.histories.len() + burst.txids.len());
+        scripts_and_txs.extend(burst.histories.iter().map(Ask::History));
+        scripts_and_txs.extend(burst.txids.iter().map(Ask::Tx));
+        let mut blocks: Vec<Ask> = Vec::with_capacity(burst.heights.len() + 2);
         if burst.tip {
-            asks.push(Ask::Tip);
+            blocks.push(Ask::Tip);
         }
         if let Some(h) = burst.block_hash_at {
-            asks.push(Ask::BlockHashAt(h));
+            blocks.push(Ask::BlockHashAt(h));
         }
-        asks.extend(burst.histories.iter().map(Ask::History));
-        asks.extend(burst.txids.iter().map(Ask::Tx));
-        asks.extend(burst.heights.iter().map(|h| Ask::Header(*h)));
-        let got = parallel_map(&asks, self.config.concurrency, |a| {
-            Ok(match a {
-                Ask::Tip => Got::Tip(self.tip()?),
-                Ask::BlockHashAt(h) => {
-                    Got::BlockHashAt(self.get_block_hash(&format!("/block-height/{h}")).ok())
-                }
-                Ask::History(s) => Got::History(self.history(s)?),
-                Ask::Tx(t) => Got::Tx(self.transaction(t)?),
-                Ask::Header(h) => Got::Header(Box::new(self.block_header(*h)?)),
+        blocks.extend(burst.heights.iter().map(|h| Ask::Header(*h)));
+        let run = |asks: &[Ask]| {
+            parallel_map(asks, self.config.concurrency, |a| {
+                Ok(match a {
+                    Ask::Tip => Got::Tip(self.tip()?),
+                    Ask::BlockHashAt(h) => {
+                        Got::BlockHashAt(self.get_block_hash(&format!("/block-height/{h}")).ok())
+                    }
+                    Ask::History(s) => Got::History(self.history(s)?),
+                    Ask::Tx(t) => Got::Tx(self.transaction(t)?),
+                    Ask::Header(h) => Got::Header(Box::new(self.block_header(*h)?)),
+                })
             })
-        })?;
+        };
+        let (got_blocks, got_rest) = std::thread::scope(|s| {
+            let b = s.spawn(|| run(&blocks));
+            let rest = run(&scripts_and_txs);
+            let b = b.join().unwrap_or_else(|_| {
+                Err(self.err("internal: the tip and header requests panicked"))
+            });
+            (b, rest)
+        });
         let mut out = BurstAnswer {
             statuses: vec![None; burst.statuses.len()],
             ..BurstAnswer::default()
         };
-        for g in got {
+        for g in got_blocks?.into_iter().chain(got_rest?) {
             match g {
                 Got::Tip(t) => out.tip = Some(t),
                 Got::BlockHashAt(h) => out.block_hash_at = h,
