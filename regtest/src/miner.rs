@@ -150,11 +150,17 @@ fn script_num(n: u32) -> Vec<u8> {
 }
 
 /// Builds the coinbase of a block at `height` paying `fees` (policy asset) to OP_TRUE, with the
-/// segwit witness commitment over `txs` (the block's other transactions).
-pub fn coinbase(height: u32, fees: u64, txs: &[Transaction]) -> Transaction {
+/// segwit witness commitment over `txs` (the block's other transactions). `extra_nonce` (0
+/// normally; the branch number after a reorganisation) goes in the script after the height,
+/// so that a block mined again on the same parent with the same transactions in the same
+/// second is still another block, as a real miner's would be.
+pub fn coinbase(height: u32, fees: u64, txs: &[Transaction], extra_nonce: u32) -> Transaction {
     let policy = genesis::policy_asset();
     let mut sig = script_num(height);
-    sig.extend_from_slice(&[0x01, 0x01]);
+    let nonce = extra_nonce.wrapping_add(1).to_le_bytes();
+    let len = nonce.iter().rposition(|b| *b != 0).map_or(1, |i| i + 1);
+    sig.push(len as u8);
+    sig.extend_from_slice(&nonce[..len]);
     let reserved = [0u8; 32];
     let payout = if fees > 0 {
         TxOut {
@@ -210,15 +216,17 @@ pub fn coinbase(height: u32, fees: u64, txs: &[Transaction]) -> Transaction {
     cb
 }
 
-/// Assembles a block at `height` on top of `prev` with `txs` (fees summed by the caller).
+/// Assembles a block at `height` on top of `prev` with `txs` (fees summed by the caller);
+/// `extra_nonce` as for [`coinbase`].
 pub fn build_block(
     prev: BlockHash,
     height: u32,
     time: u32,
     fees: u64,
     txs: Vec<Transaction>,
+    extra_nonce: u32,
 ) -> Block {
-    let cb = coinbase(height, fees, &txs);
+    let cb = coinbase(height, fees, &txs, extra_nonce);
     let mut txdata = vec![cb];
     txdata.extend(txs);
     let leaves: Vec<[u8; 32]> = txdata.iter().map(|t| t.txid().to_byte_array()).collect();

@@ -56,6 +56,8 @@ pub struct Node {
     next_sub: Mutex<u64>,
     /// Counter that seeds the faucet's blinding randomness (deterministic).
     pub faucet_seq: Mutex<u64>,
+    /// Reorganisations so far: the coinbase extra nonce of the blocks mined since.
+    branch: std::sync::atomic::AtomicU32,
 }
 
 impl Node {
@@ -75,6 +77,7 @@ impl Node {
             subscribers: Mutex::new(Vec::new()),
             next_sub: Mutex::new(0),
             faucet_seq: Mutex::new(seq),
+            branch: std::sync::atomic::AtomicU32::new(0),
         })
     }
 
@@ -192,7 +195,8 @@ impl Node {
             } else {
                 (0, Vec::new())
             };
-            let block = miner::build_block(prev_hash, height, time, fees, txs);
+            let extra_nonce = self.branch.load(std::sync::atomic::Ordering::SeqCst);
+            let block = miner::build_block(prev_hash, height, time, fees, txs, extra_nonce);
             prev_hash = block.block_hash();
             prev_time = time;
             blocks.push((height, block));
@@ -258,6 +262,8 @@ impl Node {
             // Whatever no longer fits the new branch is dropped, as a node would.
             let _ = self.accept(tx);
         }
+        self.branch
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let mined = self.mine(depth + 1)?;
         self.publish(Event::Mempool);
         Ok(mined)

@@ -84,7 +84,7 @@ fn coinbase_commitment_and_merkle_match_block_102() {
         deserialize(&body_hex(&dir, "esplora/block_h102_raw.json")).unwrap();
     let cb = &block.txdata[0];
     let fees = cb.output[0].value.explicit().unwrap();
-    let ours = miner::coinbase(102, fees, &block.txdata[1..]);
+    let ours = miner::coinbase(102, fees, &block.txdata[1..], 0);
     assert_eq!(
         ours.input[0].script_sig, cb.input[0].script_sig,
         "BIP34 height push"

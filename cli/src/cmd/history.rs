@@ -63,6 +63,7 @@ pub fn txs(ctx: &Context, args: &TxsArgs) -> CliResult<()> {
                     "txid": t.txid.to_string(),
                     "height": t.height,
                     "time": t.time,
+                    "block_hash": t.block_hash.map(|h| h.to_string()),
                     "status": t.status.as_str(),
                     "net": net_json(t),
                     "fee": t.fee,
@@ -262,6 +263,7 @@ fn show(ctx: &Context, args: &TxShowArgs) -> CliResult<()> {
         "status": info.as_ref().map(|t| t.status.as_str()),
         "height": info.as_ref().and_then(|t| t.height),
         "time": info.as_ref().and_then(|t| t.time),
+        "block_hash": info.as_ref().and_then(|t| t.block_hash).map(|h| h.to_string()),
         "fee": info.as_ref().map(|t| t.fee),
         "net": info.as_ref().map(net_json),
         "inputs": inputs,
@@ -278,6 +280,9 @@ fn show(ctx: &Context, args: &TxShowArgs) -> CliResult<()> {
             "height",
             t.height.map_or_else(|| "-".to_owned(), |h| h.to_string()),
         ));
+        if let Some(hash) = t.block_hash {
+            fields.push(("block", hash.to_string()));
+        }
         fields.push(("fee", format!("{} sat", t.fee)));
         fields.push(("net", net_text(&names, t)));
     }

@@ -77,6 +77,8 @@ pub struct WalletTx {
     pub height: Option<u32>,
     /// Block time when confirmed, else when the wallet first saw it (seconds since the epoch).
     pub time: Option<u64>,
+    /// The hash of the block that confirmed it.
+    pub block_hash: Option<elements::BlockHash>,
     /// Confirmed, mempool or pending.
     pub status: TxStatus,
     /// Per asset, what the wallet received minus what it spent (zero entries left out).
@@ -201,7 +203,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT t.txid, t.height, t.pending, t.fee, t.first_seen, b.time
+                "SELECT t.txid, t.height, t.pending, t.fee, t.first_seen, b.time, b.hash
                  FROM txs t LEFT JOIN blocks b ON b.height = t.height
                  ORDER BY t.height IS NOT NULL, t.height DESC, t.first_seen DESC, t.txid
                  LIMIT ?1",
@@ -216,6 +218,7 @@ impl Store {
             let fee: i64 = r.get(3).map_err(q)?;
             let first_seen: i64 = r.get(4).map_err(q)?;
             let block_time: Option<i64> = r.get(5).map_err(q)?;
+            let block_hash: Option<String> = r.get(6).map_err(q)?;
             let status = match (height, pending) {
                 (Some(_), _) => TxStatus::Confirmed,
                 (None, true) => TxStatus::Pending,
@@ -227,6 +230,12 @@ impl Store {
                 time: match status {
                     TxStatus::Confirmed => block_time.and_then(|t| u64::try_from(t).ok()),
                     _ => u64::try_from(first_seen).ok(),
+                },
+                block_hash: match (status, block_hash) {
+                    (TxStatus::Confirmed, Some(h)) => Some(h.parse().map_err(|_| {
+                        Error::Storage("bad block hash in the store's blocks".to_owned())
+                    })?),
+                    _ => None,
                 },
                 status,
                 net: BTreeMap::new(),

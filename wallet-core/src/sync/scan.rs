@@ -14,9 +14,9 @@
 //!   tells whether a reorganisation replaced blocks under it (see below).
 //!
 //! Rounds repeat until nothing is left to ask. On backends where calls in one burst cost
-//! about one round trip ([`Backend::cheap_calls`], Electrum), a round that found history in
-//! the last half-gap of what it asked looks one more gap ahead in the next round, so that a
-//! wallet with long runs of used addresses needs fewer rounds. Scripts asked past the final
+//! about one round trip ([`Backend::cheap_calls`], Electrum), a round that found history on
+//! the last script it asked looks one more gap ahead in the next round, so that a wallet
+//! with long runs of used addresses needs fewer rounds. Scripts asked past the final
 //! window are ignored: not stored, not counted as used, their transactions not downloaded.
 //!
 //! Reorganisations: a stored transaction re-mined at the same height keeps its Electrum
@@ -353,12 +353,12 @@ impl<'a> Scanner<'a> {
             }
             for k in Keychain::ALL {
                 let ki = k.index() as usize;
-                // History in the last half-gap of what was asked: the used addresses may run
-                // on, so look a gap further next time.
+                // History on the very last script asked: the used addresses run on past
+                // the window, so look a gap further next time. (A looser trigger, history
+                // anywhere near the end, would ask more than LWK for many small wallets;
+                // this one only when the used addresses end exactly at a window's end.)
                 ahead[ki] = look_ahead
-                    && found[ki].is_some_and(|i| {
-                        u64::from(i) + u64::from(self.gap.div_ceil(2)) >= u64::from(asked_end[ki])
-                    });
+                    && found[ki].is_some_and(|i| u64::from(i) + 1 == u64::from(asked_end[ki]));
             }
             txs.extend(answer.txs);
             headers.extend(answer.headers);
