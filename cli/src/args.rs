@@ -631,11 +631,11 @@ the asset's precision: 0 unless `asset issue --precision P` (0 to 8, stored with
 or a `precision` in the contract says otherwise, and the issuing wallet uses it in every \
 command; reissuance tokens are whole numbers. Tickers come only from the built-in list of \
 well-known assets and the user's labels in config.json.\n\nA wallet holding a reissuance token \
-it did not issue reissues with `--issuance-tx TXID`: the entropy is read from that transaction \
-and checked against the asset id.\n\nExit status 2 for a malformed or unknown asset id (`asset \
-info`, and `asset reissue` of an asset this wallet did not issue, without --issuance-tx or with \
-a transaction that does not issue it); 5 when burning more than the wallet holds or reissuing \
-without the reissuance token.";
+it did not issue reads the entropy from the asset's issuance transaction: the one Esplora names, \
+or over Electrum the one given with `--issuance-tx TXID`; the asset id is recomputed from it and \
+must match.\n\nExit status 2 for a malformed or unknown asset id (`asset info`, and `asset \
+reissue` of an asset whose issuance is unknown or named by a transaction that does not issue \
+it); 5 when burning more than the wallet holds or reissuing without the reissuance token.";
 
 /// `asset` subcommands.
 #[derive(Debug, Subcommand)]
@@ -695,8 +695,9 @@ pub struct AssetReissueArgs {
     /// Amount to issue, a decimal in the asset's precision.
     #[arg(long, value_name = "AMOUNT")]
     pub amount: String,
-    /// The asset's issuance transaction, when another wallet issued it: its entropy, which
-    /// a reissuance needs, is read from there (and checked against the asset id).
+    /// The asset's issuance transaction, when another wallet issued it and the server cannot
+    /// say which one it is (Electrum): the entropy a reissuance needs is read from there
+    /// (and checked against the asset id).
     #[arg(long, value_name = "TXID")]
     pub issuance_tx: Option<String>,
     #[command(flatten)]

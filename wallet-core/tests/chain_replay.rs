@@ -220,6 +220,44 @@ fn esplora_replay_reads_every_recorded_shape() {
     // Fee estimates: every target is 1.0 sat/vB on this regtest.
     assert_eq!(b.fee_estimate(6).unwrap(), Some(1.0));
     assert_eq!(b.fee_estimate(1000).unwrap(), Some(1.0));
+
+    // The issuance of an issued asset; none for a reissuance token (electrs: 404) or an
+    // unknown asset (404). For the policy asset electrs names the initial free coins'
+    // transaction, which issues nothing: the caller's check refuses it.
+    let issued: elements::AssetId =
+        "2dcf5a8834645654911964ec3602426fd3b9b4017554d3f9c19403e7fc1411d3"
+            .parse()
+            .unwrap();
+    let issuance: Txid = "b1002ea15425d3f7d7e87a451a6796cf248f95cd36930eec6eb29e435397ee32"
+        .parse()
+        .unwrap();
+    assert_eq!(b.issuance_tx(&issued).unwrap(), Some(issuance));
+    for none in [
+        "508e509e3199a8ed8f653a09d9e456dd9aea8802712b9433692635c9e7cd9fca",
+        "abababababababababababababababababababababababababababababababab",
+    ] {
+        let asset: elements::AssetId = none.parse().unwrap();
+        assert_eq!(b.issuance_tx(&asset).unwrap(), None, "{none}");
+    }
+    let policy: elements::AssetId =
+        "5ac9f65c0efcc4775e0baec4ec03abdde22473cd3cf33c0419ca290e0751b225"
+            .parse()
+            .unwrap();
+    let free_coins: Txid = "12a51d3e6441abbdb3a5b35983260dec3ff457a301a24a4e76d41b0c0adfb99b"
+        .parse()
+        .unwrap();
+    assert_eq!(b.issuance_tx(&policy).unwrap(), Some(free_coins));
+    // The recorded issuance carries that asset (blinded amounts: the token id is the
+    // confidential-issuance one).
+    let tx = &b.transactions(&[issuance]).unwrap()[0];
+    let found = wallet_core::tx::new_issuances(tx);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].asset, issued);
+    assert_eq!(
+        found[0].token.to_string(),
+        "508e509e3199a8ed8f653a09d9e456dd9aea8802712b9433692635c9e7cd9fca"
+    );
+    assert_eq!((found[0].amount, found[0].token_amount), (None, None));
 }
 
 #[test]

@@ -337,8 +337,8 @@ fn reissue(ctx: &Context, args: &AssetReissueArgs) -> CliResult<()> {
 
 /// The issuance of `asset` a reissuance needs: recorded when this wallet issued it; found in
 /// the wallet's transactions when its keys issued it (a restored wallet; then recorded);
-/// else read from the issuance transaction the user names (a token received from another
-/// wallet), its ids recomputed and checked against `asset`.
+/// else read from the issuance transaction the user names, or the server names (a token
+/// received from another wallet), its ids recomputed and checked against `asset`.
 fn issuance_for_reissue(
     ctx: &Context,
     wallet: &mut Wallet,
@@ -357,17 +357,24 @@ fn issuance_for_reissue(
         wallet.store_mut().record_issuance(&found)?;
         return Ok(found);
     }
-    let Some(text) = issuance_tx else {
-        return Err(CliError::usage(
-            "unknown_issuance",
-            format!("this wallet did not issue asset {asset}, so it does not know its entropy"),
-        )
-        .hint("holding its reissuance token is enough: pass --issuance-tx TXID, the asset's issuance transaction (the issuer's `asset info` shows it)"));
+    // The user's txid, else the server's answer (Esplora indexes issuances); either way only
+    // a hint, checked below against the asset id.
+    let txid = match issuance_tx {
+        Some(text) => Txid::from_str(text.trim()).map_err(|_| {
+            CliError::usage("invalid_txid", format!("'{text}' is not a txid"))
+                .hint("a txid is 64 hex characters")
+        })?,
+        None => ctx.backend()?.issuance_tx(asset)?.ok_or_else(|| {
+            CliError::usage(
+                "unknown_issuance",
+                format!(
+                    "this wallet did not issue asset {asset}, and the server does not say \
+                     which transaction did, so its entropy is unknown"
+                ),
+            )
+            .hint("holding its reissuance token is enough: pass --issuance-tx TXID, the asset's issuance transaction (the issuer's `asset info` shows it)")
+        })?,
     };
-    let txid = Txid::from_str(text.trim()).map_err(|_| {
-        CliError::usage("invalid_txid", format!("'{text}' is not a txid"))
-            .hint("a txid is 64 hex characters")
-    })?;
     let tx = ctx
         .backend()?
         .transactions(&[txid])?

@@ -457,6 +457,37 @@ impl Backend for EsploraBackend {
         Ok(best.map(|(_, v)| *v))
     }
 
+    fn issuance_tx(&self, asset: &elements::AssetId) -> Result<Option<Txid>> {
+        #[derive(Deserialize)]
+        struct AssetInfo {
+            issuance_txin: Option<TxinRef>,
+        }
+        #[derive(Deserialize)]
+        struct TxinRef {
+            txid: String,
+        }
+        let path = format!("/asset/{asset}");
+        let body = match self.exchange(&path, None) {
+            Ok((404, _)) => return Ok(None),
+            Ok((200, body)) => body,
+            // Anything else goes through the retrying GET, which names the failure.
+            _ => self.get(&path)?,
+        };
+        let info: AssetInfo = serde_json::from_slice(&body).map_err(|e| {
+            self.err(format!(
+                "GET {path}: malformed JSON ({e}): {}",
+                clip(&String::from_utf8_lossy(&body))
+            ))
+        })?;
+        info.issuance_txin
+            .map(|t| {
+                t.txid
+                    .parse()
+                    .map_err(|_| self.err(format!("GET {path}: '{}' is not a txid", clip(&t.txid))))
+            })
+            .transpose()
+    }
+
     fn server(&self) -> &str {
         &self.base
     }

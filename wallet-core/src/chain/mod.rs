@@ -176,6 +176,13 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// no estimate.
     fn fee_estimate(&self, target_blocks: u16) -> Result<Option<f64>>;
 
+    /// The transaction that first issued `asset`, when the server indexes assets (Esplora's
+    /// `/asset/:id`); `None` when it does not know the asset or cannot tell (Electrum). An
+    /// untrusted hint: the caller fetches that transaction and checks that it issues `asset`.
+    fn issuance_tx(&self, _asset: &elements::AssetId) -> Result<Option<Txid>> {
+        Ok(None)
+    }
+
     /// The server's URL, for messages.
     fn server(&self) -> &str;
 
