@@ -127,11 +127,21 @@ fn receive_confirm_explicit_and_watch_only_over_both_backends() {
         let t_lbtc = sb.faucet(&a0, 125_000_000, None).unwrap();
         let t_asset = sb.faucet(&a1, 700_000_000, Some(issued.asset)).unwrap();
         let t_explicit = sb.faucet(&a2, 50_000_000, None).unwrap();
+        // A payment to one of alice's scripts blinded to someone else's key: it cannot be
+        // read, counts in no balance, and is reported.
+        let mut misblinded = new_address(&home, "alice");
+        let secp = elements::secp256k1_zkp::Secp256k1::new();
+        let stranger = elements::secp256k1_zkp::SecretKey::from_slice(&[7u8; 32]).unwrap();
+        misblinded.blinding_pubkey = Some(elements::secp256k1_zkp::PublicKey::from_secret_key(
+            &secp, &stranger,
+        ));
+        let t_misblinded = sb.faucet(&misblinded, 30_000_000, None).unwrap();
 
         let r = lotc(&home, &server, &["--wallet", "alice", "--json", "sync"])
             .ok()
             .json();
-        assert_eq!(r["new_txs"], 3, "{kind}: {r}");
+        assert_eq!(r["new_txs"], 4, "{kind}: {r}");
+        assert_eq!(r["unreadable_outputs"], 1, "{kind}: {r}");
         assert_eq!(r["height"], sb.tip_height(), "{kind}");
         for key in ["tip", "requests", "elapsed_ms"] {
             assert!(!r[key].is_null(), "{kind}: {key} missing in {r}");
@@ -192,12 +202,18 @@ fn receive_confirm_explicit_and_watch_only_over_both_backends() {
             }
         }
 
-        // txs: three, confirmed, with their net effect and fee.
+        // txs: four, confirmed, with their net effect and fee; the unreadable payment is in
+        // the history (it touches alice's script) with no effect.
         let t = lotc(&home, &[], &["--wallet", "alice", "--json", "txs"])
             .ok()
             .json();
         let t = t.as_array().unwrap();
-        assert_eq!(t.len(), 3);
+        assert_eq!(t.len(), 4);
+        let unreadable = t
+            .iter()
+            .find(|r| r["txid"] == t_misblinded.to_string().as_str())
+            .unwrap();
+        assert_eq!(unreadable["net"], serde_json::json!({}), "{unreadable}");
         for row in t {
             assert_eq!(row["status"], "confirmed");
             assert_eq!(row["height"], sb.tip_height());

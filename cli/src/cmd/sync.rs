@@ -20,6 +20,7 @@ pub fn run(ctx: &Context, args: &SyncArgs) -> CliResult<()> {
             "height": report.height,
             "tip": report.tip.to_string(),
             "new_txs": report.new_txs,
+            "unreadable_outputs": report.unreadable_outputs,
             "requests": report.requests,
             "elapsed_ms": report.elapsed_ms,
         }));
@@ -88,7 +89,15 @@ pub fn sync_with_progress(
     };
     let result = sync_wallet(wallet, backend, &options, &mut progress);
     bar.finish_and_clear();
-    Ok(result?)
+    let report = result?;
+    if report.unreadable_outputs > 0 {
+        ctx.out.warn(&format!(
+            "{} new output(s) pay this wallet's addresses but do not unblind with its keys: \
+             they are not in any balance (the sender blinded them to another key)",
+            report.unreadable_outputs
+        ));
+    }
+    Ok(report)
 }
 
 /// Runs `balance`.

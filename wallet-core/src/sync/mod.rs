@@ -106,6 +106,10 @@ pub struct SyncReport {
     pub scripts_checked: usize,
     /// Outputs unblinded (or read as explicit) in the new transactions.
     pub unblinded: usize,
+    /// Outputs of the new transactions paying one of the wallet's scripts that do not unblind
+    /// with the wallet's keys (blinded to another key by mistake or on purpose): not counted
+    /// in any balance. Reported by the sync that downloads them, once.
+    pub unreadable_outputs: usize,
     /// Stored transactions dropped because no history lists them any more (reorg, eviction).
     pub dropped_txs: usize,
     /// The block at the highest stored height had been replaced (a reorganisation): the
@@ -155,7 +159,8 @@ pub fn sync(
     let jobs = outputs::jobs(&txs, &scan.script_index);
     progress(SyncProgress::Unblinding { total: jobs.len() });
     let owned = outputs::unblind_all(wallet.descriptor(), &txs, &jobs, options.threads)?;
-    let unblinded = owned.iter().map(Vec::len).sum();
+    let unblinded: usize = owned.iter().map(Vec::len).sum();
+    let unreadable_outputs = jobs.len().saturating_sub(unblinded);
     let downloaded = txs.len();
     let new_txs: Vec<NewTx> = txs
         .into_iter()
@@ -194,6 +199,7 @@ pub fn sync(
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         scripts_checked: scan.checked,
         unblinded,
+        unreadable_outputs,
         dropped_txs,
         chain_changed: scan.chain_changed,
     })
