@@ -193,6 +193,12 @@ fn demo_walks_through_every_step() {
     assert_eq!(unblinded["data"]["bob"]["value"], 25_000_000_000u64);
     assert_eq!(unblinded["data"]["bob"]["asset"], funded["data"]["asset"]);
     assert_eq!(unblinded["data"]["bob_can_read_alice_output"], false);
+    let synced = steps
+        .iter()
+        .find(|s| s["data"]["bob_lbtc"].is_u64())
+        .unwrap();
+    assert_eq!(synced["data"]["bob_lbtc"], 1_000_000);
+    assert_eq!(synced["data"]["bob_tokens"], 25_000_000_000u64);
     // After alice pays bob 0.5 L-BTC and bob delivers 100 tokens, each store agrees.
     let last = steps.last().unwrap();
     let paid = steps

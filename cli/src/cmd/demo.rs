@@ -234,8 +234,9 @@ fn walk(
         .faucet(&bob_address, tokens, Some(issued.asset))
         .map_err(sandbox_error)?;
     // Bob needs a little L-BTC for fees of his own.
-    sandbox
-        .faucet(&bob_address, 1_000_000, None)
+    let bob_fee_money = 1_000_000u64;
+    let bob_funding = sandbox
+        .faucet(&bob_address, bob_fee_money, None)
         .map_err(sandbox_error)?;
     let blocks = sandbox.mine(1).map_err(sandbox_error)?;
     steps.step(
@@ -245,6 +246,7 @@ fn walk(
             "asset": issued.asset.to_string(),
             "issuance_txid": issued.txid.to_string(),
             "delivery_txid": delivery.to_string(),
+            "bob_fee_funding_txid": bob_funding.to_string(),
             "block": blocks.first().map(ToString::to_string),
             "height": sandbox.tip_height(),
         }),
@@ -257,6 +259,10 @@ fn walk(
             (
                 "bob receives",
                 format!("{} tokens in {delivery}", format_amount(tokens, 8)),
+            ),
+            (
+                "and for fees",
+                format!("{} L-BTC in {bob_funding}", format_amount(bob_fee_money, 8)),
             ),
             ("height", sandbox.tip_height().to_string()),
         ],
@@ -311,14 +317,29 @@ fn walk(
     let esplora = BackendConfig::parse_esplora(&sandbox.esplora_url())?.connect()?;
     let alice_lbtc = synced_balance(&mut alice, electrum.as_ref(), &policy)?;
     let bob_tokens = synced_balance(&mut bob, esplora.as_ref(), &issued.asset)?;
+    let bob_lbtc = bob
+        .store()
+        .balances()?
+        .get(&policy)
+        .map_or(0, |b| b.confirmed.saturating_add(b.unconfirmed));
     steps.step(
         "Synced: alice over Electrum, bob over Esplora",
-        json!({ "alice_lbtc": alice_lbtc, "bob_tokens": bob_tokens }),
+        json!({ "alice_lbtc": alice_lbtc, "bob_tokens": bob_tokens, "bob_lbtc": bob_lbtc }),
         &[
             ("alice", format!("{} L-BTC", format_amount(alice_lbtc, 8))),
-            ("bob", format!("{} tokens", format_amount(bob_tokens, 8))),
+            (
+                "bob",
+                format!(
+                    "{} L-BTC, {} tokens",
+                    format_amount(bob_lbtc, 8),
+                    format_amount(bob_tokens, 8)
+                ),
+            ),
         ],
     );
+    if bob_lbtc != bob_fee_money {
+        return Err(mismatch("bob's synced L-BTC differs from what was sent"));
+    }
 
     // Alice pays bob, then bob pays alice in the token: build, verify, sign, record, broadcast.
     let price = 50_000_000u64;
@@ -390,7 +411,7 @@ fn walk(
         ],
     );
     let expected_alice = lbtc.checked_sub(price + alice_fee);
-    let expected_bob = (1_000_000 + price).checked_sub(bob_fee);
+    let expected_bob = (bob_fee_money + price).checked_sub(bob_fee);
     if Some(alice_lbtc) != expected_alice
         || alice_tokens != delivered
         || Some(bob_lbtc) != expected_bob
