@@ -414,3 +414,86 @@ fn bad_asset_input_has_its_exit_code() {
     // Without a terminal and without --yes, no signing.
     lotc(&sb, &chain, "alice", &["asset", "issue", "--amount", "5"]).fails(2, "--yes");
 }
+
+#[test]
+fn a_confidential_issuance_hides_the_supply_but_not_from_the_issuer() {
+    let (sb, chain) = setup();
+    let issued = signed(
+        &sb,
+        &chain,
+        "alice",
+        &[
+            "asset",
+            "issue",
+            "--amount",
+            "12.5",
+            "--precision",
+            "1",
+            "--token",
+            "1",
+            "--confidential",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(issued["confidential"], true);
+    assert_eq!(issued["amount"], 125);
+    let asset = issued["asset"].as_str().unwrap().to_string();
+    let token = issued["token"].as_str().unwrap().to_string();
+    accepted(&chain, &issued);
+    // The chain shows commitments only.
+    let txid: elements::Txid = issued["txid"].as_str().unwrap().parse().unwrap();
+    let tx = chain.node.get_tx(&txid).unwrap();
+    let field = &tx.input[0].asset_issuance;
+    assert!(field.amount.is_confidential() && field.inflation_keys.is_confidential());
+    let entropy: elements::AssetEntropy = issued["entropy"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        token,
+        elements::AssetId::reissuance_token_from_entropy(entropy, true).to_string()
+    );
+    // The issuer's wallet knows the amounts and the precision.
+    assert_eq!(balance(&sb, &chain, "alice", &asset), (125, 0));
+    assert_eq!(balance(&sb, &chain, "alice", &token), (1, 0));
+    let info = lotc(&sb, &chain, "alice", &["--json", "asset", "info", &asset])
+        .ok()
+        .json();
+    assert_eq!(info["issued_amount"], 125);
+    // And reissues with the confidential-issuance token.
+    let reissued = signed(
+        &sb,
+        &chain,
+        "alice",
+        &["asset", "reissue", &asset, "--amount", "0.5"],
+    )
+    .ok()
+    .json();
+    assert_eq!(reissued["net"][&asset], 5);
+    accepted(&chain, &reissued);
+    assert_eq!(balance(&sb, &chain, "alice", &asset), (130, 0));
+
+    // The same keys restored elsewhere find the issuance (not its amount) and can reissue.
+    restore(&sb, "alice2", ABANDON);
+    assert_eq!(balance(&sb, &chain, "alice2", &asset), (130, 0));
+    let found = lotc(&sb, &chain, "alice2", &["--json", "asset", "info", &asset])
+        .ok()
+        .json();
+    assert_eq!(found["issued_by_wallet"], true);
+    assert_eq!(found["token"], token.as_str());
+    let dry = lotc(
+        &sb,
+        &chain,
+        "alice2",
+        &[
+            "--json",
+            "asset",
+            "reissue",
+            &asset,
+            "--amount",
+            "3",
+            "--dry-run",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(dry["net"][&asset], 3);
+}

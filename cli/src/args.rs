@@ -625,8 +625,9 @@ pub struct CompletionsArgs {
 
 /// Long help of `asset`.
 const ASSET_LONG_HELP: &str = "Issue, reissue and burn assets; list and inspect the wallet's \
-assets.\n\nIssued amounts are explicit in the issuance (the supply is public); the outputs \
-receiving them, at fresh change addresses of this wallet, are blinded. Amounts are decimals in \
+assets.\n\nIssued amounts are explicit in the issuance (the supply is public) unless `asset \
+issue --confidential` blinds them; reissued amounts are explicit. The outputs receiving them, \
+at fresh change addresses of this wallet, are always blinded. Amounts are decimals in \
 the asset's precision: 0 unless `asset issue --precision P` (0 to 8, stored with the issuance) \
 or a `precision` in the contract says otherwise, and the issuing wallet uses it in every \
 command; reissuance tokens are whole numbers. Tickers come only from the built-in list of \
@@ -682,6 +683,10 @@ pub struct AssetIssueArgs {
     /// Decimal places of the asset [default: the contract's `precision`, else 0].
     #[arg(long, value_name = "P", value_parser = clap::value_parser!(u8).range(0..=8))]
     pub precision: Option<u8>,
+    /// Blind the issued amounts: the chain shows commitments instead of the supply (only this
+    /// wallet knows the amounts). Without it they are explicit: anyone can audit the supply.
+    #[arg(long)]
+    pub confidential: bool,
     #[command(flatten)]
     pub tx: AssetTxArgs,
 }

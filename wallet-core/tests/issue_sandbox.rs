@@ -174,6 +174,7 @@ fn issue_reissue_burn_are_accepted_with_the_supply_the_chain_computes() {
         contract_hash: Some(hash),
         asset_address: w.addr(Keychain::External, 1),
         token_address: w.addr(Keychain::External, 2),
+        confidential: false,
         fee_rate: FeeRate::MIN,
     };
     let utxos = coins.clone();
@@ -292,10 +293,104 @@ fn issue_reissue_burn_are_accepted_with_the_supply_the_chain_computes() {
         contract_hash: None,
         asset_address: w.addr(Keychain::External, 4),
         token_address: w.addr(Keychain::External, 5),
+        confidential: false,
         fee_rate: FeeRate::MIN,
     };
     assert!(matches!(
         build_issuance(&ctx, &coins, &over, &mut change),
         Err(Error::InvalidAmount(_))
     ));
+}
+
+/// A confidential issuance: amounts blinded with rangeproofs the strict sandbox verifies, the
+/// balance holding with the issued amounts as inputs, the fee covering the larger size, the
+/// confidential-issuance token id, and a reissuance spending that token.
+#[test]
+fn a_confidential_issuance_is_accepted_and_can_be_reissued() {
+    let sandbox = sandbox();
+    let mut w = W::new();
+    let policy = sandbox.policy_asset();
+    let (_, _, funding) = w.addr(Keychain::External, 0);
+    let txid: Txid = sandbox.faucet(&funding, COIN, None).unwrap();
+    sandbox.mine(1).unwrap();
+    let mut coins = w.coins_of(&sandbox.get_tx(&txid).unwrap());
+
+    let request = IssueRequest {
+        amount: 7_000,
+        token_amount: 3,
+        contract_hash: None,
+        asset_address: w.addr(Keychain::External, 1),
+        token_address: w.addr(Keychain::External, 2),
+        confidential: true,
+        fee_rate: FeeRate::MIN,
+    };
+    let utxos = coins.clone();
+    let (payment, tx) = w.finish(&sandbox, |ctx, change| {
+        build_issuance(ctx, &utxos, &request, change)
+    });
+    let issuance = payment.issuance.clone().unwrap();
+    assert!(issuance.confidential);
+    // The chain sees commitments with rangeproofs, never the amounts.
+    let field = &tx.input[0].asset_issuance;
+    assert!(field.amount.is_confidential() && field.inflation_keys.is_confidential());
+    assert!(!tx.input[0].witness.amount_rangeproof.is_empty());
+    assert!(!tx.input[0].witness.inflation_keys_rangeproof.is_empty());
+    let (asset, token) = tx.input[0].issuance_ids();
+    assert_eq!(asset, issuance.asset);
+    assert_eq!(token, issuance.token);
+    assert_eq!(
+        token,
+        AssetId::reissuance_token_from_entropy(issuance.entropy, true),
+        "the confidential-issuance token id"
+    );
+    assert_eq!(payment.net[&asset], 7_000);
+    assert_eq!(payment.net[&token], 3);
+    assert_eq!(payment.net[&policy], -(payment.fee as i64));
+    let required = FeeRate::MIN
+        .fee_for_vsize(tx.discount_vsize() as u64)
+        .unwrap();
+    assert!(
+        payment.fee >= required,
+        "fee {} below {required} for discount vsize {}",
+        payment.fee,
+        tx.discount_vsize()
+    );
+    // An upper bound, but a tight one.
+    assert!(
+        payment.fee <= required + 2,
+        "fee {} for {required}",
+        payment.fee
+    );
+    sandbox.broadcast(tx.clone()).unwrap();
+    sandbox.mine(1).unwrap();
+    let view = asset_view(&sandbox, &asset);
+    assert_eq!(view["chain_stats"]["has_blinded_issuances"], true);
+    coins = unspent(&coins, &tx);
+    coins.extend(w.coins_of(&tx));
+    let held = |coins: &[Spendable], id: AssetId| -> u64 {
+        coins
+            .iter()
+            .filter(|c| c.secrets.asset == id)
+            .map(|c| c.secrets.value)
+            .sum()
+    };
+    assert_eq!((held(&coins, asset), held(&coins, token)), (7_000, 3));
+
+    // Reissue 500 (explicit) with the confidential-issuance token.
+    let request = ReissueRequest {
+        entropy: issuance.entropy,
+        amount: 500,
+        asset_address: w.addr(Keychain::External, 3),
+        fee_rate: FeeRate::MIN,
+    };
+    let utxos = coins.clone();
+    let (payment, tx) = w.finish(&sandbox, |ctx, change| {
+        build_reissuance(ctx, &utxos, &request, change)
+    });
+    assert_eq!(payment.net[&asset], 500);
+    sandbox.broadcast(tx.clone()).unwrap();
+    sandbox.mine(1).unwrap();
+    coins = unspent(&coins, &tx);
+    coins.extend(w.coins_of(&tx));
+    assert_eq!((held(&coins, asset), held(&coins, token)), (7_500, 3));
 }

@@ -200,6 +200,7 @@ fn issue(ctx: &Context, args: &AssetIssueArgs) -> CliResult<()> {
         contract_hash: contract.as_ref().map(|c| c.1),
         asset_address,
         token_address,
+        confidential: args.confidential,
         fee_rate,
     };
     let mut payment = build_checked(
@@ -248,6 +249,7 @@ fn issue(ctx: &Context, args: &AssetIssueArgs) -> CliResult<()> {
             "token": issuance.token.to_string(),
             "entropy": issuance.entropy.to_string(),
             "contract_hash": issuance.contract_hash.map(|h| h.to_string()),
+            "confidential": issuance.confidential,
             "amount": amount,
             "token_amount": token_amount,
             "precision": precision,

@@ -23,8 +23,27 @@ fn tx_error(msg: impl Into<String>) -> Error {
 /// and the fee output is explicit L-BTC of the planned fee.
 pub(super) fn blind(payment: &mut Payment) -> Result<()> {
     let mut opened: Vec<Option<TxOutSecrets>> = vec![None; payment.outputs.len()];
+    // A confidential issuance is blinded first; its amounts are inputs of the balance.
+    let issuance_secrets = match &payment.issuance {
+        Some(issuance) => {
+            let input = payment
+                .pset
+                .inputs_mut()
+                .first_mut()
+                .ok_or_else(|| tx_error("an issuance needs an input"))?;
+            issuance.blind_on(secp(), input)?
+        }
+        None => Vec::new(),
+    };
     if payment.outputs.iter().any(|o| o.blinded) {
-        let secrets = input_secrets(&payment.inputs);
+        let mut secrets = input_secrets(&payment.inputs);
+        // rust-elements sums every entry of this map into the balance (and only looks up
+        // real input indices for surjection domains and blinders), so the issued amounts go
+        // under indices past the inputs. The balance is verified below all the same.
+        let past_inputs = payment.inputs.len();
+        for (k, s) in issuance_secrets.iter().enumerate() {
+            secrets.insert(past_inputs + k, *s);
+        }
         let factors = payment
             .pset
             .blind_last(&mut rand::rngs::OsRng, secp(), &secrets)
@@ -49,17 +68,21 @@ pub(super) fn blind(payment: &mut Payment) -> Result<()> {
                 explicit: false,
             });
         }
-    } else if payment.inputs.iter().any(|u| !u.secrets.explicit) {
+    } else if payment.inputs.iter().any(|u| !u.secrets.explicit) || !issuance_secrets.is_empty() {
         return Err(tx_error(
             "spending confidential coins needs at least one confidential output: pay a \
              confidential address or leave change",
         ));
     }
-    verify(payment, &opened)
+    verify(payment, &opened, &issuance_secrets)
 }
 
 /// The checks that must pass before signing.
-fn verify(payment: &Payment, opened: &[Option<TxOutSecrets>]) -> Result<()> {
+fn verify(
+    payment: &Payment,
+    opened: &[Option<TxOutSecrets>],
+    issuance_secrets: &[elements::TxOutSecrets],
+) -> Result<()> {
     let tx = payment
         .pset
         .extract_tx()
@@ -70,8 +93,11 @@ fn verify(payment: &Payment, opened: &[Option<TxOutSecrets>]) -> Result<()> {
     // Exactly the planned issuance, on input 0 only, creating the planned ids.
     for (i, txin) in tx.input.iter().enumerate() {
         let planned = payment.issuance.as_ref().filter(|_| i == 0);
-        let expected = planned.map(|p| p.to_asset_issuance()).unwrap_or_default();
-        if txin.asset_issuance != expected {
+        let carries_plan = match planned {
+            Some(p) => p.matches(secp(), txin, issuance_secrets),
+            None => txin.asset_issuance == elements::AssetIssuance::default(),
+        };
+        if !carries_plan {
             return Err(tx_error(format!(
                 "input {i} does not carry the planned issuance"
             )));

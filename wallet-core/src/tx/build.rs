@@ -407,6 +407,8 @@ fn estimate_weight(ctx: &WalletContext, plan: &Plan) -> Result<u64> {
     }
     // Each output's two proof fields; blinded ones are discounted to the same two bytes.
     weight += 2 * plan.outputs.len() as u64;
+    // A confidential issuance's commitments and rangeproofs.
+    weight += plan.issuance.as_ref().map_or(0, |i| i.blinding_weight());
     Ok(weight)
 }
 
