@@ -471,7 +471,8 @@ fn a_confidential_issuance_hides_the_supply_but_not_from_the_issuer() {
     accepted(&chain, &reissued);
     assert_eq!(balance(&sb, &chain, "alice", &asset), (130, 0));
 
-    // The same keys restored elsewhere find the issuance (not its amount) and can reissue.
+    // The same keys restored elsewhere find the issuance, read its blinded amount back with
+    // the wallet's blinding key, and can reissue.
     restore(&sb, "alice2", ABANDON);
     assert_eq!(balance(&sb, &chain, "alice2", &asset), (130, 0));
     let found = lotc(&sb, &chain, "alice2", &["--json", "asset", "info", &asset])
@@ -479,6 +480,7 @@ fn a_confidential_issuance_hides_the_supply_but_not_from_the_issuer() {
         .json();
     assert_eq!(found["issued_by_wallet"], true);
     assert_eq!(found["token"], token.as_str());
+    assert_eq!(found["issued_amount"], 125);
     let dry = lotc(
         &sb,
         &chain,

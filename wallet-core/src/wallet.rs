@@ -387,6 +387,45 @@ impl Wallet {
     pub fn store_mut(&mut self) -> &mut Store {
         &mut self.store
     }
+
+    /// The issuances of this wallet's keys found in its stored transactions
+    /// ([`Store::discovered_issuances`]), with the amounts of confidential ones read back
+    /// with the wallet's blinding key where it made them ([`crate::tx::read_issued_amounts`];
+    /// 0 when it cannot).
+    pub fn discovered_issuances(&self) -> Result<Vec<crate::store::IssuanceRecord>> {
+        let mut found = self.store.discovered_issuances()?;
+        for record in &mut found {
+            let Some(tx) = self.store.transaction(&record.txid)? else {
+                continue;
+            };
+            let Some(txin) = tx.input.get(record.vin as usize) else {
+                continue;
+            };
+            if !txin.asset_issuance.amount.is_confidential()
+                && !txin.asset_issuance.inflation_keys.is_confidential()
+            {
+                continue;
+            }
+            let prevout = txin.previous_output;
+            let Some(spent) = self.store.transaction(&prevout.txid)? else {
+                continue;
+            };
+            let Some(script) = spent
+                .output
+                .get(prevout.vout as usize)
+                .map(|o| &o.script_pubkey)
+            else {
+                continue;
+            };
+            let Ok(key) = crate::unblind::blinding_private_key(&self.descriptor, script) else {
+                continue;
+            };
+            let (amount, token_amount) = crate::tx::read_issued_amounts(txin, &key);
+            record.amount = amount.unwrap_or(0);
+            record.token_amount = token_amount.unwrap_or(0);
+        }
+        Ok(found)
+    }
 }
 
 #[cfg(test)]

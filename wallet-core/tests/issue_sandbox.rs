@@ -9,8 +9,8 @@ use wallet_core::network::Network;
 use wallet_core::seed::SeedSecret;
 use wallet_core::tx::{
     build_burn, build_issuance, build_reissuance, contract_hash_from_json, finalize_pset,
-    issuance_ids, sign_pset, BurnRequest, FeeRate, IssueRequest, OutputRole, Payment,
-    ReissueRequest, Spendable, WalletContext,
+    issuance_ids, read_issued_amounts, sign_pset, BurnRequest, FeeRate, IssueRequest, OutputRole,
+    Payment, ReissueRequest, Spendable, WalletContext,
 };
 use wallet_core::unblind::{blinding_private_key, unblind_output};
 use wallet_core::Error;
@@ -361,6 +361,15 @@ fn a_confidential_issuance_is_accepted_and_can_be_reissued() {
         "fee {} for {required}",
         payment.fee
     );
+    // The wallet's blinding key of the spent coin's script reads the amounts back; another
+    // key does not.
+    let key = blinding_private_key(&w.descriptor, &coins[0].txout.script_pubkey).unwrap();
+    assert_eq!(
+        read_issued_amounts(&tx.input[0], &key),
+        (Some(7_000), Some(3))
+    );
+    let stranger = elements::secp256k1_zkp::SecretKey::from_slice(&[9; 32]).unwrap();
+    assert_eq!(read_issued_amounts(&tx.input[0], &stranger), (None, None));
     sandbox.broadcast(tx.clone()).unwrap();
     sandbox.mine(1).unwrap();
     let view = asset_view(&sandbox, &asset);

@@ -351,7 +351,6 @@ fn issuance_for_reissue(
         return Ok(record);
     }
     let discovered = wallet
-        .store()
         .discovered_issuances()?
         .into_iter()
         .find(|d| d.asset == *asset);
@@ -483,7 +482,7 @@ fn known_assets(wallet: &Wallet) -> CliResult<BTreeMap<AssetId, Known>> {
         k.unconfirmed = b.unconfirmed;
     }
     let mut issued = wallet.store().issuances()?;
-    issued.extend(wallet.store().discovered_issuances()?);
+    issued.extend(wallet.discovered_issuances()?);
     for record in issued {
         let token = record.token;
         let asset = record.asset;

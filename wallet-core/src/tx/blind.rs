@@ -21,7 +21,13 @@ fn tx_error(msg: impl Into<String>) -> Error {
 /// Blinds every output marked for blinding, then verifies the whole transaction: each output
 /// opens to exactly what was planned, amounts and proofs balance against the spent outputs,
 /// and the fee output is explicit L-BTC of the planned fee.
-pub(super) fn blind(payment: &mut Payment) -> Result<()> {
+///
+/// `issuance_key` is the wallet's blinding key of input 0's script, for a confidential
+/// issuance's rangeproofs (see [`super::issue::Issuance::blind_on`]).
+pub(super) fn blind(
+    payment: &mut Payment,
+    issuance_key: Option<&secp256k1_zkp::SecretKey>,
+) -> Result<()> {
     let mut opened: Vec<Option<TxOutSecrets>> = vec![None; payment.outputs.len()];
     // A confidential issuance is blinded first; its amounts are inputs of the balance.
     let issuance_secrets = match &payment.issuance {
@@ -31,7 +37,7 @@ pub(super) fn blind(payment: &mut Payment) -> Result<()> {
                 .inputs_mut()
                 .first_mut()
                 .ok_or_else(|| tx_error("an issuance needs an input"))?;
-            issuance.blind_on(secp(), input)?
+            issuance.blind_on(secp(), input, issuance_key)?
         }
         None => Vec::new(),
     };

@@ -139,7 +139,16 @@ pub(crate) fn build_with(
             .collect(),
         net,
     };
-    super::blind::blind(&mut payment)?;
+    // A confidential issuance's rangeproofs are made with the blinding key of input 0's
+    // script, when the descriptor has it (watch-only wallets with a public blinding key
+    // cannot sign anyway).
+    let issuance_key = match (&payment.issuance, payment.inputs.first()) {
+        (Some(issuance), Some(first)) if issuance.confidential => {
+            crate::unblind::blinding_private_key(ctx.descriptor, &first.txout.script_pubkey).ok()
+        }
+        _ => None,
+    };
+    super::blind::blind(&mut payment, issuance_key.as_ref())?;
     Ok(payment)
 }
 

@@ -198,10 +198,15 @@ impl Issuance {
     /// rangeproof for each non-zero amount, the explicit amounts removed) and returns the
     /// secrets of each, to be counted with the inputs' when the outputs are blinded: an
     /// issuance is an input of its asset with an unblinded asset tag.
+    /// `blinding_key` is the wallet's blinding key of input 0's script: the rangeproofs are
+    /// made with nonces derived from it ([`issuance_proof_nonce`]) so that the wallet, a
+    /// restored copy or a watch-only copy can read the amounts back
+    /// ([`read_issued_amounts`]); without one they are random.
     pub(crate) fn blind_on(
         &self,
         secp: &secp256k1_zkp::Secp256k1<secp256k1_zkp::All>,
         input: &mut pset::Input,
+        blinding_key: Option<&secp256k1_zkp::SecretKey>,
     ) -> Result<Vec<elements::TxOutSecrets>> {
         if !self.confidential {
             return Ok(Vec::new());
@@ -214,7 +219,11 @@ impl Issuance {
             if value == 0 {
                 continue;
             }
-            let (commitment, proof, vbf) = blind_issued_amount(secp, value, asset)?;
+            let nonce = match blinding_key {
+                Some(key) => issuance_proof_nonce(key, self.outpoint, is_token)?,
+                None => secp256k1_zkp::SecretKey::new(&mut rand::rngs::OsRng),
+            };
+            let (commitment, proof, vbf) = blind_issued_amount(secp, value, asset, nonce)?;
             if is_token {
                 input.issuance_inflation_keys = None;
                 input.issuance_inflation_keys_comm = Some(commitment);
@@ -311,14 +320,89 @@ impl Issuance {
 /// whatever the amount; `issuance_rangeproof_length_is_bounded` checks it).
 const ISSUANCE_RANGEPROOF_MAX_LEN: u64 = 4166;
 
+/// Domain tag of [`issuance_proof_nonce`].
+const PROOF_NONCE_TAG: &[u8] = b"liquid-otc/issuance-rangeproof/v1";
+
+/// The rangeproof nonce of one amount of a confidential new issuance spending `outpoint`
+/// (the asset's amount, or with `token` its token amount): a tagged SHA-256 of the wallet's
+/// blinding key of the spent coin's script, the outpoint and the field, so that each proof
+/// has its own nonce and whoever holds the blinding key can rewind it.
+pub fn issuance_proof_nonce(
+    blinding_key: &secp256k1_zkp::SecretKey,
+    outpoint: OutPoint,
+    token: bool,
+) -> Result<secp256k1_zkp::SecretKey> {
+    use elements::hashes::{sha256, HashEngine};
+    let mut engine = sha256::Hash::engine();
+    engine.input(PROOF_NONCE_TAG);
+    engine.input(&blinding_key.secret_bytes());
+    engine.input(outpoint.txid.as_byte_array());
+    engine.input(&outpoint.vout.to_le_bytes());
+    engine.input(&[u8::from(token)]);
+    let digest = sha256::Hash::from_engine(engine);
+    secp256k1_zkp::SecretKey::from_slice(digest.as_byte_array())
+        .map_err(|e| tx_error(format!("cannot derive an issuance rangeproof nonce: {e}")))
+}
+
+/// The amounts (asset, token) of the new issuance on `txin`, which spends a coin whose
+/// script has `blinding_key`: explicit ones as they are, blinded ones rewound with
+/// [`issuance_proof_nonce`] and checked to open the commitment; `None` for a blinded amount
+/// this key did not make.
+pub fn read_issued_amounts(
+    txin: &elements::TxIn,
+    blinding_key: &secp256k1_zkp::SecretKey,
+) -> (Option<u64>, Option<u64>) {
+    let secp = secp256k1_zkp::Secp256k1::new();
+    let (asset, token) = txin.issuance_ids();
+    let read = |value: confidential::Value,
+                proof: Option<&secp256k1_zkp::RangeProof>,
+                id: AssetId,
+                is_token: bool|
+     -> Option<u64> {
+        match value {
+            confidential::Value::Null => Some(0),
+            confidential::Value::Explicit(v) => Some(v),
+            confidential::Value::Confidential(commitment) => {
+                let nonce =
+                    issuance_proof_nonce(blinding_key, txin.previous_output, is_token).ok()?;
+                let generator = secp256k1_zkp::Generator::new_unblinded(&secp, id.into_tag());
+                let (opening, _) = proof?
+                    .rewind(&secp, commitment, nonce, &[], generator)
+                    .ok()?;
+                let reopened = secp256k1_zkp::PedersenCommitment::new(
+                    &secp,
+                    opening.value,
+                    opening.blinding_factor,
+                    generator,
+                );
+                (reopened == commitment).then_some(opening.value)
+            }
+        }
+    };
+    (
+        read(
+            txin.asset_issuance.amount,
+            txin.witness.amount_rangeproof.as_ref(),
+            asset,
+            false,
+        ),
+        read(
+            txin.asset_issuance.inflation_keys,
+            txin.witness.inflation_keys_rangeproof.as_ref(),
+            token,
+            true,
+        ),
+    )
+}
+
 /// A commitment to `value` of `asset` (unblinded tag, as Elements commits issuances) with a
-/// fresh value blinding factor, and its rangeproof: 52 bits, no message, nothing extra
-/// committed (as the node verifies issuance rangeproofs). The rangeproof nonce is random:
-/// the wallet keeps the amounts in its issuance record.
+/// fresh value blinding factor, and its rangeproof made with `nonce`: 52 bits, no message,
+/// nothing extra committed (as the node verifies issuance rangeproofs).
 fn blind_issued_amount(
     secp: &secp256k1_zkp::Secp256k1<secp256k1_zkp::All>,
     value: u64,
     asset: AssetId,
+    nonce: secp256k1_zkp::SecretKey,
 ) -> Result<(
     secp256k1_zkp::PedersenCommitment,
     elements::RangeProof,
@@ -329,7 +413,6 @@ fn blind_issued_amount(
     let generator = secp256k1_zkp::Generator::new_unblinded(secp, asset.into_tag());
     let commitment =
         secp256k1_zkp::PedersenCommitment::new(secp, value, vbf.into_inner(), generator);
-    let nonce = secp256k1_zkp::SecretKey::new(&mut rng);
     let proof = elements::RangeProof::new(
         secp,
         0,
@@ -708,7 +791,8 @@ mod blinding_tests {
         let secp = secp256k1_zkp::Secp256k1::new();
         let asset = AssetId::from_byte_array([7; 32]);
         for value in [1, 1_000, MAX_MONEY] {
-            let (_, proof, _) = blind_issued_amount(&secp, value, asset).unwrap();
+            let nonce = secp256k1_zkp::SecretKey::from_slice(&[3; 32]).unwrap();
+            let (_, proof, _) = blind_issued_amount(&secp, value, asset, nonce).unwrap();
             let len = proof.len() as u64;
             eprintln!("value {value}: rangeproof {len} bytes");
             assert!(len <= ISSUANCE_RANGEPROOF_MAX_LEN, "{len}");

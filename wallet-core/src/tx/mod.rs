@@ -22,8 +22,8 @@ pub use build::{build_payment, MIN_POLICY_OUTPUT};
 pub use fee::{vsize_of_weight, FeeRate};
 pub use issue::{
     build_burn, build_issuance, build_reissuance, contract_hash_from_json, issuance_ids,
-    new_issuances, BurnRequest, FoundIssuance, Issuance, IssuanceIds, IssueRequest, ReissueRequest,
-    MAX_MONEY,
+    issuance_proof_nonce, new_issuances, read_issued_amounts, BurnRequest, FoundIssuance, Issuance,
+    IssuanceIds, IssueRequest, ReissueRequest, MAX_MONEY,
 };
 pub use select::select_asset;
 pub use sign::{finalize_pset, sign_pset};
