@@ -458,17 +458,27 @@ fn a_confidential_issuance_hides_the_supply_but_not_from_the_issuer() {
         .ok()
         .json();
     assert_eq!(info["issued_amount"], 125);
-    // And reissues with the confidential-issuance token.
+    // And reissues with the confidential-issuance token, blinded too.
     let reissued = signed(
         &sb,
         &chain,
         "alice",
-        &["asset", "reissue", &asset, "--amount", "0.5"],
+        &[
+            "asset",
+            "reissue",
+            &asset,
+            "--amount",
+            "0.5",
+            "--confidential",
+        ],
     )
     .ok()
     .json();
     assert_eq!(reissued["net"][&asset], 5);
     accepted(&chain, &reissued);
+    let txid: elements::Txid = reissued["txid"].as_str().unwrap().parse().unwrap();
+    let tx = chain.node.get_tx(&txid).unwrap();
+    assert!(tx.input[0].asset_issuance.amount.is_confidential());
     assert_eq!(balance(&sb, &chain, "alice", &asset), (130, 0));
 
     // The same keys restored elsewhere find the issuance, read its blinded amount back with

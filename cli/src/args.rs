@@ -625,9 +625,9 @@ pub struct CompletionsArgs {
 
 /// Long help of `asset`.
 const ASSET_LONG_HELP: &str = "Issue, reissue and burn assets; list and inspect the wallet's \
-assets.\n\nIssued amounts are explicit in the issuance (the supply is public) unless `asset \
-issue --confidential` blinds them; reissued amounts are explicit. The outputs receiving them, \
-at fresh change addresses of this wallet, are always blinded. Amounts are decimals in \
+assets.\n\nIssued and reissued amounts are explicit in the transaction (the supply is public) \
+unless `--confidential` blinds them. The outputs receiving them, at fresh change addresses of \
+this wallet, are always blinded. Amounts are decimals in \
 the asset's precision: 0 unless `asset issue --precision P` (0 to 8, stored with the issuance) \
 or a `precision` in the contract says otherwise, and the issuing wallet uses it in every \
 command; reissuance tokens are whole numbers. Tickers come only from the built-in list of \
@@ -705,6 +705,9 @@ pub struct AssetReissueArgs {
     /// (and checked against the asset id).
     #[arg(long, value_name = "TXID")]
     pub issuance_tx: Option<String>,
+    /// Blind the reissued amount: the chain shows a commitment instead of the amount.
+    #[arg(long)]
+    pub confidential: bool,
     #[command(flatten)]
     pub tx: AssetTxArgs,
 }

@@ -204,6 +204,7 @@ fn issue_reissue_burn_are_accepted_with_the_supply_the_chain_computes() {
         entropy: issuance.entropy,
         amount: 500,
         asset_address: w.addr(Keychain::External, 3),
+        confidential: false,
         fee_rate: FeeRate::MIN,
     };
     let utxos = coins.clone();
@@ -281,6 +282,7 @@ fn issue_reissue_burn_are_accepted_with_the_supply_the_chain_computes() {
         entropy: issuance.entropy,
         amount: 1,
         asset_address: w.addr(Keychain::External, 4),
+        confidential: false,
         fee_rate: FeeRate::MIN,
     };
     assert!(matches!(
@@ -385,11 +387,12 @@ fn a_confidential_issuance_is_accepted_and_can_be_reissued() {
     };
     assert_eq!((held(&coins, asset), held(&coins, token)), (7_000, 3));
 
-    // Reissue 500 (explicit) with the confidential-issuance token.
+    // Reissue 500, blinded too, with the confidential-issuance token.
     let request = ReissueRequest {
         entropy: issuance.entropy,
         amount: 500,
         asset_address: w.addr(Keychain::External, 3),
+        confidential: true,
         fee_rate: FeeRate::MIN,
     };
     let utxos = coins.clone();
@@ -397,6 +400,16 @@ fn a_confidential_issuance_is_accepted_and_can_be_reissued() {
         build_reissuance(ctx, &utxos, &request, change)
     });
     assert_eq!(payment.net[&asset], 500);
+    assert!(tx.input[0].asset_issuance.amount.is_confidential());
+    let token_coin = coins
+        .iter()
+        .find(|c| c.outpoint == tx.input[0].previous_output)
+        .unwrap();
+    let key = blinding_private_key(&w.descriptor, &token_coin.txout.script_pubkey).unwrap();
+    assert_eq!(
+        read_issued_amounts(&tx.input[0], &key),
+        (Some(500), Some(0))
+    );
     sandbox.broadcast(tx.clone()).unwrap();
     sandbox.mine(1).unwrap();
     coins = unspent(&coins, &tx);

@@ -303,6 +303,7 @@ fn reissue(ctx: &Context, args: &AssetReissueArgs) -> CliResult<()> {
         entropy: record.entropy,
         amount,
         asset_address,
+        confidential: args.confidential,
         fee_rate,
     };
     let mut payment = build_checked(

@@ -8,8 +8,8 @@
 //!   asset's unblinded tag) with a 52-bit rangeproof, made here because rust-elements' PSET
 //!   blinder refuses issuances, and its blinding factor joins the inputs' in the balance
 //!   the last output's blinder closes. The token id follows (`reissuance_token_from_entropy`
-//!   with `confidential`). Reissued amounts are explicit. The outputs that receive issued
-//!   amounts, to the wallet's confidential addresses, are blinded as usual.
+//!   with `confidential`). A reissuance may be blinded the same way. The outputs that
+//!   receive issued amounts, to the wallet's confidential addresses, are blinded as usual.
 //! - Amounts, issued or reissued, are at most `MAX_MONEY` (ELIP-203: larger issuances are
 //!   not accepted by default nodes).
 //! - A reissuance spends a (blinded) token coin at input 0 and names its asset blinding
@@ -149,8 +149,8 @@ pub struct Issuance {
     pub amount: u64,
     /// Amount of reissuance tokens created (always 0 in a reissuance).
     pub token_amount: u64,
-    /// Whether the amounts are blinded in the transaction (new issuances only; the amounts
-    /// above are then known to this wallet only).
+    /// Whether the amounts are blinded in the transaction (the amounts above are then known
+    /// only to holders of the wallet's blinding key).
     pub confidential: bool,
 }
 
@@ -441,7 +441,11 @@ pub(crate) enum IssuanceDraft {
         confidential: bool,
     },
     /// More of the asset of `entropy`, spending its token at input 0.
-    Reissue { entropy: AssetEntropy, amount: u64 },
+    Reissue {
+        entropy: AssetEntropy,
+        amount: u64,
+        confidential: bool,
+    },
 }
 
 /// The asset of an extra output: known, or the one being issued (or its token).
@@ -507,7 +511,11 @@ pub(crate) fn resolve_issuance(
                 confidential,
             })
         }
-        IssuanceDraft::Reissue { entropy, amount } => {
+        IssuanceDraft::Reissue {
+            entropy,
+            amount,
+            confidential,
+        } => {
             let ids = ids_of_entropy(entropy);
             let blinded_token = AssetId::reissuance_token_from_entropy(entropy, true);
             if first.secrets.asset != ids.token && first.secrets.asset != blinded_token {
@@ -533,7 +541,7 @@ pub(crate) fn resolve_issuance(
                 token: first.secrets.asset,
                 amount,
                 token_amount: 0,
-                confidential: false,
+                confidential,
             })
         }
     }
@@ -645,6 +653,8 @@ pub struct ReissueRequest {
     pub amount: u64,
     /// The wallet's address receiving it.
     pub asset_address: (Keychain, u32, Address),
+    /// Blind the reissued amount (a commitment and a rangeproof); explicit otherwise.
+    pub confidential: bool,
     /// Fee rate.
     pub fee_rate: FeeRate,
 }
@@ -689,6 +699,7 @@ pub fn build_reissuance(
         issuance: Some(IssuanceDraft::Reissue {
             entropy: request.entropy,
             amount: request.amount,
+            confidential: request.confidential,
         }),
         first_input: Some(token_coin),
         outputs: vec![wallet_output(
