@@ -410,6 +410,14 @@ fn a_confidential_issuance_is_accepted_and_can_be_reissued() {
         read_issued_amounts(&tx.input[0], &key),
         (Some(500), Some(0))
     );
+    let required = FeeRate::MIN
+        .fee_for_vsize(tx.discount_vsize() as u64)
+        .unwrap();
+    assert!(
+        payment.fee >= required && payment.fee <= required + 2,
+        "fee {} for {required}",
+        payment.fee
+    );
     sandbox.broadcast(tx.clone()).unwrap();
     sandbox.mine(1).unwrap();
     coins = unspent(&coins, &tx);
