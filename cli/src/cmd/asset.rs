@@ -22,7 +22,7 @@ use crate::args::{
     AssetBurnArgs, AssetCommand, AssetInfoArgs, AssetIssueArgs, AssetReissueArgs, AssetTxArgs,
 };
 use crate::cmd::pset::{show_summary, view_json, wallet_view};
-use crate::cmd::send::{build_checked, fee_rate};
+use crate::cmd::send::{broadcast_pending, build_checked, fee_rate, net_json};
 use crate::context::{AssetNames, Context};
 use crate::error::{CliError, CliResult, Exit};
 use crate::input;
@@ -104,27 +104,6 @@ fn sign_confirmed(
     sign_pset(&mut payment.pset, &secret.seed(), wallet.network())?;
     drop(secret);
     Ok(Some(finalize_pset(&mut payment.pset, wallet.network())?))
-}
-
-fn broadcast(ctx: &Context, tx: &Transaction) -> CliResult<Txid> {
-    let txid = tx.txid();
-    let hint = |err: CliError| {
-        err.hint(format!(
-            "the signed transaction {txid} is recorded as pending: `liquid-otc tx rebroadcast \
-             {txid}` sends it again, `liquid-otc tx forget {txid}` drops it"
-        ))
-    };
-    let backend = ctx.backend().map_err(hint)?;
-    backend.broadcast(tx).map_err(|e| hint(e.into()))
-}
-
-fn net_json(payment: &Payment) -> Value {
-    let net: serde_json::Map<String, Value> = payment
-        .net
-        .iter()
-        .map(|(asset, v)| (asset.to_string(), json!(v)))
-        .collect();
-    Value::Object(net)
 }
 
 /// Reads the contract file: its text and hash, and its `precision` when it has one.
@@ -241,7 +220,7 @@ fn issue(ctx: &Context, args: &AssetIssueArgs) -> CliResult<()> {
         created_at: wallet_core::store::now_secs(),
     };
     wallet.store_mut().record_issuance(&record)?;
-    let txid = broadcast(ctx, &tx)?;
+    let txid = broadcast_pending(ctx, &tx)?;
     if ctx.out.json {
         ctx.out.json(&json!({
             "txid": txid.to_string(),
@@ -315,11 +294,14 @@ fn reissue(ctx: &Context, args: &AssetReissueArgs) -> CliResult<()> {
     let Some(tx) = sign_confirmed(ctx, &wallet, &mut payment, &args.tx, "this reissuance")? else {
         return Ok(());
     };
-    wallet.store_mut().record_pending(&tx)?;
-    wallet
-        .store_mut()
-        .record_asset_event(&tx.txid(), &asset, AssetEventKind::Reissue, amount)?;
-    let txid = broadcast(ctx, &tx)?;
+    let txid = record_event_and_broadcast(
+        ctx,
+        &mut wallet,
+        &tx,
+        &asset,
+        AssetEventKind::Reissue,
+        amount,
+    )?;
     if ctx.out.json {
         ctx.out.json(&json!({
             "txid": txid.to_string(),
@@ -336,6 +318,22 @@ fn reissue(ctx: &Context, args: &AssetReissueArgs) -> CliResult<()> {
         ));
     }
     Ok(())
+}
+
+/// Records `tx` as pending with what it does to `asset`, then broadcasts it.
+fn record_event_and_broadcast(
+    ctx: &Context,
+    wallet: &mut Wallet,
+    tx: &Transaction,
+    asset: &AssetId,
+    kind: AssetEventKind,
+    amount: u64,
+) -> CliResult<Txid> {
+    wallet.store_mut().record_pending(tx)?;
+    wallet
+        .store_mut()
+        .record_asset_event(&tx.txid(), asset, kind, amount)?;
+    broadcast_pending(ctx, tx)
 }
 
 /// The issuance of `asset` a reissuance needs: recorded when this wallet issued it; found in
@@ -437,11 +435,8 @@ fn burn(ctx: &Context, args: &AssetBurnArgs) -> CliResult<()> {
     let Some(tx) = sign_confirmed(ctx, &wallet, &mut payment, &args.tx, "this burn")? else {
         return Ok(());
     };
-    wallet.store_mut().record_pending(&tx)?;
-    wallet
-        .store_mut()
-        .record_asset_event(&tx.txid(), &asset, AssetEventKind::Burn, amount)?;
-    let txid = broadcast(ctx, &tx)?;
+    let txid =
+        record_event_and_broadcast(ctx, &mut wallet, &tx, &asset, AssetEventKind::Burn, amount)?;
     if ctx.out.json {
         ctx.out.json(&json!({
             "txid": txid.to_string(),

@@ -255,12 +255,17 @@ fn record_pending_in<'w>(
 }
 
 fn payment_summary(payment: &Payment) -> Value {
+    json!({ "fee": payment.fee, "net": net_json(payment) })
+}
+
+/// A payment's net effect as JSON: asset id → signed base units.
+pub fn net_json(payment: &Payment) -> Value {
     let net: serde_json::Map<String, Value> = payment
         .net
         .iter()
         .map(|(asset, v)| (asset.to_string(), json!(v)))
         .collect();
-    json!({ "fee": payment.fee, "net": net })
+    Value::Object(net)
 }
 
 /// Writes a PSET to a file (0600, new) or `-` (stdout).
@@ -338,7 +343,8 @@ pub fn send(ctx: &Context, args: &SendArgs) -> CliResult<()> {
     Ok(())
 }
 
-fn broadcast_pending(ctx: &Context, tx: &Transaction) -> CliResult<Txid> {
+/// Broadcasts `tx`, already recorded as pending: a failure's hint says how to settle it.
+pub fn broadcast_pending(ctx: &Context, tx: &Transaction) -> CliResult<Txid> {
     let txid = tx.txid();
     let backend = ctx.backend().map_err(|e| pending_hint(e, &txid))?;
     backend
