@@ -1,120 +1,22 @@
 //! Issuance, reissuance and burns built by wallet-core and judged by the embedded regtest
 //! chain, whose asset index (electrs' `/asset/:id`) computes ids and supply on its own.
 
-use elements::{Address, AssetId, ContractHash, OutPoint, Transaction, Txid};
-use regtest::{Sandbox, SandboxConfig};
+mod common;
+
+use common::test_wallet::{assert_fee_covers, sandbox, TestWallet, COIN};
+
+use elements::{Address, AssetId, ContractHash, Transaction, Txid};
+use regtest::Sandbox;
 use serde_json::Value;
-use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
+use wallet_core::descriptor::{Keychain, ScriptKind};
 use wallet_core::network::Network;
-use wallet_core::seed::SeedSecret;
 use wallet_core::tx::{
-    build_burn, build_issuance, build_reissuance, contract_hash_from_json, finalize_pset,
-    issuance_ids, read_issued_amounts, sign_pset, BurnRequest, FeeRate, IssueRequest, OutputRole,
-    Payment, ReissueRequest, Spendable, WalletContext,
+    build_burn, build_issuance, build_reissuance, contract_hash_from_json, issuance_ids,
+    read_issued_amounts, BurnRequest, FeeRate, IssueRequest, OutputRole, ReissueRequest, Spendable,
+    WalletContext,
 };
-use wallet_core::unblind::{blinding_private_key, unblind_output};
+use wallet_core::unblind::blinding_private_key;
 use wallet_core::Error;
-
-const ABANDON: &str =
-    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-const COIN: u64 = 100_000_000;
-
-struct W {
-    seed: [u8; 64],
-    descriptor: WalletDescriptor,
-    next_change: u32,
-}
-
-impl W {
-    fn new() -> W {
-        let secret = SeedSecret::from_phrase(ABANDON, String::new()).unwrap();
-        let seed = *secret.seed();
-        let descriptor = WalletDescriptor::from_seed(
-            &seed,
-            Network::Regtest,
-            ScriptKind::Wpkh,
-            BlindingScheme::Slip77,
-        )
-        .unwrap();
-        W {
-            seed,
-            descriptor,
-            next_change: 0,
-        }
-    }
-
-    fn addr(&self, keychain: Keychain, index: u32) -> (Keychain, u32, Address) {
-        let a = self
-            .descriptor
-            .address(keychain, index, Network::Regtest)
-            .unwrap();
-        (keychain, index, a)
-    }
-
-    /// Every output of `tx` paying this wallet's first scripts, unblinded.
-    fn coins_of(&self, tx: &Transaction) -> Vec<Spendable> {
-        let mut out = Vec::new();
-        for (vout, txout) in tx.output.iter().enumerate() {
-            for keychain in [Keychain::External, Keychain::Internal] {
-                for index in 0..10 {
-                    if self.descriptor.script_pubkey(keychain, index).unwrap()
-                        != txout.script_pubkey
-                    {
-                        continue;
-                    }
-                    let key = blinding_private_key(&self.descriptor, &txout.script_pubkey).unwrap();
-                    out.push(Spendable {
-                        outpoint: OutPoint::new(tx.txid(), vout as u32),
-                        secrets: unblind_output(txout, &key).unwrap(),
-                        txout: txout.clone(),
-                        keychain,
-                        index,
-                    });
-                }
-            }
-        }
-        out
-    }
-
-    fn finish(
-        &mut self,
-        sandbox: &Sandbox,
-        build: impl FnOnce(
-            &WalletContext,
-            &mut dyn FnMut() -> Result<(u32, Address), Error>,
-        ) -> Result<Payment, Error>,
-    ) -> (Payment, Transaction) {
-        let descriptor = self.descriptor.clone();
-        let mut next = self.next_change;
-        let mut change = || -> Result<(u32, Address), Error> {
-            let index = next;
-            next += 1;
-            Ok((
-                index,
-                descriptor.address(Keychain::Internal, index, Network::Regtest)?,
-            ))
-        };
-        let ctx = WalletContext {
-            descriptor: &self.descriptor,
-            network: Network::Regtest,
-            policy_asset: sandbox.policy_asset(),
-        };
-        let mut payment = build(&ctx, &mut change).unwrap();
-        self.next_change = next;
-        let signed = sign_pset(&mut payment.pset, &self.seed, Network::Regtest).unwrap();
-        assert_eq!(signed, payment.inputs.len());
-        let tx = finalize_pset(&mut payment.pset.clone(), Network::Regtest).unwrap();
-        (payment, tx)
-    }
-}
-
-fn sandbox() -> Sandbox {
-    Sandbox::start(SandboxConfig {
-        fixed_clock: Some(1_700_000_000),
-        ..SandboxConfig::default()
-    })
-    .unwrap()
-}
 
 fn asset_view(sandbox: &Sandbox, asset: &AssetId) -> Value {
     let url = format!("{}/asset/{asset}", sandbox.esplora_url());
@@ -157,7 +59,7 @@ fn ids_match_the_sandbox_issuance() {
 #[test]
 fn issue_reissue_burn_are_accepted_with_the_supply_the_chain_computes() {
     let sandbox = sandbox();
-    let mut w = W::new();
+    let mut w = TestWallet::new(common::ABANDON, ScriptKind::Wpkh);
     let policy = sandbox.policy_asset();
     let (_, _, funding) = w.addr(Keychain::External, 0);
     let txid: Txid = sandbox.faucet(&funding, COIN, None).unwrap();
@@ -178,9 +80,11 @@ fn issue_reissue_burn_are_accepted_with_the_supply_the_chain_computes() {
         fee_rate: FeeRate::MIN,
     };
     let utxos = coins.clone();
-    let (payment, tx) = w.finish(&sandbox, |ctx, change| {
-        build_issuance(ctx, &utxos, &request, change)
-    });
+    let (payment, tx) = w
+        .build_signed(&sandbox, |ctx, change| {
+            build_issuance(ctx, &utxos, &request, change)
+        })
+        .unwrap();
     let issuance = payment.issuance.clone().unwrap();
     let ids = issuance_ids(coins[0].outpoint, hash);
     assert_eq!(issuance.asset, ids.asset);
@@ -208,9 +112,11 @@ fn issue_reissue_burn_are_accepted_with_the_supply_the_chain_computes() {
         fee_rate: FeeRate::MIN,
     };
     let utxos = coins.clone();
-    let (payment, tx) = w.finish(&sandbox, |ctx, change| {
-        build_reissuance(ctx, &utxos, &request, change)
-    });
+    let (payment, tx) = w
+        .build_signed(&sandbox, |ctx, change| {
+            build_reissuance(ctx, &utxos, &request, change)
+        })
+        .unwrap();
     assert!(payment.issuance.as_ref().unwrap().is_reissuance());
     assert_eq!(payment.net[&ids.asset], 500);
     assert!(!payment.net.contains_key(&ids.token));
@@ -229,9 +135,11 @@ fn issue_reissue_burn_are_accepted_with_the_supply_the_chain_computes() {
         fee_rate: FeeRate::MIN,
     };
     let utxos = coins.clone();
-    let (payment, tx) = w.finish(&sandbox, |ctx, change| {
-        build_burn(ctx, &utxos, &request, change)
-    });
+    let (payment, tx) = w
+        .build_signed(&sandbox, |ctx, change| {
+            build_burn(ctx, &utxos, &request, change)
+        })
+        .unwrap();
     assert!(payment.outputs.iter().any(|o| o.role == OutputRole::Burn));
     assert_eq!(payment.net[&ids.asset], -300);
     sandbox.broadcast(tx.clone()).unwrap();
@@ -310,7 +218,7 @@ fn issue_reissue_burn_are_accepted_with_the_supply_the_chain_computes() {
 #[test]
 fn a_confidential_issuance_is_accepted_and_can_be_reissued() {
     let sandbox = sandbox();
-    let mut w = W::new();
+    let mut w = TestWallet::new(common::ABANDON, ScriptKind::Wpkh);
     let policy = sandbox.policy_asset();
     let (_, _, funding) = w.addr(Keychain::External, 0);
     let txid: Txid = sandbox.faucet(&funding, COIN, None).unwrap();
@@ -327,9 +235,11 @@ fn a_confidential_issuance_is_accepted_and_can_be_reissued() {
         fee_rate: FeeRate::MIN,
     };
     let utxos = coins.clone();
-    let (payment, tx) = w.finish(&sandbox, |ctx, change| {
-        build_issuance(ctx, &utxos, &request, change)
-    });
+    let (payment, tx) = w
+        .build_signed(&sandbox, |ctx, change| {
+            build_issuance(ctx, &utxos, &request, change)
+        })
+        .unwrap();
     let issuance = payment.issuance.clone().unwrap();
     assert!(issuance.confidential);
     // The chain sees commitments with rangeproofs, never the amounts.
@@ -348,21 +258,7 @@ fn a_confidential_issuance_is_accepted_and_can_be_reissued() {
     assert_eq!(payment.net[&asset], 7_000);
     assert_eq!(payment.net[&token], 3);
     assert_eq!(payment.net[&policy], -(payment.fee as i64));
-    let required = FeeRate::MIN
-        .fee_for_vsize(tx.discount_vsize() as u64)
-        .unwrap();
-    assert!(
-        payment.fee >= required,
-        "fee {} below {required} for discount vsize {}",
-        payment.fee,
-        tx.discount_vsize()
-    );
-    // An upper bound, but a tight one.
-    assert!(
-        payment.fee <= required + 2,
-        "fee {} for {required}",
-        payment.fee
-    );
+    assert_fee_covers(&payment, &tx);
     // The wallet's blinding key of the spent coin's script reads the amounts back; another
     // key does not.
     let key = blinding_private_key(&w.descriptor, &coins[0].txout.script_pubkey).unwrap();
@@ -396,9 +292,11 @@ fn a_confidential_issuance_is_accepted_and_can_be_reissued() {
         fee_rate: FeeRate::MIN,
     };
     let utxos = coins.clone();
-    let (payment, tx) = w.finish(&sandbox, |ctx, change| {
-        build_reissuance(ctx, &utxos, &request, change)
-    });
+    let (payment, tx) = w
+        .build_signed(&sandbox, |ctx, change| {
+            build_reissuance(ctx, &utxos, &request, change)
+        })
+        .unwrap();
     assert_eq!(payment.net[&asset], 500);
     assert!(tx.input[0].asset_issuance.amount.is_confidential());
     let token_coin = coins
@@ -410,14 +308,7 @@ fn a_confidential_issuance_is_accepted_and_can_be_reissued() {
         read_issued_amounts(&tx.input[0], &key),
         (Some(500), Some(0))
     );
-    let required = FeeRate::MIN
-        .fee_for_vsize(tx.discount_vsize() as u64)
-        .unwrap();
-    assert!(
-        payment.fee >= required && payment.fee <= required + 2,
-        "fee {} for {required}",
-        payment.fee
-    );
+    assert_fee_covers(&payment, &tx);
     sandbox.broadcast(tx.clone()).unwrap();
     sandbox.mine(1).unwrap();
     coins = unspent(&coins, &tx);

@@ -3,108 +3,40 @@
 
 mod common;
 
-use elements::{Address, AssetId, OutPoint, Transaction, Txid};
-use regtest::{Sandbox, SandboxConfig};
-use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
+use common::test_wallet::{assert_fee_covers, sandbox, TestWallet, COIN};
+
+use elements::{Address, AssetId, OutPoint, Transaction};
+use regtest::Sandbox;
+use wallet_core::descriptor::{Keychain, ScriptKind};
 use wallet_core::network::Network;
-use wallet_core::seed::SeedSecret;
-use wallet_core::tx::{
-    build_payment, finalize_pset, sign_pset, FeeRate, OutputRole, PaymentRequest, Recipient,
-    Spendable, WalletContext,
-};
+use wallet_core::tx::{build_payment, FeeRate, OutputRole, PaymentRequest, Recipient, Spendable};
 use wallet_core::unblind::{blinding_private_key, unblind_output, TxOutSecrets};
 use wallet_core::Error;
 
 const OTHER: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
-const COIN: u64 = 100_000_000;
 
-struct TestWallet {
-    seed: [u8; 64],
-    descriptor: WalletDescriptor,
-    next_change: u32,
+/// Payments from a [`TestWallet`].
+trait Pay {
+    /// Builds `request` from `coins`, signs and finalizes.
+    fn pay(
+        &mut self,
+        sandbox: &Sandbox,
+        coins: &[Spendable],
+        request: &PaymentRequest,
+    ) -> Result<(wallet_core::tx::Payment, Transaction), Error>;
 }
 
-impl TestWallet {
-    fn new(phrase: &str, kind: ScriptKind) -> TestWallet {
-        let secret = SeedSecret::from_phrase(phrase, String::new()).unwrap();
-        let seed = *secret.seed();
-        let descriptor =
-            WalletDescriptor::from_seed(&seed, Network::Regtest, kind, BlindingScheme::Slip77)
-                .unwrap();
-        TestWallet {
-            seed,
-            descriptor,
-            next_change: 0,
-        }
-    }
-
-    fn address(&self, keychain: Keychain, index: u32) -> Address {
-        self.descriptor
-            .address(keychain, index, Network::Regtest)
-            .unwrap()
-    }
-
-    /// The output of `txid` paying this wallet's `keychain`/`index`, unblinded.
-    fn coin(&self, sandbox: &Sandbox, txid: &Txid, keychain: Keychain, index: u32) -> Spendable {
-        let script = self.descriptor.script_pubkey(keychain, index).unwrap();
-        let tx = sandbox.get_tx(txid).expect("known transaction");
-        let vout = tx
-            .output
-            .iter()
-            .position(|o| o.script_pubkey == script)
-            .expect("an output to the wallet");
-        let txout = tx.output[vout].clone();
-        Spendable {
-            outpoint: OutPoint::new(*txid, vout as u32),
-            secrets: self.unblind(&txout),
-            txout,
-            keychain,
-            index,
-        }
-    }
-
-    fn unblind(&self, txout: &elements::TxOut) -> TxOutSecrets {
-        let key = blinding_private_key(&self.descriptor, &txout.script_pubkey).unwrap();
-        unblind_output(txout, &key).unwrap()
-    }
-
-    /// Builds, signs and finalizes; returns the payment's plan and the transaction.
+impl Pay for TestWallet {
     fn pay(
         &mut self,
         sandbox: &Sandbox,
         coins: &[Spendable],
         request: &PaymentRequest,
     ) -> Result<(wallet_core::tx::Payment, Transaction), Error> {
-        let descriptor = self.descriptor.clone();
-        let mut next = self.next_change;
-        let mut change = || -> Result<(u32, Address), Error> {
-            let index = next;
-            next += 1;
-            Ok((
-                index,
-                descriptor.address(Keychain::Internal, index, Network::Regtest)?,
-            ))
-        };
-        let ctx = WalletContext {
-            descriptor: &self.descriptor,
-            network: Network::Regtest,
-            policy_asset: sandbox.policy_asset(),
-        };
-        let mut payment = build_payment(&ctx, coins, request, &mut change)?;
-        self.next_change = next;
-        let signed = sign_pset(&mut payment.pset, &self.seed, Network::Regtest)?;
-        assert_eq!(signed, payment.inputs.len(), "one signature per input");
-        let tx = finalize_pset(&mut payment.pset.clone(), Network::Regtest)?;
-        Ok((payment, tx))
+        self.build_signed(sandbox, |ctx, change| {
+            build_payment(ctx, coins, request, change)
+        })
     }
-}
-
-fn sandbox() -> Sandbox {
-    Sandbox::start(SandboxConfig {
-        fixed_clock: Some(1_700_000_000),
-        ..SandboxConfig::default()
-    })
-    .unwrap()
 }
 
 fn request(recipients: Vec<Recipient>) -> PaymentRequest {
@@ -113,27 +45,6 @@ fn request(recipients: Vec<Recipient>) -> PaymentRequest {
         fee_rate: FeeRate::MIN,
         drain: false,
     }
-}
-
-fn assert_fee_covers(payment: &wallet_core::tx::Payment, tx: &Transaction) {
-    let required = FeeRate::MIN
-        .fee_for_vsize(tx.discount_vsize() as u64)
-        .unwrap();
-    assert!(
-        payment.fee >= required,
-        "fee {} below {required} for discount vsize {}",
-        payment.fee,
-        tx.discount_vsize()
-    );
-    // An upper-bound estimate, but not a wasteful one.
-    assert!(
-        payment.fee <= required + 2,
-        "fee {} vs {required}",
-        payment.fee
-    );
-    let fee_out = tx.output.last().unwrap();
-    assert!(fee_out.is_fee());
-    assert_eq!(fee_out.value.explicit(), Some(payment.fee));
 }
 
 #[test]

@@ -805,7 +805,6 @@ mod blinding_tests {
             let nonce = secp256k1_zkp::SecretKey::from_slice(&[3; 32]).unwrap();
             let (_, proof, _) = blind_issued_amount(&secp, value, asset, nonce).unwrap();
             let len = proof.len() as u64;
-            eprintln!("value {value}: rangeproof {len} bytes");
             assert!(len <= ISSUANCE_RANGEPROOF_MAX_LEN, "{len}");
             // Not a loose bound either: the fee is paid on it.
             assert!(len + 200 > ISSUANCE_RANGEPROOF_MAX_LEN, "{len}");

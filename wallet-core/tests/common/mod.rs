@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod test_wallet;
+
 /// The "abandon ... about" test mnemonic.
 pub const ABANDON: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
