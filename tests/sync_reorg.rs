@@ -39,15 +39,17 @@ fn state(sb: &Sandbox, server: &[&str], policy: &str) -> ((u64, u64), Vec<Value>
     (lbtc, heights)
 }
 
-fn reorg_is_followed(use_electrum: bool) {
+/// A fresh sandbox; the flags naming its Electrum or Esplora server; a home with the
+/// "abandon" wallet `w`; that wallet's first receive address; two blocks mined.
+fn setup(use_electrum: bool) -> (regtest::Sandbox, Vec<String>, Sandbox, String) {
     let chain = regtest::Sandbox::start(SandboxConfig::default()).unwrap();
-    let policy = chain.policy_asset().to_string();
-    let esplora = chain.esplora_url();
-    let electrum = format!("tcp://{}", chain.electrum_addr());
-    let server: Vec<&str> = if use_electrum {
-        vec!["--electrum", &electrum]
+    let server = if use_electrum {
+        vec![
+            "--electrum".to_owned(),
+            format!("tcp://{}", chain.electrum_addr()),
+        ]
     } else {
-        vec!["--esplora", &esplora]
+        vec!["--esplora".to_owned(), chain.esplora_url()]
     };
     let sb = Sandbox::new();
     sb.restore_abandon("w");
@@ -59,6 +61,13 @@ fn reorg_is_followed(use_electrum: bool) {
         .unwrap()
         .to_string();
     chain.mine(2).unwrap();
+    (chain, server, sb, addr)
+}
+
+fn reorg_is_followed(use_electrum: bool) {
+    let (chain, server, sb, addr) = setup(use_electrum);
+    let server: Vec<&str> = server.iter().map(String::as_str).collect();
+    let policy = chain.policy_asset().to_string();
     let kept = chain
         .faucet(&addr.parse().unwrap(), 40_000_000, None)
         .unwrap();
@@ -119,9 +128,9 @@ fn block_time(esplora: &str, hash: &str) -> u64 {
     doc["timestamp"].as_u64().unwrap()
 }
 
-/// The stored time of `txid`, as `txs --json` and `tx show --json` give it (they must agree).
-/// The block hash and time `txs` shows for `txid` (checked equal in `tx show`).
-fn stored_block(sb: &Sandbox, txid: &str) -> (Value, Value) {
+/// `txid`'s row in `txs --json`, checked to agree with `tx show --json` on its block hash,
+/// time and height.
+fn stored_row(sb: &Sandbox, txid: &str) -> Value {
     let txs = sb
         .run(&["--network", "regtest", "--json", "txs"])
         .ok()
@@ -140,31 +149,21 @@ fn stored_block(sb: &Sandbox, txid: &str) -> (Value, Value) {
     assert_eq!(show["time"], row["time"], "tx show and txs agree");
     assert_eq!(show["block_hash"], row["block_hash"]);
     assert_eq!(show["height"], row["height"]);
+    row
+}
+
+/// The block hash and time of a stored row.
+fn block_of(row: &Value) -> (Value, Value) {
     (row["block_hash"].clone(), row["time"].clone())
 }
 
 /// A reorganisation re-mines the wallet's transaction at the same height in a new block: its
 /// history (and Electrum status hash) do not change, yet after a normal `sync` the wallet
-/// shows the new block's time.
+/// shows the new block's hash and time.
 fn same_height_reorg_refreshes_the_block(use_electrum: bool) {
-    let chain = regtest::Sandbox::start(SandboxConfig::default()).unwrap();
+    let (chain, server, sb, addr) = setup(use_electrum);
+    let server: Vec<&str> = server.iter().map(String::as_str).collect();
     let esplora = chain.esplora_url();
-    let electrum = format!("tcp://{}", chain.electrum_addr());
-    let server: Vec<&str> = if use_electrum {
-        vec!["--electrum", &electrum]
-    } else {
-        vec!["--esplora", &esplora]
-    };
-    let sb = Sandbox::new();
-    sb.restore_abandon("w");
-    let addr = sb
-        .run(&["--network", "regtest", "--json", "address", "new"])
-        .ok()
-        .json()["address"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    chain.mine(2).unwrap();
     let paid = chain
         .faucet(&addr.parse().unwrap(), 25_000_000, None)
         .unwrap()
@@ -177,7 +176,7 @@ fn same_height_reorg_refreshes_the_block(use_electrum: bool) {
     sb.run(&sync).ok();
     let old_time = block_time(&esplora, &old);
     assert_eq!(
-        stored_block(&sb, &paid),
+        block_of(&stored_row(&sb, &paid)),
         (Value::from(old.as_str()), Value::from(old_time))
     );
 
@@ -189,24 +188,14 @@ fn same_height_reorg_refreshes_the_block(use_electrum: bool) {
 
     // A normal sync (not --full) stores the new block.
     sb.run(&sync).ok();
-    let txs = sb
-        .run(&["--network", "regtest", "--json", "txs"])
-        .ok()
-        .json();
-    let row = txs
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["txid"] == paid.as_str())
-        .unwrap()
-        .clone();
+    let row = stored_row(&sb, &paid);
     assert_eq!(
         row["height"],
         Value::from(height),
         "re-mined at the same height"
     );
     assert_eq!(
-        stored_block(&sb, &paid),
+        block_of(&row),
         (Value::from(new.as_str()), Value::from(new_time)),
         "the block that replaced {old}"
     );
