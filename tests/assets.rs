@@ -94,6 +94,44 @@ fn setup() -> (Sandbox, Chain) {
     (sb, chain)
 }
 
+/// Restores alice's keys as `alice2`, which after a sync finds `asset` (with `token`) as
+/// issued by itself and can reissue `amount` of it (`base_units`, a dry run); returns its `asset info`.
+fn restored_issuer_reissues(
+    sb: &Sandbox,
+    chain: &Chain,
+    asset: &str,
+    token: &str,
+    amount: &str,
+    base_units: i64,
+) -> Value {
+    restore(sb, "alice2", ABANDON);
+    lotc(sb, chain, "alice2", &["sync"]).ok();
+    let found = lotc(sb, chain, "alice2", &["--json", "asset", "info", asset])
+        .ok()
+        .json();
+    assert_eq!(found["issued_by_wallet"], true);
+    assert_eq!(found["token"], token);
+    let dry = lotc(
+        sb,
+        chain,
+        "alice2",
+        &[
+            "--json",
+            "asset",
+            "reissue",
+            asset,
+            "--amount",
+            amount,
+            "--dry-run",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["net"][asset], base_units);
+    found
+}
+
 /// The sandbox accepted (and mined) the transaction of a command's JSON answer.
 fn accepted(chain: &Chain, doc: &Value) {
     let txid: elements::Txid = doc["txid"].as_str().unwrap().parse().unwrap();
@@ -189,34 +227,11 @@ fn issue_reissue_burn_and_send_an_asset() {
 
     // The same keys restored elsewhere find the issuance on the chain (no precision, no
     // contract text there) and can reissue.
-    restore(&sb, "alice2", ABANDON);
+    let found = restored_issuer_reissues(&sb, &chain, &asset, &token, "7", 7);
     assert_eq!(balance(&sb, &chain, "alice2", &asset), (1_325, 0));
-    let found = lotc(&sb, &chain, "alice2", &["--json", "asset", "info", &asset])
-        .ok()
-        .json();
-    assert_eq!(found["issued_by_wallet"], true);
-    assert_eq!(found["token"], token.as_str());
     assert_eq!(found["contract_hash"], expected_hash.to_string());
     assert_eq!(found["issued_amount"], 1_000);
     assert_eq!(found["precision"], 0);
-    let dry = lotc(
-        &sb,
-        &chain,
-        "alice2",
-        &[
-            "--json",
-            "asset",
-            "reissue",
-            &asset,
-            "--amount",
-            "7",
-            "--dry-run",
-        ],
-    )
-    .ok()
-    .json();
-    assert_eq!(dry["dry_run"], true);
-    assert_eq!(dry["net"][&asset], 7);
 
     // Burning more than held: insufficient funds.
     signed(
@@ -483,29 +498,7 @@ fn a_confidential_issuance_hides_the_supply_but_not_from_the_issuer() {
 
     // The same keys restored elsewhere find the issuance, read its blinded amount back with
     // the wallet's blinding key, and can reissue.
-    restore(&sb, "alice2", ABANDON);
+    let found = restored_issuer_reissues(&sb, &chain, &asset, &token, "3", 3);
     assert_eq!(balance(&sb, &chain, "alice2", &asset), (130, 0));
-    let found = lotc(&sb, &chain, "alice2", &["--json", "asset", "info", &asset])
-        .ok()
-        .json();
-    assert_eq!(found["issued_by_wallet"], true);
-    assert_eq!(found["token"], token.as_str());
     assert_eq!(found["issued_amount"], 125);
-    let dry = lotc(
-        &sb,
-        &chain,
-        "alice2",
-        &[
-            "--json",
-            "asset",
-            "reissue",
-            &asset,
-            "--amount",
-            "3",
-            "--dry-run",
-        ],
-    )
-    .ok()
-    .json();
-    assert_eq!(dry["net"][&asset], 3);
 }
