@@ -18,6 +18,17 @@ use wallet_core::tx::{
 use wallet_core::unblind::blinding_private_key;
 use wallet_core::Error;
 
+/// A sandbox and the "abandon" wallet holding one confirmed coin of 1 L-BTC at external/0.
+fn funded() -> (Sandbox, TestWallet, Vec<Spendable>) {
+    let sandbox = sandbox();
+    let w = TestWallet::new(common::ABANDON, ScriptKind::Wpkh);
+    let funding = w.address(Keychain::External, 0);
+    let txid: Txid = sandbox.faucet(&funding, COIN, None).unwrap();
+    sandbox.mine(1).unwrap();
+    let coins = w.coins_of(&sandbox.get_tx(&txid).unwrap());
+    (sandbox, w, coins)
+}
+
 fn asset_view(sandbox: &Sandbox, asset: &AssetId) -> Value {
     let url = format!("{}/asset/{asset}", sandbox.esplora_url());
     let text = ureq::get(&url)
@@ -58,13 +69,8 @@ fn ids_match_the_sandbox_issuance() {
 
 #[test]
 fn issue_reissue_burn_are_accepted_with_the_supply_the_chain_computes() {
-    let sandbox = sandbox();
-    let mut w = TestWallet::new(common::ABANDON, ScriptKind::Wpkh);
+    let (sandbox, mut w, mut coins) = funded();
     let policy = sandbox.policy_asset();
-    let (_, _, funding) = w.addr(Keychain::External, 0);
-    let txid: Txid = sandbox.faucet(&funding, COIN, None).unwrap();
-    sandbox.mine(1).unwrap();
-    let mut coins = w.coins_of(&sandbox.get_tx(&txid).unwrap());
     assert_eq!(coins.len(), 1);
 
     // Issue 1000 with 2 tokens and a contract.
@@ -217,13 +223,8 @@ fn issue_reissue_burn_are_accepted_with_the_supply_the_chain_computes() {
 /// confidential-issuance token id, and a reissuance spending that token.
 #[test]
 fn a_confidential_issuance_is_accepted_and_can_be_reissued() {
-    let sandbox = sandbox();
-    let mut w = TestWallet::new(common::ABANDON, ScriptKind::Wpkh);
+    let (sandbox, mut w, mut coins) = funded();
     let policy = sandbox.policy_asset();
-    let (_, _, funding) = w.addr(Keychain::External, 0);
-    let txid: Txid = sandbox.faucet(&funding, COIN, None).unwrap();
-    sandbox.mine(1).unwrap();
-    let mut coins = w.coins_of(&sandbox.get_tx(&txid).unwrap());
 
     let request = IssueRequest {
         amount: 7_000,
