@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::process::Stdio;
 
 use common::{Run, Sandbox, ABANDON};
@@ -84,24 +83,6 @@ fn lbtc(sb: &Sandbox, chain: &Chain, wallet: &str) -> (u64, u64) {
             )
         })
         .unwrap_or((0, 0))
-}
-
-/// One stage of a shell pipeline: runs `cmd` with `input` on its stdin, asserts success.
-fn pipe_stage(mut cmd: std::process::Command, input: &[u8]) -> std::process::Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 /// Runs `send 0.3 to bob` as alice with the process aborted after the signed transaction is
@@ -216,20 +197,16 @@ fn send_pays_and_both_wallets_see_it(electrum: bool) {
 fn pset_pipeline_through_pipes() {
     let (sb, chain) = setup();
     let to_bob = new_address(&sb, &chain, "bob");
-    let mut base = vec!["--network", "regtest"];
-    base.extend(chain.server());
-    base.extend(["--wallet", "alice"]);
-    let mut create = sb.command(&base);
-    create.args(["pset", "create", "--to", &format!("{to_bob}:0.1")]);
-    let created = create.stdin(Stdio::null()).output().unwrap();
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
-    );
+    let created = lotc(
+        &sb,
+        &chain,
+        "alice",
+        &["pset", "create", "--to", &format!("{to_bob}:0.1")],
+    )
+    .ok();
 
     // The view of the unsigned PSET: alice pays 0.1 plus the fee.
-    let pset_text = String::from_utf8(created.stdout.clone()).unwrap();
+    let pset_text = created.stdout;
     let inspect = lotc_stdin(
         &sb,
         &chain,
@@ -318,21 +295,26 @@ fn pset_pipeline_through_pipes() {
     )
     .fails(2, "already exists");
 
-    // create | sign - | broadcast -, as a shell pipeline would run it.
-    let mut sign = sb.command(&base);
-    sign.args([
-        "--yes",
-        "pset",
-        "sign",
-        "-",
-        "--passphrase-file",
-        &sb.pass(),
-    ]);
-    let signed = pipe_stage(sign, &created.stdout);
-    let mut broadcast = sb.command(&base);
-    broadcast.args(["pset", "broadcast", "-"]);
-    let sent = pipe_stage(broadcast, &signed.stdout);
-    let txid = String::from_utf8(sent.stdout).unwrap().trim().to_string();
+    // create | sign - | broadcast -, as a shell pipeline would run it: each stage's stdout
+    // piped to the next one's stdin.
+    let pass = sb.pass();
+    let signed = lotc_stdin(
+        &sb,
+        &chain,
+        "alice",
+        &["--yes", "pset", "sign", "-", "--passphrase-file", &pass],
+        Some(&pset_text),
+    )
+    .ok();
+    let sent = lotc_stdin(
+        &sb,
+        &chain,
+        "alice",
+        &["pset", "broadcast", "-"],
+        Some(&signed.stdout),
+    )
+    .ok();
+    let txid = sent.stdout.trim().to_string();
     assert_eq!(txid.len(), 64);
     chain.node.mine(1).unwrap();
     assert_eq!(lbtc(&sb, &chain, "bob"), (10_000_000, 0));

@@ -10,9 +10,7 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::Stdio;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -167,29 +165,12 @@ impl<'a> Cli<'a> {
         rows
     }
 
-    /// Runs `args` as one stage of a shell pipeline, `input` on its stdin; its stdout.
-    fn pipe_stage(&self, wallet: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
-        let mut full = vec!["--network", "regtest"];
-        full.extend(self.server.iter().map(String::as_str));
-        full.extend(["--wallet", wallet]);
-        full.extend_from_slice(args);
-        let mut child = self
-            .home
-            .command(&full)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(input).unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?} {}: {}",
-            self.ctx(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
+    /// Runs `args` as one stage of a shell pipeline, `input` (text: PSETs and txids) piped
+    /// to its stdin; its stdout.
+    fn pipe_stage(&self, wallet: &str, args: &[&str], input: &str) -> String {
+        let run = self.run_stdin(wallet, args, Some(input));
+        assert!(run.code == 0, "{args:?} {}: {}", self.ctx(), run.stderr);
+        run.stdout
     }
 
     /// A new wallet `name` holding one confirmed L-BTC.
@@ -337,14 +318,10 @@ fn pset_pipeline(chain: &dyn TestChain, backend: Backend) {
     let created = cli.pipe_stage(
         "alice",
         &["pset", "create", "--to", &format!("{to_bob}:0.1")],
-        b"",
+        "",
     );
     let inspect = cli
-        .run_stdin(
-            "alice",
-            &["--json", "pset", "inspect", "-"],
-            Some(std::str::from_utf8(&created).unwrap()),
-        )
+        .run_stdin("alice", &["--json", "pset", "inspect", "-"], Some(&created))
         .ok()
         .json();
     let f = inspect["fee"].as_u64().unwrap();
@@ -357,7 +334,7 @@ fn pset_pipeline(chain: &dyn TestChain, backend: Backend) {
         &created,
     );
     let txid = cli.pipe_stage("alice", &["pset", "broadcast", "-"], &signed);
-    let txid = String::from_utf8(txid).unwrap().trim().to_owned();
+    let txid = txid.trim().to_owned();
     assert!(elements::Txid::from_str(&txid).is_ok(), "{ctx}: {txid:?}");
     chain.settle().unwrap();
     assert_eq!(cli.balance("bob", &policy), (0, 10_000_000), "{ctx}");
