@@ -67,18 +67,7 @@ fn new_address(sb: &Sandbox, chain: &Chain, wallet: &str) -> String {
 /// (confirmed, unconfirmed) of `asset` after a sync.
 fn balance(sb: &Sandbox, chain: &Chain, wallet: &str, asset: &str) -> (u64, u64) {
     let doc = lotc(sb, chain, wallet, &["--json", "balance"]).ok().json();
-    doc["balances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["asset"] == asset)
-        .map(|b| {
-            (
-                b["confirmed"].as_u64().unwrap(),
-                b["unconfirmed"].as_u64().unwrap(),
-            )
-        })
-        .unwrap_or((0, 0))
+    common::balance_of(&doc, asset)
 }
 
 fn setup() -> (Sandbox, Chain) {

@@ -70,19 +70,7 @@ fn new_address(sb: &Sandbox, chain: &Chain, wallet: &str) -> String {
 /// Confirmed and unconfirmed L-BTC of a wallet after a sync.
 fn lbtc(sb: &Sandbox, chain: &Chain, wallet: &str) -> (u64, u64) {
     let doc = lotc(sb, chain, wallet, &["--json", "balance"]).ok().json();
-    let policy = chain.node.policy_asset().to_string();
-    doc["balances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["asset"] == policy.as_str())
-        .map(|b| {
-            (
-                b["confirmed"].as_u64().unwrap(),
-                b["unconfirmed"].as_u64().unwrap(),
-            )
-        })
-        .unwrap_or((0, 0))
+    common::balance_of(&doc, &chain.node.policy_asset().to_string())
 }
 
 /// Runs `send 0.3 to bob` as alice with the process aborted after the signed transaction is

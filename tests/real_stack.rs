@@ -119,18 +119,7 @@ impl<'a> Cli<'a> {
     /// (confirmed, unconfirmed) of `asset` after a sync.
     fn balance(&self, wallet: &str, asset: &str) -> (u64, u64) {
         let doc = self.run(wallet, &["--json", "balance"]).ok().json();
-        doc["balances"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|b| b["asset"] == asset)
-            .map(|b| {
-                (
-                    b["confirmed"].as_u64().unwrap(),
-                    b["unconfirmed"].as_u64().unwrap(),
-                )
-            })
-            .unwrap_or((0, 0))
+        common::balance_of(&doc, asset)
     }
 
     /// `txs` after a sync: one "txid|status|net|fee" line per transaction, sorted.

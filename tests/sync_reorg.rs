@@ -15,18 +15,7 @@ fn state(sb: &Sandbox, server: &[&str], policy: &str) -> ((u64, u64), Vec<Value>
     let mut balance = args.clone();
     balance.extend(["--json", "balance"]);
     let doc = sb.run(&balance).ok().json();
-    let lbtc = doc["balances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["asset"] == policy)
-        .map(|b| {
-            (
-                b["confirmed"].as_u64().unwrap(),
-                b["unconfirmed"].as_u64().unwrap(),
-            )
-        })
-        .unwrap_or((0, 0));
+    let lbtc = common::balance_of(&doc, policy);
     let mut txs = args;
     txs.extend(["--json", "txs"]);
     let txs = sb.run(&txs).ok().json();

@@ -38,6 +38,22 @@ pub fn shared(sub: &str) -> Option<PathBuf> {
     None
 }
 
+/// (confirmed, unconfirmed) of `asset` in a `balance --json` answer; (0, 0) when absent.
+pub fn balance_of(doc: &Value, asset: &str) -> (u64, u64) {
+    doc["balances"]
+        .as_array()
+        .expect("a balance answer")
+        .iter()
+        .find(|b| b["asset"] == asset)
+        .map(|b| {
+            (
+                b["confirmed"].as_u64().unwrap(),
+                b["unconfirmed"].as_u64().unwrap(),
+            )
+        })
+        .unwrap_or((0, 0))
+}
+
 /// A temporary data folder and a way to run `liquid-otc` against it.
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
