@@ -64,6 +64,16 @@ fn new_address(sb: &Sandbox, chain: &Chain, wallet: &str) -> String {
         .to_string()
 }
 
+/// The row of `asset` in a JSON array of per-asset rows (`balance`'s or `asset list`'s).
+fn row_of(rows: &Value, asset: &str) -> Value {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["asset"] == asset)
+        .unwrap_or_else(|| panic!("no row for {asset} in {rows}"))
+        .clone()
+}
+
 /// (confirmed, unconfirmed) of `asset` after a sync.
 fn balance(sb: &Sandbox, chain: &Chain, wallet: &str, asset: &str) -> (u64, u64) {
     let doc = lotc(sb, chain, wallet, &["--json", "balance"]).ok().json();
@@ -264,13 +274,7 @@ fn issue_reissue_burn_and_send_an_asset() {
     let alice_balance = lotc(&sb, &chain, "alice", &["--json", "balance", "--offline"])
         .ok()
         .json();
-    let row = alice_balance["balances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["asset"] == asset.as_str())
-        .unwrap()
-        .clone();
+    let row = row_of(&alice_balance["balances"], &asset);
     assert_eq!(row["precision"], 2);
     assert_eq!(row["confirmed"], 1_225);
 
@@ -278,13 +282,7 @@ fn issue_reissue_burn_and_send_an_asset() {
     let list = lotc(&sb, &chain, "bob", &["--json", "asset", "list"])
         .ok()
         .json();
-    let row = list["assets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["asset"] == asset.as_str())
-        .unwrap()
-        .clone();
+    let row = row_of(&list["assets"], &asset);
     assert_eq!(row["issued_by_wallet"], false);
     assert_eq!(row["confirmed"], 100);
     // Bob holds the tokens but not the entropy. Electrum cannot say which transaction issued
@@ -330,13 +328,7 @@ fn issue_reissue_burn_and_send_an_asset() {
     let list = lotc(&sb, &chain, "alice", &["--json", "asset", "list"])
         .ok()
         .json();
-    let mine = list["assets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["asset"] == asset.as_str())
-        .unwrap()
-        .clone();
+    let mine = row_of(&list["assets"], &asset);
     assert_eq!(mine["issued_by_wallet"], true);
     assert_eq!(mine["token"], token.as_str());
     signed(

@@ -126,14 +126,7 @@ impl<'a> Cli<'a> {
     fn history(&self, wallet: &str) -> Vec<String> {
         self.run(wallet, &["--json", "sync"]).ok();
         let doc = self.run(wallet, &["--json", "txs"]).ok().json();
-        let mut rows: Vec<String> = doc
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| format!("{}|{}|{}|{}", r["txid"], r["status"], r["net"], r["fee"]))
-            .collect();
-        rows.sort();
-        rows
+        common::history_rows(&doc)
     }
 
     /// `utxos` (read from the store): "outpoint|value|asset|keychain", sorted.

@@ -701,14 +701,7 @@ fn restored_wallet_finds_the_same_history_after_spends() {
             let v = lotc(&home, &[], &["--wallet", w, "--json", "txs"])
                 .ok()
                 .json();
-            let mut rows: Vec<String> = v
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| format!("{}|{}|{}|{}", r["txid"], r["status"], r["net"], r["fee"]))
-                .collect();
-            rows.sort();
-            rows
+            common::history_rows(&v)
         };
         let original = history("alice");
         assert_eq!(original.len(), 3, "{kind}: {original:?}");

@@ -38,6 +38,19 @@ pub fn shared(sub: &str) -> Option<PathBuf> {
     None
 }
 
+/// A `txs --json` answer as sorted "txid|status|net|fee" lines, to compare two wallets'
+/// histories.
+pub fn history_rows(doc: &Value) -> Vec<String> {
+    let mut rows: Vec<String> = doc
+        .as_array()
+        .expect("a txs answer")
+        .iter()
+        .map(|r| format!("{}|{}|{}|{}", r["txid"], r["status"], r["net"], r["fee"]))
+        .collect();
+    rows.sort();
+    rows
+}
+
 /// (confirmed, unconfirmed) of `asset` in a `balance --json` answer; (0, 0) when absent.
 pub fn balance_of(doc: &Value, asset: &str) -> (u64, u64) {
     doc["balances"]
