@@ -300,6 +300,7 @@ fn issue_reissue_burn_and_send_an_asset() {
         sb.on_server(&["--electrum", &electrum], "bob", &args, None)
     };
     bob_over_electrum(&["--amount", "1"]).fails(2, "--issuance-tx");
+    bob_over_electrum(&["--amount", "1", "--issuance-tx", "not-a-txid"]).fails(2, "not a txid");
     let not_issuance = sent["txid"].as_str().unwrap();
     bob_over_electrum(&["--amount", "1", "--issuance-tx", not_issuance]).fails(2, "does not issue");
     // Named, the entropy is read from it: bob reissues 2 base units (his wallet does not know
@@ -471,6 +472,7 @@ fn a_confidential_issuance_hides_the_supply_but_not_from_the_issuer() {
     .ok()
     .json();
     assert_eq!(reissued["net"][&asset], 5);
+    assert_eq!(reissued["confidential"], true);
     accepted(&chain, &reissued);
     let txid: elements::Txid = reissued["txid"].as_str().unwrap().parse().unwrap();
     let tx = chain.node.get_tx(&txid).unwrap();

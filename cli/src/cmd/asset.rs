@@ -307,6 +307,7 @@ fn reissue(ctx: &Context, args: &AssetReissueArgs) -> CliResult<()> {
             "txid": txid.to_string(),
             "asset": asset.to_string(),
             "amount": amount,
+            "confidential": args.confidential,
             "fee": payment.fee,
             "net": net_json(&payment),
         }));
