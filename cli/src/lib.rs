@@ -11,6 +11,10 @@ pub mod error;
 mod input;
 pub mod man;
 mod output;
+mod pay;
+mod signing;
+mod values;
+mod view;
 
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches};
@@ -55,14 +59,14 @@ fn dispatch(ctx: &Context, command: &Command) -> CliResult<()> {
     match command {
         Command::Wallet(sub) => cmd::wallet::run(ctx, sub),
         Command::Address(sub) => cmd::address::run(ctx, sub),
-        Command::Send(args) => cmd::send::send(ctx, args),
+        Command::Send(args) => cmd::send::run(ctx, args),
         Command::Pset(sub) => cmd::pset::run(ctx, sub),
         Command::Asset(sub) => cmd::asset::run(ctx, sub),
         Command::Sync(args) => cmd::sync::run(ctx, args),
         Command::Balance(args) => cmd::sync::balance(ctx, args),
         Command::Txs(args) => cmd::history::txs(ctx, args),
         Command::Utxos => cmd::history::utxos(ctx),
-        Command::Tx(sub) => cmd::history::tx(ctx, sub),
+        Command::Tx(sub) => cmd::tx::run(ctx, sub),
         Command::Sandbox(sub) => cmd::sandbox::run(ctx, sub),
         Command::Demo => cmd::demo::run(ctx),
         Command::Completions(args) => cmd::completions::run(args),

@@ -9,12 +9,101 @@ use serde_json::{json, Value};
 use wallet_core::amount::{format_amount, parse_amount};
 use wallet_core::network::Network;
 
-use crate::args::{
-    SandboxCommand, SandboxFaucetArgs, SandboxIssueArgs, SandboxMineArgs, SandboxReorgArgs,
-    SandboxStartArgs, SandboxUrlArgs,
-};
 use crate::context::Context;
 use crate::error::{CliError, CliResult, Exit};
+use clap::{Args, Subcommand};
+
+/// `sandbox` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Run the sandbox chain in the foreground until interrupted (Ctrl-C).
+    #[command(
+        long_about = "Run the sandbox chain in the foreground until interrupted (Ctrl-C).\n\n\
+A private Elements liquidregtest chain with a strict validator, serving Blockstream's Esplora \
+REST API and the Electrum protocol on loopback. Its URLs are printed and recorded in \
+<data-dir>/sandbox.json so that `sandbox faucet|mine|issue`, `sync` and `balance` find it. \
+The global --esplora and --electrum flags choose the loopback addresses to listen on (a free \
+port of 127.0.0.1 by default)."
+    )]
+    Start(SandboxStartArgs),
+    /// Pay L-BTC (or a test asset) from the sandbox faucet to an address.
+    Faucet(SandboxFaucetArgs),
+    /// Mine blocks on the sandbox chain.
+    Mine(SandboxMineArgs),
+    /// Issue a test asset held by the faucet.
+    Issue(SandboxIssueArgs),
+    /// Replace the last blocks with a longer branch (a reorganisation), to test wallets.
+    Reorg(SandboxReorgArgs),
+}
+
+/// Arguments of `sandbox start`.
+#[derive(Debug, Args)]
+pub struct SandboxStartArgs {
+    /// Keep the chain in SQLite in this folder across restarts (in memory otherwise).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Wait this many milliseconds before every reply, to act like a remote server.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub delay_ms: u64,
+}
+
+/// Which running sandbox to talk to.
+#[derive(Debug, Args)]
+pub struct SandboxUrlArgs {
+    /// Esplora URL of the sandbox [default: the one `sandbox start` recorded in the data folder].
+    #[arg(long, value_name = "URL", env = "LIQUID_OTC_SANDBOX_URL")]
+    pub url: Option<String>,
+}
+
+/// Arguments of `sandbox faucet`.
+#[derive(Debug, Args)]
+pub struct SandboxFaucetArgs {
+    /// A liquidregtest address (confidential addresses get blinded outputs).
+    pub address: String,
+    /// Amount as a decimal with 8 places, e.g. 1.5.
+    pub amount: String,
+    /// Asset id to pay (default: L-BTC).
+    #[arg(long, value_name = "ID")]
+    pub asset: Option<String>,
+    #[command(flatten)]
+    pub sandbox: SandboxUrlArgs,
+}
+
+/// Arguments of `sandbox mine`.
+#[derive(Debug, Args)]
+pub struct SandboxMineArgs {
+    /// Number of blocks.
+    #[arg(default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub blocks: u32,
+    #[command(flatten)]
+    pub sandbox: SandboxUrlArgs,
+}
+
+/// Arguments of `sandbox reorg`.
+#[derive(Debug, Args)]
+pub struct SandboxReorgArgs {
+    /// How many blocks to replace (DEPTH + 1 new ones are mined).
+    #[arg(default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub depth: u32,
+    /// Return the replaced blocks' transactions to the mempool (they vanish otherwise).
+    #[arg(long)]
+    pub keep_txs: bool,
+    #[command(flatten)]
+    pub sandbox: SandboxUrlArgs,
+}
+
+/// Arguments of `sandbox issue`.
+#[derive(Debug, Args)]
+pub struct SandboxIssueArgs {
+    /// Amount to issue, as a decimal with 8 places.
+    #[arg(long, value_name = "A")]
+    pub amount: String,
+    /// A name to remember the asset by (shown by the sandbox only).
+    #[arg(long, value_name = "N")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub sandbox: SandboxUrlArgs,
+}
 
 /// File in the data folder where a running `sandbox start` records its URLs.
 const SANDBOX_FILE: &str = "sandbox.json";

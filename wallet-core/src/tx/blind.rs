@@ -80,7 +80,16 @@ pub(super) fn blind(
              confidential address or leave change",
         ));
     }
-    verify(payment, &opened, &issuance_secrets)
+    verify(payment, &opened, &issuance_secrets)?;
+    payment.output_secrets = payment
+        .outputs
+        .iter()
+        .zip(opened)
+        .map(|(planned, opened)| {
+            opened.unwrap_or_else(|| TxOutSecrets::explicit(planned.value, planned.asset))
+        })
+        .collect();
+    Ok(())
 }
 
 /// The checks that must pass before signing.
