@@ -1,12 +1,12 @@
 //! Esplora (Blockstream's electrs REST API) over `ureq`, with bounded parallel requests.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use elements::{BlockHash, BlockHeader, Script, Transaction, Txid};
 use serde::Deserialize;
 
+use super::esplora_pages::{EsploraTx, HistoryPages, Next, CHAIN_PAGE};
 use super::pool::parallel_map;
 use super::{
     backend_err, clip, esplora_scripthash, hex_lower, parse_header, parse_tx, unhex, Backend,
@@ -14,8 +14,6 @@ use super::{
 };
 use crate::Result;
 
-/// Confirmed transactions per page of `/scripthash/:hash/txs[/chain[/:last_seen]]`.
-const CHAIN_PAGE: usize = 25;
 /// Pages followed for one script before giving up (100 000 transactions).
 const MAX_PAGES: usize = 4000;
 /// Largest body accepted (a block of big transactions fits well below).
@@ -57,21 +55,6 @@ enum Got {
     History(Vec<HistoryEntry>),
     Tx(Transaction),
     Header(Box<BlockHeader>),
-}
-
-#[derive(Deserialize)]
-struct EsploraTx {
-    txid: String,
-    status: EsploraStatus,
-    #[serde(default)]
-    fee: Option<u64>,
-}
-
-#[derive(Deserialize)]
-struct EsploraStatus {
-    confirmed: bool,
-    #[serde(default)]
-    block_height: Option<u32>,
 }
 
 impl EsploraBackend {
@@ -201,60 +184,21 @@ impl EsploraBackend {
         Ok(header)
     }
 
-    /// The full history of one script, in Electrum's order.
+    /// The full history of one script, in Electrum's order (see [`HistoryPages`] for how the
+    /// pages of both electrs lines are read).
     fn history(&self, script: &Script) -> Result<Vec<HistoryEntry>> {
         let hash = esplora_scripthash(script);
         let mut path = format!("/scripthash/{hash}/txs");
-        let mut mempool = Vec::new();
-        let mut confirmed = Vec::new();
-        let mut seen = HashSet::new();
-        for _ in 0..MAX_PAGES {
+        let mut pages = HistoryPages::default();
+        while pages.pages() < MAX_PAGES {
             let page: Vec<EsploraTx> = self.get_json(&path)?;
-            let mut page_confirmed = 0usize;
-            let mut last = None;
-            for t in page {
-                let txid: Txid = t
-                    .txid
-                    .parse()
-                    .map_err(|_| self.err(format!("GET {path}: bad txid '{}'", clip(&t.txid))))?;
-                if !seen.insert(txid) {
-                    return Err(self.err(format!(
-                        "GET {path}: transaction {txid} is listed twice (paging went wrong)"
-                    )));
-                }
-                if t.status.confirmed {
-                    let height = t.status.block_height.ok_or_else(|| {
-                        self.err(format!("GET {path}: confirmed {txid} has no block_height"))
-                    })?;
-                    let height = i32::try_from(height).map_err(|_| {
-                        self.err(format!("GET {path}: impossible block height {height}"))
-                    })?;
-                    confirmed.push(HistoryEntry {
-                        txid,
-                        height,
-                        fee: None,
-                    });
-                    page_confirmed += 1;
-                    last = Some(txid);
-                } else {
-                    mempool.push(HistoryEntry {
-                        txid,
-                        height: 0,
-                        fee: t.fee,
-                    });
-                }
-            }
-            match last {
-                Some(last) if page_confirmed >= CHAIN_PAGE => {
-                    path = format!("/scripthash/{hash}/txs/chain/{last}");
-                }
-                _ => {
-                    // Esplora lists newest first; Electrum oldest first, mempool last.
-                    confirmed.reverse();
-                    mempool.reverse();
-                    confirmed.extend(mempool);
-                    return Ok(confirmed);
-                }
+            match pages
+                .add(page)
+                .map_err(|e| self.err(format!("GET {path}: {e}")))?
+            {
+                Next::Done => return Ok(pages.finish()),
+                Next::ChainFirst => path = format!("/scripthash/{hash}/txs/chain"),
+                Next::ChainAfter(last) => path = format!("/scripthash/{hash}/txs/chain/{last}"),
             }
         }
         Err(self.err(format!(

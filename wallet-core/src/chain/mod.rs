@@ -14,6 +14,7 @@
 mod config;
 mod electrum;
 mod esplora;
+mod esplora_pages;
 mod pool;
 
 use elements::hashes::sha256;
