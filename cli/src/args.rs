@@ -705,7 +705,9 @@ pub struct AssetReissueArgs {
     /// (and checked against the asset id).
     #[arg(long, value_name = "TXID")]
     pub issuance_tx: Option<String>,
-    /// Blind the reissued amount: the chain shows a commitment instead of the amount.
+    /// Blind the reissued amount: the chain shows a commitment instead of the amount. Elements
+    /// reissues an asset the way it was issued: implied after `asset issue --confidential`,
+    /// refused after an issuance with explicit amounts.
     #[arg(long)]
     pub confidential: bool,
     #[command(flatten)]

@@ -278,11 +278,15 @@ fn reissue(ctx: &Context, args: &AssetReissueArgs) -> CliResult<()> {
     }
     let fee_rate = fee_rate(ctx, args.tx.fee_rate.as_deref())?;
     let asset_address = fresh_address(&mut wallet)?;
+    // Elements reissues an asset the way it was issued: blinded after a confidential
+    // issuance (whose token is the blinded kind), explicit otherwise; wallet-core refuses
+    // `--confidential` for the latter with a message saying so.
+    let confidential = args.confidential || record.token == blinded_token;
     let request = ReissueRequest {
         entropy: record.entropy,
         amount,
         asset_address,
-        confidential: args.confidential,
+        confidential,
         fee_rate,
     };
     let mut payment = build_checked(
@@ -307,7 +311,7 @@ fn reissue(ctx: &Context, args: &AssetReissueArgs) -> CliResult<()> {
             "txid": txid.to_string(),
             "asset": asset.to_string(),
             "amount": amount,
-            "confidential": args.confidential,
+            "confidential": confidential,
             "fee": payment.fee,
             "net": net_json(&payment),
         }));
