@@ -95,6 +95,9 @@ pub trait TestChain {
     fn issue(&self, sat: u64) -> Result<regtest::Issued>;
     /// Waits until the servers show everything the node has (after a wallet broadcast, say).
     fn settle(&self) -> Result<()>;
+    /// Replaces the last `depth` blocks with `depth + 1` new ones (a reorganisation); their
+    /// transactions go back to the mempool and into the new blocks.
+    fn reorg(&self, depth: u32) -> Result<()>;
 }
 
 impl TestChain for regtest::Sandbox {
@@ -133,6 +136,12 @@ impl TestChain for regtest::Sandbox {
     /// The embedded servers answer from the node itself: nothing to wait for.
     fn settle(&self) -> Result<()> {
         Ok(())
+    }
+
+    fn reorg(&self, depth: u32) -> Result<()> {
+        regtest::Sandbox::reorg(self, depth, true)
+            .map(|_| ())
+            .map_err(|e| StackError(format!("embedded chain: reorg: {e}")))
     }
 }
 
@@ -1326,6 +1335,35 @@ impl TestChain for RealStack {
 
     fn settle(&self) -> Result<()> {
         self.settle_on("the node's tip and mempool", None)
+    }
+
+    /// `invalidateblock` of the block `depth - 1` below the tip (its transactions return to
+    /// the mempool), then `depth + 1` blocks mined to a fresh address (so that no new block
+    /// can be the invalidated one again).
+    fn reorg(&self, depth: u32) -> Result<()> {
+        let count = self.rpc(false, "getblockcount", json!([]))?;
+        let tip = count
+            .as_u64()
+            .ok_or_else(|| malformed("getblockcount", format!("not a height: {count}")))?;
+        let height = tip
+            .checked_sub(u64::from(depth) - 1)
+            .filter(|h| depth > 0 && *h > 0)
+            .ok_or_else(|| StackError(format!("cannot reorganise {depth} blocks below {tip}")))?;
+        let hash = self.rpc(false, "getblockhash", json!([height]))?;
+        self.rpc(false, "invalidateblock", json!([hash]))?;
+        let address = self.rpc(true, "getnewaddress", json!([]))?;
+        let address = address
+            .as_str()
+            .ok_or_else(|| malformed("getnewaddress", format!("not an address: {address}")))?;
+        let mined = self.rpc(
+            true,
+            "generatetoaddress",
+            json!({"nblocks": depth + 1, "address": address}),
+        )?;
+        self.settle_on(
+            &format!("a reorganisation of {depth} block(s) from {hash} to {mined}"),
+            None,
+        )
     }
 }
 
