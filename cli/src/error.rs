@@ -151,6 +151,13 @@ impl From<CoreError> for CliError {
                 CliError::new(Exit::Error, "broadcast_rejected", message)
             }
             CoreError::Unblind(_) => CliError::new(Exit::Refused, "unblind", message),
+            CoreError::WrongChain { ref expected, .. } => {
+                let hint = format!(
+                    "point --esplora or --electrum at a {expected} server, or pass --network \
+                     with the server's network"
+                );
+                CliError::new(Exit::Refused, "wrong_chain", message).hint(hint)
+            }
         }
     }
 }

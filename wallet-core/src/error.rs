@@ -116,6 +116,22 @@ pub enum Error {
     /// Building, blinding, signing or finalizing a transaction failed or did not verify.
     #[error("transaction: {0}")]
     Transaction(String),
+    /// The chain server serves another chain than the wallet's network (its genesis block
+    /// is not the network's).
+    #[error(
+        "chain backend {server} is not a {expected} server: its genesis block is {found}, \
+         {expected}'s is {genesis}"
+    )]
+    WrongChain {
+        /// The server's URL.
+        server: String,
+        /// The network in use.
+        expected: Network,
+        /// That network's genesis block hash.
+        genesis: String,
+        /// The genesis block hash the server answered.
+        found: String,
+    },
 }
 
 fn available_text(available: &[String]) -> String {
