@@ -182,7 +182,15 @@ impl Context {
                 (None, None) => BackendConfig::default_for(self.network, BackendKind::Esplora)?,
             },
         };
-        Ok(parsed.with_timeout(self.timeout).connect()?)
+        let mut parsed = parsed.with_timeout(self.timeout);
+        // The server must be on this network's chain (genesis block checked once per
+        // connection), unless config.json names another policy asset: a custom Elements
+        // chain, whose genesis is not known here.
+        if config.policy_asset(self.network, &self.data_dir)? == self.network.default_policy_asset()
+        {
+            parsed = parsed.with_network(self.network);
+        }
+        Ok(parsed.connect()?)
     }
 
     /// How `wallet` names assets: the ticker is the user's label from `config.json`, else the

@@ -173,6 +173,13 @@ impl From<CoreError> for CliError {
                 .hint("`liquid-otc tx pending` lists them"),
             CoreError::WalletBusy(_) => CliError::new(Exit::Error, "wallet_busy", message)
                 .hint("wait for the other command to finish (or answer its prompt), then retry"),
+            CoreError::WrongChain { ref expected, .. } => {
+                let hint = format!(
+                    "point --esplora or --electrum at a {expected} server, or pass --network \
+                     with the server's network"
+                );
+                CliError::new(Exit::Refused, "wrong_chain", message).hint(hint)
+            }
         }
     }
 }

@@ -152,6 +152,22 @@ pub enum Error {
     /// Another command is moving money with this wallet right now.
     #[error("wallet '{0}' is busy: another liquid-otc command is building, signing or broadcasting with it")]
     WalletBusy(String),
+    /// The chain server serves another chain than the wallet's network (its genesis block
+    /// is not the network's).
+    #[error(
+        "chain backend {server} is not a {expected} server: its genesis block is {found}, \
+         {expected}'s is {genesis}"
+    )]
+    WrongChain {
+        /// The server's URL.
+        server: String,
+        /// The network in use.
+        expected: Network,
+        /// That network's genesis block hash.
+        genesis: String,
+        /// The genesis block hash the server answered.
+        found: String,
+    },
 }
 
 fn available_text(available: &[String]) -> String {

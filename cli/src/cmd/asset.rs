@@ -108,7 +108,9 @@ pub struct AssetReissueArgs {
     /// (and checked against the asset id).
     #[arg(long, value_name = "TXID", value_parser = values::txid)]
     pub issuance_tx: Option<Txid>,
-    /// Blind the reissued amount: the chain shows a commitment instead of the amount.
+    /// Blind the reissued amount: the chain shows a commitment instead of the amount. Elements
+    /// reissues an asset the way it was issued: implied after `asset issue --confidential`,
+    /// refused after an issuance with explicit amounts.
     #[arg(long)]
     pub confidential: bool,
     #[command(flatten)]
@@ -330,11 +332,15 @@ fn reissue(ctx: &Context, args: &AssetReissueArgs) -> CliResult<()> {
             "only the holder of a reissuance token can reissue; get it back into this wallet first",
         ));
     }
+    // Elements reissues an asset the way it was issued: blinded after a confidential issuance
+    // (whose token is the blinded kind), explicit otherwise; wallet-core refuses
+    // `--confidential` for the latter with a message saying so.
+    let confidential = args.confidential || record.token == blinded_token;
     let prepared = prepare_reissue(
         &mut wallet,
         &record,
         amount,
-        args.confidential,
+        confidential,
         ctx.fee_rate(args.tx.fee_rate)?,
         mode(&args.tx),
     )?;
@@ -348,7 +354,7 @@ fn reissue(ctx: &Context, args: &AssetReissueArgs) -> CliResult<()> {
             "txid": txid.to_string(),
             "asset": asset.to_string(),
             "amount": amount,
-            "confidential": args.confidential,
+            "confidential": confidential,
         });
         crate::view::merge(&mut doc, summary);
         ctx.out.json(&doc);

@@ -168,6 +168,8 @@ fn start(ctx: &Context, args: &SandboxStartArgs) -> CliResult<()> {
         state_dir: args.state_dir.clone(),
         delay_ms: args.delay_ms,
         fixed_clock: None,
+        // As the electrs of liquid.network and of the real-stack tests answers.
+        esplora_flavour: Default::default(),
     };
     let sandbox = Sandbox::start(config).map_err(sandbox_error)?;
     let info = describe(&sandbox);

@@ -122,6 +122,13 @@ fn verify(
             if asset != p.asset || (!p.is_reissuance() && token != p.token) {
                 return Err(tx_error("the issuance does not create the planned asset"));
             }
+            let spent = &payment.inputs[i].txout;
+            if !p.spends_its_token(secp(), txin, spent) {
+                return Err(tx_error(
+                    "the reissuance does not spend the token Elements derives for it (from \
+                     its entropy and whether its amount is blinded)",
+                ));
+            }
         }
     }
     for (i, (planned, txout)) in payment.outputs.iter().zip(&tx.output).enumerate() {
