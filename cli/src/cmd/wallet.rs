@@ -1,6 +1,6 @@
 //! `wallet create | restore | import | list | info | descriptor | remove`.
 
-use std::io::Read;
+use std::io::{Read, Write};
 
 use serde_json::{json, Value};
 use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
@@ -180,7 +180,10 @@ fn show_mnemonic_once(secret: &SeedSecret) -> CliResult<()> {
             numbered.push('\n');
         }
     }
-    eprintln!(
+    // Straight to stderr (no intermediate String to leave the words behind); a closed
+    // stderr is no reason to panic.
+    let _ = writeln!(
+        std::io::stderr().lock(),
         "\nWrite these words down, in order, and keep them offline. They are shown only once,\n\
          and they are the only way to restore this wallet.\n\n{}",
         numbered.as_str()
