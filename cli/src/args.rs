@@ -533,7 +533,9 @@ A private Elements liquidregtest chain with a strict validator, serving Blockstr
 REST API and the Electrum protocol on loopback. Its URLs are printed and recorded in \
 <data-dir>/sandbox.json so that `sandbox faucet|mine|issue`, `sync` and `balance` find it. \
 The global --esplora and --electrum flags choose the loopback addresses to listen on (a free \
-port of 127.0.0.1 by default)."
+port of 127.0.0.1 by default).\n\nOne sandbox per data folder: while the recorded one answers, \
+another start refuses with \"already running at URL\" (exit status 1); a record left by a \
+sandbox that is gone or does not answer is replaced."
     )]
     Start(SandboxStartArgs),
     /// Pay L-BTC (or a test asset) from the sandbox faucet to an address.

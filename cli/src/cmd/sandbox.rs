@@ -19,6 +19,13 @@ use crate::error::{CliError, CliResult, Exit};
 /// File in the data folder where a running `sandbox start` records its URLs.
 const SANDBOX_FILE: &str = "sandbox.json";
 
+/// Lock file that serialises `sandbox start`'s look at the record and the writing of its own
+/// (two starts at once cannot both find the folder free).
+const SANDBOX_LOCK: &str = "sandbox.lock";
+
+/// How long a recorded sandbox has to answer before its record counts as stale.
+const ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Decimals of sandbox amounts (L-BTC and test assets alike, as elementsd's `issueasset`).
 const SANDBOX_PRECISION: u8 = 8;
 
@@ -80,12 +87,14 @@ fn start(ctx: &Context, args: &SandboxStartArgs) -> CliResult<()> {
         delay_ms: args.delay_ms,
         fixed_clock: None,
     };
+    let record = sandbox_file(ctx);
+    let guard = lock_record(ctx)?;
+    refuse_if_running(ctx)?;
     let sandbox = Sandbox::start(config).map_err(sandbox_error)?;
     let info = describe(&sandbox);
-    let record = sandbox_file(ctx);
-    let recorded = std::fs::create_dir_all(&ctx.data_dir)
-        .and_then(|_| std::fs::write(&record, info.to_string()))
-        .is_ok();
+    let recorded =
+        wallet_core::wallet::write_private_atomic(&record, info.to_string().as_bytes()).is_ok();
+    drop(guard);
     if !recorded {
         ctx.out.warn(&format!(
             "could not record the URLs in {}; pass --url to the other sandbox commands",
@@ -131,11 +140,80 @@ fn start(ctx: &Context, args: &SandboxStartArgs) -> CliResult<()> {
     }
     sandbox.wait();
     if recorded {
-        let _ = std::fs::remove_file(&record);
+        remove_own_record(ctx, &sandbox.esplora_url());
     }
     sandbox.shutdown();
     ctx.out.note("Sandbox stopped.");
     Ok(())
+}
+
+/// Takes the data folder's sandbox lock (waiting for another `sandbox start` that holds it
+/// for the few moments it takes to check and write the record); released when dropped.
+fn lock_record(ctx: &Context) -> CliResult<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::create_dir_all(&ctx.data_dir).map_err(|e| CliError::io(&ctx.data_dir, e))?;
+    let path = ctx.data_dir.join(SANDBOX_LOCK);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| CliError::io(&path, e))?;
+    file.lock().map_err(|e| CliError::io(&path, e))?;
+    Ok(file)
+}
+
+/// The recorded sandbox's Esplora URL and genesis hash, when the record reads.
+fn read_record(ctx: &Context) -> Option<(String, elements::BlockHash)> {
+    let text = std::fs::read_to_string(sandbox_file(ctx)).ok()?;
+    let info: Value = serde_json::from_str(&text).ok()?;
+    let url = info["esplora"].as_str()?.to_string();
+    let genesis = elements::BlockHash::from_str(info["genesis_hash"].as_str()?).ok()?;
+    Some((url, genesis))
+}
+
+/// Refuses (exit 1) while the sandbox recorded in the data folder answers: a second one would
+/// take over the record and leave wallets syncing against an empty chain. A record whose
+/// sandbox is gone or does not answer is stale and will be replaced.
+fn refuse_if_running(ctx: &Context) -> CliResult<()> {
+    let record = sandbox_file(ctx);
+    match read_record(ctx) {
+        Some((url, genesis)) if regtest::control::answers(&url, &genesis, ANSWER_TIMEOUT) => {
+            Err(CliError::new(
+                Exit::Error,
+                "sandbox_running",
+                format!(
+                    "a sandbox is already running at {url} for this data folder (recorded in {})",
+                    record.display()
+                ),
+            )
+            .hint("use that one (`sandbox faucet|mine|issue` find it), stop it with Ctrl-C in its terminal, or pass another --data-dir"))
+        }
+        Some((url, _)) => {
+            ctx.out.note(&format!(
+                "the sandbox recorded at {url} no longer answers: replacing its record"
+            ));
+            Ok(())
+        }
+        None if record.exists() => {
+            ctx.out
+                .note(&format!("replacing the unreadable {}", record.display()));
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+/// Removes the record on the way out, unless another sandbox has replaced it meanwhile
+/// (after this one stopped answering).
+fn remove_own_record(ctx: &Context, own_url: &str) {
+    let Ok(_guard) = lock_record(ctx) else {
+        return;
+    };
+    if read_record(ctx).is_some_and(|(url, _)| url == own_url) {
+        let _ = std::fs::remove_file(sandbox_file(ctx));
+    }
 }
 
 /// A listen address of `sandbox start`: the global `--esplora`/`--electrum` value as
