@@ -88,3 +88,103 @@ fn a_closed_stdout_ends_every_command_quietly_with_status_0() {
     let (code, _) = run_with_closed(&sb, &["--network", "regtest", "send"], true);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn concurrent_creates_of_one_name_leave_one_wallet_and_say_the_name_is_taken() {
+    const RACERS: usize = 6;
+    const ROUNDS: usize = 4;
+    let sb = Sandbox::new();
+    for round in 0..ROUNDS {
+        let name = format!("w{round}");
+        // Every process checks that the name is free, then waits for its passphrase on
+        // stdin; writing the passphrases only once all of them wait releases them together
+        // into the creation itself.
+        let mut children: Vec<_> = (0..RACERS)
+            .map(|i| {
+                let words = sb.path(&format!("{name}-{i}.words")).display().to_string();
+                sb.command(&[
+                    "--network",
+                    "regtest",
+                    "--json",
+                    "wallet",
+                    "create",
+                    "--name",
+                    &name,
+                    "--passphrase-file",
+                    "/dev/stdin",
+                    "--mnemonic-out",
+                    &words,
+                ])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+            })
+            .collect();
+        let mut stdins: Vec<_> = children
+            .iter_mut()
+            .map(|c| c.stdin.take().unwrap())
+            .collect();
+        for stdin in &mut stdins {
+            std::io::Write::write_all(stdin, format!("{}\n", common::PASSPHRASE).as_bytes())
+                .unwrap();
+        }
+        drop(stdins);
+        let outs: Vec<_> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect();
+        let mut winners = 0;
+        for (i, out) in outs.iter().enumerate() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let words = sb.path(&format!("{name}-{i}.words"));
+            match out.status.code() {
+                Some(0) => {
+                    winners += 1;
+                    assert!(words.exists(), "the winner keeps its mnemonic file");
+                }
+                Some(1) => {
+                    let doc: serde_json::Value = serde_json::from_str(stderr.trim())
+                        .unwrap_or_else(|e| panic!("{e}: {stderr}"));
+                    assert_eq!(doc["error"]["code"], "wallet_exists", "{stderr}");
+                    assert_eq!(
+                        doc["error"]["message"],
+                        format!(
+                            "a wallet named '{name}' already exists on regtest: pick another name or remove it first"
+                        )
+                    );
+                    assert!(!words.exists(), "a loser leaves no mnemonic behind");
+                }
+                other => panic!("round {round}, racer {i}: exit {other:?}\n{stderr}"),
+            }
+        }
+        assert_eq!(winners, 1, "round {round}: exactly one create wins");
+        // The winner's wallet is whole: it opens, and its seed unlocks with the passphrase.
+        sb.run(&[
+            "--network",
+            "regtest",
+            "--wallet",
+            &name,
+            "wallet",
+            "change-passphrase",
+            "--passphrase-file",
+            &sb.pass(),
+            "--new-passphrase-file",
+            &sb.pass(),
+        ])
+        .ok();
+    }
+    let list = sb
+        .run(&["--network", "regtest", "--json", "wallet", "list"])
+        .ok()
+        .json();
+    assert_eq!(list.as_array().unwrap().len(), ROUNDS);
+    // No temporary folder is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(sb.home().join("regtest"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

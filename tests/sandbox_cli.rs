@@ -258,11 +258,17 @@ fn a_second_start_refuses_while_the_recorded_sandbox_answers() {
             let doc: Value = serde_json::from_str(stderr.trim()).unwrap();
             assert_eq!(doc["error"]["code"], "sandbox_running");
             assert!(
-                doc["error"]["message"].as_str().unwrap().starts_with(&expected),
+                doc["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&expected),
                 "{doc}"
             );
         } else {
-            assert!(stderr.starts_with(&format!("error: {expected}")), "{stderr}");
+            assert!(
+                stderr.starts_with(&format!("error: {expected}")),
+                "{stderr}"
+            );
         }
         // The first keeps its record and goes on serving.
         assert_eq!(recorded_url(&sb), first.url());
