@@ -188,3 +188,91 @@ fn concurrent_creates_of_one_name_leave_one_wallet_and_say_the_name_is_taken() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// Restores `phrase` on regtest as `name` (optionally with a descriptor file); the JSON.
+fn restore(sb: &Sandbox, name: &str, phrase: &str, descriptor: Option<&str>) -> serde_json::Value {
+    let pass = sb.pass();
+    let mut args = vec![
+        "--network",
+        "regtest",
+        "--json",
+        "wallet",
+        "restore",
+        "--name",
+        name,
+        "--passphrase-file",
+        &pass,
+    ];
+    if let Some(file) = descriptor {
+        args.extend_from_slice(&["--descriptor-file", file]);
+    }
+    sb.run_with_stdin(&args, Some(phrase)).ok().json()
+}
+
+#[test]
+fn a_cosigner_shows_its_own_fingerprint() {
+    const SECOND: &str =
+        "legal winner thank year wave sausage worth useful legal winner thank yellow";
+    const THIRD: &str =
+        "letter advice cage absurd amount doctor acoustic avoid letter advice cage above";
+    let sb = Sandbox::new();
+    let mut keys = Vec::new();
+    let mut fingerprints = Vec::new();
+    for (name, phrase) in [("k1", common::ABANDON), ("k2", SECOND), ("k3", THIRD)] {
+        let doc = restore(&sb, name, phrase, None);
+        let descriptor = doc["descriptor"].as_str().unwrap();
+        let start = descriptor.find("elwpkh(").unwrap() + "elwpkh(".len();
+        let end = descriptor.find("/<0;1>/*").unwrap();
+        keys.push(descriptor[start..end].to_string());
+        fingerprints.push(doc["fingerprint"].as_str().unwrap().to_string());
+    }
+    assert_eq!(fingerprints[0], "73c5da0a");
+    let file = sb.path("multi.descriptor");
+    std::fs::write(
+        &file,
+        format!(
+            "ct(slip77({}),elwsh(multi(2,{}/<0;1>/*,{}/<0;1>/*,{}/<0;1>/*)))",
+            "42".repeat(32),
+            keys[0],
+            keys[1],
+            keys[2]
+        ),
+    )
+    .unwrap();
+    let created = restore(&sb, "m3", THIRD, Some(file.to_str().unwrap()));
+    assert_eq!(created["fingerprint"], fingerprints[2].as_str());
+    let info = sb
+        .run(&[
+            "--network",
+            "regtest",
+            "--wallet",
+            "m3",
+            "--json",
+            "wallet",
+            "info",
+        ])
+        .ok()
+        .json();
+    assert_eq!(info["fingerprint"], fingerprints[2].as_str());
+    let text = sb
+        .run(&["--network", "regtest", "--wallet", "m3", "wallet", "info"])
+        .ok();
+    assert!(
+        text.stdout
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["fingerprint", &fingerprints[2]]),
+        "{}",
+        text.stdout
+    );
+    let list = sb
+        .run(&["--network", "regtest", "--json", "wallet", "list"])
+        .ok()
+        .json();
+    let m3 = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["wallet"] == "m3")
+        .unwrap();
+    assert_eq!(m3["fingerprint"], fingerprints[2].as_str());
+}

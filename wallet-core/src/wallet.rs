@@ -184,6 +184,26 @@ impl Wallets {
         descriptor: &WalletDescriptor,
         encrypted_seed: Option<&[u8]>,
     ) -> Result<Wallet> {
+        self.create_with_fingerprint(
+            network,
+            name,
+            descriptor,
+            encrypted_seed,
+            descriptor.fingerprint(),
+        )
+    }
+
+    /// As [`Wallets::create`], recording `fingerprint` as the wallet's key fingerprint: the
+    /// seed's own ([`WalletDescriptor::seed_fingerprint`]) for a cosigner of a multisig,
+    /// whose descriptor's first key is someone else's.
+    pub fn create_with_fingerprint(
+        &self,
+        network: Network,
+        name: &str,
+        descriptor: &WalletDescriptor,
+        encrypted_seed: Option<&[u8]>,
+        fingerprint: Option<String>,
+    ) -> Result<Wallet> {
         validate_wallet_name(name)?;
         let net_dir = self.network_dir(network);
         create_dir_private(&net_dir, true).map_err(|e| Error::io(&net_dir, e))?;
@@ -204,7 +224,7 @@ impl Wallets {
             name: name.to_owned(),
             network,
             descriptor: descriptor.to_string(),
-            fingerprint: descriptor.fingerprint(),
+            fingerprint,
             watch_only: encrypted_seed.is_none(),
             created_at: now_secs(),
         };

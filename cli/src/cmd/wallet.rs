@@ -105,9 +105,16 @@ fn store_signing_wallet(
     passphrase: &[u8],
 ) -> CliResult<Wallet> {
     let encrypted = encrypt_seed(secret, passphrase, &ctx.kdf_params()?)?;
-    Ok(ctx
-        .wallets()
-        .create(ctx.network, name, descriptor, Some(&encrypted))?)
+    // The seed's own fingerprint: for a cosigner of a multisig, the descriptor's first key
+    // is another party's.
+    let fingerprint = WalletDescriptor::seed_fingerprint(&secret.seed())?;
+    Ok(ctx.wallets().create_with_fingerprint(
+        ctx.network,
+        name,
+        descriptor,
+        Some(&encrypted),
+        Some(fingerprint),
+    )?)
 }
 
 /// The standard descriptor of `secret` for the chosen script kind and blinding scheme.
