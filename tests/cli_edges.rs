@@ -276,3 +276,89 @@ fn a_cosigner_shows_its_own_fingerprint() {
         .unwrap();
     assert_eq!(m3["fingerprint"], fingerprints[2].as_str());
 }
+
+#[test]
+fn txs_text_shows_each_confirmed_transactions_block_time_and_hash() {
+    let chain = regtest::Sandbox::start(regtest::SandboxConfig {
+        fixed_clock: Some(1_700_000_000),
+        ..regtest::SandboxConfig::default()
+    })
+    .unwrap();
+    let url = chain.esplora_url();
+    let sb = Sandbox::new();
+    sb.restore_abandon("w");
+    let address = sb
+        .on_chain(&url, "w", &["--json", "address", "new"], None)
+        .ok()
+        .json()["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    chain
+        .faucet(&address.parse().unwrap(), 100_000, None)
+        .unwrap();
+    chain.mine(1).unwrap();
+    let unconfirmed = chain
+        .faucet(&address.parse().unwrap(), 50_000, None)
+        .unwrap();
+    sb.on_chain(&url, "w", &["sync"], None).ok();
+    let rows = sb.on_chain(&url, "w", &["--json", "txs"], None).ok().json();
+    let confirmed = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["status"] == "confirmed")
+        .unwrap();
+    let height = confirmed["height"].as_u64().unwrap();
+    assert_eq!(confirmed["time"], 1_700_000_000 + 60 * height);
+    assert_eq!(height, 1);
+    let hash = confirmed["block_hash"].as_str().unwrap();
+
+    let text = sb.on_chain(&url, "w", &["txs"], None).ok().stdout;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["TXID", "HEIGHT", "TIME", "(UTC)", "BLOCK", "STATUS", "FEE", "(sat)", "NET"]
+    );
+    let row = lines
+        .clone()
+        .find(|l| l.starts_with(confirmed["txid"].as_str().unwrap()))
+        .unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        cells[..5],
+        [
+            confirmed["txid"].as_str().unwrap(),
+            "1",
+            "2023-11-14T22:14:20Z",
+            hash,
+            "confirmed"
+        ]
+    );
+    let row = lines
+        .find(|l| l.starts_with(&unconfirmed.to_string()))
+        .unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    // Unconfirmed: no height or block; the time is when the wallet first saw it.
+    assert_eq!([cells[1], cells[3], cells[4]], ["-", "-", "mempool"]);
+    assert!(cells[2].len() == 20 && cells[2].ends_with('Z'), "{row}");
+
+    // tx show gives the same block and time.
+    let show = sb
+        .on_chain(
+            &url,
+            "w",
+            &["tx", "show", confirmed["txid"].as_str().unwrap()],
+            None,
+        )
+        .ok()
+        .stdout;
+    let field = |name: &str| {
+        show.lines()
+            .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| panic!("no {name} in\n{show}"))
+    };
+    assert_eq!(field("block "), hash);
+    assert_eq!(field("time (UTC)"), "2023-11-14T22:14:20Z");
+}

@@ -45,6 +45,17 @@ fn net_text(names: &AssetNames, tx: &WalletTx) -> String {
         .join(", ")
 }
 
+/// A block time for people: RFC 3339 in UTC to the second, `-` when unconfirmed.
+pub fn block_time(time: Option<u64>) -> String {
+    match time {
+        Some(secs) => humantime::format_rfc3339_seconds(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
+        )
+        .to_string(),
+        None => "-".to_owned(),
+    }
+}
+
 fn short_id(hex: &str) -> String {
     format!("{}…", &hex[..hex.len().min(8)])
 }
@@ -83,14 +94,27 @@ pub fn txs(ctx: &Context, args: &TxsArgs) -> CliResult<()> {
             vec![
                 t.txid.to_string(),
                 t.height.map_or_else(|| "-".to_owned(), |h| h.to_string()),
+                block_time(t.time),
+                t.block_hash
+                    .map_or_else(|| "-".to_owned(), |h| h.to_string()),
                 t.status.as_str().to_owned(),
                 t.fee.to_string(),
                 net_text(&names, t),
             ]
         })
         .collect();
-    ctx.out
-        .table(&["TXID", "HEIGHT", "STATUS", "FEE (sat)", "NET"], &rows);
+    ctx.out.table(
+        &[
+            "TXID",
+            "HEIGHT",
+            "TIME (UTC)",
+            "BLOCK",
+            "STATUS",
+            "FEE (sat)",
+            "NET",
+        ],
+        &rows,
+    );
     Ok(())
 }
 
@@ -282,6 +306,9 @@ fn show(ctx: &Context, args: &TxShowArgs) -> CliResult<()> {
         ));
         if let Some(hash) = t.block_hash {
             fields.push(("block", hash.to_string()));
+        }
+        if t.time.is_some() {
+            fields.push(("time (UTC)", block_time(t.time)));
         }
         fields.push(("fee", format!("{} sat", t.fee)));
         fields.push(("net", net_text(&names, t)));
