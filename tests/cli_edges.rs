@@ -362,3 +362,85 @@ fn txs_text_shows_each_confirmed_transactions_block_time_and_hash() {
     assert_eq!(field("block "), hash);
     assert_eq!(field("time (UTC)"), "2023-11-14T22:14:20Z");
 }
+
+/// The command quoted in a "Next: `...`" note of `stderr`, without the program name.
+fn next_command(stderr: &str) -> Vec<String> {
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("Next: `"))
+        .unwrap_or_else(|| panic!("no Next: hint in\n{stderr}"));
+    let quoted = line.split('`').nth(1).unwrap();
+    let mut words = quoted.split_whitespace().map(str::to_owned);
+    assert_eq!(words.next().as_deref(), Some("liquid-otc"));
+    words.collect()
+}
+
+#[test]
+fn next_hints_name_the_network_and_wallet_when_the_next_run_needs_them() {
+    let sb = Sandbox::new();
+    let create = |network: &str, name: &str| {
+        let words = sb
+            .path(&format!("{network}-{name}.words"))
+            .display()
+            .to_string();
+        sb.run(&[
+            "--network",
+            network,
+            "wallet",
+            "create",
+            "--name",
+            name,
+            "--passphrase-file",
+            &sb.pass(),
+            "--mnemonic-out",
+            &words,
+        ])
+        .ok()
+        .stderr
+    };
+    // The only wallet of the default network: nothing to add.
+    assert_eq!(next_command(&create("liquid", "solo")), ["address", "new"]);
+    // The only regtest wallet: the network, not the wallet.
+    let hint = next_command(&create("regtest", "alice"));
+    assert_eq!(hint, ["--network", "regtest", "address", "new"]);
+    // A second regtest wallet: both.
+    let hint = next_command(&create("regtest", "bob"));
+    assert_eq!(
+        hint,
+        ["--network", "regtest", "--wallet", "bob", "address", "new"]
+    );
+    // The hint works as written (no environment naming the network or wallet).
+    let args: Vec<&str> = hint.iter().map(String::as_str).collect();
+    let address = sb.run(&args).ok();
+    assert!(address.stdout.starts_with("el1"), "{}", address.stdout);
+    assert!(address.stderr.contains("receive address 0 of wallet 'bob'"));
+
+    // A data folder given with --data-dir is repeated.
+    let other = sb.path("other home");
+    let out = sb
+        .command(&[
+            "--data-dir",
+            other.to_str().unwrap(),
+            "--network",
+            "regtest",
+            "wallet",
+            "import",
+            "--name",
+            "watch",
+            "--descriptor",
+            "ct(slip77(9c8e4f05c7711a98c838be228bcb84924d4570ca53f35fa1c793e58841d47023),elwpkh([73c5da0a/84'/1'/0']tpubDC8msFGeGuwnKG9Upg7DM2b4DaRqg3CUZa5g8v2SRQ6K4NSkxUgd7HsL2XVWbVm39yBA4LAxysQAm397zwQSQoQgewGiYZqrA9DsP4zbQ1M/<0;1>/*))",
+        ])
+        .env_remove("LIQUID_OTC_HOME")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let line = stderr.lines().find(|l| l.starts_with("Next: `")).unwrap();
+    assert_eq!(
+        line,
+        format!(
+            "Next: `liquid-otc --data-dir '{}' --network regtest address new` hands out a receive address.",
+            other.display()
+        )
+    );
+}

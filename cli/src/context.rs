@@ -35,6 +35,9 @@ pub struct Context {
     pub electrum: Option<String>,
     /// `--timeout`: per-request timeout of the chain server.
     pub timeout: std::time::Duration,
+    /// Whether `--data-dir` came from the command line (not from `LIQUID_OTC_HOME`), so that
+    /// a suggested next command must repeat it.
+    data_dir_flag: bool,
     /// The chain server, connected once on first use and shared by every step of a command.
     backend: std::cell::OnceCell<Box<dyn wallet_core::chain::Backend>>,
 }
@@ -48,6 +51,9 @@ impl Context {
             NetworkArg::Liquidtestnet => Network::LiquidTestnet,
             NetworkArg::Regtest => Network::Regtest,
         };
+        let data_dir_flag = global.data_dir.as_ref().is_some_and(|dir| {
+            std::env::var_os("LIQUID_OTC_HOME").is_none_or(|env| std::path::Path::new(&env) != dir)
+        });
         let data_dir = match &global.data_dir {
             Some(dir) => dir.clone(),
             None => directories::ProjectDirs::from("", "", "liquid-otc")
@@ -67,8 +73,40 @@ impl Context {
             esplora: global.esplora.clone(),
             electrum: global.electrum.clone(),
             timeout: std::time::Duration::from_secs(global.timeout),
+            data_dir_flag,
             backend: std::cell::OnceCell::new(),
         })
+    }
+
+    /// A command line to suggest in a hint, `liquid-otc [--data-dir DIR] [--network N]
+    /// [--wallet NAME] REST`, with each flag only where the next run needs it: the data folder
+    /// when it was given with `--data-dir`, the network when it is not the default (liquid),
+    /// the wallet when `wallet` is named and the network has more than one wallet (unless
+    /// `LIQUID_OTC_WALLET` already names it).
+    pub fn suggest(&self, wallet: Option<&str>, rest: &str) -> String {
+        let mut line = String::from("liquid-otc");
+        if self.data_dir_flag {
+            line.push_str(" --data-dir ");
+            line.push_str(&shell_word(&self.data_dir.display().to_string()));
+        }
+        if self.network != Network::Liquid {
+            line.push_str(" --network ");
+            line.push_str(self.network.as_str());
+        }
+        if let Some(name) = wallet {
+            let from_env = std::env::var("LIQUID_OTC_WALLET").is_ok_and(|w| w == name);
+            let several = self
+                .wallets()
+                .list(self.network)
+                .map_or(true, |names| names.len() > 1);
+            if several && !from_env {
+                line.push_str(" --wallet ");
+                line.push_str(name);
+            }
+        }
+        line.push(' ');
+        line.push_str(rest);
+        line
     }
 
     /// The wallets of the data folder.
@@ -156,7 +194,7 @@ impl Context {
                                 "regtest has no default chain server and no running sandbox is \
                                  recorded in the data folder",
                             )
-                            .hint("start one with `liquid-otc sandbox start` (same --data-dir) in another terminal")
+                            .hint(format!("start one with `{}` (same data folder) in another terminal", self.suggest(None, "sandbox start")))
                             .hint("or pass --esplora URL / --electrum HOST:PORT of a liquidregtest server"))
                         }
                     }
@@ -238,6 +276,19 @@ impl AssetNames {
     pub fn format_signed(&self, asset: &elements::AssetId, amount: i64) -> String {
         let sign = if amount < 0 { "-" } else { "+" };
         format!("{sign}{}", self.format(asset, amount.unsigned_abs()))
+    }
+}
+
+/// `word` as one shell word: unchanged when it is plain, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:=@%,".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 

@@ -133,10 +133,12 @@ fn start(ctx: &Context, args: &SandboxStartArgs) -> CliResult<()> {
                 info["genesis_hash"].as_str().unwrap_or("").to_string(),
             ),
         ]);
-        ctx.out.note(
-            "Sandbox running (liquidregtest). Try `liquid-otc sandbox faucet ADDRESS 1.5` and \
-             `liquid-otc sandbox mine` from another terminal; Ctrl-C stops it.",
-        );
+        ctx.out.note(&format!(
+            "Sandbox running (liquidregtest). Try `{}` and `{}` from another terminal; Ctrl-C \
+             stops it.",
+            ctx.suggest(None, "sandbox faucet ADDRESS 1.5"),
+            ctx.suggest(None, "sandbox mine")
+        ));
     }
     sandbox.wait();
     if recorded {
@@ -250,7 +252,10 @@ fn sandbox_url(ctx: &Context, args: &SandboxUrlArgs) -> CliResult<String> {
             "no_sandbox",
             format!("no running sandbox is recorded in {}", record.display()),
         )
-        .hint("start one with `liquid-otc sandbox start` (same --data-dir), or pass --url URL")
+        .hint(format!(
+            "start one with `{}` (same data folder), or pass --url URL",
+            ctx.suggest(None, "sandbox start")
+        ))
     };
     let text = std::fs::read_to_string(&record).map_err(|_| no_sandbox())?;
     let info: Value = serde_json::from_str(&text).map_err(|_| no_sandbox())?;
@@ -299,12 +304,13 @@ fn faucet(ctx: &Context, args: &SandboxFaucetArgs) -> CliResult<()> {
     } else {
         ctx.out.line(&txid.to_string());
         ctx.out.note(&format!(
-            "Paid {} {} to {}; it confirms with `liquid-otc sandbox mine`.",
+            "Paid {} {} to {}; it confirms with `{}`.",
             format_amount(amount, SANDBOX_PRECISION),
             asset
                 .map(|a| a.to_string())
                 .unwrap_or_else(|| "L-BTC".into()),
-            args.address.trim()
+            args.address.trim(),
+            ctx.suggest(None, "sandbox mine")
         ));
     }
     Ok(())

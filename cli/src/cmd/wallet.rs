@@ -91,8 +91,10 @@ fn print_created(ctx: &Context, wallet: &Wallet, verb: &str) -> CliResult<()> {
         ),
         ("descriptor", wallet.descriptor().to_string()),
     ]);
-    ctx.out
-        .note("Next: `liquid-otc address new` hands out a receive address.");
+    ctx.out.note(&format!(
+        "Next: `{}` hands out a receive address.",
+        ctx.suggest(Some(wallet.name()), "address new")
+    ));
     Ok(())
 }
 
@@ -304,8 +306,9 @@ fn list(ctx: &Context) -> CliResult<()> {
     }
     if entries.is_empty() {
         ctx.out.note(&format!(
-            "No wallets on {}. Create one with `liquid-otc --network {} wallet create`.",
-            ctx.network, ctx.network
+            "No wallets on {}. Create one with `{}`.",
+            ctx.network,
+            ctx.suggest(None, "wallet create --name NAME")
         ));
         return Ok(());
     }
