@@ -444,3 +444,191 @@ fn next_hints_name_the_network_and_wallet_when_the_next_run_needs_them() {
         )
     );
 }
+
+/// A child process whose stdin, stdout and stderr are one pseudo-terminal, as a person at a
+/// terminal runs it.
+struct OnTerminal {
+    child: std::process::Child,
+    master: std::fs::File,
+    output: std::sync::mpsc::Receiver<Vec<u8>>,
+    /// Everything printed so far.
+    seen: String,
+    /// How much of `seen` earlier waits consumed.
+    consumed: usize,
+}
+
+impl OnTerminal {
+    fn spawn(mut cmd: std::process::Command) -> OnTerminal {
+        use std::os::fd::{FromRawFd, OwnedFd};
+        let (mut master, mut slave) = (0, 0);
+        // SAFETY: openpty writes two new descriptors into the integers passed; the name,
+        // termios and window size pointers may be null.
+        let rc = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+        // SAFETY: both descriptors were just opened and are owned by nobody else.
+        let (master, slave) = unsafe {
+            (
+                std::fs::File::from_raw_fd(master),
+                OwnedFd::from_raw_fd(slave),
+            )
+        };
+        cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
+            .stdout(Stdio::from(slave.try_clone().unwrap()))
+            .stderr(Stdio::from(slave));
+        let child = cmd.spawn().unwrap();
+        drop(cmd); // our copies of the terminal's slave side
+        let (tx, output) = std::sync::mpsc::channel();
+        let mut reader = master.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            // Ends with EIO once the child (the last holder of the slave side) exits.
+            while let Ok(n @ 1..) = std::io::Read::read(&mut reader, &mut buf) {
+                if tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        OnTerminal {
+            child,
+            master,
+            output,
+            seen: String::new(),
+            consumed: 0,
+        }
+    }
+
+    /// Waits until the terminal shows `needle` (after what earlier waits consumed).
+    fn wait_for(&mut self, needle: &str) {
+        loop {
+            if let Some(at) = self.seen[self.consumed..].find(needle) {
+                self.consumed += at + needle.len();
+                return;
+            }
+            match self.output.recv() {
+                Ok(chunk) => self.seen.push_str(&String::from_utf8_lossy(&chunk)),
+                Err(_) => panic!("the terminal closed before {needle:?}:\n{}", self.seen),
+            }
+        }
+    }
+
+    /// Types a secret once the prompt reads without echo (the prompt turns echo off and
+    /// flushes pending input only then, so typing earlier could be lost).
+    fn type_secret(&mut self, secret: &str) {
+        use std::os::fd::AsRawFd;
+        loop {
+            // SAFETY: tcgetattr fills the zeroed termios from the open master descriptor.
+            let mut termios: libc::termios = unsafe { std::mem::zeroed() };
+            let rc = unsafe { libc::tcgetattr(self.master.as_raw_fd(), &mut termios) };
+            assert_eq!(rc, 0);
+            if termios.c_lflag & libc::ECHO == 0 {
+                break;
+            }
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("exited {status} before reading a secret:\n{}", self.seen);
+            }
+            std::thread::yield_now();
+        }
+        std::io::Write::write_all(&mut self.master, format!("{secret}\n").as_bytes()).unwrap();
+    }
+
+    /// Waits for the exit; (code, everything the terminal showed).
+    fn finish(mut self) -> (i32, String) {
+        let status = self.child.wait().unwrap();
+        while let Ok(chunk) = self.output.recv() {
+            self.seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        (status.code().unwrap_or(-1), self.seen)
+    }
+}
+
+#[test]
+fn a_wrong_passphrase_at_the_terminal_can_be_typed_again_up_to_three_times() {
+    let sb = Sandbox::new();
+    let words = sb.path("w.words").display().to_string();
+    sb.run(&[
+        "--network",
+        "regtest",
+        "wallet",
+        "create",
+        "--name",
+        "w",
+        "--passphrase-file",
+        &sb.pass(),
+        "--mnemonic-out",
+        &words,
+    ])
+    .ok();
+    let new_pass = sb.path("new-pass");
+    std::fs::write(&new_pass, "a-new-passphrase\n").unwrap();
+    let change = || {
+        sb.command(&[
+            "--network",
+            "regtest",
+            "wallet",
+            "change-passphrase",
+            "--new-passphrase-file",
+            new_pass.to_str().unwrap(),
+        ])
+    };
+
+    // Wrong, then right: the second try unlocks.
+    let mut term = OnTerminal::spawn(change());
+    term.wait_for("Encryption passphrase");
+    term.type_secret("not-the-passphrase");
+    term.wait_for("Wrong passphrase; try again (2 attempts left).");
+    term.wait_for("Encryption passphrase");
+    term.type_secret(common::PASSPHRASE);
+    let (code, shown) = term.finish();
+    assert_eq!(code, 0, "{shown}");
+    assert!(
+        shown.contains("is now encrypted under the new passphrase"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains(common::PASSPHRASE),
+        "the passphrase is never echoed"
+    );
+
+    // Three wrong ones: refused with exit 3 after the third.
+    let mut term = OnTerminal::spawn(change());
+    for left in ["2 attempts left", "1 attempt left"] {
+        term.wait_for("Encryption passphrase");
+        term.type_secret("wrong");
+        term.wait_for(&format!("Wrong passphrase; try again ({left})."));
+    }
+    term.wait_for("Encryption passphrase");
+    term.type_secret("wrong");
+    let (code, shown) = term.finish();
+    assert_eq!(code, 3, "{shown}");
+    assert!(shown.contains("error: wrong passphrase"), "{shown}");
+    assert_eq!(
+        shown.matches("Wrong passphrase; try again").count(),
+        2,
+        "{shown}"
+    );
+
+    // Without a terminal there is one attempt.
+    let wrong = sb.path("wrong-pass");
+    std::fs::write(&wrong, "wrong\n").unwrap();
+    let run = sb
+        .run(&[
+            "--network",
+            "regtest",
+            "wallet",
+            "change-passphrase",
+            "--passphrase-file",
+            wrong.to_str().unwrap(),
+            "--new-passphrase-file",
+            new_pass.to_str().unwrap(),
+        ])
+        .fails(3, "wrong passphrase");
+    assert!(!run.stderr.contains("try again ("), "{}", run.stderr);
+}

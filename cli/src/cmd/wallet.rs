@@ -410,8 +410,7 @@ fn change_passphrase(ctx: &Context, args: &ChangePassphraseArgs) -> CliResult<()
         ))
         .into());
     }
-    let current = input::encryption_passphrase(&args.passphrase, false)?;
-    let secret = wallet.unlock_seed(current.as_bytes())?;
+    let secret = input::unlock_seed(&wallet, &args.passphrase)?;
     let new = input::new_passphrase(args.new_passphrase_file.as_deref())?;
     let encrypted = encrypt_seed(&secret, new.as_bytes(), &ctx.kdf_params()?)?;
     wallet_core::wallet::write_private_atomic(&wallet.seed_path(), &encrypted)?;
