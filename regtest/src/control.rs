@@ -201,6 +201,25 @@ pub fn issue(esplora_url: &str, amount_sat: u64, name: Option<&str>) -> Result<I
     })
 }
 
+/// Issues a test asset held by the sandbox faucet whose id commits to the JSON object
+/// `contract` (its hash, as Elements computes it).
+pub fn issue_with_contract(
+    esplora_url: &str,
+    amount_sat: u64,
+    contract: &Value,
+) -> Result<Issued, Error> {
+    let v = post_json(
+        esplora_url,
+        "/sandbox/issue",
+        json!({ "amount": amount_sat, "contract": contract }),
+    )?;
+    Ok(Issued {
+        asset: field(&v, "asset")?,
+        token: field(&v, "token")?,
+        txid: field(&v, "txid")?,
+    })
+}
+
 /// Replaces the last `depth` blocks of the sandbox at `esplora_url` with `depth + 1` new ones;
 /// their transactions return to the mempool when `keep_txs`, or vanish.
 pub fn reorg(esplora_url: &str, depth: u32, keep_txs: bool) -> Result<Vec<BlockHash>, Error> {
