@@ -134,9 +134,9 @@ precision take base units. ASSET is an asset id, or L-BTC."
     /// Inspect, sign, combine and finalize PSETs (files or stdin, results on stdout).
     #[command(subcommand)]
     Pset(PsetCommand),
-    /// Issue, reissue and burn assets; list and inspect the wallet's assets.
+    /// Issue, reissue and burn assets; list and inspect the wallet's assets; label assets.
     #[command(subcommand, long_about = ASSET_LONG_HELP)]
-    Asset(AssetCommand),
+    Asset(AssetGroup),
     /// Scan the chain for the wallet's transactions and store them (incremental).
     #[command(
         long_about = "Scan the chain for the wallet's transactions and store them.\n\nBoth \
@@ -542,11 +542,22 @@ sandbox that is gone or does not answer is replaced."
     Faucet(SandboxFaucetArgs),
     /// Mine blocks on the sandbox chain.
     Mine(SandboxMineArgs),
-    /// Issue a test asset held by the faucet.
+    /// Issue a test asset held by the faucet, committing to a contract with its precision.
+    #[command(long_about = SANDBOX_ISSUE_LONG_HELP)]
     Issue(SandboxIssueArgs),
     /// Replace the last blocks with a longer branch (a reorganisation), to test wallets.
     Reorg(SandboxReorgArgs),
 }
+
+/// Long help of `sandbox issue`.
+const SANDBOX_ISSUE_LONG_HELP: &str = "Issue a test asset held by the faucet.\n\nThe asset id \
+commits to a JSON contract {\"name\", \"precision\", \"ticker\", \"version\": 0} (its hash, as \
+Elements computes it). --amount is a decimal in --precision, so base units without it. Wallets \
+know an asset's precision only from a trusted source (the built-in list, their own issuance, \
+your label), so --ticker or --precision also labels the asset in this data folder's config.json, \
+exactly as `asset label` would: `balance`, `send` and `sandbox faucet` of this data folder then \
+all use that precision. Without them the asset has precision 0 and everything is in base \
+units.";
 
 /// Arguments of `sandbox start`.
 #[derive(Debug, Args)]
@@ -572,7 +583,8 @@ pub struct SandboxUrlArgs {
 pub struct SandboxFaucetArgs {
     /// A liquidregtest address (confidential addresses get blinded outputs).
     pub address: String,
-    /// Amount as a decimal with 8 places, e.g. 1.5.
+    /// Amount: a decimal in the asset's precision (L-BTC: 8 places, e.g. 1.5; an asset
+    /// labelled with a precision: that one); base units for an asset of unknown precision.
     pub amount: String,
     /// Asset id to pay (default: L-BTC).
     #[arg(long, value_name = "ID")]
@@ -607,10 +619,18 @@ pub struct SandboxReorgArgs {
 /// Arguments of `sandbox issue`.
 #[derive(Debug, Args)]
 pub struct SandboxIssueArgs {
-    /// Amount to issue, as a decimal with 8 places.
+    /// Amount to issue: a decimal in --precision, so base units without it.
     #[arg(long, value_name = "A")]
     pub amount: String,
-    /// A name to remember the asset by (shown by the sandbox only).
+    /// Decimal places of the asset (0 to 8), written in its contract; also labels the asset
+    /// with it in this data folder, so that wallets type and show it the same way
+    /// [default: 0, amounts in base units].
+    #[arg(long, value_name = "P", value_parser = clap::value_parser!(u8).range(0..=8))]
+    pub precision: Option<u8>,
+    /// A ticker, written in its contract and used as your label of it in this data folder.
+    #[arg(long, value_name = "TICKER")]
+    pub ticker: Option<String>,
+    /// The name in its contract [default: "sandbox test asset"].
     #[arg(long, value_name = "N")]
     pub name: Option<String>,
     #[command(flatten)]
@@ -632,15 +652,66 @@ unless `--confidential` blinds them. The outputs receiving them, at fresh change
 this wallet, are always blinded. Amounts are decimals in \
 the asset's precision: 0 unless `asset issue --precision P` (0 to 8, stored with the issuance) \
 or a `precision` in the contract says otherwise, and the issuing wallet uses it in every \
-command; reissuance tokens are whole numbers. Tickers come only from the built-in list of \
-well-known assets and the user's labels in config.json.\n\nA wallet holding a reissuance token \
+command; reissuance tokens are whole numbers. Other wallets type and show an asset in base \
+units until you label it with a precision (`asset label ASSET --ticker T --precision P`). \
+Tickers come only from the built-in list of well-known assets and your labels.\n\nA wallet holding a reissuance token \
 it did not issue reads the entropy from the asset's issuance transaction: the one Esplora names, \
 or over Electrum the one given with `--issuance-tx TXID`; the asset id is recomputed from it and \
 must match.\n\nExit status 2 for a malformed or unknown asset id (`asset info`, and `asset \
 reissue` of an asset whose issuance is unknown or named by a transaction that does not issue \
 it); 5 when burning more than the wallet holds or reissuing without the reissuance token.";
 
-/// `asset` subcommands.
+/// `asset` subcommands: the wallet's own ([`AssetCommand`]) and the user's labels, which need
+/// no wallet.
+#[derive(Debug, Subcommand)]
+pub enum AssetGroup {
+    /// The commands on the wallet's assets.
+    #[command(flatten)]
+    Wallet(AssetCommand),
+    /// Label an asset with your own ticker and/or precision (in the data folder's
+    /// config.json; needs no wallet).
+    #[command(long_about = ASSET_LABEL_LONG_HELP)]
+    Label(AssetLabelArgs),
+    /// Remove your label of an asset (nothing to do when there is none).
+    Unlabel(AssetUnlabelArgs),
+    /// List your asset labels of the network.
+    Labels,
+}
+
+/// Long help of `asset label`.
+const ASSET_LABEL_LONG_HELP: &str = "Label an asset with your own ticker and/or precision.\n\n\
+A label is yours: it is written to the data folder's config.json (atomically, mode 0600) under \
+the network's asset_labels, and every command of that data folder and network then shows the \
+ticker and reads and prints amounts in that precision (`send --to ADDRESS:7:ASSET` with \
+precision 2 pays 700 base units). Without a precision, amounts of an asset stay in base units. \
+Tickers are trusted only from the built-in list and your labels, never from a contract, an offer \
+or a server. The built-in assets' precision cannot be changed, and a wallet's own issuance keeps \
+the precision it was issued with. Labelling again replaces the label.\n\nExit status 2 for a \
+malformed asset id, ticker or precision.";
+
+/// Arguments of `asset label`.
+#[derive(Debug, Args)]
+pub struct AssetLabelArgs {
+    /// The asset id (64 hex characters) or L-BTC.
+    #[arg(value_name = "ASSET")]
+    pub asset: String,
+    /// Your ticker for it: 1 to 16 printable ASCII characters.
+    #[arg(long, value_name = "TICKER", required_unless_present = "precision")]
+    pub ticker: Option<String>,
+    /// Its decimal places (0 to 8): amounts are typed and shown with that many.
+    #[arg(long, value_name = "P", value_parser = clap::value_parser!(u8).range(0..=8))]
+    pub precision: Option<u8>,
+}
+
+/// Arguments of `asset unlabel`.
+#[derive(Debug, Args)]
+pub struct AssetUnlabelArgs {
+    /// The asset id (64 hex characters) or L-BTC.
+    #[arg(value_name = "ASSET")]
+    pub asset: String,
+}
+
+/// `asset` subcommands on the wallet's assets.
 #[derive(Debug, Subcommand)]
 pub enum AssetCommand {
     /// Issue a new asset (and optionally reissuance tokens) to this wallet.

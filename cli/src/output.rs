@@ -144,6 +144,11 @@ impl Output {
             if self.verbose && !err.causes.is_empty() {
                 error["causes"] = json!(err.causes);
             }
+            if let Some(s) = &err.shortfall {
+                error["asset"] = json!(s.asset.to_string());
+                error["needed"] = json!(s.needed);
+                error["available"] = json!(s.available);
+            }
             let doc = json!({ "error": error });
             write_stderr(&doc.to_string());
             return;

@@ -52,6 +52,11 @@ fn create_dir_private(path: &Path, recursive: bool) -> std::io::Result<()> {
     b.create(path)
 }
 
+/// Creates `path` and its missing parents with mode 0700 (an existing folder is fine).
+pub fn create_private_dir_all(path: &Path) -> Result<()> {
+    create_dir_private(path, true).map_err(|e| Error::io(path, e))
+}
+
 fn sync_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     {

@@ -35,14 +35,19 @@ fn net_text(names: &AssetNames, tx: &WalletTx) -> String {
     }
     tx.net
         .iter()
-        .map(|(asset, v)| {
-            let name = names
-                .ticker(asset)
-                .unwrap_or_else(|| short_id(&asset.to_string()));
-            format!("{} {name}", names.format_signed(asset, *v))
-        })
+        .map(|(asset, v)| with_name(names, asset, names.format_signed(asset, *v)))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// An amount already formatted (`names.format`) followed by the asset's name: "0.5 L-BTC",
+/// "7.00 TST", "700 base units of 1a2b3c4d…" (no trusted ticker, or no known precision).
+fn with_name(names: &AssetNames, asset: &elements::AssetId, amount: String) -> String {
+    match names.ticker(asset) {
+        Some(t) if names.precision(asset).is_some() => format!("{amount} {t}"),
+        Some(t) => format!("{amount} of {t}"),
+        None => format!("{amount} of {}", short_id(&asset.to_string())),
+    }
 }
 
 /// A block time for people: RFC 3339 in UTC to the second, `-` when unconfirmed.
@@ -316,17 +321,10 @@ fn show(ctx: &Context, args: &TxShowArgs) -> CliResult<()> {
     ctx.out.fields(&fields);
     let amount = |row: &Value| -> String {
         match (row["asset"].as_str(), row["value"].as_u64()) {
-            (Some(a), Some(v)) => {
-                let asset = elements::AssetId::from_str(a).ok();
-                let name = row["ticker"]
-                    .as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| short_id(a));
-                match asset {
-                    Some(asset) => format!("{} {name}", names.format(&asset, v)),
-                    None => format!("{v} {name}"),
-                }
-            }
+            (Some(a), Some(v)) => match elements::AssetId::from_str(a) {
+                Ok(asset) => with_name(&names, &asset, names.format(&asset, v)),
+                Err(_) => format!("{v} base units of {}", short_id(a)),
+            },
             _ => "confidential".to_owned(),
         }
     };

@@ -13,6 +13,7 @@ use crate::args::{
     SandboxCommand, SandboxFaucetArgs, SandboxIssueArgs, SandboxMineArgs, SandboxReorgArgs,
     SandboxStartArgs, SandboxUrlArgs,
 };
+use crate::config::AssetLabel;
 use crate::context::Context;
 use crate::error::{CliError, CliResult, Exit};
 
@@ -275,13 +276,6 @@ pub fn recorded_esplora(ctx: &Context) -> Option<String> {
 fn faucet(ctx: &Context, args: &SandboxFaucetArgs) -> CliResult<()> {
     let url = sandbox_url(ctx, &args.sandbox)?;
     wallet_core::address::parse_for_network(args.address.trim(), Network::Regtest)?;
-    let amount = parse_amount(&args.amount, SANDBOX_PRECISION)?;
-    if amount == 0 {
-        return Err(CliError::usage(
-            "invalid_amount",
-            "the amount must be above zero",
-        ));
-    }
     let asset = args
         .asset
         .as_deref()
@@ -292,6 +286,20 @@ fn faucet(ctx: &Context, args: &SandboxFaucetArgs) -> CliResult<()> {
             })
         })
         .transpose()?;
+    // The same precision a wallet of this data folder uses: L-BTC's, else the user's label,
+    // else none (base units), so that what is typed here is what `balance` shows.
+    let names = ctx.trusted_asset_names()?;
+    let precision = match asset {
+        None => Some(SANDBOX_PRECISION),
+        Some(a) => names.precision(&a),
+    };
+    let amount = parse_amount(&args.amount, precision.unwrap_or(0))?;
+    if amount == 0 {
+        return Err(CliError::usage(
+            "invalid_amount",
+            "the amount must be above zero",
+        ));
+    }
     let txid = regtest::control::faucet(&url, args.address.trim(), amount, asset)
         .map_err(sandbox_error)?;
     if ctx.out.json {
@@ -300,15 +308,19 @@ fn faucet(ctx: &Context, args: &SandboxFaucetArgs) -> CliResult<()> {
             "address": args.address.trim(),
             "amount": amount,
             "asset": asset.map(|a| a.to_string()),
+            "precision": precision,
         }));
     } else {
+        let paid = match asset {
+            None => format!("{} L-BTC", format_amount(amount, SANDBOX_PRECISION)),
+            Some(a) => match precision {
+                Some(_) => format!("{} ({amount} base units)", names.describe(&a, amount)),
+                None => names.describe(&a, amount),
+            },
+        };
         ctx.out.line(&txid.to_string());
         ctx.out.note(&format!(
-            "Paid {} {} to {}; it confirms with `{}`.",
-            format_amount(amount, SANDBOX_PRECISION),
-            asset
-                .map(|a| a.to_string())
-                .unwrap_or_else(|| "L-BTC".into()),
+            "Paid {paid} to {}; it confirms with `{}`.",
             args.address.trim(),
             ctx.suggest(None, "sandbox mine")
         ));
@@ -355,34 +367,88 @@ fn reorg(ctx: &Context, args: &SandboxReorgArgs) -> CliResult<()> {
     Ok(())
 }
 
+/// The contract of a sandbox test asset: what its id commits to.
+fn test_asset_contract(args: &SandboxIssueArgs, precision: u8) -> Value {
+    let mut contract = json!({
+        "name": args.name.as_deref().unwrap_or("sandbox test asset"),
+        "precision": precision,
+        "version": 0,
+    });
+    if let Some(ticker) = &args.ticker {
+        contract["ticker"] = json!(ticker);
+    }
+    contract
+}
+
 fn issue(ctx: &Context, args: &SandboxIssueArgs) -> CliResult<()> {
     let url = sandbox_url(ctx, &args.sandbox)?;
-    let amount = parse_amount(&args.amount, SANDBOX_PRECISION)?;
+    let precision = args.precision.unwrap_or(0);
+    let label = (args.ticker.is_some() || args.precision.is_some())
+        .then(|| AssetLabel::new(args.ticker.clone(), args.precision))
+        .transpose()
+        .map_err(|why| CliError::usage("invalid_label", why))?;
+    let amount = parse_amount(&args.amount, precision)?;
     if amount == 0 {
         return Err(CliError::usage(
             "invalid_amount",
             "the amount must be above zero",
         ));
     }
+    let contract = test_asset_contract(args, precision);
     let issued =
-        regtest::control::issue(&url, amount, args.name.as_deref()).map_err(sandbox_error)?;
+        regtest::control::issue_with_contract(&url, amount, &contract).map_err(sandbox_error)?;
+    let asset = issued.asset;
+    if let Some(label) = &label {
+        crate::config::edit(&ctx.data_dir, |doc| {
+            crate::config::set_label(doc, Network::Regtest, &asset, label)
+        })?;
+    }
     if ctx.out.json {
         ctx.out.json(&json!({
-            "asset": issued.asset.to_string(),
+            "asset": asset.to_string(),
             "token": issued.token.to_string(),
             "txid": issued.txid.to_string(),
             "amount": amount,
+            "precision": precision,
+            "contract": contract,
+            "contract_hash": regtest::faucet::json_contract_hash(&contract.to_string())
+                .map(|h| h.to_string())
+                .ok(),
+            "labelled": label.is_some(),
         }));
     } else {
         ctx.out.fields(&[
-            ("asset", issued.asset.to_string()),
+            ("asset", asset.to_string()),
             ("reissuance token", issued.token.to_string()),
             ("txid", issued.txid.to_string()),
-            ("amount", format_amount(amount, SANDBOX_PRECISION)),
+            (
+                "amount",
+                if precision == 0 {
+                    format!("{amount} base units")
+                } else {
+                    format!("{} ({amount} base units)", format_amount(amount, precision))
+                },
+            ),
+            ("precision", precision.to_string()),
+            ("contract", contract.to_string()),
         ]);
-        ctx.out.note(
-            "The faucet holds the new asset: `sandbox faucet ADDRESS AMOUNT --asset ID` pays it.",
-        );
+        if label.is_some() {
+            ctx.out.note(&format!(
+                "Labelled in {}: wallets of this data folder show it with precision {precision}{}.",
+                ctx.data_dir.join(crate::config::CONFIG_FILE).display(),
+                args.ticker
+                    .as_deref()
+                    .map(|t| format!(" as {t}"))
+                    .unwrap_or_default()
+            ));
+        }
+        ctx.out.note(&format!(
+            "The faucet holds the new asset: `{}` pays it.",
+            ctx.suggest(
+                None,
+                &format!("sandbox faucet ADDRESS AMOUNT --asset {asset}")
+            )
+        ));
     }
     Ok(())
 }
