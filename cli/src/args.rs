@@ -448,7 +448,9 @@ pub enum PsetCommand {
 /// Recipients and fee of a payment (shared by `send` and `pset create`).
 #[derive(Debug, Args)]
 pub struct PaymentArgs {
-    /// A payee: ADDRESS:AMOUNT[:ASSET]; repeat for several. With --drain: ADDRESS[:all[:ASSET]].
+    /// A payee: ADDRESS:AMOUNT[:ASSET]; repeat for several. AMOUNT is a decimal in the
+    /// asset's precision, or base units for an asset of unknown precision (label it with
+    /// `asset label`). With --drain: ADDRESS[:all[:ASSET]].
     #[arg(long = "to", value_name = "ADDRESS:AMOUNT[:ASSET]", required = true)]
     pub to: Vec<String>,
     /// Fee rate in sat per discounted vbyte [default: the server's estimate, at least 0.1].
@@ -770,7 +772,7 @@ pub struct AssetReissueArgs {
     /// The asset id (64 hex characters); this wallet must hold its reissuance token.
     #[arg(value_name = "ASSET")]
     pub asset: String,
-    /// Amount to issue, a decimal in the asset's precision.
+    /// Amount to issue, a decimal in the asset's precision (base units when it is unknown).
     #[arg(long, value_name = "AMOUNT")]
     pub amount: String,
     /// The asset's issuance transaction, when another wallet issued it and the server cannot
@@ -791,7 +793,7 @@ pub struct AssetBurnArgs {
     /// The asset id (64 hex characters) or L-BTC.
     #[arg(value_name = "ASSET")]
     pub asset: String,
-    /// Amount to destroy, a decimal in the asset's precision.
+    /// Amount to destroy, a decimal in the asset's precision (base units when it is unknown).
     #[arg(long, value_name = "AMOUNT")]
     pub amount: String,
     #[command(flatten)]
