@@ -36,7 +36,7 @@ pub struct CliError {
     pub causes: Vec<String>,
     /// For insufficient funds from wallet-core: what was short, in base units, so that the
     /// message can be said in the asset's precision ([`CliError::in_asset_units`]).
-    pub shortfall: Option<Shortfall>,
+    pub shortfall: Option<Box<Shortfall>>,
 }
 
 /// Not enough of an asset: amounts in base units.
@@ -66,7 +66,7 @@ impl CliError {
     /// Says a shortfall in the asset's precision with its trusted name when `names` knows
     /// them ("2.5 L-BTC needed, 1.00000000 L-BTC available"), else in base units.
     pub fn in_asset_units(mut self, names: &crate::context::AssetNames) -> Self {
-        if let Some(s) = self.shortfall {
+        if let Some(s) = self.shortfall.as_deref().copied() {
             let mut available = names.format(&s.asset, s.available);
             if let (Some(t), Some(_)) = (names.ticker(&s.asset), names.precision(&s.asset)) {
                 available = format!("{available} {t}");
@@ -173,11 +173,11 @@ impl From<CoreError> for CliError {
             } => {
                 let mut err = CliError::new(Exit::InsufficientFunds, "insufficient_funds", message)
                     .hint("`balance` shows what the wallet has; sync first if funds just arrived");
-                err.shortfall = Some(Shortfall {
+                err.shortfall = Some(Box::new(Shortfall {
                     asset,
                     needed,
                     available,
-                });
+                }));
                 err
             }
             CoreError::Transaction(_) => CliError::new(Exit::Refused, "transaction", message),
