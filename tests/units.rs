@@ -110,6 +110,16 @@ fn an_asset_of_unknown_precision_is_in_base_units_everywhere() {
     assert_eq!(issued["labelled"], false);
     assert_eq!(issued["contract"]["precision"], 0);
     let asset = issued["asset"].as_str().unwrap().to_string();
+    // Bad input to `sandbox issue`: each a usage error, nothing issued or labelled.
+    let issue = |extra: &[&str]| {
+        let mut args = vec!["sandbox", "issue", "--url", &s.url];
+        args.extend_from_slice(extra);
+        s.plain(&args)
+    };
+    issue(&["--amount", "1.5"]).fails(2, "invalid amount");
+    issue(&["--amount", "1", "--precision", "9"]).fails(2, "9");
+    issue(&["--amount", "1", "--ticker", "two words"]).fails(2, "ticker 'two words'");
+    assert!(!s.sb.home().join("config.json").exists());
 
     let alice = s.address("alice");
     let paid = s.faucet(&alice, "7", &asset);
