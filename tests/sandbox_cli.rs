@@ -214,3 +214,89 @@ fn demo_walks_through_every_step() {
     // The demo cleans up after itself and never touches the user's data folder.
     assert_eq!(std::fs::read_dir(sb.home()).unwrap().count(), 0);
 }
+
+/// The Esplora URL recorded in the data folder's `sandbox.json`.
+fn recorded_url(sb: &Sandbox) -> String {
+    let text = std::fs::read_to_string(sb.home().join("sandbox.json")).unwrap();
+    let info: Value = serde_json::from_str(&text).unwrap();
+    info["esplora"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_second_start_refuses_while_the_recorded_sandbox_answers() {
+    let sb = Sandbox::new();
+    let first = Running::start(&sb);
+    assert_eq!(recorded_url(&sb), first.url());
+
+    for json in [true, false] {
+        let mut args = vec!["sandbox", "start"];
+        if json {
+            args.insert(0, "--json");
+        }
+        let mut second = sb
+            .command(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // A sandbox that starts prints its URLs; a refusal closes stdout empty.
+        let mut line = String::new();
+        BufReader::new(second.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        if !line.is_empty() {
+            let _ = second.kill();
+            let _ = second.wait();
+            panic!("a second sandbox started on the same data folder: {line}");
+        }
+        let out = second.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        let expected = format!("a sandbox is already running at {}", first.url());
+        if json {
+            let doc: Value = serde_json::from_str(stderr.trim()).unwrap();
+            assert_eq!(doc["error"]["code"], "sandbox_running");
+            assert!(
+                doc["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&expected),
+                "{doc}"
+            );
+        } else {
+            assert!(
+                stderr.starts_with(&format!("error: {expected}")),
+                "{stderr}"
+            );
+        }
+        // The first keeps its record and goes on serving.
+        assert_eq!(recorded_url(&sb), first.url());
+        let _ = get(&first.url(), "/blocks/tip/height");
+    }
+
+    // A record whose process is gone is stale: the next start replaces it.
+    drop(first);
+    assert!(sb.home().join("sandbox.json").exists());
+    let third = Running::start(&sb);
+    assert_eq!(recorded_url(&sb), third.url());
+    assert_eq!(third.interrupt(), 0);
+    assert!(!sb.home().join("sandbox.json").exists());
+
+    // A record pointing at a port where nothing answers is stale too.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let stale = serde_json::json!({
+        "esplora": format!("http://127.0.0.1:{port}"),
+        "electrum": format!("127.0.0.1:{port}"),
+        "policy_asset": "5ac9f65c0efcc4775e0baec4ec03abdde22473cd3cf33c0419ca290e0751b225",
+        "genesis_hash": "00902a6b70c2ca83b5d9c815d96a0e2f4202179316970d14ea1847dae5b1ca21",
+    });
+    std::fs::write(sb.home().join("sandbox.json"), stale.to_string()).unwrap();
+    let fourth = Running::start(&sb);
+    assert_eq!(recorded_url(&sb), fourth.url());
+    assert_eq!(fourth.interrupt(), 0);
+}

@@ -134,9 +134,9 @@ precision take base units. ASSET is an asset id, or L-BTC."
     /// Inspect, sign, combine and finalize PSETs (files or stdin, results on stdout).
     #[command(subcommand)]
     Pset(crate::cmd::pset::PsetCommand),
-    /// Issue, reissue and burn assets; list and inspect the wallet's assets.
+    /// Issue, reissue and burn assets; list and inspect the wallet's assets; label assets.
     #[command(subcommand, long_about = crate::cmd::asset::ASSET_LONG_HELP)]
-    Asset(crate::cmd::asset::AssetCommand),
+    Asset(crate::cmd::asset::AssetGroup),
     /// Scan the chain for the wallet's transactions and store them (incremental).
     #[command(
         long_about = "Scan the chain for the wallet's transactions and store them.\n\nBoth \

@@ -3,13 +3,16 @@
 //! ```json
 //! { "regtest": { "policy_asset": "<64 hex>", "electrum": "127.0.0.1:50001" },
 //!   "liquid": { "esplora": "https://blockstream.info/liquid/api",
-//!               "asset_labels": { "<64 hex>": "MYTOKEN" } } }
+//!               "asset_labels": { "<64 hex>": "MYTOKEN",
+//!                                 "<64 hex>": { "ticker": "TST", "precision": 2 } } } }
 //! ```
 //!
 //! Only regtest's policy asset can be changed (a custom Elements chain issues its own); Liquid
 //! and Liquid testnet have fixed policy assets and a file that tries to change them is refused.
 //! Each network may name a default chain server (`esplora` or `electrum`, not both) and label
-//! assets: a label is the user's own ticker, trusted like the built-in list.
+//! assets: a label is the user's own ticker and/or precision, trusted like the built-in list
+//! (a plain string is a ticker alone). `asset label` and `asset unlabel` edit the labels
+//! ([`edit`]): under a lock, atomically, mode 0600, keeping the rest of the file.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -34,9 +37,70 @@ pub struct NetworkConfig {
     pub esplora: Option<String>,
     /// Default Electrum server of the network ([tcp://|tls://]HOST:PORT).
     pub electrum: Option<String>,
-    /// The user's tickers for asset ids.
+    /// The user's labels of asset ids.
     #[serde(default)]
-    pub asset_labels: BTreeMap<String, String>,
+    pub asset_labels: BTreeMap<String, LabelEntry>,
+}
+
+/// A label as written in the file: a ticker alone, or an object.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum LabelEntry {
+    /// `"TICKER"`.
+    Ticker(String),
+    /// `{ "ticker": "TICKER", "precision": 2 }`, either field optional.
+    Full {
+        /// The ticker.
+        ticker: Option<String>,
+        /// Decimal places (0 to 8).
+        precision: Option<u8>,
+    },
+}
+
+/// A checked label: the user's ticker and/or precision for an asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetLabel {
+    /// The ticker, 1 to 16 printable ASCII characters.
+    pub ticker: Option<String>,
+    /// Decimal places, 0 to 8.
+    pub precision: Option<u8>,
+}
+
+impl AssetLabel {
+    /// Checks a label: a ticker of 1 to 16 printable ASCII characters, a precision of 0 to
+    /// 8, at least one of them. The error says what is wrong.
+    pub fn new(ticker: Option<String>, precision: Option<u8>) -> Result<AssetLabel, String> {
+        if ticker.is_none() && precision.is_none() {
+            return Err("a label needs a ticker, a precision or both".to_owned());
+        }
+        if let Some(t) = &ticker {
+            let ok =
+                (1..=16).contains(&t.chars().count()) && t.chars().all(|c| c.is_ascii_graphic());
+            if !ok {
+                return Err(format!(
+                    "ticker '{t}' must be 1 to 16 printable ASCII characters (no spaces)"
+                ));
+            }
+        }
+        if let Some(p) = precision {
+            if p > 8 {
+                return Err(format!("precision {p} is above 8"));
+            }
+        }
+        Ok(AssetLabel { ticker, precision })
+    }
+
+    /// The label as the file stores it.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut v = serde_json::Map::new();
+        if let Some(t) = &self.ticker {
+            v.insert("ticker".into(), t.clone().into());
+        }
+        if let Some(p) = self.precision {
+            v.insert("precision".into(), p.into());
+        }
+        serde_json::Value::Object(v)
+    }
 }
 
 /// The whole file.
@@ -85,33 +149,29 @@ impl Config {
         (n.esplora.as_deref(), n.electrum.as_deref())
     }
 
-    /// The user's asset labels of `network`, checked (asset ids in hex, labels 1 to 16
-    /// printable characters).
+    /// The user's asset labels of `network`, checked (asset ids in hex, tickers 1 to 16
+    /// printable characters, precisions 0 to 8).
     pub fn asset_labels(
         &self,
         network: Network,
         data_dir: &Path,
-    ) -> CliResult<BTreeMap<AssetId, String>> {
+    ) -> CliResult<BTreeMap<AssetId, AssetLabel>> {
         let path = data_dir.join(CONFIG_FILE);
         let mut out = BTreeMap::new();
-        for (id, label) in &self.network(network).asset_labels {
+        for (id, entry) in &self.network(network).asset_labels {
             let asset = AssetId::from_str(id.trim()).map_err(|_| {
                 bad_config(
                     &path,
                     &format!("{network}.asset_labels: '{id}' is not an asset id"),
                 )
             })?;
-            let ok = (1..=16).contains(&label.chars().count())
-                && label.chars().all(|c| c.is_ascii_graphic());
-            if !ok {
-                return Err(bad_config(
-                    &path,
-                    &format!(
-                        "{network}.asset_labels: label '{label}' must be 1 to 16 printable ASCII characters"
-                    ),
-                ));
-            }
-            out.insert(asset, label.clone());
+            let (ticker, precision) = match entry {
+                LabelEntry::Ticker(t) => (Some(t.clone()), None),
+                LabelEntry::Full { ticker, precision } => (ticker.clone(), *precision),
+            };
+            let label = AssetLabel::new(ticker, precision)
+                .map_err(|why| bad_config(&path, &format!("{network}.asset_labels.{id}: {why}")))?;
+            out.insert(asset, label);
         }
         Ok(out)
     }
@@ -141,6 +201,108 @@ impl Config {
             )),
         }
     }
+}
+
+/// The `asset_labels` object of `network` in a configuration document (as [`edit`] hands
+/// it over), created if missing.
+fn labels_mut(
+    doc: &mut serde_json::Value,
+    network: Network,
+) -> CliResult<&mut serde_json::Map<String, serde_json::Value>> {
+    let not_object = |what: &str| {
+        CliError::usage(
+            "invalid_config",
+            format!("{CONFIG_FILE}: {what} is not a JSON object"),
+        )
+        .hint("fix or remove the file; see the CONFIGURATION part of the README")
+    };
+    doc.as_object_mut()
+        .ok_or_else(|| not_object("the file"))?
+        .entry(network.as_str())
+        .or_insert_with(|| serde_json::json!({}))
+        .as_object_mut()
+        .ok_or_else(|| not_object(network.as_str()))?
+        .entry("asset_labels")
+        .or_insert_with(|| serde_json::json!({}))
+        .as_object_mut()
+        .ok_or_else(|| not_object("asset_labels"))
+}
+
+/// Removes `asset`'s label of `network` from a configuration document, however its id is
+/// spelled (upper or lower case); whether there was one.
+pub fn remove_label(
+    doc: &mut serde_json::Value,
+    network: Network,
+    asset: &AssetId,
+) -> CliResult<bool> {
+    let labels = labels_mut(doc, network)?;
+    let keys: Vec<String> = labels
+        .keys()
+        .filter(|k| AssetId::from_str(k.trim()).is_ok_and(|a| a == *asset))
+        .cloned()
+        .collect();
+    for key in &keys {
+        labels.remove(key);
+    }
+    Ok(!keys.is_empty())
+}
+
+/// Sets `asset`'s label of `network` in a configuration document, replacing any other;
+/// whether one was replaced.
+pub fn set_label(
+    doc: &mut serde_json::Value,
+    network: Network,
+    asset: &AssetId,
+    label: &AssetLabel,
+) -> CliResult<bool> {
+    let replaced = remove_label(doc, network, asset)?;
+    labels_mut(doc, network)?.insert(asset.to_string(), label.to_json());
+    Ok(replaced)
+}
+
+/// Lock file serialising edits of `config.json` (two `asset label` at once lose nothing).
+const CONFIG_LOCK: &str = "config.lock";
+
+/// Edits `config.json` of `data_dir`: under an exclusive lock, reads the file as JSON (a
+/// missing file is `{}`), lets `change` modify it, checks that the result is a valid
+/// configuration, and writes it atomically with mode 0600 (temporary file, fsync, rename).
+/// Keys this version does not change are kept as they were. Returns what `change` returned.
+pub fn edit<T>(
+    data_dir: &Path,
+    change: impl FnOnce(&mut serde_json::Value) -> CliResult<T>,
+) -> CliResult<T> {
+    use std::os::unix::fs::OpenOptionsExt;
+    wallet_core::wallet::create_private_dir_all(data_dir)?;
+    let lock_path = data_dir.join(CONFIG_LOCK);
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&lock_path)
+        .map_err(|e| CliError::io(&lock_path, e))?;
+    lock.lock().map_err(|e| CliError::io(&lock_path, e))?;
+    let path = data_dir.join(CONFIG_FILE);
+    let mut doc = match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| bad_config(&path, &e.to_string()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => serde_json::json!({}),
+        Err(e) => return Err(CliError::io(&path, e)),
+    };
+    if !doc.is_object() {
+        return Err(bad_config(&path, "the file is not a JSON object"));
+    }
+    let result = change(&mut doc)?;
+    let config: Config =
+        serde_json::from_value(doc.clone()).map_err(|e| bad_config(&path, &e.to_string()))?;
+    for network in Network::ALL {
+        config.policy_asset(network, data_dir)?;
+        config.asset_labels(network, data_dir)?;
+    }
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    wallet_core::wallet::write_private_atomic(&path, text.as_bytes())?;
+    drop(lock);
+    Ok(result)
 }
 
 fn bad_config(path: &Path, why: &str) -> CliError {

@@ -35,6 +35,9 @@ pub struct Context {
     pub electrum: Option<String>,
     /// `--timeout`: per-request timeout of the chain server.
     pub timeout: std::time::Duration,
+    /// Whether `--data-dir` came from the command line (not from `LIQUID_OTC_HOME`), so that
+    /// a suggested next command must repeat it.
+    data_dir_flag: bool,
     /// The chain server, connected once on first use and shared by every step of a command.
     backend: std::cell::OnceCell<Box<dyn wallet_core::chain::Backend>>,
 }
@@ -48,6 +51,9 @@ impl Context {
             NetworkArg::Liquidtestnet => Network::LiquidTestnet,
             NetworkArg::Regtest => Network::Regtest,
         };
+        let data_dir_flag = global.data_dir.as_ref().is_some_and(|dir| {
+            std::env::var_os("LIQUID_OTC_HOME").is_none_or(|env| std::path::Path::new(&env) != dir)
+        });
         let data_dir = match &global.data_dir {
             Some(dir) => dir.clone(),
             None => directories::ProjectDirs::from("", "", "liquid-otc")
@@ -67,8 +73,40 @@ impl Context {
             esplora: global.esplora.clone(),
             electrum: global.electrum.clone(),
             timeout: std::time::Duration::from_secs(global.timeout),
+            data_dir_flag,
             backend: std::cell::OnceCell::new(),
         })
+    }
+
+    /// A command line to suggest in a hint, `liquid-otc [--data-dir DIR] [--network N]
+    /// [--wallet NAME] REST`, with each flag only where the next run needs it: the data folder
+    /// when it was given with `--data-dir`, the network when it is not the default (liquid),
+    /// the wallet when `wallet` is named and the network has more than one wallet (unless
+    /// `LIQUID_OTC_WALLET` already names it).
+    pub fn suggest(&self, wallet: Option<&str>, rest: &str) -> String {
+        let mut line = String::from("liquid-otc");
+        if self.data_dir_flag {
+            line.push_str(" --data-dir ");
+            line.push_str(&shell_word(&self.data_dir.display().to_string()));
+        }
+        if self.network != Network::Liquid {
+            line.push_str(" --network ");
+            line.push_str(self.network.as_str());
+        }
+        if let Some(name) = wallet {
+            let from_env = std::env::var("LIQUID_OTC_WALLET").is_ok_and(|w| w == name);
+            let several = self
+                .wallets()
+                .list(self.network)
+                .map_or(true, |names| names.len() > 1);
+            if several && !from_env {
+                line.push_str(" --wallet ");
+                line.push_str(name);
+            }
+        }
+        line.push(' ');
+        line.push_str(rest);
+        line
     }
 
     /// The wallets of the data folder.
@@ -174,7 +212,7 @@ impl Context {
                                 "regtest has no default chain server and no running sandbox is \
                                  recorded in the data folder",
                             )
-                            .hint("start one with `liquid-otc sandbox start` (same --data-dir) in another terminal")
+                            .hint(format!("start one with `{}` (same data folder) in another terminal", self.suggest(None, "sandbox start")))
                             .hint("or pass --esplora URL / --electrum HOST:PORT of a liquidregtest server"))
                         }
                     }
@@ -196,31 +234,28 @@ impl Context {
     /// How `wallet` names assets: the ticker is the user's label from `config.json`, else the
     /// built-in list of well-known assets (the network's policy asset is L-BTC), else none.
     /// The precision is the built-in one (8 for L-BTC and the built-in assets), else the one
-    /// recorded when this wallet issued the asset, else unknown (amounts in base units).
+    /// recorded when this wallet issued the asset, else the user's label, else unknown
+    /// (amounts in base units).
     pub fn asset_names(&self, wallet: &wallet_core::wallet::Wallet) -> CliResult<AssetNames> {
-        let config = crate::config::Config::load(&self.data_dir)?;
-        let issued = wallet
+        let mut names = self.trusted_asset_names()?;
+        names.issued = wallet
             .store()
             .issuances()?
             .into_iter()
             .map(|r| (r.asset, r.precision))
             .collect();
-        Ok(AssetNames {
-            network: self.network,
-            policy: config.policy_asset(self.network, &self.data_dir)?,
-            labels: config.asset_labels(self.network, &self.data_dir)?,
-            issued,
-        })
+        Ok(names)
     }
 
-    /// How assets are named when no wallet is open: the user's labels and the built-in list.
-    pub fn asset_names_without_wallet(&self) -> CliResult<AssetNames> {
+    /// How commands without a wallet (the sandbox's, `asset label`) name assets: the built-in
+    /// list and the user's labels only.
+    pub fn trusted_asset_names(&self) -> CliResult<AssetNames> {
         let config = crate::config::Config::load(&self.data_dir)?;
         Ok(AssetNames {
             network: self.network,
             policy: config.policy_asset(self.network, &self.data_dir)?,
             labels: config.asset_labels(self.network, &self.data_dir)?,
-            issued: Default::default(),
+            issued: std::collections::BTreeMap::new(),
         })
     }
 
@@ -242,32 +277,39 @@ impl Context {
 pub struct AssetNames {
     network: Network,
     policy: elements::AssetId,
-    labels: std::collections::BTreeMap<elements::AssetId, String>,
+    labels: std::collections::BTreeMap<elements::AssetId, crate::config::AssetLabel>,
     issued: std::collections::BTreeMap<elements::AssetId, u8>,
 }
 
 impl AssetNames {
     /// The trusted ticker of `asset`, if any (a user label wins over the built-in list).
     pub fn ticker(&self, asset: &elements::AssetId) -> Option<String> {
-        if let Some(l) = self.labels.get(asset) {
-            return Some(l.clone());
+        if let Some(t) = self.labels.get(asset).and_then(|l| l.ticker.clone()) {
+            return Some(t);
         }
         wallet_core::assets::lookup(self.network, self.policy, asset).map(|k| k.ticker.to_owned())
     }
 
     /// The decimal places of `asset` when known: the built-in list, else the wallet's own
-    /// issuance of it.
+    /// issuance of it, else the user's label.
     pub fn precision(&self, asset: &elements::AssetId) -> Option<u8> {
         wallet_core::assets::lookup(self.network, self.policy, asset)
             .map(|k| k.precision)
             .or_else(|| self.issued.get(asset).copied())
+            .or_else(|| self.labels.get(asset).and_then(|l| l.precision))
     }
 
-    /// `amount` for people: a decimal in the asset's precision when known, else base units.
+    /// The built-in precision of `asset`, which no label can change.
+    pub fn builtin_precision(&self, asset: &elements::AssetId) -> Option<u8> {
+        wallet_core::assets::lookup(self.network, self.policy, asset).map(|k| k.precision)
+    }
+
+    /// `amount` for people: a decimal in the asset's precision when known, else the number
+    /// of base units followed by "base units".
     pub fn format(&self, asset: &elements::AssetId, amount: u64) -> String {
         match self.precision(asset) {
             Some(p) => wallet_core::amount::format_amount(amount, p),
-            None => amount.to_string(),
+            None => format!("{amount} base units"),
         }
     }
 
@@ -275,6 +317,30 @@ impl AssetNames {
     pub fn format_signed(&self, asset: &elements::AssetId, amount: i64) -> String {
         let sign = if amount < 0 { "-" } else { "+" };
         format!("{sign}{}", self.format(asset, amount.unsigned_abs()))
+    }
+
+    /// `amount` of `asset` in a sentence: "0.5 L-BTC", "7.00 TST", "7.00 of asset ID" (a
+    /// precision but no ticker), "700 base units of asset ID" (precision unknown).
+    pub fn describe(&self, asset: &elements::AssetId, amount: u64) -> String {
+        let value = self.format(asset, amount);
+        match self.ticker(asset) {
+            Some(t) if self.precision(asset).is_some() => format!("{value} {t}"),
+            Some(t) => format!("{value} of {t} ({asset})"),
+            None => format!("{value} of asset {asset}"),
+        }
+    }
+}
+
+/// `word` as one shell word: unchanged when it is plain, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:=@%,".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 

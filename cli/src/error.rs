@@ -34,6 +34,20 @@ pub struct CliError {
     pub exit: Exit,
     /// Lower-level causes, shown with `-v`.
     pub causes: Vec<String>,
+    /// For insufficient funds from wallet-core: what was short, in base units, so that the
+    /// message can be said in the asset's precision ([`CliError::in_asset_units`]).
+    pub shortfall: Option<Box<Shortfall>>,
+}
+
+/// Not enough of an asset: amounts in base units.
+#[derive(Debug, Clone, Copy)]
+pub struct Shortfall {
+    /// The asset short.
+    pub asset: elements::AssetId,
+    /// How much was needed.
+    pub needed: u64,
+    /// How much the wallet has.
+    pub available: u64,
 }
 
 impl CliError {
@@ -45,7 +59,24 @@ impl CliError {
             hints: Vec::new(),
             exit,
             causes: Vec::new(),
+            shortfall: None,
         }
+    }
+
+    /// Says a shortfall in the asset's precision with its trusted name when `names` knows
+    /// them ("2.5 L-BTC needed, 1.00000000 L-BTC available"), else in base units.
+    pub fn in_asset_units(mut self, names: &crate::context::AssetNames) -> Self {
+        if let Some(s) = self.shortfall.as_deref().copied() {
+            let mut available = names.format(&s.asset, s.available);
+            if let (Some(t), Some(_)) = (names.ticker(&s.asset), names.precision(&s.asset)) {
+                available = format!("{available} {t}");
+            }
+            self.message = format!(
+                "insufficient funds: {} needed, {available} available",
+                names.describe(&s.asset, s.needed)
+            );
+        }
+        self
     }
 
     /// A usage error (exit 2).
@@ -135,9 +166,19 @@ impl From<CoreError> for CliError {
                 .hint("check that the folder exists and is writable, or pick another with --data-dir"),
             CoreError::Storage(_) => CliError::new(Exit::Error, "storage", message),
             CoreError::Crypto(_) => CliError::new(Exit::Error, "crypto", message),
-            CoreError::InsufficientFunds { .. } => {
-                CliError::new(Exit::InsufficientFunds, "insufficient_funds", message)
-                    .hint("`balance` shows what the wallet has; sync first if funds just arrived")
+            CoreError::InsufficientFunds {
+                asset,
+                needed,
+                available,
+            } => {
+                let mut err = CliError::new(Exit::InsufficientFunds, "insufficient_funds", message)
+                    .hint("`balance` shows what the wallet has; sync first if funds just arrived");
+                err.shortfall = Some(Box::new(Shortfall {
+                    asset,
+                    needed,
+                    available,
+                }));
+                err
             }
             CoreError::Transaction(_) => CliError::new(Exit::Refused, "transaction", message),
             CoreError::InvalidAmount(_) => CliError::usage("invalid_amount", message)

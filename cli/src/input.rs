@@ -6,10 +6,17 @@ use std::io::{IsTerminal, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
+use wallet_core::seed::SeedSecret;
+use wallet_core::wallet::Wallet;
 use zeroize::Zeroizing;
 
 use crate::args::{Bip39PassphraseArgs, PassphraseArgs};
 use crate::error::{CliError, CliResult, Exit};
+
+/// Attempts at the seed-encryption passphrase a person at the terminal gets before the
+/// command gives up (exit 3). A passphrase from a file, a descriptor or the environment gets
+/// one: retrying it could only fail the same way.
+pub const PASSPHRASE_ATTEMPTS: u32 = 3;
 
 /// Environment variable holding the encryption passphrase: a documented last resort for
 /// automation that can use neither a file nor a file descriptor.
@@ -84,6 +91,36 @@ pub fn encryption_passphrase(args: &PassphraseArgs, confirm: bool) -> CliResult<
         .hint("pass --passphrase-file FILE or --passphrase-fd N"));
     };
     non_empty(passphrase)
+}
+
+/// Reads the passphrase and decrypts `wallet`'s seed with it ([`Wallet::unlock_seed`]).
+///
+/// When the passphrase is typed at the terminal prompt, a wrong one may be typed again, up
+/// to [`PASSPHRASE_ATTEMPTS`] in all, each failure saying how many are left; otherwise (file,
+/// descriptor, environment, no terminal) there is one attempt. A watch-only wallet fails
+/// before anything is asked.
+pub fn unlock_seed(wallet: &Wallet, args: &PassphraseArgs) -> CliResult<SeedSecret> {
+    if wallet.is_watch_only() {
+        // The error says why it cannot sign; no passphrase is asked for nothing.
+        return Ok(wallet.unlock_seed(b"")?);
+    }
+    let prompted = args.passphrase_file.is_none() && args.passphrase_fd.is_none() && interactive();
+    let attempts = if prompted { PASSPHRASE_ATTEMPTS } else { 1 };
+    let mut attempt = 1;
+    loop {
+        let passphrase = encryption_passphrase(args, false)?;
+        match wallet.unlock_seed(passphrase.as_bytes()) {
+            Err(wallet_core::Error::WrongPassphrase) if attempt < attempts => {
+                let left = attempts - attempt;
+                crate::output::write_stderr(&format!(
+                    "Wrong passphrase; try again ({left} attempt{} left).",
+                    if left == 1 { "" } else { "s" }
+                ));
+                attempt += 1;
+            }
+            result => return Ok(result?),
+        }
+    }
 }
 
 fn non_empty(passphrase: Zeroizing<String>) -> CliResult<Zeroizing<String>> {

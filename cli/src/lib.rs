@@ -20,6 +20,7 @@ use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches};
 
 use args::{Cli, Command};
+use cmd::asset::AssetGroup;
 use context::Context;
 use error::{CliError, CliResult, Exit};
 use output::Output;
@@ -45,7 +46,8 @@ pub fn run() -> i32 {
     );
     let g = &cli.global;
     let fallback = Output::new(g.json, g.quiet, g.verbose, g.color);
-    let result = Context::new(g, network_explicit).and_then(|ctx| dispatch(&ctx, &cli.command));
+    let result = Context::new(g, network_explicit)
+        .and_then(|ctx| dispatch(&ctx, &cli.command).map_err(|err| in_asset_units(&ctx, err)));
     match result {
         Ok(()) => 0,
         Err(err) => {
@@ -61,7 +63,10 @@ fn dispatch(ctx: &Context, command: &Command) -> CliResult<()> {
         Command::Address(sub) => cmd::address::run(ctx, sub),
         Command::Send(args) => cmd::send::run(ctx, args),
         Command::Pset(sub) => cmd::pset::run(ctx, sub),
-        Command::Asset(sub) => cmd::asset::run(ctx, sub),
+        Command::Asset(AssetGroup::Wallet(sub)) => cmd::asset::run(ctx, sub),
+        Command::Asset(AssetGroup::Label(args)) => cmd::label::label(ctx, args),
+        Command::Asset(AssetGroup::Unlabel(args)) => cmd::label::unlabel(ctx, args),
+        Command::Asset(AssetGroup::Labels) => cmd::label::labels(ctx),
         Command::Sync(args) => cmd::sync::run(ctx, args),
         Command::Balance(args) => cmd::sync::balance(ctx, args),
         Command::Txs(args) => cmd::history::txs(ctx, args),
@@ -70,6 +75,22 @@ fn dispatch(ctx: &Context, command: &Command) -> CliResult<()> {
         Command::Sandbox(sub) => cmd::sandbox::run(ctx, sub),
         Command::Demo => cmd::demo::run(ctx),
         Command::Completions(args) => cmd::completions::run(args),
+    }
+}
+
+/// An insufficient-funds error said in the asset's precision, with the names the wallet (or,
+/// without one, the data folder) trusts; any other error as it is.
+fn in_asset_units(ctx: &Context, err: CliError) -> CliError {
+    if err.shortfall.is_none() {
+        return err;
+    }
+    let names = ctx
+        .open_wallet()
+        .and_then(|wallet| ctx.asset_names(&wallet))
+        .or_else(|_| ctx.trusted_asset_names());
+    match names {
+        Ok(names) => err.in_asset_units(&names),
+        Err(_) => err,
     }
 }
 

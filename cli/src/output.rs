@@ -1,4 +1,8 @@
 //! Rendering: results on stdout (human or JSON), notes and errors on stderr.
+//!
+//! A closed stdout (`| head -1`) is not an error: the reader has what it wanted, so the
+//! process ends quietly with status 0 ([`write_stdout`]). A closed stderr is ignored. No
+//! write here ever panics.
 
 use std::io::{IsTerminal, Write};
 
@@ -56,25 +60,27 @@ impl Output {
 
     /// Prints a JSON document on stdout.
     pub fn json(&self, value: &Value) {
-        let mut out = std::io::stdout().lock();
-        // A closed pipe (`| head`) is not an error worth reporting.
-        let _ = serde_json::to_writer_pretty(&mut out, value);
-        let _ = writeln!(out);
+        write_stdout(|out| {
+            serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::from)?;
+            writeln!(out)
+        });
     }
 
     /// Prints a line on stdout.
     pub fn line(&self, text: &str) {
-        let _ = writeln!(std::io::stdout().lock(), "{text}");
+        write_stdout(|out| writeln!(out, "{text}"));
     }
 
     /// Prints `label  value` rows with the values aligned.
     pub fn fields(&self, rows: &[(&str, String)]) {
         let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-        let mut out = std::io::stdout().lock();
-        for (key, value) in rows {
-            let padded = format!("{key:<width$}");
-            let _ = writeln!(out, "{}  {value}", self.paint(LABEL, &padded));
-        }
+        write_stdout(|out| {
+            for (key, value) in rows {
+                let padded = format!("{key:<width$}");
+                writeln!(out, "{}  {value}", self.paint(LABEL, &padded))?;
+            }
+            Ok(())
+        });
     }
 
     /// Prints a table with a header row, columns aligned.
@@ -102,25 +108,27 @@ impl Output {
                 .collect::<Vec<_>>()
                 .join("  ")
         };
-        let mut out = std::io::stdout().lock();
         let head = render(header.iter().map(|h| h.to_string()).collect());
-        let _ = writeln!(out, "{}", self.paint(LABEL, &head));
-        for row in rows {
-            let _ = writeln!(out, "{}", render(row.clone()));
-        }
+        write_stdout(|out| {
+            writeln!(out, "{}", self.paint(LABEL, &head))?;
+            for row in rows {
+                writeln!(out, "{}", render(row.clone()))?;
+            }
+            Ok(())
+        });
     }
 
     /// A note on stderr (not in quiet or JSON mode).
     pub fn note(&self, text: &str) {
         if !self.quiet && !self.json {
-            eprintln!("{text}");
+            write_stderr(text);
         }
     }
 
     /// A warning on stderr (not in quiet or JSON mode: there stderr holds only the error).
     pub fn warn(&self, text: &str) {
         if !self.quiet && !self.json {
-            eprintln!("{} {text}", self.paint(WARN, "warning:"));
+            write_stderr(&format!("{} {text}", self.paint(WARN, "warning:")));
         }
     }
 
@@ -136,18 +144,46 @@ impl Output {
             if self.verbose && !err.causes.is_empty() {
                 error["causes"] = json!(err.causes);
             }
+            if let Some(s) = &err.shortfall {
+                error["asset"] = json!(s.asset.to_string());
+                error["needed"] = json!(s.needed);
+                error["available"] = json!(s.available);
+            }
             let doc = json!({ "error": error });
-            eprintln!("{doc}");
+            write_stderr(&doc.to_string());
             return;
         }
-        eprintln!("{} {}", self.paint(ERROR, "error:"), err.message);
+        write_stderr(&format!("{} {}", self.paint(ERROR, "error:"), err.message));
         if self.verbose {
             for cause in &err.causes {
-                eprintln!("  caused by: {cause}");
+                write_stderr(&format!("  caused by: {cause}"));
             }
         }
         for hint in &err.hints {
-            eprintln!("{} {hint}", self.paint(HINT, "hint:"));
+            write_stderr(&format!("{} {hint}", self.paint(HINT, "hint:")));
         }
     }
+}
+
+/// Writes to stdout through `write` and flushes. A closed stdout (broken pipe) ends the
+/// process quietly with status 0: whoever read it has what it wanted. Any other failure
+/// (a full disk behind a redirection) ends it with status 1 and a message on stderr, since a
+/// truncated result must not look like a complete one.
+pub fn write_stdout(write: impl FnOnce(&mut std::io::StdoutLock<'static>) -> std::io::Result<()>) {
+    let mut out = std::io::stdout().lock();
+    let result = write(&mut out).and_then(|()| out.flush());
+    match result {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            write_stderr(&format!("error: cannot write the result to stdout: {e}"));
+            std::process::exit(crate::error::Exit::Error as i32);
+        }
+    }
+}
+
+/// Writes one line to stderr; a closed or failing stderr is ignored (there is nowhere left
+/// to report it), never a panic.
+pub fn write_stderr(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }

@@ -41,6 +41,26 @@ pub fn request_with_headers(
     path: &str,
     body: Option<&str>,
 ) -> Result<(u16, Headers, String), Error> {
+    request_within(esplora_url, method, path, body, TIMEOUT)
+}
+
+/// Whether a sandbox (or any liquidregtest Esplora server) answers at `esplora_url` within
+/// `timeout` with `genesis` as its block 0: how `sandbox start` tells a running sandbox from
+/// a stale record (a process gone, a port now closed or held by something else).
+pub fn answers(esplora_url: &str, genesis: &BlockHash, timeout: Duration) -> bool {
+    match request_within(esplora_url, "GET", "/block-height/0", None, timeout) {
+        Ok((200, _, body)) => BlockHash::from_str(body.trim()).is_ok_and(|h| h == *genesis),
+        _ => false,
+    }
+}
+
+fn request_within(
+    esplora_url: &str,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    timeout: Duration,
+) -> Result<(u16, Headers, String), Error> {
     let hostport = esplora_url
         .strip_prefix("http://")
         .ok_or_else(|| {
@@ -54,10 +74,10 @@ pub fn request_with_headers(
         .map_err(|e| unreachable(&url, e))?
         .next()
         .ok_or_else(|| unreachable(&url, "no address"))?;
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(10))
+    let mut s = TcpStream::connect_timeout(&addr, timeout.min(Duration::from_secs(10)))
         .map_err(|e| unreachable(&url, e))?;
-    let _ = s.set_read_timeout(Some(TIMEOUT));
-    let _ = s.set_write_timeout(Some(TIMEOUT));
+    let _ = s.set_read_timeout(Some(timeout));
+    let _ = s.set_write_timeout(Some(timeout));
     let body = body.unwrap_or("");
     let req = format!(
         "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -173,6 +193,25 @@ pub fn issue(esplora_url: &str, amount_sat: u64, name: Option<&str>) -> Result<I
         esplora_url,
         "/sandbox/issue",
         json!({ "amount": amount_sat, "name": name }),
+    )?;
+    Ok(Issued {
+        asset: field(&v, "asset")?,
+        token: field(&v, "token")?,
+        txid: field(&v, "txid")?,
+    })
+}
+
+/// Issues a test asset held by the sandbox faucet whose id commits to the JSON object
+/// `contract` (its hash, as Elements computes it).
+pub fn issue_with_contract(
+    esplora_url: &str,
+    amount_sat: u64,
+    contract: &Value,
+) -> Result<Issued, Error> {
+    let v = post_json(
+        esplora_url,
+        "/sandbox/issue",
+        json!({ "amount": amount_sat, "contract": contract }),
     )?;
     Ok(Issued {
         asset: field(&v, "asset")?,

@@ -672,6 +672,8 @@ struct ReorgReq {
 struct IssueReq {
     amount: u64,
     name: Option<String>,
+    /// A JSON contract object the asset id commits to (then `name` is not used).
+    contract: Option<serde_json::Value>,
 }
 
 fn post(svc: &Service, parts: &[&str], body: &[u8]) -> R {
@@ -729,9 +731,11 @@ fn post(svc: &Service, parts: &[&str], body: &[u8]) -> R {
         ["sandbox", "issue"] => {
             let req: IssueReq = serde_json::from_slice(body)
                 .map_err(|e| Response::bad(&format!("bad request: {e}")))?;
-            let i = svc
-                .issue(req.amount, req.name.as_deref())
-                .map_err(|e| Response::bad(&e.to_string()))?;
+            let issued = match &req.contract {
+                Some(contract) => svc.issue_with_contract(req.amount, &contract.to_string()),
+                None => svc.issue(req.amount, req.name.as_deref()),
+            };
+            let i = issued.map_err(|e| Response::bad(&e.to_string()))?;
             Ok(Response::json(
                 &serde_json::json!({
                     "asset": i.asset.to_string(),

@@ -176,12 +176,35 @@ fn set_fee(tx: &mut Transaction, policy_change_plus_fee: u64) -> Result<(), Erro
     Ok(())
 }
 
+/// The contract hash of a test asset issued by name only ([`crate::Sandbox::issue`]):
+/// sha256 of `name`, zero without one.
+pub fn name_contract_hash(name: Option<&str>) -> ContractHash {
+    match name {
+        Some(n) => ContractHash::from_byte_array(sha256::Hash::hash(n.as_bytes()).to_byte_array()),
+        None => ContractHash::from_byte_array([0; 32]),
+    }
+}
+
+/// The contract hash of a JSON contract, as Elements and the asset registry compute it (the
+/// object's keys sorted, compact). The contract must be a JSON object.
+pub fn json_contract_hash(contract: &str) -> Result<ContractHash, Error> {
+    let value: serde_json::Value = serde_json::from_str(contract)
+        .map_err(|e| Error::InvalidArgument(format!("the contract is not JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(Error::InvalidArgument(
+            "the contract must be a JSON object".into(),
+        ));
+    }
+    ContractHash::from_json_contract(contract)
+        .map_err(|e| Error::InvalidArgument(format!("the contract is not a JSON object: {e}")))
+}
+
 /// Builds an issuance of `amount` of a new asset plus one reissuance token, both kept by the
-/// faucet (explicit OP_TRUE outputs). The contract hash is sha256 of `name` (zero without one).
+/// faucet (explicit OP_TRUE outputs), committing to `contract` (the asset id depends on it).
 pub fn build_issuance(
     chain: &Chain,
     amount: u64,
-    name: Option<&str>,
+    contract: ContractHash,
 ) -> Result<(Transaction, AssetId, AssetId), Error> {
     if amount == 0 || amount > crate::validate::MAX_MONEY {
         return Err(Error::Faucet(
@@ -190,10 +213,6 @@ pub fn build_issuance(
     }
     let policy = chain.policy_asset;
     let (coins, total) = select(chain, policy, 5_000)?;
-    let contract = match name {
-        Some(n) => ContractHash::from_byte_array(sha256::Hash::hash(n.as_bytes()).to_byte_array()),
-        None => ContractHash::from_byte_array([0; 32]),
-    };
     let mut inputs: Vec<TxIn> = coins.iter().map(|(op, _)| input(*op)).collect();
     inputs[0].asset_issuance = AssetIssuance {
         asset_blinding_nonce: elements::AssetBlindingNonce::NEW_ISSUANCE,

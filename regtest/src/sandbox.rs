@@ -70,12 +70,26 @@ impl Service {
         Ok(self.node.broadcast(tx)?)
     }
 
-    /// Issues a test asset held by the faucet.
+    /// Issues a test asset held by the faucet (contract hash: sha256 of `name`).
     pub fn issue(&self, amount_sat: u64, name: Option<&str>) -> Result<Issued, Error> {
+        self.issue_committing(amount_sat, faucet::name_contract_hash(name))
+    }
+
+    /// Issues a test asset held by the faucet whose id commits to the JSON `contract` (an
+    /// object, e.g. with the asset's `precision`).
+    pub fn issue_with_contract(&self, amount_sat: u64, contract: &str) -> Result<Issued, Error> {
+        self.issue_committing(amount_sat, faucet::json_contract_hash(contract)?)
+    }
+
+    fn issue_committing(
+        &self,
+        amount_sat: u64,
+        contract: elements::ContractHash,
+    ) -> Result<Issued, Error> {
         let _g = self.faucet_lock.lock().unwrap_or_else(|e| e.into_inner());
         let (tx, asset, token) = {
             let chain = self.node.chain();
-            faucet::build_issuance(&chain, amount_sat, name)?
+            faucet::build_issuance(&chain, amount_sat, contract)?
         };
         let txid = self.node.broadcast(tx)?;
         Ok(Issued { asset, token, txid })
@@ -216,6 +230,12 @@ impl Sandbox {
     /// Issues a test asset (plus one reissuance token), held by the faucet.
     pub fn issue(&self, amount_sat: u64, name: Option<&str>) -> Result<Issued, Error> {
         self.svc.issue(amount_sat, name)
+    }
+
+    /// Issues a test asset (plus one reissuance token), held by the faucet, whose id commits
+    /// to the JSON `contract` (an object).
+    pub fn issue_with_contract(&self, amount_sat: u64, contract: &str) -> Result<Issued, Error> {
+        self.svc.issue_with_contract(amount_sat, contract)
     }
 
     /// Validates and broadcasts a transaction in process (same rules as `POST /tx`).

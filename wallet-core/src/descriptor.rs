@@ -517,6 +517,16 @@ impl WalletDescriptor {
         found
     }
 
+    /// The master key fingerprint of `seed` (hex), the one its keys carry in their origins:
+    /// what identifies a wallet's own key among a multisig's cosigners.
+    pub fn seed_fingerprint(seed: &[u8; 64]) -> Result<String> {
+        let mut master = Xpriv::new_master(NetworkKind::Test, seed)
+            .map_err(|e| Error::Crypto(format!("key derivation failed: {e}")))?;
+        let fingerprint = master.fingerprint(secp());
+        master.private_key.non_secure_erase();
+        Ok(fingerprint.to_string())
+    }
+
     /// Whether `seed` holds one of the descriptor's spending keys: a key whose origin
     /// fingerprint is the seed's and whose extended public key is what the seed derives at the
     /// origin path (or the seed's master key itself). This is what makes a seed able to sign

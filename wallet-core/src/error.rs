@@ -104,7 +104,9 @@ pub enum Error {
     #[error("cannot unblind: {0}")]
     Unblind(String),
     /// Not enough of an asset to pay.
-    #[error("insufficient funds: {needed} of asset {asset} needed, {available} available")]
+    #[error(
+        "insufficient funds: {needed} base units of asset {asset} needed, {available} base units available"
+    )]
     InsufficientFunds {
         /// The asset short.
         asset: elements::AssetId,

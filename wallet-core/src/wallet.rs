@@ -52,6 +52,11 @@ fn create_dir_private(path: &Path, recursive: bool) -> std::io::Result<()> {
     b.create(path)
 }
 
+/// Creates `path` and its missing parents with mode 0700 (an existing folder is fine).
+pub fn create_private_dir_all(path: &Path) -> Result<()> {
+    create_dir_private(path, true).map_err(|e| Error::io(path, e))
+}
+
 fn sync_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     {
@@ -96,12 +101,6 @@ pub fn write_private_atomic(path: &Path, data: &[u8]) -> Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
-}
-
-fn is_empty_dir(dir: &Path) -> bool {
-    fs::read_dir(dir)
-        .map(|mut entries| entries.next().is_none())
-        .unwrap_or(false)
 }
 
 /// Runs `fill` and removes the freshly created folder `dir` when it fails, so that a
@@ -174,8 +173,15 @@ impl Wallets {
     }
 
     /// Creates wallet `name` with `descriptor` and, for a signing wallet, the encrypted seed.
-    /// Fails with [`Error::WalletExists`] if the name is taken; a half-created folder is
-    /// removed on error.
+    /// Fails with [`Error::WalletExists`] if the name is taken.
+    ///
+    /// The wallet is built in a private temporary folder beside its final place (seed, then
+    /// database, each synced) and renamed into place in one step: a folder named `name`
+    /// exists only once it holds a whole wallet. Of two processes creating the same name at
+    /// once, exactly one rename wins and the other gets [`Error::WalletExists`]; neither ever
+    /// touches the other's files. An empty folder `name` (left by a crash of an older
+    /// version right after `mkdir`) is replaced by the rename; a temporary folder left by a
+    /// crash starts with a dot and is never listed.
     pub fn create(
         &self,
         network: Network,
@@ -183,48 +189,80 @@ impl Wallets {
         descriptor: &WalletDescriptor,
         encrypted_seed: Option<&[u8]>,
     ) -> Result<Wallet> {
+        self.create_with_fingerprint(
+            network,
+            name,
+            descriptor,
+            encrypted_seed,
+            descriptor.fingerprint(),
+        )
+    }
+
+    /// As [`Wallets::create`], recording `fingerprint` as the wallet's key fingerprint: the
+    /// seed's own ([`WalletDescriptor::seed_fingerprint`]) for a cosigner of a multisig,
+    /// whose descriptor's first key is someone else's.
+    pub fn create_with_fingerprint(
+        &self,
+        network: Network,
+        name: &str,
+        descriptor: &WalletDescriptor,
+        encrypted_seed: Option<&[u8]>,
+        fingerprint: Option<String>,
+    ) -> Result<Wallet> {
         validate_wallet_name(name)?;
         let net_dir = self.network_dir(network);
         create_dir_private(&net_dir, true).map_err(|e| Error::io(&net_dir, e))?;
         let dir = net_dir.join(name);
-        if is_empty_dir(&dir) {
-            // An empty folder is what a crash right after `mkdir` leaves: not a wallet.
-            let _ = fs::remove_dir(&dir);
+        let exists = || Error::WalletExists {
+            name: name.to_owned(),
+            network,
+        };
+        if dir.join(DB_FILE).exists() {
+            return Err(exists());
         }
-        match create_dir_private(&dir, false) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                return Err(Error::WalletExists {
-                    name: name.to_owned(),
-                    network,
-                })
-            }
-            Err(e) => return Err(Error::io(&dir, e)),
-        }
-        remove_on_error(&dir, || {
-            sync_dir(&net_dir)?;
+        let mut suffix = [0u8; 8];
+        getrandom::getrandom(&mut suffix).map_err(|e| Error::Crypto(e.to_string()))?;
+        let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+        let tmp = net_dir.join(format!(".{name}.new-{suffix}"));
+        create_dir_private(&tmp, false).map_err(|e| Error::io(&tmp, e))?;
+        let meta = WalletMeta {
+            name: name.to_owned(),
+            network,
+            descriptor: descriptor.to_string(),
+            fingerprint,
+            watch_only: encrypted_seed.is_none(),
+            created_at: now_secs(),
+        };
+        remove_on_error(&tmp, || {
             if let Some(seed) = encrypted_seed {
-                write_private_atomic(&dir.join(SEED_FILE), seed)?;
+                write_private_atomic(&tmp.join(SEED_FILE), seed)?;
             }
-            let meta = WalletMeta {
-                name: name.to_owned(),
-                network,
-                descriptor: descriptor.to_string(),
-                fingerprint: descriptor.fingerprint(),
-                watch_only: encrypted_seed.is_none(),
-                created_at: now_secs(),
-            };
-            let store = Store::create(&dir.join(DB_FILE), &meta)?;
-            sync_dir(&dir)?;
-            Ok(Wallet {
-                name: name.to_owned(),
-                network,
-                dir: dir.clone(),
-                descriptor: descriptor.clone(),
-                watch_only: meta.watch_only,
-                policy_asset: network.default_policy_asset(),
-                store,
-            })
+            // Closed before the rename, so that SQLite's side files follow the folder.
+            drop(Store::create(&tmp.join(DB_FILE), &meta)?);
+            sync_dir(&tmp)?;
+            match fs::rename(&tmp, &dir) {
+                Ok(()) => Ok(()),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::DirectoryNotEmpty | std::io::ErrorKind::AlreadyExists
+                    ) =>
+                {
+                    Err(exists())
+                }
+                Err(e) => Err(Error::io(&dir, e)),
+            }
+        })?;
+        sync_dir(&net_dir)?;
+        let store = Store::open(&dir.join(DB_FILE))?;
+        Ok(Wallet {
+            name: name.to_owned(),
+            network,
+            dir,
+            descriptor: descriptor.clone(),
+            watch_only: meta.watch_only,
+            policy_asset: network.default_policy_asset(),
+            store,
         })
     }
 

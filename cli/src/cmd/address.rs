@@ -117,8 +117,10 @@ fn list(ctx: &Context, args: &AddressListArgs) -> CliResult<()> {
         return Ok(());
     }
     if records.is_empty() {
-        ctx.out
-            .note("No addresses handed out yet; `liquid-otc address new` makes one.");
+        ctx.out.note(&format!(
+            "No addresses handed out yet; `{}` makes one.",
+            ctx.suggest(Some(wallet.name()), "address new")
+        ));
         return Ok(());
     }
     let rows: Vec<Vec<String>> = records

@@ -14,11 +14,10 @@ pub struct CompletionsArgs {
 /// Prints the completion script for the chosen shell on stdout.
 pub fn run(args: &CompletionsArgs) -> CliResult<()> {
     let mut command = crate::command();
-    clap_complete::generate(
-        args.shell,
-        &mut command,
-        "liquid-otc",
-        &mut std::io::stdout(),
-    );
+    // clap_complete panics when its writer fails: generate in memory, then write through
+    // the output layer, which ends quietly on a closed pipe (`| head -1`).
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "liquid-otc", &mut script);
+    crate::output::write_stdout(|out| std::io::Write::write_all(out, &script));
     Ok(())
 }

@@ -230,8 +230,12 @@ fn walk(
     let funding = sandbox
         .faucet(&alice_address, lbtc, None)
         .map_err(sandbox_error)?;
+    // The token's contract says precision 8, which is how the demo shows its amounts.
     let issued = sandbox
-        .issue(1_000 * 100_000_000, Some("DEMO"))
+        .issue_with_contract(
+            1_000 * 100_000_000,
+            r#"{"name":"demo token","precision":8,"ticker":"DEMO","version":0}"#,
+        )
         .map_err(sandbox_error)?;
     let tokens = 250 * 100_000_000u64;
     let bob_address = bob.address_at(Keychain::External, bob_addr.index)?;

@@ -44,14 +44,30 @@ fn net_text(names: &AssetNames, tx: &WalletTx) -> String {
     }
     tx.net
         .iter()
-        .map(|(asset, v)| {
-            let name = names
-                .ticker(asset)
-                .unwrap_or_else(|| short_id(&asset.to_string()));
-            format!("{} {name}", names.format_signed(asset, *v))
-        })
+        .map(|(asset, v)| with_name(names, asset, names.format_signed(asset, *v)))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// An amount already formatted (`names.format`) followed by the asset's name: "0.5 L-BTC",
+/// "7.00 TST", "700 base units of 1a2b3c4d…" (no trusted ticker, or no known precision).
+fn with_name(names: &AssetNames, asset: &elements::AssetId, amount: String) -> String {
+    match names.ticker(asset) {
+        Some(t) if names.precision(asset).is_some() => format!("{amount} {t}"),
+        Some(t) => format!("{amount} of {t}"),
+        None => format!("{amount} of {}", short_id(&asset.to_string())),
+    }
+}
+
+/// A block time for people: RFC 3339 in UTC to the second, `-` when unconfirmed.
+pub fn block_time(time: Option<u64>) -> String {
+    match time {
+        Some(secs) => humantime::format_rfc3339_seconds(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
+        )
+        .to_string(),
+        None => "-".to_owned(),
+    }
 }
 
 fn short_id(hex: &str) -> String {
@@ -92,14 +108,27 @@ pub fn txs(ctx: &Context, args: &TxsArgs) -> CliResult<()> {
             vec![
                 t.txid.to_string(),
                 t.height.map_or_else(|| "-".to_owned(), |h| h.to_string()),
+                block_time(t.time),
+                t.block_hash
+                    .map_or_else(|| "-".to_owned(), |h| h.to_string()),
                 t.status.as_str().to_owned(),
                 t.fee.to_string(),
                 net_text(&names, t),
             ]
         })
         .collect();
-    ctx.out
-        .table(&["TXID", "HEIGHT", "STATUS", "FEE (sat)", "NET"], &rows);
+    ctx.out.table(
+        &[
+            "TXID",
+            "HEIGHT",
+            "TIME (UTC)",
+            "BLOCK",
+            "STATUS",
+            "FEE (sat)",
+            "NET",
+        ],
+        &rows,
+    );
     Ok(())
 }
 
@@ -280,23 +309,19 @@ pub fn show(ctx: &Context, args: &TxArgs) -> CliResult<()> {
         if let Some(hash) = t.block_hash {
             fields.push(("block", hash.to_string()));
         }
+        if t.time.is_some() {
+            fields.push(("time (UTC)", block_time(t.time)));
+        }
         fields.push(("fee", format!("{} sat", t.fee)));
         fields.push(("net", net_text(&names, t)));
     }
     ctx.out.fields(&fields);
     let amount = |row: &Value| -> String {
         match (row["asset"].as_str(), row["value"].as_u64()) {
-            (Some(a), Some(v)) => {
-                let asset = elements::AssetId::from_str(a).ok();
-                let name = row["ticker"]
-                    .as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| short_id(a));
-                match asset {
-                    Some(asset) => format!("{} {name}", names.format(&asset, v)),
-                    None => format!("{v} {name}"),
-                }
-            }
+            (Some(a), Some(v)) => match elements::AssetId::from_str(a) {
+                Ok(asset) => with_name(&names, &asset, names.format(&asset, v)),
+                Err(_) => format!("{v} base units of {}", short_id(a)),
+            },
             _ => "confidential".to_owned(),
         }
     };

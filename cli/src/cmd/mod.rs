@@ -5,6 +5,7 @@ pub mod asset;
 pub mod completions;
 pub mod demo;
 pub mod history;
+pub mod label;
 pub mod pending;
 pub mod pset;
 pub mod sandbox;

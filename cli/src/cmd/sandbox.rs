@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use wallet_core::amount::{format_amount, parse_amount};
 use wallet_core::network::Network;
 
+use crate::config::AssetLabel;
 use crate::context::Context;
 use crate::error::{CliError, CliResult, Exit};
 use clap::{Args, Subcommand};
@@ -23,18 +24,31 @@ A private Elements liquidregtest chain with a strict validator, serving Blockstr
 REST API and the Electrum protocol on loopback. Its URLs are printed and recorded in \
 <data-dir>/sandbox.json so that `sandbox faucet|mine|issue`, `sync` and `balance` find it. \
 The global --esplora and --electrum flags choose the loopback addresses to listen on (a free \
-port of 127.0.0.1 by default)."
+port of 127.0.0.1 by default).\n\nOne sandbox per data folder: while the recorded one answers, \
+another start refuses with \"already running at URL\" (exit status 1); a record left by a \
+sandbox that is gone or does not answer is replaced."
     )]
     Start(SandboxStartArgs),
     /// Pay L-BTC (or a test asset) from the sandbox faucet to an address.
     Faucet(SandboxFaucetArgs),
     /// Mine blocks on the sandbox chain.
     Mine(SandboxMineArgs),
-    /// Issue a test asset held by the faucet.
+    /// Issue a test asset held by the faucet, committing to a contract with its precision.
+    #[command(long_about = SANDBOX_ISSUE_LONG_HELP)]
     Issue(SandboxIssueArgs),
     /// Replace the last blocks with a longer branch (a reorganisation), to test wallets.
     Reorg(SandboxReorgArgs),
 }
+
+/// Long help of `sandbox issue`.
+const SANDBOX_ISSUE_LONG_HELP: &str = "Issue a test asset held by the faucet.\n\nThe asset id \
+commits to a JSON contract {\"name\", \"precision\", \"ticker\", \"version\": 0} (its hash, as \
+Elements computes it). --amount is a decimal in --precision, so base units without it. Wallets \
+know an asset's precision only from a trusted source (the built-in list, their own issuance, \
+your label), so --ticker or --precision also labels the asset in this data folder's config.json, \
+exactly as `asset label` would: `balance`, `send` and `sandbox faucet` of this data folder then \
+all use that precision. Without them the asset has precision 0 and everything is in base \
+units.";
 
 /// Arguments of `sandbox start`.
 #[derive(Debug, Args)]
@@ -60,7 +74,8 @@ pub struct SandboxUrlArgs {
 pub struct SandboxFaucetArgs {
     /// A liquidregtest address (confidential addresses get blinded outputs).
     pub address: String,
-    /// Amount as a decimal with 8 places, e.g. 1.5.
+    /// Amount: a decimal in the asset's precision (L-BTC: 8 places, e.g. 1.5; an asset
+    /// labelled with a precision: that one); base units for an asset of unknown precision.
     pub amount: String,
     /// Asset id to pay (default: L-BTC).
     #[arg(long, value_name = "ID")]
@@ -95,10 +110,18 @@ pub struct SandboxReorgArgs {
 /// Arguments of `sandbox issue`.
 #[derive(Debug, Args)]
 pub struct SandboxIssueArgs {
-    /// Amount to issue, as a decimal with 8 places.
+    /// Amount to issue: a decimal in --precision, so base units without it.
     #[arg(long, value_name = "A")]
     pub amount: String,
-    /// A name to remember the asset by (shown by the sandbox only).
+    /// Decimal places of the asset (0 to 8), written in its contract; also labels the asset
+    /// with it in this data folder, so that wallets type and show it the same way
+    /// [default: 0, amounts in base units].
+    #[arg(long, value_name = "P", value_parser = clap::value_parser!(u8).range(0..=8))]
+    pub precision: Option<u8>,
+    /// A ticker, written in its contract and used as your label of it in this data folder.
+    #[arg(long, value_name = "TICKER")]
+    pub ticker: Option<String>,
+    /// The name in its contract [default: "sandbox test asset"].
     #[arg(long, value_name = "N")]
     pub name: Option<String>,
     #[command(flatten)]
@@ -107,6 +130,13 @@ pub struct SandboxIssueArgs {
 
 /// File in the data folder where a running `sandbox start` records its URLs.
 const SANDBOX_FILE: &str = "sandbox.json";
+
+/// Lock file that serialises `sandbox start`'s look at the record and the writing of its own
+/// (two starts at once cannot both find the folder free).
+const SANDBOX_LOCK: &str = "sandbox.lock";
+
+/// How long a recorded sandbox has to answer before its record counts as stale.
+const ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Decimals of sandbox amounts (L-BTC and test assets alike, as elementsd's `issueasset`).
 const SANDBOX_PRECISION: u8 = 8;
@@ -171,12 +201,14 @@ fn start(ctx: &Context, args: &SandboxStartArgs) -> CliResult<()> {
         // As the electrs of liquid.network and of the real-stack tests answers.
         esplora_flavour: Default::default(),
     };
+    let record = sandbox_file(ctx);
+    let guard = lock_record(ctx)?;
+    refuse_if_running(ctx)?;
     let sandbox = Sandbox::start(config).map_err(sandbox_error)?;
     let info = describe(&sandbox);
-    let record = sandbox_file(ctx);
-    let recorded = std::fs::create_dir_all(&ctx.data_dir)
-        .and_then(|_| std::fs::write(&record, info.to_string()))
-        .is_ok();
+    let recorded =
+        wallet_core::wallet::write_private_atomic(&record, info.to_string().as_bytes()).is_ok();
+    drop(guard);
     if !recorded {
         ctx.out.warn(&format!(
             "could not record the URLs in {}; pass --url to the other sandbox commands",
@@ -215,18 +247,89 @@ fn start(ctx: &Context, args: &SandboxStartArgs) -> CliResult<()> {
                 info["genesis_hash"].as_str().unwrap_or("").to_string(),
             ),
         ]);
-        ctx.out.note(
-            "Sandbox running (liquidregtest). Try `liquid-otc sandbox faucet ADDRESS 1.5` and \
-             `liquid-otc sandbox mine` from another terminal; Ctrl-C stops it.",
-        );
+        ctx.out.note(&format!(
+            "Sandbox running (liquidregtest). Try `{}` and `{}` from another terminal; Ctrl-C \
+             stops it.",
+            ctx.suggest(None, "sandbox faucet ADDRESS 1.5"),
+            ctx.suggest(None, "sandbox mine")
+        ));
     }
     sandbox.wait();
     if recorded {
-        let _ = std::fs::remove_file(&record);
+        remove_own_record(ctx, &sandbox.esplora_url());
     }
     sandbox.shutdown();
     ctx.out.note("Sandbox stopped.");
     Ok(())
+}
+
+/// Takes the data folder's sandbox lock (waiting for another `sandbox start` that holds it
+/// for the few moments it takes to check and write the record); released when dropped.
+fn lock_record(ctx: &Context) -> CliResult<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::create_dir_all(&ctx.data_dir).map_err(|e| CliError::io(&ctx.data_dir, e))?;
+    let path = ctx.data_dir.join(SANDBOX_LOCK);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| CliError::io(&path, e))?;
+    file.lock().map_err(|e| CliError::io(&path, e))?;
+    Ok(file)
+}
+
+/// The recorded sandbox's Esplora URL and genesis hash, when the record reads.
+fn read_record(ctx: &Context) -> Option<(String, elements::BlockHash)> {
+    let text = std::fs::read_to_string(sandbox_file(ctx)).ok()?;
+    let info: Value = serde_json::from_str(&text).ok()?;
+    let url = info["esplora"].as_str()?.to_string();
+    let genesis = elements::BlockHash::from_str(info["genesis_hash"].as_str()?).ok()?;
+    Some((url, genesis))
+}
+
+/// Refuses (exit 1) while the sandbox recorded in the data folder answers: a second one would
+/// take over the record and leave wallets syncing against an empty chain. A record whose
+/// sandbox is gone or does not answer is stale and will be replaced.
+fn refuse_if_running(ctx: &Context) -> CliResult<()> {
+    let record = sandbox_file(ctx);
+    match read_record(ctx) {
+        Some((url, genesis)) if regtest::control::answers(&url, &genesis, ANSWER_TIMEOUT) => {
+            Err(CliError::new(
+                Exit::Error,
+                "sandbox_running",
+                format!(
+                    "a sandbox is already running at {url} for this data folder (recorded in {})",
+                    record.display()
+                ),
+            )
+            .hint("use that one (`sandbox faucet|mine|issue` find it), stop it with Ctrl-C in its terminal, or pass another --data-dir"))
+        }
+        Some((url, _)) => {
+            ctx.out.note(&format!(
+                "the sandbox recorded at {url} no longer answers: replacing its record"
+            ));
+            Ok(())
+        }
+        None if record.exists() => {
+            ctx.out
+                .note(&format!("replacing the unreadable {}", record.display()));
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+/// Removes the record on the way out, unless another sandbox has replaced it meanwhile
+/// (after this one stopped answering).
+fn remove_own_record(ctx: &Context, own_url: &str) {
+    let Ok(_guard) = lock_record(ctx) else {
+        return;
+    };
+    if read_record(ctx).is_some_and(|(url, _)| url == own_url) {
+        let _ = std::fs::remove_file(sandbox_file(ctx));
+    }
 }
 
 /// A listen address of `sandbox start`: the global `--esplora`/`--electrum` value as
@@ -263,7 +366,10 @@ fn sandbox_url(ctx: &Context, args: &SandboxUrlArgs) -> CliResult<String> {
             "no_sandbox",
             format!("no running sandbox is recorded in {}", record.display()),
         )
-        .hint("start one with `liquid-otc sandbox start` (same --data-dir), or pass --url URL")
+        .hint(format!(
+            "start one with `{}` (same data folder), or pass --url URL",
+            ctx.suggest(None, "sandbox start")
+        ))
     };
     let text = std::fs::read_to_string(&record).map_err(|_| no_sandbox())?;
     let info: Value = serde_json::from_str(&text).map_err(|_| no_sandbox())?;
@@ -283,13 +389,6 @@ pub fn recorded_esplora(ctx: &Context) -> Option<String> {
 fn faucet(ctx: &Context, args: &SandboxFaucetArgs) -> CliResult<()> {
     let url = sandbox_url(ctx, &args.sandbox)?;
     wallet_core::address::parse_for_network(args.address.trim(), Network::Regtest)?;
-    let amount = parse_amount(&args.amount, SANDBOX_PRECISION)?;
-    if amount == 0 {
-        return Err(CliError::usage(
-            "invalid_amount",
-            "the amount must be above zero",
-        ));
-    }
     let asset = args
         .asset
         .as_deref()
@@ -300,6 +399,20 @@ fn faucet(ctx: &Context, args: &SandboxFaucetArgs) -> CliResult<()> {
             })
         })
         .transpose()?;
+    // The same precision a wallet of this data folder uses: L-BTC's, else the user's label,
+    // else none (base units), so that what is typed here is what `balance` shows.
+    let names = ctx.trusted_asset_names()?;
+    let precision = match asset {
+        None => Some(SANDBOX_PRECISION),
+        Some(a) => names.precision(&a),
+    };
+    let amount = parse_amount(&args.amount, precision.unwrap_or(0))?;
+    if amount == 0 {
+        return Err(CliError::usage(
+            "invalid_amount",
+            "the amount must be above zero",
+        ));
+    }
     let txid = regtest::control::faucet(&url, args.address.trim(), amount, asset)
         .map_err(sandbox_error)?;
     if ctx.out.json {
@@ -308,16 +421,21 @@ fn faucet(ctx: &Context, args: &SandboxFaucetArgs) -> CliResult<()> {
             "address": args.address.trim(),
             "amount": amount,
             "asset": asset.map(|a| a.to_string()),
+            "precision": precision,
         }));
     } else {
+        let paid = match asset {
+            None => format!("{} L-BTC", format_amount(amount, SANDBOX_PRECISION)),
+            Some(a) => match precision {
+                Some(_) => format!("{} ({amount} base units)", names.describe(&a, amount)),
+                None => names.describe(&a, amount),
+            },
+        };
         ctx.out.line(&txid.to_string());
         ctx.out.note(&format!(
-            "Paid {} {} to {}; it confirms with `liquid-otc sandbox mine`.",
-            format_amount(amount, SANDBOX_PRECISION),
-            asset
-                .map(|a| a.to_string())
-                .unwrap_or_else(|| "L-BTC".into()),
-            args.address.trim()
+            "Paid {paid} to {}; it confirms with `{}`.",
+            args.address.trim(),
+            ctx.suggest(None, "sandbox mine")
         ));
     }
     Ok(())
@@ -362,34 +480,88 @@ fn reorg(ctx: &Context, args: &SandboxReorgArgs) -> CliResult<()> {
     Ok(())
 }
 
+/// The contract of a sandbox test asset: what its id commits to.
+fn test_asset_contract(args: &SandboxIssueArgs, precision: u8) -> Value {
+    let mut contract = json!({
+        "name": args.name.as_deref().unwrap_or("sandbox test asset"),
+        "precision": precision,
+        "version": 0,
+    });
+    if let Some(ticker) = &args.ticker {
+        contract["ticker"] = json!(ticker);
+    }
+    contract
+}
+
 fn issue(ctx: &Context, args: &SandboxIssueArgs) -> CliResult<()> {
     let url = sandbox_url(ctx, &args.sandbox)?;
-    let amount = parse_amount(&args.amount, SANDBOX_PRECISION)?;
+    let precision = args.precision.unwrap_or(0);
+    let label = (args.ticker.is_some() || args.precision.is_some())
+        .then(|| AssetLabel::new(args.ticker.clone(), args.precision))
+        .transpose()
+        .map_err(|why| CliError::usage("invalid_label", why))?;
+    let amount = parse_amount(&args.amount, precision)?;
     if amount == 0 {
         return Err(CliError::usage(
             "invalid_amount",
             "the amount must be above zero",
         ));
     }
+    let contract = test_asset_contract(args, precision);
     let issued =
-        regtest::control::issue(&url, amount, args.name.as_deref()).map_err(sandbox_error)?;
+        regtest::control::issue_with_contract(&url, amount, &contract).map_err(sandbox_error)?;
+    let asset = issued.asset;
+    if let Some(label) = &label {
+        crate::config::edit(&ctx.data_dir, |doc| {
+            crate::config::set_label(doc, Network::Regtest, &asset, label)
+        })?;
+    }
     if ctx.out.json {
         ctx.out.json(&json!({
-            "asset": issued.asset.to_string(),
+            "asset": asset.to_string(),
             "token": issued.token.to_string(),
             "txid": issued.txid.to_string(),
             "amount": amount,
+            "precision": precision,
+            "contract": contract,
+            "contract_hash": regtest::faucet::json_contract_hash(&contract.to_string())
+                .map(|h| h.to_string())
+                .ok(),
+            "labelled": label.is_some(),
         }));
     } else {
         ctx.out.fields(&[
-            ("asset", issued.asset.to_string()),
+            ("asset", asset.to_string()),
             ("reissuance token", issued.token.to_string()),
             ("txid", issued.txid.to_string()),
-            ("amount", format_amount(amount, SANDBOX_PRECISION)),
+            (
+                "amount",
+                if precision == 0 {
+                    format!("{amount} base units")
+                } else {
+                    format!("{} ({amount} base units)", format_amount(amount, precision))
+                },
+            ),
+            ("precision", precision.to_string()),
+            ("contract", contract.to_string()),
         ]);
-        ctx.out.note(
-            "The faucet holds the new asset: `sandbox faucet ADDRESS AMOUNT --asset ID` pays it.",
-        );
+        if label.is_some() {
+            ctx.out.note(&format!(
+                "Labelled in {}: wallets of this data folder show it with precision {precision}{}.",
+                ctx.data_dir.join(crate::config::CONFIG_FILE).display(),
+                args.ticker
+                    .as_deref()
+                    .map(|t| format!(" as {t}"))
+                    .unwrap_or_default()
+            ));
+        }
+        ctx.out.note(&format!(
+            "The faucet holds the new asset: `{}` pays it.",
+            ctx.suggest(
+                None,
+                &format!("sandbox faucet ADDRESS AMOUNT --asset {asset}")
+            )
+        ));
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `wallet create | restore | import | list | info | descriptor | remove`.
 
-use std::io::Read;
+use std::io::{Read, Write};
 
 use serde_json::{json, Value};
 use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
@@ -236,8 +236,10 @@ fn print_created(ctx: &Context, wallet: &Wallet, verb: &str) -> CliResult<()> {
         ),
         ("descriptor", wallet.descriptor().to_string()),
     ]);
-    ctx.out
-        .note("Next: `liquid-otc address new` hands out a receive address.");
+    ctx.out.note(&format!(
+        "Next: `{}` hands out a receive address.",
+        ctx.suggest(Some(wallet.name()), "address new")
+    ));
     Ok(())
 }
 
@@ -250,9 +252,16 @@ fn store_signing_wallet(
     passphrase: &[u8],
 ) -> CliResult<Wallet> {
     let encrypted = encrypt_seed(secret, passphrase, &ctx.kdf_params()?)?;
-    Ok(ctx
-        .wallets()
-        .create(ctx.network, name, descriptor, Some(&encrypted))?)
+    // The seed's own fingerprint: for a cosigner of a multisig, the descriptor's first key
+    // is another party's.
+    let fingerprint = WalletDescriptor::seed_fingerprint(&secret.seed())?;
+    Ok(ctx.wallets().create_with_fingerprint(
+        ctx.network,
+        name,
+        descriptor,
+        Some(&encrypted),
+        Some(fingerprint),
+    )?)
 }
 
 /// The standard descriptor of `secret` for the chosen script kind and blinding scheme.
@@ -325,7 +334,10 @@ fn show_mnemonic_once(secret: &SeedSecret) -> CliResult<()> {
             numbered.push('\n');
         }
     }
-    eprintln!(
+    // Straight to stderr (no intermediate String to leave the words behind); a closed
+    // stderr is no reason to panic.
+    let _ = writeln!(
+        std::io::stderr().lock(),
         "\nWrite these words down, in order, and keep them offline. They are shown only once,\n\
          and they are the only way to restore this wallet.\n\n{}",
         numbered.as_str()
@@ -439,8 +451,9 @@ fn list(ctx: &Context) -> CliResult<()> {
     }
     if entries.is_empty() {
         ctx.out.note(&format!(
-            "No wallets on {}. Create one with `liquid-otc --network {} wallet create`.",
-            ctx.network, ctx.network
+            "No wallets on {}. Create one with `{}`.",
+            ctx.network,
+            ctx.suggest(None, "wallet create --name NAME")
         ));
         return Ok(());
     }
@@ -542,8 +555,7 @@ fn change_passphrase(ctx: &Context, args: &ChangePassphraseArgs) -> CliResult<()
         ))
         .into());
     }
-    let current = input::encryption_passphrase(&args.passphrase, false)?;
-    let secret = wallet.unlock_seed(current.as_bytes())?;
+    let secret = input::unlock_seed(&wallet, &args.passphrase)?;
     let new = input::new_passphrase(args.new_passphrase_file.as_deref())?;
     let encrypted = encrypt_seed(&secret, new.as_bytes(), &ctx.kdf_params()?)?;
     wallet_core::wallet::write_private_atomic(&wallet.seed_path(), &encrypted)?;
