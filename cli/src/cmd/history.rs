@@ -80,10 +80,23 @@ pub fn txs(ctx: &Context, args: &TxsArgs) -> CliResult<()> {
     never_synced_note(ctx, &wallet)?;
     let names = ctx.asset_names(&wallet)?;
     let txs = wallet.store().transactions(args.limit)?;
+    let paid = paid_outputs(&wallet, &txs)?;
     if ctx.out.json {
         let rows: Vec<_> = txs
             .iter()
-            .map(|t| {
+            .zip(&paid)
+            .map(|(t, paid)| {
+                let paid: Vec<Value> = paid
+                    .iter()
+                    .map(|(vout, p)| {
+                        json!({
+                            "vout": vout,
+                            "address": p.address,
+                            "value": p.secrets.value,
+                            "asset": p.secrets.asset.to_string(),
+                        })
+                    })
+                    .collect();
                 json!({
                     "txid": t.txid.to_string(),
                     "height": t.height,
@@ -92,6 +105,7 @@ pub fn txs(ctx: &Context, args: &TxsArgs) -> CliResult<()> {
                     "status": t.status.as_str(),
                     "net": net_json(t),
                     "fee": t.fee,
+                    "paid": paid,
                 })
             })
             .collect();
@@ -104,7 +118,16 @@ pub fn txs(ctx: &Context, args: &TxsArgs) -> CliResult<()> {
     }
     let rows: Vec<Vec<String>> = txs
         .iter()
-        .map(|t| {
+        .zip(&paid)
+        .map(|(t, paid)| {
+            let paid_text = paid
+                .iter()
+                .map(|(_, p)| {
+                    let amount = names.format(&p.secrets.asset, p.secrets.value);
+                    with_name(&names, &p.secrets.asset, amount)
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
             vec![
                 t.txid.to_string(),
                 t.height.map_or_else(|| "-".to_owned(), |h| h.to_string()),
@@ -114,6 +137,11 @@ pub fn txs(ctx: &Context, args: &TxsArgs) -> CliResult<()> {
                 t.status.as_str().to_owned(),
                 t.fee.to_string(),
                 net_text(&names, t),
+                if paid_text.is_empty() {
+                    "-".to_owned()
+                } else {
+                    paid_text
+                },
             ]
         })
         .collect();
@@ -126,10 +154,25 @@ pub fn txs(ctx: &Context, args: &TxsArgs) -> CliResult<()> {
             "STATUS",
             "FEE (sat)",
             "NET",
+            "PAID",
         ],
         &rows,
     );
     Ok(())
+}
+
+/// For each of `txs`, the outputs the wallet blinded for others and what they hold.
+fn paid_outputs(
+    wallet: &Wallet,
+    txs: &[WalletTx],
+) -> CliResult<Vec<Vec<(u32, wallet_core::store::SentOutput)>>> {
+    let store = wallet.store();
+    txs.iter()
+        .map(|t| match store.transaction(&t.txid)? {
+            Some(tx) => Ok(store.sent_outputs(&tx)?),
+            None => Ok(Vec::new()),
+        })
+        .collect()
 }
 
 fn utxo_address(wallet: &Wallet, u: &WalletUtxo) -> CliResult<String> {
@@ -221,6 +264,7 @@ pub fn show(ctx: &Context, args: &TxArgs) -> CliResult<()> {
         .into_iter()
         .find(|t| t.txid == txid);
     let owned = store.owned_outputs()?;
+    let sent: std::collections::HashMap<u32, _> = store.sent_outputs(&tx)?.into_iter().collect();
     let params = wallet.network().address_params();
     let our_address = |k: Keychain, i: u32, explicit: bool| -> CliResult<String> {
         let a = wallet.address_at(k, i)?;
@@ -265,6 +309,14 @@ pub fn show(ctx: &Context, args: &TxArgs) -> CliResult<()> {
             row["value"] = json!(s.value);
             row["public"] = json!(s.explicit);
             row["address"] = json!(our_address(*k, *idx, s.explicit)?);
+        } else if let Some(paid) = sent.get(&vout) {
+            // The wallet blinded it for the payee and kept what it blinded it with.
+            row["asset"] = json!(paid.secrets.asset.to_string());
+            row["ticker"] = json!(names.ticker(&paid.secrets.asset));
+            row["value"] = json!(paid.secrets.value);
+            row["paid_by_wallet"] = json!(true);
+            row["address"] = json!(paid.address);
+            row["script"] = json!(hex(o.script_pubkey.as_bytes()));
         } else {
             if let Some(s) = explicit_secrets(o) {
                 row["asset"] = json!(s.asset.to_string());

@@ -42,6 +42,10 @@ pub fn run(ctx: &Context, args: &SyncArgs) -> CliResult<()> {
             "tip": report.tip.to_string(),
             "new_txs": report.new_txs,
             "unreadable_outputs": report.unreadable_outputs,
+            "failed_txs": report.failed_txs.iter().map(|(txid, reason)| json!({
+                "txid": txid.to_string(),
+                "reason": reason,
+            })).collect::<Vec<_>>(),
             "requests": report.requests,
             "elapsed_ms": report.elapsed_ms,
         }));
@@ -111,6 +115,12 @@ pub fn sync_with_progress(
     let result = sync_wallet(wallet, backend, &options, &mut progress);
     bar.finish_and_clear();
     let report = result?;
+    for (txid, reason) in &report.failed_txs {
+        ctx.out.warn(&format!(
+            "transaction {txid} of this wallet failed and no longer counts ({reason}); \
+             `tx pending` lists it"
+        ));
+    }
     if report.unreadable_outputs > 0 {
         ctx.out.warn(&format!(
             "{} new output(s) pay this wallet's addresses but do not unblind with its keys: \

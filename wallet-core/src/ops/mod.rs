@@ -62,7 +62,7 @@ pub struct Prepared {
     pub(crate) plan: SigningPlan,
     pub(crate) kind: TxKind,
     /// Outputs the wallet built for others, with their secrets (kept at commit).
-    pub(crate) sent: Vec<SentOutput>,
+    pub(crate) sent: Vec<(elements::TxOut, SentOutput)>,
     pub(crate) issuance_record: Option<IssuanceRecord>,
     pub(crate) asset_event: Option<(AssetId, AssetEventKind, u64)>,
     pub(crate) release_holder: Option<String>,
@@ -264,31 +264,34 @@ fn owned_outputs(view: &PsetView) -> Vec<OwnedOutput> {
         .collect()
 }
 
-/// The outputs of `view` that pay others, with the secrets the wallet knows of them (it built
-/// them): what `tx show` later tells the user they paid.
+/// The confidential outputs of `view` that pay others, with the secrets the wallet blinded
+/// them with (it built them): what `tx show` later tells the user they paid.
 pub(crate) fn sent_outputs(
     view: &PsetView,
     pset: &PartiallySignedTransaction,
     network: crate::network::Network,
-) -> Vec<SentOutput> {
+) -> Vec<(elements::TxOut, SentOutput)> {
     view.outputs
         .iter()
         .enumerate()
         .filter_map(|(vout, o)| {
-            let secrets = o.secrets?;
+            let secrets = o.secrets.filter(|s| !s.explicit)?;
             if o.owner != Owner::Other {
                 return None;
             }
-            let blinding = pset.outputs()[vout].blinding_key.map(|k| k.inner);
+            let output = pset.outputs().get(vout)?;
+            let blinding = output.blinding_key.map(|k| k.inner);
             let address =
                 Address::from_script(&o.script_pubkey, blinding, network.address_params())
                     .map(|a| a.to_string());
-            Some(SentOutput {
-                vout: u32::try_from(vout).ok()?,
-                address,
-                script: o.script_pubkey.clone(),
-                secrets,
-            })
+            Some((
+                output.to_txout(),
+                SentOutput {
+                    address,
+                    script: o.script_pubkey.clone(),
+                    secrets,
+                },
+            ))
         })
         .collect()
 }

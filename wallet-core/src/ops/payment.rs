@@ -91,6 +91,10 @@ pub(crate) fn prepare_built(
         build(&ctx, &coins, &mut change)?
     };
     let mut prepared = verify_built(wallet, payment, kind)?;
+    if mode == Mode::ForSigning {
+        // Whoever signs and broadcasts it, the wallet can show what it paid.
+        wallet.store_mut().record_sent(&prepared.sent)?;
+    }
     prepared.lock = lock;
     Ok(prepared)
 }

@@ -18,7 +18,8 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use elements::{AssetId, OutPoint, Script, Transaction, Txid};
+use elements::hex::DisplayHex;
+use elements::{AssetId, OutPoint, Script, Transaction, TxOut, Txid};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
 use super::chain_data::{insert_tx, parse_txid, NewTx, OwnedOutput};
@@ -32,16 +33,14 @@ pub(super) const MIGRATION_V4: &str = "
     ALTER TABLE txs ADD COLUMN broadcast_at INTEGER;
     ALTER TABLE txs ADD COLUMN failure TEXT;
     CREATE TABLE sent_outputs (
-        txid TEXT NOT NULL,
-        vout INTEGER NOT NULL CHECK (vout >= 0),
+        commitment TEXT PRIMARY KEY,
         address TEXT,
         script BLOB NOT NULL,
         value INTEGER NOT NULL CHECK (value >= 0),
         asset TEXT NOT NULL,
         value_bf TEXT NOT NULL,
         asset_bf TEXT NOT NULL,
-        explicit INTEGER NOT NULL,
-        PRIMARY KEY (txid, vout)
+        created_at INTEGER NOT NULL
     );
     CREATE TABLE reservations (
         txid TEXT NOT NULL,
@@ -114,18 +113,28 @@ pub struct PendingTx {
     pub recorded_at: u64,
 }
 
-/// An output the wallet created that pays someone else, with the secrets it blinded it with:
-/// what the wallet paid, which only the wallet and the payee can read on the chain.
+/// A confidential output the wallet blinded for someone else, with the secrets it blinded it
+/// with: what the wallet paid, which only the wallet and the payee can read on the chain.
+/// Kept by the output's commitments, which signing does not change, so that a PSET built
+/// here and signed elsewhere is read back too.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SentOutput {
-    /// Output index.
-    pub vout: u32,
-    /// The address paid, as the user gave it (confidential when it was).
+    /// The address paid (confidential).
     pub address: Option<String>,
     /// The script paid.
     pub script: Script,
-    /// Amount, asset and the blinding factors used (zero when explicit).
+    /// Amount, asset and the blinding factors used.
     pub secrets: TxOutSecrets,
+}
+
+/// The key of a confidential output in `sent_outputs`: its asset and value commitments.
+fn commitment_key(txout: &TxOut) -> Option<String> {
+    if !txout.value.is_confidential() || !txout.asset.is_confidential() {
+        return None;
+    }
+    let mut bytes = elements::encode::serialize(&txout.asset);
+    bytes.extend(elements::encode::serialize(&txout.value));
+    Some(bytes.to_lower_hex_string())
 }
 
 /// Rows of another ledger (deals, peg-out requests) that a commit writes in the same SQLite
@@ -143,8 +152,8 @@ pub(crate) struct OutgoingTx<'a> {
     pub kind: TxKind,
     /// Its outputs to the wallet, unblinded.
     pub owned: Vec<OwnedOutput>,
-    /// Its outputs to others that the wallet blinded (or made explicit).
-    pub sent: Vec<SentOutput>,
+    /// Its outputs to others that the wallet blinded, with the outputs themselves.
+    pub sent: Vec<(TxOut, SentOutput)>,
     /// A new asset it issues.
     pub issuance: Option<IssuanceRecord>,
     /// A reissuance or burn it makes.
@@ -212,6 +221,32 @@ pub(super) fn fail_children_of_failed(
     }
 }
 
+/// Inserts the secrets of outputs the wallet blinded for others inside `db`.
+fn insert_sent(db: &rusqlite::Transaction<'_>, sent: &[(TxOut, SentOutput)]) -> Result<()> {
+    for (txout, out) in sent {
+        let Some(key) = commitment_key(txout) else {
+            continue;
+        };
+        db.execute(
+            "INSERT OR REPLACE INTO sent_outputs
+             (commitment, address, script, value, asset, value_bf, asset_bf, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                key,
+                out.address,
+                out.script.as_bytes(),
+                to_i64(out.secrets.value, "amount")?,
+                out.secrets.asset.to_string(),
+                out.secrets.value_bf.to_string(),
+                out.secrets.asset_bf.to_string(),
+                to_i64(now_secs(), "time")?,
+            ],
+        )
+        .map_err(|e| Error::Storage(format!("cannot record what a transaction pays: {e}")))?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Writes `record` in ONE immediate transaction: the signed transaction as recorded (state
     /// 1), its outputs to the wallet, the secrets of its outputs to others, the issuance or
@@ -238,25 +273,7 @@ impl Store {
             params![txid.to_string(), record.kind.as_str()],
         )
         .map_err(e("cannot record the signed transaction"))?;
-        for sent in &record.sent {
-            db.execute(
-                "INSERT OR REPLACE INTO sent_outputs
-                 (txid, vout, address, script, value, asset, value_bf, asset_bf, explicit)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    txid.to_string(),
-                    i64::from(sent.vout),
-                    sent.address,
-                    sent.script.as_bytes(),
-                    to_i64(sent.secrets.value, "amount")?,
-                    sent.secrets.asset.to_string(),
-                    sent.secrets.value_bf.to_string(),
-                    sent.secrets.asset_bf.to_string(),
-                    i64::from(sent.secrets.explicit),
-                ],
-            )
-            .map_err(e("cannot record what the transaction pays"))?;
-        }
+        insert_sent(&db, &record.sent)?;
         if let Some(issuance) = &record.issuance {
             insert_issuance(&db, issuance).map_err(e("cannot record the issuance"))?;
         }
@@ -355,33 +372,59 @@ impl Store {
             .map_err(|e| self.err("cannot forget the pending transaction", e))
     }
 
-    /// The outputs to others that the wallet created in `txid`, with what it blinded them
-    /// with.
-    pub fn sent_outputs(&self, txid: &Txid) -> Result<Vec<SentOutput>> {
+    /// Keeps the secrets of the outputs the wallet blinded for others (one transaction): a
+    /// PSET built here is read back whoever signs and broadcasts it.
+    pub(crate) fn record_sent(&mut self, sent: &[(TxOut, SentOutput)]) -> Result<()> {
+        let path = self.path.clone();
+        let db = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| storage_err(&path, "cannot lock the wallet database", e))?;
+        insert_sent(&db, sent)?;
+        db.commit()
+            .map_err(|e| storage_err(&path, "cannot record what a transaction pays", e))
+    }
+
+    /// The outputs of `tx` that the wallet blinded for others, by output index, with what it
+    /// blinded them with.
+    pub fn sent_outputs(&self, tx: &Transaction) -> Result<Vec<(u32, SentOutput)>> {
         let q = |e| self.err("cannot read what a transaction paid", e);
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT vout, address, script, value, asset, value_bf, asset_bf, explicit
-                 FROM sent_outputs WHERE txid = ?1 ORDER BY vout",
+                "SELECT address, script, value, asset, value_bf, asset_bf
+                 FROM sent_outputs WHERE commitment = ?1",
             )
             .map_err(q)?;
-        let mut rows = stmt.query([txid.to_string()]).map_err(q)?;
         let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(q)? {
+        for (vout, txout) in tx.output.iter().enumerate() {
+            let Some(key) = commitment_key(txout) else {
+                continue;
+            };
+            let mut rows = stmt.query([key]).map_err(q)?;
+            let Some(r) = rows.next().map_err(q)? else {
+                continue;
+            };
             let secrets = super::views::parse_secrets(
-                r.get(3).map_err(q)?,
+                r.get(2).map_err(q)?,
+                &r.get::<_, String>(3).map_err(q)?,
                 &r.get::<_, String>(4).map_err(q)?,
                 &r.get::<_, String>(5).map_err(q)?,
-                &r.get::<_, String>(6).map_err(q)?,
-                r.get::<_, i64>(7).map_err(q)? != 0,
+                false,
             )?;
-            out.push(SentOutput {
-                vout: row_u32(r.get(0).map_err(q)?).map_err(q)?,
-                address: r.get(1).map_err(q)?,
-                script: Script::from(r.get::<_, Vec<u8>>(2).map_err(q)?),
-                secrets,
-            });
+            let script = Script::from(r.get::<_, Vec<u8>>(1).map_err(q)?);
+            // The record is only a reading aid; it must still open this very output.
+            if script != txout.script_pubkey || !secrets.opens(txout) {
+                continue;
+            }
+            out.push((
+                u32::try_from(vout).map_err(|_| Error::Storage("too many outputs".to_owned()))?,
+                SentOutput {
+                    address: r.get(0).map_err(q)?,
+                    script,
+                    secrets,
+                },
+            ));
         }
         Ok(out)
     }

@@ -1,0 +1,171 @@
+//! PSETs through the command line: every stage's `--json` output is the next stage's input,
+//! `pset inspect` works without a wallet and on coins the wallet has not synced, and an
+//! unsigned PSET's finalize names what is missing.
+
+mod common;
+
+use common::{Run, Sandbox, ABANDON};
+use regtest::SandboxConfig;
+use serde_json::Value;
+
+const BOB: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
+const COIN: u64 = 100_000_000;
+
+fn setup() -> (Sandbox, regtest::Sandbox, String) {
+    let chain = regtest::Sandbox::start(SandboxConfig::default()).unwrap();
+    let url = chain.esplora_url();
+    let sb = Sandbox::new();
+    sb.restore("alice", ABANDON);
+    sb.restore("bob", BOB);
+    let address = sb
+        .on_chain(&url, "alice", &["--json", "address", "new"], None)
+        .ok()
+        .json()["address"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    chain.faucet(&address.parse().unwrap(), COIN, None).unwrap();
+    chain.mine(1).unwrap();
+    (sb, chain, url)
+}
+
+fn bob_address(sb: &Sandbox, url: &str) -> String {
+    sb.on_chain(url, "bob", &["--json", "address", "new"], None)
+        .ok()
+        .json()["address"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn json_stages_pipe_into_each_other() {
+    let (sb, chain, url) = setup();
+    let to = format!("{}:0.25", bob_address(&sb, &url));
+    let pass = sb.pass();
+    let run =
+        |args: &[&str], stdin: Option<&str>| -> Run { sb.on_chain(&url, "alice", args, stdin) };
+    let created = run(&["--json", "pset", "create", "--to", &to], None).ok();
+    assert!(created.json()["pset"].is_string());
+    let signed = run(
+        &[
+            "--json",
+            "--yes",
+            "pset",
+            "sign",
+            "-",
+            "--passphrase-file",
+            &pass,
+        ],
+        Some(&created.stdout),
+    )
+    .ok();
+    assert_eq!(signed.json()["signatures_added"], 1);
+    let finalized = run(&["--json", "pset", "finalize", "-"], Some(&signed.stdout)).ok();
+    let txid = finalized.json()["txid"].as_str().unwrap().to_owned();
+    let sent = run(
+        &["--json", "pset", "broadcast", "-"],
+        Some(&finalized.stdout),
+    )
+    .ok();
+    assert_eq!(sent.json()["txid"], txid.as_str());
+    chain.mine(1).unwrap();
+    let bob = sb
+        .on_chain(&url, "bob", &["--json", "balance"], None)
+        .ok()
+        .json();
+    assert_eq!(
+        common::balance_of(&bob, &chain.policy_asset().to_string()),
+        (25_000_000, 0)
+    );
+    // A JSON document without a PSET in it is a usage error.
+    run(&["pset", "inspect", "-"], Some("{\"txid\":\"00\"}")).fails(2, "without a \"pset\" field");
+}
+
+#[test]
+fn inspect_needs_no_wallet_and_shows_what_it_cannot_read() {
+    let (sb, chain, url) = setup();
+    let to = format!("{}:0.25", bob_address(&sb, &url));
+    let pset = sb
+        .on_chain(&url, "alice", &["pset", "create", "--to", &to], None)
+        .ok()
+        .stdout;
+    // Two wallets and no --wallet: what anyone can read, exit 0.
+    let public = sb
+        .run_with_stdin(
+            &["--network", "regtest", "--json", "pset", "inspect", "-"],
+            Some(&pset),
+        )
+        .ok()
+        .json();
+    assert_eq!(public["wallet"], Value::Null);
+    assert_eq!(public["net"], serde_json::json!({}));
+    assert!(public["fee"].as_u64().unwrap() > 0);
+    assert_eq!(public["inputs"].as_array().unwrap().len(), 1);
+    assert!(public["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|o| o["owner"]["wallet"] == false));
+    let text = sb
+        .run_with_stdin(
+            &["--network", "regtest", "pset", "inspect", "-"],
+            Some(&pset),
+        )
+        .ok();
+    assert!(text.stderr.contains("no wallet chosen"), "{}", text.stderr);
+
+    // A wallet that never synced these coins, with no server: it shows what it can, names
+    // what it cannot account for, and exits 0; only `sign` refuses.
+    sb.restore("copy", ABANDON);
+    let view = sb
+        .run_with_stdin(
+            &[
+                "--network",
+                "regtest",
+                "--wallet",
+                "copy",
+                "--json",
+                "pset",
+                "inspect",
+                "-",
+            ],
+            Some(&pset),
+        )
+        .ok()
+        .json();
+    let problems = view["problems"].as_array().unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.as_str().unwrap().contains("does not know")),
+        "{view}"
+    );
+    drop(chain);
+}
+
+#[test]
+fn finalizing_an_unsigned_pset_names_the_missing_signatures() {
+    let (sb, _chain, url) = setup();
+    let to = format!("{}:0.25", bob_address(&sb, &url));
+    let pset = sb
+        .on_chain(&url, "alice", &["pset", "create", "--to", &to], None)
+        .ok()
+        .stdout;
+    let run = sb
+        .run_with_stdin(
+            &["--network", "regtest", "pset", "finalize", "-"],
+            Some(&pset),
+        )
+        .fails(
+            3,
+            "input 0 has 0 of 1 signature(s); it needs 1 more from key(s) 73c5da0a",
+        );
+    assert!(run.stdout.is_empty());
+    // Broadcasting it says the same before any server is asked.
+    sb.run_with_stdin(
+        &["--network", "regtest", "pset", "broadcast", "-"],
+        Some(&pset),
+    )
+    .fails(3, "needs 1 more");
+}
