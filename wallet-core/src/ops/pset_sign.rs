@@ -176,6 +176,7 @@ pub fn broadcast_pset(
         .iter()
         .map(|i| wallets[*i].lock_spending())
         .collect::<Result<Vec<_>>>()?;
+    super::fault::point("commit.before_record");
     for i in &spenders {
         record_signed(&mut wallets[*i], &tx)?;
     }
