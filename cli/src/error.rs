@@ -122,6 +122,24 @@ impl fmt::Display for CliError {
 
 impl From<CoreError> for CliError {
     fn from(err: CoreError) -> Self {
+        // The chain of lower-level causes, for `-v`.
+        let mut causes = Vec::new();
+        let mut source = std::error::Error::source(&err);
+        while let Some(cause) = source {
+            causes.push(cause.to_string());
+            source = cause.source();
+        }
+        let mut cli = CliError::from_core(err);
+        if cli.causes.is_empty() {
+            cli.causes = causes;
+        }
+        cli
+    }
+}
+
+impl CliError {
+    /// The code, exit status and hints of a wallet-core error.
+    fn from_core(err: CoreError) -> Self {
         let message = err.to_string();
         match err {
             CoreError::InvalidMnemonic(_) => CliError::usage("invalid_mnemonic", message)
@@ -165,6 +183,9 @@ impl From<CoreError> for CliError {
             CoreError::Io { .. } => CliError::new(Exit::Error, "io", message)
                 .hint("check that the folder exists and is writable, or pick another with --data-dir"),
             CoreError::Storage(_) => CliError::new(Exit::Error, "storage", message),
+            CoreError::StoreDamaged(_) => CliError::new(Exit::Refused, "wallet_file_damaged", message)
+                .hint("restore the wallet from its mnemonic (or import its descriptor) into a new name; keep the damaged folder for inspection"),
+            CoreError::InvalidRequest(_) => CliError::usage("invalid_request", message),
             CoreError::Crypto(_) => CliError::new(Exit::Error, "crypto", message),
             CoreError::InsufficientFunds {
                 asset,

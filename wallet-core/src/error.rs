@@ -73,6 +73,12 @@ pub enum Error {
     /// The SQLite store failed (the text names the database).
     #[error("storage error: {0}")]
     Storage(String),
+    /// The wallet's database file is not a database or is corrupt: modified or damaged.
+    #[error("the wallet's database is damaged or was modified: {0}")]
+    StoreDamaged(String),
+    /// A request that cannot be built as asked (not a failed check of something received).
+    #[error("{0}")]
+    InvalidRequest(String),
     /// A cryptographic operation failed.
     #[error("crypto error: {0}")]
     Crypto(String),

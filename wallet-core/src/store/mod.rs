@@ -442,5 +442,12 @@ impl Store {
 }
 
 pub(crate) fn storage_err(path: &Path, what: &str, e: rusqlite::Error) -> Error {
+    let damaged = matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+    );
+    if damaged {
+        return Error::StoreDamaged(format!("{}: {what}: {e}", path.display()));
+    }
     Error::Storage(format!("{}: {what}: {e}", path.display()))
 }

@@ -125,13 +125,17 @@ pub(crate) fn build_with(
 
 fn check_request(ctx: &WalletContext, request: &PaymentRequest, extras: &Extras) -> Result<()> {
     if request.recipients.is_empty() && extras.is_empty() {
-        return Err(tx_error("a payment needs at least one recipient"));
+        return Err(Error::InvalidRequest(
+            "a payment needs at least one recipient".to_owned(),
+        ));
     }
     if request.drain && request.recipients.len() != 1 {
-        return Err(tx_error("sweeping (drain) pays exactly one recipient"));
+        return Err(Error::InvalidRequest(
+            "sweeping (drain) pays exactly one recipient".to_owned(),
+        ));
     }
     if request.fee_rate < FeeRate::MIN {
-        return Err(tx_error(format!(
+        return Err(Error::InvalidRequest(format!(
             "fee rate {} is below the floor of {}",
             request.fee_rate,
             FeeRate::MIN
