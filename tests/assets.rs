@@ -190,6 +190,24 @@ fn issue_reissue_burn_and_send_an_asset() {
     let human = lotc(&sb, &chain, "alice", &["asset", "info", &asset]).ok();
     assert!(human.stdout.contains("contract hash"), "{}", human.stdout);
 
+    // Elements reissues an explicitly issued asset only with explicit amounts: a blinded
+    // reissuance is refused before signing, saying why (elementsd would refuse it with
+    // bad-txns-in-ne-out).
+    signed(
+        &sb,
+        &chain,
+        "alice",
+        &[
+            "asset",
+            "reissue",
+            &asset,
+            "--amount",
+            "1",
+            "--confidential",
+        ],
+    )
+    .fails(3, "only explicit (not confidential) reissuances");
+
     // Reissue 5.5: the balance grows, the tokens stay.
     let reissued = signed(
         &sb,
@@ -200,6 +218,7 @@ fn issue_reissue_burn_and_send_an_asset() {
     .ok()
     .json();
     assert_eq!(reissued["net"][&asset], 550);
+    assert_eq!(reissued["confidential"], false);
     accepted(&chain, &reissued);
     assert_eq!(balance(&sb, &chain, "alice", &asset), (1_550, 0));
     assert_eq!(balance(&sb, &chain, "alice", &token), (3, 0));
@@ -455,19 +474,13 @@ fn a_confidential_issuance_hides_the_supply_but_not_from_the_issuer() {
         .ok()
         .json();
     assert_eq!(info["issued_amount"], 125);
-    // And reissues with the confidential-issuance token, blinded too.
+    // And reissues with the confidential-issuance token, blinded too: Elements accepts
+    // nothing else, so no --confidential is needed.
     let reissued = signed(
         &sb,
         &chain,
         "alice",
-        &[
-            "asset",
-            "reissue",
-            &asset,
-            "--amount",
-            "0.5",
-            "--confidential",
-        ],
+        &["asset", "reissue", &asset, "--amount", "0.5"],
     )
     .ok()
     .json();

@@ -91,7 +91,7 @@ fn crash_send(sb: &Sandbox, chain: &Chain, to_bob: &str) -> std::process::Output
         &pass,
     ]);
     sb.command(&args)
-        .env("LIQUID_OTC_ABORT_BEFORE_BROADCAST", "1")
+        .env("LIQUID_OTC_FAULT", "commit.after_record")
         .stdin(Stdio::null())
         .output()
         .unwrap()

@@ -411,6 +411,49 @@ fn regtest_without_server_says_how_to_start_the_sandbox() {
     lotc(&home, &[], &["--json", "utxos"]).ok();
 }
 
+#[test]
+fn a_liquid_wallet_refuses_a_regtest_server_with_exit_3() {
+    let sb = Sandbox::start(SandboxConfig::default()).unwrap();
+    sb.mine(1).unwrap();
+    let home = Home::new();
+    home.run_with_stdin(
+        &[
+            "--network",
+            "liquid",
+            "wallet",
+            "restore",
+            "--name",
+            "main",
+            "--passphrase-file",
+            &home.pass(),
+        ],
+        Some(common::ABANDON),
+    )
+    .ok();
+    for (name, server) in backends(&sb) {
+        let mut args: Vec<&str> = vec!["--network", "liquid"];
+        args.extend(server.iter().map(String::as_str));
+        args.extend(["--wallet", "main", "--json", "sync"]);
+        let r = home.run(&args);
+        assert_eq!(r.code, 3, "{name}: {}", r.stderr);
+        let e = r.json_error();
+        assert_eq!(e["code"], "wrong_chain", "{name}: {e}");
+        let message = e["message"].as_str().unwrap();
+        assert!(message.contains("is not a liquid server"), "{message}");
+        assert!(
+            message.contains("00902a6b70c2ca83b5d9c815d96a0e2f4202179316970d14ea1847dae5b1ca21"),
+            "names the server's (liquidregtest) genesis: {message}"
+        );
+        // Nothing was learned from it.
+        let balance = home.run(&["--network", "liquid", "--json", "balance", "--offline"]);
+        assert_eq!(balance.ok().json()["balances"], serde_json::json!([]));
+    }
+    // The same server is fine for a regtest wallet.
+    home.restore_abandon("w");
+    let (_, server) = &backends(&sb)[1];
+    lotc(&home, server, &["--wallet", "w", "sync"]).ok();
+}
+
 /// A one-connection-at-a-time HTTP server whose answers come from `handler(path)`; `None`
 /// forwards the request to `upstream` unchanged.
 fn hostile_http(

@@ -142,7 +142,25 @@ impl Context {
                 }
             }
         };
-        Ok(wallets.open(self.network, &name)?)
+        let mut wallet = wallets.open(self.network, &name)?;
+        wallet.set_policy_asset(self.policy_asset()?);
+        Ok(wallet)
+    }
+
+    /// The fee rate to pay: the one typed, or the server's estimate for the next blocks, never
+    /// below the network's floor (0.1 sat per discounted vbyte).
+    pub fn fee_rate(
+        &self,
+        typed: Option<wallet_core::tx::FeeRate>,
+    ) -> CliResult<wallet_core::tx::FeeRate> {
+        /// Blocks a fee estimate targets.
+        const FEE_TARGET_BLOCKS: u16 = 2;
+        Ok(match typed {
+            Some(rate) => rate,
+            None => wallet_core::tx::FeeRate::from_estimate(
+                self.backend()?.fee_estimate(FEE_TARGET_BLOCKS)?,
+            ),
+        })
     }
 
     /// The policy asset of the network (regtest's can be set in `config.json`).
@@ -202,7 +220,15 @@ impl Context {
                 (None, None) => BackendConfig::default_for(self.network, BackendKind::Esplora)?,
             },
         };
-        Ok(parsed.with_timeout(self.timeout).connect()?)
+        let mut parsed = parsed.with_timeout(self.timeout);
+        // The server must be on this network's chain (genesis block checked once per
+        // connection), unless config.json names another policy asset: a custom Elements
+        // chain, whose genesis is not known here.
+        if config.policy_asset(self.network, &self.data_dir)? == self.network.default_policy_asset()
+        {
+            parsed = parsed.with_network(self.network);
+        }
+        Ok(parsed.connect()?)
     }
 
     /// How `wallet` names assets: the ticker is the user's label from `config.json`, else the
@@ -230,6 +256,17 @@ impl Context {
             policy: config.policy_asset(self.network, &self.data_dir)?,
             labels: config.asset_labels(self.network, &self.data_dir)?,
             issued: std::collections::BTreeMap::new(),
+        })
+    }
+
+    /// How assets are named when no wallet is open: the user's labels and the built-in list.
+    pub fn asset_names_without_wallet(&self) -> CliResult<AssetNames> {
+        let config = crate::config::Config::load(&self.data_dir)?;
+        Ok(AssetNames {
+            network: self.network,
+            policy: config.policy_asset(self.network, &self.data_dir)?,
+            labels: config.asset_labels(self.network, &self.data_dir)?,
+            issued: Default::default(),
         })
     }
 

@@ -192,6 +192,35 @@ impl From<CoreError> for CliError {
                 CliError::new(Exit::Error, "broadcast_rejected", message)
             }
             CoreError::Unblind(_) => CliError::new(Exit::Refused, "unblind", message),
+            CoreError::Refused(_) => CliError::new(Exit::Refused, "refused", message),
+            CoreError::NothingToSign(_) => CliError::new(Exit::Refused, "nothing_to_sign", message)
+                .hint("sync the wallet if its coins are recent, or sign with the wallet that owns them"),
+            CoreError::NotBroadcast { txid, failed, source } => {
+                let inner = CliError::from(*source);
+                let hint = if failed {
+                    format!(
+                        "nothing was spent; `liquid-otc tx pending` lists it, `liquid-otc tx forget {txid}` removes it"
+                    )
+                } else {
+                    format!(
+                        "`liquid-otc tx rebroadcast {txid}` sends it again; `liquid-otc tx forget {txid}` drops it if it must never be sent"
+                    )
+                };
+                CliError::new(inner.exit, inner.code, message).hint(hint)
+            }
+            CoreError::UnknownIssuance { .. } => CliError::usage("unknown_issuance", message)
+                .hint("holding its reissuance token is enough: pass --issuance-tx TXID, the asset's issuance transaction (the issuer's `asset info` shows it)"),
+            CoreError::NotPending(_) => CliError::new(Exit::Error, "not_pending", message)
+                .hint("`liquid-otc tx pending` lists them"),
+            CoreError::WalletBusy(_) => CliError::new(Exit::Error, "wallet_busy", message)
+                .hint("wait for the other command to finish (or answer its prompt), then retry"),
+            CoreError::WrongChain { ref expected, .. } => {
+                let hint = format!(
+                    "point --esplora or --electrum at a {expected} server, or pass --network \
+                     with the server's network"
+                );
+                CliError::new(Exit::Refused, "wrong_chain", message).hint(hint)
+            }
         }
     }
 }

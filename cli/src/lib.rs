@@ -11,11 +11,15 @@ pub mod error;
 mod input;
 pub mod man;
 mod output;
+mod pay;
+mod signing;
+mod values;
+mod view;
 
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches};
 
-use args::{AssetGroup, Cli, Command};
+use args::{Cli, Command};
 use context::Context;
 use error::{CliError, CliResult, Exit};
 use output::Output;
@@ -56,17 +60,14 @@ fn dispatch(ctx: &Context, command: &Command) -> CliResult<()> {
     match command {
         Command::Wallet(sub) => cmd::wallet::run(ctx, sub),
         Command::Address(sub) => cmd::address::run(ctx, sub),
-        Command::Send(args) => cmd::send::send(ctx, args),
+        Command::Send(args) => cmd::send::run(ctx, args),
         Command::Pset(sub) => cmd::pset::run(ctx, sub),
-        Command::Asset(AssetGroup::Wallet(sub)) => cmd::asset::run(ctx, sub),
-        Command::Asset(AssetGroup::Label(args)) => cmd::label::label(ctx, args),
-        Command::Asset(AssetGroup::Unlabel(args)) => cmd::label::unlabel(ctx, args),
-        Command::Asset(AssetGroup::Labels) => cmd::label::labels(ctx),
+        Command::Asset(sub) => cmd::label::run(ctx, sub),
         Command::Sync(args) => cmd::sync::run(ctx, args),
         Command::Balance(args) => cmd::sync::balance(ctx, args),
         Command::Txs(args) => cmd::history::txs(ctx, args),
         Command::Utxos => cmd::history::utxos(ctx),
-        Command::Tx(sub) => cmd::history::tx(ctx, sub),
+        Command::Tx(sub) => cmd::tx::run(ctx, sub),
         Command::Sandbox(sub) => cmd::sandbox::run(ctx, sub),
         Command::Demo => cmd::demo::run(ctx),
         Command::Completions(args) => cmd::completions::run(args),

@@ -12,6 +12,7 @@ use crate::chain::{script_hash, Chain, ScriptHash};
 use crate::hexutil;
 use crate::json::{BlockJson, TxJson, TxStatus, UtxoJson};
 use crate::sandbox::Service;
+use crate::EsploraFlavour;
 
 /// Five years, electrs' cache time for immutable data.
 const LONG_TTL: u64 = 157_784_630;
@@ -161,12 +162,12 @@ fn get(svc: &Service, parts: &[&str], query: &str) -> R {
         ["tx", txid, rest @ ..] => tx(&chain, txid, rest),
         ["scripthash", h, rest @ ..] => {
             let sh = hexutil::decode32(h).ok_or_else(|| Response::bad("Invalid scripthash"))?;
-            script_endpoint(&chain, &sh, ("scripthash", h), rest)
+            script_endpoint(&chain, svc.esplora_flavour, &sh, ("scripthash", h), rest)
         }
         ["address", a, rest @ ..] => {
             let addr = parse_address(a).map_err(|e| Response::bad(&e))?;
             let sh = script_hash(&addr.script_pubkey());
-            script_endpoint(&chain, &sh, ("address", a), rest)
+            script_endpoint(&chain, svc.esplora_flavour, &sh, ("address", a), rest)
         }
         ["asset", id, rest @ ..] => {
             let id = hexutil::decode32_display(id)
@@ -427,7 +428,13 @@ struct Stats {
     tx_count: usize,
 }
 
-fn script_endpoint(chain: &Chain, sh: &ScriptHash, key: (&str, &str), rest: &[&str]) -> R {
+fn script_endpoint(
+    chain: &Chain,
+    flavour: EsploraFlavour,
+    sh: &ScriptHash,
+    key: (&str, &str),
+    rest: &[&str],
+) -> R {
     match rest {
         [] => {
             let (f, s, n) = chain.confirmed_stats(sh);
@@ -455,11 +462,7 @@ fn script_endpoint(chain: &Chain, sh: &ScriptHash, key: (&str, &str), rest: &[&s
             );
             Ok(Response::json(&m, SHORT_TTL))
         }
-        ["txs"] => {
-            let mut v: Vec<TxJson> = mempool_txs(chain, sh);
-            v.extend(chain_txs(chain, sh, None));
-            Ok(Response::json(&v, SHORT_TTL))
-        }
+        ["txs"] => Ok(Response::json(&first_page(chain, flavour, sh), SHORT_TTL)),
         ["txs", "mempool"] => Ok(Response::json(&mempool_txs(chain, sh), SHORT_TTL)),
         ["txs", "chain"] => Ok(Response::json(&chain_txs(chain, sh, None), SHORT_TTL)),
         ["txs", "chain", last] => {
@@ -528,6 +531,23 @@ fn asset_txs(chain: &Chain, id: &AssetId, rest: &[&str]) -> Vec<TxJson> {
     }
 }
 
+/// `/scripthash/:hash/txs`: the mempool, then the newest confirmed transactions, as each
+/// electrs line lists them (see [`EsploraFlavour`]).
+fn first_page(chain: &Chain, flavour: EsploraFlavour, sh: &ScriptHash) -> Vec<TxJson> {
+    let mut v: Vec<TxJson> = mempool_txs(chain, sh);
+    match flavour {
+        EsploraFlavour::Blockstream => v.extend(chain_txs(chain, sh, None)),
+        EsploraFlavour::Mempool => {
+            // Its handler extends the list with the mempool history a second time, then fills
+            // up to the mempool limit with confirmed ones.
+            v.extend(mempool_txs(chain, sh));
+            let room = MAX_MEMPOOL_TXS.saturating_sub(v.len());
+            v.extend(confirmed_txs(chain, sh, None, room));
+        }
+    }
+    v
+}
+
 /// Mempool txs of a script in the order they entered (as electrs' mempool history buckets).
 fn mempool_txs(chain: &Chain, sh: &ScriptHash) -> Vec<TxJson> {
     chain
@@ -539,6 +559,16 @@ fn mempool_txs(chain: &Chain, sh: &ScriptHash) -> Vec<TxJson> {
 }
 
 fn chain_txs(chain: &Chain, sh: &ScriptHash, last_seen: Option<Txid>) -> Vec<TxJson> {
+    confirmed_txs(chain, sh, last_seen, CHAIN_TXS_PER_PAGE)
+}
+
+/// At most `limit` confirmed txs of a script, newest first, after `last_seen` if given.
+fn confirmed_txs(
+    chain: &Chain,
+    sh: &ScriptHash,
+    last_seen: Option<Txid>,
+    limit: usize,
+) -> Vec<TxJson> {
     let hist: Vec<(Txid, u32)> = chain.confirmed_history(sh).into_iter().rev().collect();
     let start = match last_seen {
         Some(l) => match hist.iter().position(|(t, _)| *t == l) {
@@ -549,7 +579,7 @@ fn chain_txs(chain: &Chain, sh: &ScriptHash, last_seen: Option<Txid>) -> Vec<TxJ
     };
     hist.iter()
         .skip(start)
-        .take(CHAIN_TXS_PER_PAGE)
+        .take(limit)
         .filter_map(|(t, h)| {
             chain
                 .get_tx(t)

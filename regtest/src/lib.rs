@@ -92,6 +92,22 @@ pub struct SandboxConfig {
     pub delay_ms: u64,
     /// Deterministic clock: the timestamp of height 0 + 60 s per block. Real clock when `None`.
     pub fixed_clock: Option<u32>,
+    /// Which electrs line's Esplora answers to give where the two differ.
+    pub esplora_flavour: EsploraFlavour,
+}
+
+/// The two electrs lines that serve Liquid's Esplora API differ in what a script's first page
+/// of transactions (`/scripthash/:hash/txs`, `/address/:address/txs`) lists.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EsploraFlavour {
+    /// mempool.space's electrs (liquid.network; the binary in `../shared/real-stack/`, commit
+    /// 80758ea): the mempool transactions **twice**, then confirmed ones up to 50 entries in
+    /// all. The default, so that clients tested on the sandbox meet the harder shape.
+    #[default]
+    Mempool,
+    /// Blockstream's electrs (blockstream.info; the recorded fixtures): the mempool
+    /// transactions (at most 50) once, then at most 25 confirmed ones.
+    Blockstream,
 }
 
 impl Default for SandboxConfig {
@@ -102,6 +118,7 @@ impl Default for SandboxConfig {
             state_dir: None,
             delay_ms: 0,
             fixed_clock: None,
+            esplora_flavour: EsploraFlavour::default(),
         }
     }
 }

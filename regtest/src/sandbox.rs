@@ -9,12 +9,14 @@ use elements::{Address, AssetId, BlockHash, Txid};
 
 use crate::node::{Clock, Node};
 use crate::persist::Store;
-use crate::{faucet, Error, Issued, SandboxConfig};
+use crate::{faucet, Error, EsploraFlavour, Issued, SandboxConfig};
 
 /// Everything the servers share.
 pub struct Service {
     /// The node.
     pub node: Node,
+    /// Which electrs line's Esplora answers to give.
+    pub esplora_flavour: EsploraFlavour,
     faucet_lock: Mutex<()>,
     shutting_down: AtomicBool,
     streams: Mutex<Vec<TcpStream>>,
@@ -131,6 +133,7 @@ impl Sandbox {
         )?;
         let svc = Arc::new(Service {
             node,
+            esplora_flavour: config.esplora_flavour,
             faucet_lock: Mutex::new(()),
             shutting_down: AtomicBool::new(false),
             streams: Mutex::new(Vec::new()),

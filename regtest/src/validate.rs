@@ -277,21 +277,38 @@ fn check_issuances(
             if iss.amount.is_null() || iss.amount == Value::Explicit(0) {
                 return Err(Reject::rejected("bad-txns-reissuance-amount-zero"));
             }
-            let entropy = iss.asset_entropy;
-            let token_conf = AssetId::reissuance_token_from_entropy(entropy, true);
-            let token_expl = AssetId::reissuance_token_from_entropy(entropy, false);
-            let tweak = tweak_of(&iss.asset_blinding_nonce)
-                .ok_or_else(|| Reject::rejected("bad-txns-reissuance-nonce"))?;
+            // As Elements' VerifyAmounts: the token is derived from the entropy and from
+            // whether the reissued amount is blinded (`CalculateReissuanceToken(..,
+            // nAmount.IsCommitment())`), so the token of an explicit issuance reissues only
+            // explicit amounts and that of a confidential issuance only blinded ones; the
+            // spent coin's asset tag must be that token blinded with the nonce. Elements
+            // answers any failure here as an unbalanced transaction.
+            let token = AssetId::reissuance_token_from_entropy(
+                iss.asset_entropy,
+                iss.amount.is_confidential(),
+            );
+            let tweak = tweak_of(&iss.asset_blinding_nonce).ok_or_else(|| {
+                Reject::rejected(
+                    "bad-txns-in-ne-out (value in != value out: the reissuance nonce is not a \
+                     valid blinding factor)",
+                )
+            })?;
             let holds_token = match spent[i].asset {
-                elements::confidential::Asset::Confidential(gen) => [token_conf, token_expl]
-                    .iter()
-                    .any(|t| Generator::new_blinded(secp, t.into_tag(), tweak) == gen),
+                elements::confidential::Asset::Confidential(gen) => {
+                    Generator::new_blinded(secp, token.into_tag(), tweak) == gen
+                }
                 _ => false,
             };
             if !holds_token {
-                return Err(Reject::rejected(
-                    "bad-txns-reissuance-without-token (the input must spend the blinded reissuance token)",
-                ));
+                return Err(Reject::rejected(format!(
+                    "bad-txns-in-ne-out (value in != value out: input {i} does not spend the \
+                     blinded reissuance token {token} that a reissuance with {} amount needs)",
+                    if iss.amount.is_confidential() {
+                        "a blinded"
+                    } else {
+                        "an explicit"
+                    }
+                )));
             }
         } else if matches!(iss.amount, Value::Null | Value::Explicit(0))
             && matches!(iss.inflation_keys, Value::Null | Value::Explicit(0))

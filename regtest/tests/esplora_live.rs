@@ -4,7 +4,7 @@ mod common;
 use common::*;
 
 use regtest::elements::{confidential::Value, OutPoint, TxOut, Txid};
-use regtest::{Sandbox, SandboxConfig};
+use regtest::{EsploraFlavour, Sandbox, SandboxConfig};
 use serde_json::Value as J;
 
 fn header(url: &str, path: &str, name: &str) -> Option<String> {
@@ -12,18 +12,17 @@ fn header(url: &str, path: &str, name: &str) -> Option<String> {
     h.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
-#[test]
-fn paging_ordering_and_views() {
+/// A sandbox of `flavour` whose external/4-like script received 30 payments in 6 blocks (as in
+/// the fixtures' paging phase); the address and the payments' txids.
+fn thirty_payments(flavour: EsploraFlavour) -> (Sandbox, regtest::elements::Address, Vec<Txid>) {
     let sb = Sandbox::start(SandboxConfig {
         fixed_clock: Some(1_795_358_000),
+        esplora_flavour: flavour,
         ..Default::default()
     })
     .unwrap();
-    let url = sb.esplora_url();
-    let policy = sb.policy_asset();
     sb.mine(1).unwrap();
     let addr = p2wpkh(4, true);
-    let sh = esplora_sh(&addr);
     let mut ids = Vec::new();
     for n in 1..=30u64 {
         ids.push(sb.faucet(&addr, 100_000 * n, None).unwrap());
@@ -31,6 +30,55 @@ fn paging_ordering_and_views() {
             sb.mine(1).unwrap();
         }
     }
+    (sb, addr, ids)
+}
+
+#[test]
+fn first_page_as_mempool_electrs_lists_it() {
+    // mempool.space's electrs (the real stack's): the mempool twice, then confirmed ones up
+    // to 50 entries; /txs/chain pages and /txs/mempool as Blockstream's.
+    let (sb, addr, _) = thirty_payments(EsploraFlavour::Mempool);
+    let url = sb.esplora_url();
+    let sh = esplora_sh(&addr);
+    let chain1 = get_json(&url, &format!("/scripthash/{sh}/txs/chain"));
+    assert_eq!(chain1.as_array().unwrap().len(), 25);
+    let txs = get_json(&url, &format!("/scripthash/{sh}/txs"));
+    assert_eq!(
+        txs.as_array().unwrap().len(),
+        30,
+        "all 30 confirmed fit in 50"
+    );
+    assert_eq!(txs[0], chain1[0]);
+    let mut mempool = Vec::new();
+    for n in 0..20u64 {
+        mempool.push(sb.faucet(&addr, 1_000 + n, None).unwrap().to_string());
+    }
+    let txs = get_json(&url, &format!("/scripthash/{sh}/txs"));
+    let listed: Vec<String> = txs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["txid"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed.len(), 50);
+    assert_eq!(listed[..20], listed[20..40], "the mempool twice");
+    let unique: std::collections::BTreeSet<&String> = listed[..20].iter().collect();
+    assert_eq!(unique, mempool.iter().collect());
+    assert_eq!(txs[40], chain1[0], "then 10 confirmed ones");
+    assert!(txs.as_array().unwrap()[40..]
+        .iter()
+        .all(|t| t["status"]["confirmed"] == true));
+    let only_mempool = get_json(&url, &format!("/scripthash/{sh}/txs/mempool"));
+    assert_eq!(only_mempool.as_array().unwrap().len(), 20, "once");
+    assert_eq!(get_json(&url, &format!("/address/{addr}/txs")), txs);
+}
+
+#[test]
+fn paging_ordering_and_views() {
+    let (sb, addr, ids) = thirty_payments(EsploraFlavour::Blockstream);
+    let url = sb.esplora_url();
+    let policy = sb.policy_asset();
+    let sh = esplora_sh(&addr);
     let chain1 = get_json(&url, &format!("/scripthash/{sh}/txs/chain"));
     assert_eq!(chain1.as_array().unwrap().len(), 25);
     // Newest first: the last block's txs come first.

@@ -443,7 +443,11 @@ fn issuance_and_reissuance() {
     };
     sign_p2wpkh(&mut re, 0, 1, Value::Explicit(1));
     sign_p2wpkh(&mut re, 1, 1, Value::Explicit(999_000));
-    assert!(rejected(sb.broadcast(re)).contains("bad-txns-reissuance-without-token"));
+    let m = rejected(sb.broadcast(re));
+    assert!(
+        m.contains("bad-txns-in-ne-out") && m.contains("reissuance token"),
+        "{m}"
+    );
 
     // Move the token to a confidential address (blinded), then reissue with it.
     let conf = p2wpkh(2, true);
@@ -510,6 +514,42 @@ fn issuance_and_reissuance() {
         explicit_out(policy, 997_000, a.script_pubkey()),
         TxOut::new_fee(1000, policy),
     ];
+    // The same reissuance with its amount blinded is refused, as elementsd refuses it: the
+    // token of an explicit issuance reissues explicit amounts only (Elements derives the
+    // token from the entropy and whether the reissued amount is blinded).
+    let mut blinded = re.clone();
+    let (issue_vbf, _, _, _) = blinded.input[0].blind_issuances(&secp, &mut rng).unwrap();
+    assert!(blinded.input[0].asset_issuance.amount.is_confidential());
+    let spent_blinded = [
+        tok_secrets,
+        TxOutSecrets::new(
+            asset,
+            elements::confidential::AssetBlindingFactor::zero(),
+            250,
+            issue_vbf,
+        ),
+        explicit_secrets(policy, 998_000),
+    ];
+    let (tok_back_blinded, _, _, _) = TxOut::new_last_confidential(
+        &mut rng,
+        &secp,
+        1,
+        token,
+        conf.script_pubkey(),
+        conf.blinding_pubkey.unwrap(),
+        &spent_blinded,
+        &[],
+    )
+    .unwrap();
+    blinded.output[0] = tok_back_blinded;
+    sign_p2wpkh(&mut blinded, 0, 2, mv.output[0].value);
+    sign_p2wpkh(&mut blinded, 1, 2, Value::Explicit(998_000));
+    let m = rejected(sb.broadcast(blinded));
+    assert!(
+        m.contains("bad-txns-in-ne-out") && m.contains("with a blinded amount"),
+        "{m}"
+    );
+
     sign_p2wpkh(&mut re, 0, 2, mv.output[0].value);
     sign_p2wpkh(&mut re, 1, 2, Value::Explicit(998_000));
     sb.broadcast(re).unwrap();

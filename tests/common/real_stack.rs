@@ -95,6 +95,9 @@ pub trait TestChain {
     fn issue(&self, sat: u64) -> Result<regtest::Issued>;
     /// Waits until the servers show everything the node has (after a wallet broadcast, say).
     fn settle(&self) -> Result<()>;
+    /// Replaces the last `depth` blocks with `depth + 1` new ones (a reorganisation); their
+    /// transactions go back to the mempool and into the new blocks.
+    fn reorg(&self, depth: u32) -> Result<()>;
 }
 
 impl TestChain for regtest::Sandbox {
@@ -134,6 +137,12 @@ impl TestChain for regtest::Sandbox {
     fn settle(&self) -> Result<()> {
         Ok(())
     }
+
+    fn reorg(&self, depth: u32) -> Result<()> {
+        regtest::Sandbox::reorg(self, depth, true)
+            .map(|_| ())
+            .map_err(|e| StackError(format!("embedded chain: reorg: {e}")))
+    }
 }
 
 /// How the CLI reaches a chain.
@@ -168,8 +177,10 @@ impl Backend {
 pub fn skip_message(test: &str) -> String {
     format!(
         "skipping the real-stack run of {test}: set {ELEMENTSD_ENV} (an elementsd, Elements Core \
-         23.x) and {ELECTRS_ENV} (Blockstream's electrs built with --features liquid) to run it \
-         against a real liquidregtest node and electrs as well"
+         23.x) and {ELECTRS_ENV} (electrs built with --features liquid) to run it against a real \
+         liquidregtest node and electrs as well, e.g. {ELEMENTSD_ENV}=../shared/real-stack/\
+         elementsd {ELECTRS_ENV}=../shared/real-stack/electrs cargo test --test real_stack \
+         (or run .ci/run, which does)"
     )
 }
 
@@ -194,14 +205,23 @@ pub fn executables_from(
     }
 }
 
+/// Whether this is a CI run (`CI=true`), where the real stack is required.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
 /// The executables from the environment; `None` (with a printed skip notice) when neither is
-/// set. Panics when only one is set.
+/// set, except under `CI=true`, where that is a failure. Panics when only one is set.
 pub fn real_stack_executables(test: &str) -> Option<(PathBuf, PathBuf)> {
     match executables_from(
         std::env::var_os(ELEMENTSD_ENV),
         std::env::var_os(ELECTRS_ENV),
     ) {
         Ok(Some(both)) => Some(both),
+        Ok(None) if in_ci() => panic!(
+            "{test}: CI=true needs the real stack: set {ELEMENTSD_ENV} and {ELECTRS_ENV} (.ci/run \
+             points them at ../shared/real-stack/)"
+        ),
         Ok(None) => {
             // Straight to the process's stderr: libtest would swallow an `eprintln!` of a
             // passing test, and a skip must be seen.
@@ -224,7 +244,10 @@ pub fn with_real_stack(test: &str, f: impl FnOnce(&RealStack)) {
         return;
     };
     let _one_at_a_time = REAL_STACK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let stack = RealStack::start(StackConfig::new(elementsd, electrs))
+    // Absolute, since the processes start in their temporary folder (a relative path such as
+    // ../shared/real-stack/elementsd would be ambiguous there).
+    let absolute = |p: PathBuf| fs::canonicalize(&p).unwrap_or(p);
+    let stack = RealStack::start(StackConfig::new(absolute(elementsd), absolute(electrs)))
         .unwrap_or_else(|e| panic!("{test}: the real stack did not start: {e}"));
     {
         use std::io::Write;
@@ -1312,6 +1335,35 @@ impl TestChain for RealStack {
 
     fn settle(&self) -> Result<()> {
         self.settle_on("the node's tip and mempool", None)
+    }
+
+    /// `invalidateblock` of the block `depth - 1` below the tip (its transactions return to
+    /// the mempool), then `depth + 1` blocks mined to a fresh address (so that no new block
+    /// can be the invalidated one again).
+    fn reorg(&self, depth: u32) -> Result<()> {
+        let count = self.rpc(false, "getblockcount", json!([]))?;
+        let tip = count
+            .as_u64()
+            .ok_or_else(|| malformed("getblockcount", format!("not a height: {count}")))?;
+        let height = tip
+            .checked_sub(u64::from(depth) - 1)
+            .filter(|h| depth > 0 && *h > 0)
+            .ok_or_else(|| StackError(format!("cannot reorganise {depth} blocks below {tip}")))?;
+        let hash = self.rpc(false, "getblockhash", json!([height]))?;
+        self.rpc(false, "invalidateblock", json!([hash]))?;
+        let address = self.rpc(true, "getnewaddress", json!([]))?;
+        let address = address
+            .as_str()
+            .ok_or_else(|| malformed("getnewaddress", format!("not an address: {address}")))?;
+        let mined = self.rpc(
+            true,
+            "generatetoaddress",
+            json!({"nblocks": depth + 1, "address": address}),
+        )?;
+        self.settle_on(
+            &format!("a reorganisation of {depth} block(s) from {hash} to {mined}"),
+            None,
+        )
     }
 }
 

@@ -11,7 +11,9 @@ use elements::{OutPoint, RangeProofMessage, Script, SurjectionInput};
 use regtest::{Sandbox, SandboxConfig};
 use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
 use wallet_core::network::Network;
+use wallet_core::pset::{approve, script_map, view, Allowed, WalletKnowledge};
 use wallet_core::seed::SeedSecret;
+use wallet_core::store::OwnedCoin;
 use wallet_core::tx::{
     build_payment, finalize_pset, sign_pset, FeeRate, PaymentRequest, Recipient, Spendable,
     WalletContext,
@@ -111,7 +113,32 @@ fn main() {
         let mut payment =
             build_payment(&ctx, &coins, &request, &mut || Ok((0, change.clone()))).unwrap();
         build_only.push(start.elapsed());
-        sign_pset(&mut payment.pset, &seed, Network::Regtest).unwrap();
+        // The wallet's view and approval are part of what signing costs.
+        let owned = coins
+            .iter()
+            .map(|c| {
+                (
+                    c.outpoint,
+                    OwnedCoin {
+                        txout: c.txout.clone(),
+                        secrets: c.secrets,
+                        keychain: c.keychain,
+                        index: c.index,
+                    },
+                )
+            })
+            .collect();
+        let scripts = script_map(&desc, 2, 1).unwrap();
+        let know = WalletKnowledge {
+            descriptor: &desc,
+            network: Network::Regtest,
+            policy_asset: sandbox.policy_asset(),
+            coins: &owned,
+            scripts: &scripts,
+        };
+        let seen = view(&payment.pset, &know).unwrap();
+        let plan = approve(&payment.pset, &seen, &know, Allowed::default()).unwrap();
+        sign_pset(&mut payment.pset, &plan, &desc, &seed, Network::Regtest).unwrap();
         let tx = finalize_pset(&mut payment.pset, Network::Regtest).unwrap();
         full.push(start.elapsed());
         assert_eq!((tx.input.len(), tx.output.len()), (2, 3));

@@ -50,7 +50,9 @@ fn looks_like_bitcoin(s: &str) -> bool {
     elements::bitcoin::Address::from_str(s).is_ok()
 }
 
-fn parse_any(s: &str) -> Result<Address> {
+/// Parses a Liquid, Liquid testnet or Elements regtest address of any network; a Bitcoin
+/// address is named as such.
+pub fn parse_any(s: &str) -> Result<Address> {
     let s = s.trim();
     match Address::from_str(s) {
         Ok(a) => Ok(a),

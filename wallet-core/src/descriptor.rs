@@ -14,9 +14,10 @@ use elements_miniscript::bitcoin::NetworkKind;
 use elements_miniscript::confidential::{slip77::MasterBlindingKey, Key};
 use elements_miniscript::descriptor::checksum::desc_checksum;
 use elements_miniscript::descriptor::{DescriptorType, ShInner, WshInner};
+use elements_miniscript::extensions::CovExtArgs;
 use elements_miniscript::{
-    ConfidentialDescriptor, DefiniteDescriptorKey, Descriptor, DescriptorPublicKey, ForEachKey,
-    Terminal,
+    ConfidentialDescriptor, CovenantExt, DefiniteDescriptorKey, Descriptor, DescriptorPublicKey,
+    ForEachKey, Terminal,
 };
 use zeroize::Zeroizing;
 
@@ -452,6 +453,20 @@ impl WalletDescriptor {
             )));
         }
         self.single(keychain)?
+            .at_derivation_index(index)
+            .map_err(|e| bad(format!("cannot derive index {index}: {e}")))
+    }
+
+    /// The spending descriptor of `keychain`/`index` (no blinding key), in the form the PSET
+    /// updater and finalizer want: what signs and satisfies the wallet's coin there.
+    pub fn spending_descriptor(
+        &self,
+        keychain: Keychain,
+        index: u32,
+    ) -> Result<Descriptor<DefiniteDescriptorKey, CovenantExt<CovExtArgs>>> {
+        let single = self.single(keychain)?.descriptor;
+        Descriptor::<DescriptorPublicKey, CovenantExt<CovExtArgs>>::from_str(&single.to_string())
+            .map_err(|e| bad(format!("descriptor: {e}")))?
             .at_derivation_index(index)
             .map_err(|e| bad(format!("cannot derive index {index}: {e}")))
     }

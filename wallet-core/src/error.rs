@@ -118,6 +118,58 @@ pub enum Error {
     /// Building, blinding, signing or finalizing a transaction failed or did not verify.
     #[error("transaction: {0}")]
     Transaction(String),
+    /// What the wallet was asked to sign or accept does not pass its checks: the text says
+    /// which and why, and nothing was signed.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// A PSET has no input this wallet can sign.
+    #[error("nothing to sign: {0}")]
+    NothingToSign(String),
+    /// A committed transaction was signed and recorded but is not on the network: the server
+    /// refused it (`failed`: it no longer counts) or could not be reached (it stays pending).
+    #[error("{source}; transaction {txid} {}", if *.failed {
+        "is recorded as failed and does not count"
+    } else {
+        "is signed and recorded as pending, but was not broadcast"
+    })]
+    NotBroadcast {
+        /// The transaction.
+        txid: elements::Txid,
+        /// Whether the server refused it for good.
+        failed: bool,
+        /// The server's answer or the connection error.
+        source: Box<Error>,
+    },
+    /// The issuance of an asset to reissue cannot be found or does not issue it.
+    #[error("cannot reissue asset {asset}: {reason}")]
+    UnknownIssuance {
+        /// The asset.
+        asset: elements::AssetId,
+        /// Why its issuance is unknown.
+        reason: String,
+    },
+    /// A txid that is not a recorded transaction waiting for the chain.
+    #[error("{0} is not a pending transaction of this wallet")]
+    NotPending(elements::Txid),
+    /// Another command is moving money with this wallet right now.
+    #[error("wallet '{0}' is busy: another liquid-otc command is building, signing or broadcasting with it")]
+    WalletBusy(String),
+    /// The chain server serves another chain than the wallet's network (its genesis block
+    /// is not the network's).
+    #[error(
+        "chain backend {server} is not a {expected} server: its genesis block is {found}, \
+         {expected}'s is {genesis}"
+    )]
+    WrongChain {
+        /// The server's URL.
+        server: String,
+        /// The network in use.
+        expected: Network,
+        /// That network's genesis block hash.
+        genesis: String,
+        /// The genesis block hash the server answered.
+        found: String,
+    },
 }
 
 fn available_text(available: &[String]) -> String {

@@ -8,6 +8,7 @@ pub mod chain;
 pub mod descriptor;
 pub mod error;
 pub mod network;
+pub mod ops;
 pub mod pset;
 pub mod seed;
 pub mod store;

@@ -205,13 +205,15 @@ impl TxView {
         }
     }
 
-    /// The view of a PSET (v2): the inputs' previous outpoints and the outputs as they stand.
+    /// The view of a PSET (v2): the inputs' previous outpoints (the issuance and peg-in flags
+    /// of the index masked off, as in the transaction the PSET becomes) and the outputs as
+    /// they stand.
     pub fn from_pset(pset: &PartiallySignedTransaction) -> Self {
         TxView {
             inputs: pset
                 .inputs()
                 .iter()
-                .map(|i| OutPoint::new(i.previous_txid, i.previous_output_index))
+                .map(|i| i.previous_outpoint())
                 .collect(),
             outputs: pset.outputs().iter().map(|o| o.to_txout()).collect(),
         }

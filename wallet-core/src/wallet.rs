@@ -261,6 +261,7 @@ impl Wallets {
             dir,
             descriptor: descriptor.clone(),
             watch_only: meta.watch_only,
+            policy_asset: network.default_policy_asset(),
             store,
         })
     }
@@ -290,6 +291,7 @@ impl Wallets {
             dir,
             descriptor,
             watch_only: meta.watch_only,
+            policy_asset: network.default_policy_asset(),
             store,
         })
     }
@@ -316,6 +318,7 @@ pub struct Wallet {
     dir: PathBuf,
     descriptor: WalletDescriptor,
     watch_only: bool,
+    policy_asset: elements::AssetId,
     store: Store,
 }
 
@@ -338,6 +341,23 @@ impl Wallet {
     /// The wallet's descriptor.
     pub fn descriptor(&self) -> &WalletDescriptor {
         &self.descriptor
+    }
+
+    /// The asset fees are paid in: the network's policy asset, unless a custom Elements
+    /// chain set another with [`Wallet::set_policy_asset`].
+    pub fn policy_asset(&self) -> elements::AssetId {
+        self.policy_asset
+    }
+
+    /// Uses `asset` as the policy asset (a custom Elements chain's, from configuration).
+    pub fn set_policy_asset(&mut self, asset: elements::AssetId) {
+        self.policy_asset = asset;
+    }
+
+    /// Takes the wallet's spending lock (see [`crate::ops::lock`]): refused at once with
+    /// [`Error::WalletBusy`] while another process holds it.
+    pub fn lock_spending(&self) -> Result<crate::ops::lock::SpendLock> {
+        crate::ops::lock::SpendLock::acquire(&self.dir, &self.name)
     }
 
     /// The stored metadata.
@@ -421,8 +441,8 @@ impl Wallet {
         &self.store
     }
 
-    /// The wallet's database, mutable.
-    pub fn store_mut(&mut self) -> &mut Store {
+    /// The wallet's database, mutable: only this crate's operations write it.
+    pub(crate) fn store_mut(&mut self) -> &mut Store {
         &mut self.store
     }
 

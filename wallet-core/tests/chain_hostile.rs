@@ -218,8 +218,45 @@ fn esplora_paging_that_repeats_is_an_error() {
     let body = serde_json::to_vec(&page).unwrap();
     let server = spawn_http(move |_| HttpAction::ok("application/json", body.clone()));
     let e = esplora(&server).histories(&[Script::new()]).unwrap_err();
-    assert_backend_error(&e, &server.http_url(), "listed twice");
+    assert_backend_error(&e, &server.http_url(), "paging went wrong");
     assert_eq!(server.hits(), 2);
+}
+
+#[test]
+fn esplora_mempool_listed_twice_is_one_history() {
+    // mempool.space's electrs lists a script's mempool transactions twice on the first page,
+    // then confirmed ones up to 50 entries: 2 x 13 unconfirmed leave room for 24 confirmed,
+    // and a page of 24 is followed by /txs/chain/:last.
+    let txid = |n: u8| sample_tx(n).txid().to_string();
+    let mut first: Vec<Value> = Vec::new();
+    for _ in 0..2 {
+        first.extend((0..13u8).map(|n| json!({"txid": txid(n), "status": {"confirmed": false}})));
+    }
+    first.extend((13..37u8).map(
+        |n| json!({"txid": txid(n), "status": {"confirmed": true, "block_height": 200 - u32::from(n)}}),
+    ));
+    let second: Vec<Value> = (37..40u8)
+        .map(|n| json!({"txid": txid(n), "status": {"confirmed": true, "block_height": 200 - u32::from(n)}}))
+        .collect();
+    let last = txid(36);
+    let server = spawn_http(move |req| {
+        let body = if req.path.ends_with(&format!("/txs/chain/{last}")) {
+            serde_json::to_vec(&second).unwrap()
+        } else {
+            assert!(req.path.ends_with("/txs"), "{}", req.path);
+            serde_json::to_vec(&first).unwrap()
+        };
+        HttpAction::ok("application/json", body)
+    });
+    let h = esplora(&server).histories(&[Script::new()]).unwrap();
+    assert_eq!(server.hits(), 2);
+    let h = &h[0];
+    assert_eq!(h.len(), 40, "each transaction once");
+    assert_eq!(h[0].height, 200 - 39, "oldest first");
+    assert_eq!(h[26].height, 200 - 13);
+    assert!(h[27..].iter().all(|e| e.height == 0), "then the mempool");
+    let distinct: std::collections::HashSet<_> = h.iter().map(|e| e.txid).collect();
+    assert_eq!(distinct.len(), 40);
 }
 
 // ---- Electrum -------------------------------------------------------------------------------

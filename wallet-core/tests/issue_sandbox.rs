@@ -316,3 +316,72 @@ fn a_confidential_issuance_is_accepted_and_can_be_reissued() {
     coins.extend(w.coins_of(&tx));
     assert_eq!((held(&coins, asset), held(&coins, token)), (7_500, 3));
 }
+
+/// Elements derives the token a reissuance spends from the entropy and from whether the
+/// reissued amount is blinded, so the token of an explicit issuance reissues explicit amounts
+/// only and the token of a confidential issuance blinded ones only; elementsd refuses the
+/// other two (`bad-txns-in-ne-out`), and so does the sandbox. The wallet refuses to build them,
+/// saying why, and builds the two that work. An issuance of tokens only leaves its (zero)
+/// amount null, unblinded, even when confidential: its token is the explicit kind.
+#[test]
+fn a_reissuance_is_blinded_exactly_when_its_issuance_was() {
+    for (amount, confidential) in [(1_000, false), (1_000, true), (0, true)] {
+        let issued_confidential = confidential && amount > 0;
+        let (sandbox, mut w, mut coins) = funded();
+        let request = IssueRequest {
+            amount,
+            token_amount: 1,
+            contract_hash: None,
+            asset_address: w.addr(Keychain::External, 1),
+            token_address: w.addr(Keychain::External, 2),
+            confidential,
+            fee_rate: FeeRate::MIN,
+        };
+        let utxos = coins.clone();
+        let (payment, tx) = w
+            .build_signed(&sandbox, |ctx, change| {
+                build_issuance(ctx, &utxos, &request, change)
+            })
+            .unwrap();
+        let issuance = payment.issuance.clone().unwrap();
+        assert_eq!(
+            issuance.token,
+            AssetId::reissuance_token_from_entropy(issuance.entropy, issued_confidential)
+        );
+        sandbox.broadcast(tx.clone()).unwrap();
+        sandbox.mine(1).unwrap();
+        coins = unspent(&coins, &tx);
+        coins.extend(w.coins_of(&tx));
+
+        let reissue = |w: &mut TestWallet, confidential: bool| {
+            let request = ReissueRequest {
+                entropy: issuance.entropy,
+                amount: 5,
+                asset_address: w.addr(Keychain::External, 3),
+                confidential,
+                fee_rate: FeeRate::MIN,
+            };
+            let utxos = coins.clone();
+            w.build_signed(&sandbox, |ctx, change| {
+                build_reissuance(ctx, &utxos, &request, change)
+            })
+        };
+        let e = reissue(&mut w, !issued_confidential).unwrap_err();
+        let must = if issued_confidential {
+            "only blinded (confidential) reissuances"
+        } else {
+            "only explicit (not confidential) reissuances"
+        };
+        assert!(
+            matches!(&e, Error::Transaction(m) if m.contains(must) && m.contains(&issuance.asset.to_string())),
+            "{e}"
+        );
+        let (payment, tx) = reissue(&mut w, issued_confidential).unwrap();
+        assert_eq!(payment.net[&issuance.asset], 5);
+        assert_eq!(
+            tx.input[0].asset_issuance.amount.is_confidential(),
+            issued_confidential
+        );
+        sandbox.broadcast(tx).unwrap();
+    }
+}

@@ -136,11 +136,11 @@ fn create_refuses_existing_file_and_open_refuses_missing() {
 fn newer_schema_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("wallet.sqlite");
-    let s = Store::create(&path, &meta()).unwrap();
-    s.connection()
+    drop(Store::create(&path, &meta()).unwrap());
+    rusqlite::Connection::open(&path)
+        .unwrap()
         .execute_batch("PRAGMA user_version = 99")
         .unwrap();
-    drop(s);
     match Store::open(&path) {
         Err(Error::Storage(m)) => assert!(m.contains("upgrade"), "{m}"),
         other => panic!("{other:?}"),

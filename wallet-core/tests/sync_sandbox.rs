@@ -317,7 +317,7 @@ fn evictions_failures_and_pending() {
         }],
         output: vec![elements::TxOut::new_fee(1_000, lbtc())],
     };
-    w.store_mut().record_pending(&spend).unwrap();
+    wallet_core::ops::pset_sign::record_signed(&mut w, &spend).unwrap();
     assert_eq!(w.store().pending().unwrap().len(), 1);
     let bal = w.store().balances().unwrap()[&lbtc()];
     assert_eq!((bal.confirmed, bal.unconfirmed), (0, 50_000));
@@ -328,7 +328,7 @@ fn evictions_failures_and_pending() {
     let p = txs.iter().find(|t| t.txid == spend.txid()).unwrap();
     assert_eq!(p.status, TxStatus::Pending);
     assert_eq!(p.net.get(&lbtc()), Some(&-100_000));
-    w.store_mut().forget_pending(&spend.txid()).unwrap();
+    wallet_core::ops::pset_sign::forget(&mut w, &spend.txid()).unwrap();
     let bal = w.store().balances().unwrap()[&lbtc()];
     assert_eq!((bal.confirmed, bal.unconfirmed), (100_000, 50_000));
     sb.shutdown();

@@ -9,8 +9,9 @@ use elements::{Address, AssetId, OutPoint, Transaction};
 use regtest::Sandbox;
 use wallet_core::descriptor::{Keychain, ScriptKind};
 use wallet_core::network::Network;
+use wallet_core::store::OwnedCoin;
 use wallet_core::tx::{build_payment, FeeRate, OutputRole, PaymentRequest, Recipient, Spendable};
-use wallet_core::unblind::{blinding_private_key, unblind_output, TxOutSecrets};
+use wallet_core::unblind::{blinding_private_key, unblind_output};
 use wallet_core::Error;
 
 const OTHER: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
@@ -310,14 +311,24 @@ fn discounted_sizes_match_elip200_vectors() {
     }
 }
 
-type OwnedCoins = std::collections::HashMap<OutPoint, (TxOutSecrets, Keychain, u32)>;
+type OwnedCoins = std::collections::HashMap<OutPoint, OwnedCoin>;
 type OwnScripts = std::collections::HashMap<elements::Script, (Keychain, u32)>;
 
 /// What a wallet knows of its own coins and scripts, for the PSET view.
 fn knowledge_maps(wallet: &TestWallet, coins: &[Spendable]) -> (OwnedCoins, OwnScripts) {
     let owned = coins
         .iter()
-        .map(|c| (c.outpoint, (c.secrets, c.keychain, c.index)))
+        .map(|c| {
+            (
+                c.outpoint,
+                OwnedCoin {
+                    txout: c.txout.clone(),
+                    secrets: c.secrets,
+                    keychain: c.keychain,
+                    index: c.index,
+                },
+            )
+        })
         .collect();
     let scripts = wallet_core::pset::script_map(&wallet.descriptor, 20, 20).unwrap();
     (owned, scripts)
@@ -347,11 +358,11 @@ fn pset_view_gives_each_side_its_net_effect_and_refuses_lies() {
         .unwrap();
 
     let (owned, scripts) = knowledge_maps(&alice, std::slice::from_ref(&coin));
-    let know = |owned, scripts| WalletKnowledge {
+    let know = |coins, scripts| WalletKnowledge {
         descriptor: &alice.descriptor,
         network: Network::Regtest,
         policy_asset: sb.policy_asset(),
-        owned,
+        coins,
         scripts,
     };
     let mine = view(&payment.pset, &know(&owned, &scripts)).unwrap();
@@ -372,7 +383,7 @@ fn pset_view_gives_each_side_its_net_effect_and_refuses_lies() {
             descriptor: &bob.descriptor,
             network: Network::Regtest,
             policy_asset: sb.policy_asset(),
-            owned: &bob_owned,
+            coins: &bob_owned,
             scripts: &bob_scripts,
         },
     )
@@ -383,19 +394,32 @@ fn pset_view_gives_each_side_its_net_effect_and_refuses_lies() {
     );
     assert!(!theirs.wallet_pays_fee());
 
-    // A PSET that claims the wallet's coin with another amount is refused.
-    let mut lying = payment.pset.clone();
-    let mut other = coin.clone();
-    other.secrets.value += 1;
-    let mut forged_owned = owned.clone();
-    forged_owned.insert(coin.outpoint, (other.secrets, Keychain::External, 0));
-    let err = view(&lying, &know(&forged_owned, &scripts)).unwrap_err();
-    assert!(err.to_string().contains("other amounts"), "{err}");
+    assert!(mine.problems.is_empty(), "{:?}", mine.problems);
 
-    // An input paying the wallet's script that the store does not know: refused.
+    // A PSET that describes the wallet's coin with another amount than the wallet recorded:
+    // shown, with the problem that forbids signing it.
+    let mut lying = payment.pset.clone();
+    let mut forged = owned.clone();
+    let recorded = forged.get_mut(&coin.outpoint).unwrap();
+    recorded.txout.value = elements::confidential::Value::Explicit(COIN + 1);
+    let seen = view(&lying, &know(&forged, &scripts)).unwrap();
+    assert_eq!(seen.problems.len(), 1, "{:?}", seen.problems);
+    assert!(
+        seen.problems[0].to_string().contains("another amount"),
+        "{}",
+        seen.problems[0]
+    );
+
+    // An input paying the wallet's script that the store does not know: a problem too.
     let empty = std::collections::HashMap::new();
-    let err = view(&lying, &know(&empty, &scripts)).unwrap_err();
-    assert!(err.to_string().contains("cannot account for"), "{err}");
+    let seen = view(&lying, &know(&empty, &scripts)).unwrap();
+    assert!(
+        seen.problems
+            .iter()
+            .any(|p| p.to_string().contains("cannot account for")),
+        "{:?}",
+        seen.problems
+    );
 
     // A fee in another asset means another network's PSET.
     let last = lying.outputs().len() - 1;

@@ -5,9 +5,46 @@ use wallet_core::address::{inspect as inspect_address, AddressInfo};
 use wallet_core::descriptor::Keychain;
 use wallet_core::store::AddressRecord;
 
-use crate::args::{AddressCommand, AddressInspectArgs, AddressListArgs, AddressNewArgs};
 use crate::context::Context;
 use crate::error::CliResult;
+use clap::{Args, Subcommand};
+
+/// `address` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AddressCommand {
+    /// Hand out the next receive address (never the same one twice).
+    New(AddressNewArgs),
+    /// List the addresses handed out so far.
+    List(AddressListArgs),
+    /// Decode any Liquid address offline: network, blinding key, script (needs no wallet).
+    Inspect(AddressInspectArgs),
+}
+
+/// Arguments of `address new`.
+#[derive(Debug, Args)]
+pub struct AddressNewArgs {
+    /// A label stored with the address.
+    #[arg(long, value_name = "LABEL")]
+    pub label: Option<String>,
+    /// Hand out a change (internal) address instead of a receive address.
+    #[arg(long)]
+    pub change: bool,
+}
+
+/// Arguments of `address list`.
+#[derive(Debug, Args)]
+pub struct AddressListArgs {
+    /// Also list change (internal) addresses.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// Arguments of `address inspect`.
+#[derive(Debug, Args)]
+pub struct AddressInspectArgs {
+    /// The address to decode.
+    pub address: String,
+}
 
 /// Runs an `address` subcommand.
 pub fn run(ctx: &Context, command: &AddressCommand) -> CliResult<()> {

@@ -5,27 +5,138 @@
 //! pending (and record the issuance), then broadcast. `list` and `info` read the store only.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
+use std::path::PathBuf;
 
-use elements::{Address, AssetId, Transaction, Txid};
+use clap::{Args, Subcommand};
+use elements::{AssetId, Txid};
 use serde_json::{json, Value};
 use wallet_core::amount::{format_amount, parse_amount};
-use wallet_core::descriptor::Keychain;
-use wallet_core::store::{AssetEventKind, IssuanceRecord};
-use wallet_core::tx::{
-    build_burn, build_issuance, build_reissuance, contract_hash_from_json, finalize_pset,
-    sign_pset, BurnRequest, IssueRequest, Payment, ReissueRequest,
+use wallet_core::ops::assets::{
+    find_issuance, prepare_burn, prepare_issue, prepare_reissue, IssueTerms,
 };
+use wallet_core::ops::{Mode, Prepared};
+use wallet_core::store::{AssetEventKind, IssuanceRecord};
+use wallet_core::tx::{contract_hash_from_json, FeeRate};
 use wallet_core::wallet::Wallet;
 
-use crate::args::{
-    AssetBurnArgs, AssetCommand, AssetInfoArgs, AssetIssueArgs, AssetReissueArgs, AssetTxArgs,
-};
-use crate::cmd::pset::{show_summary, view_json, wallet_view};
-use crate::cmd::send::{broadcast_pending, build_checked, fee_rate, net_json};
+use crate::args::{PassphraseArgs, ScanArgs};
 use crate::context::{AssetNames, Context};
 use crate::error::{CliError, CliResult, Exit};
-use crate::input;
+use crate::signing;
+use crate::values::{self, AssetArg, Decimal};
+use crate::view::{net_json, show_summary, view_json};
+
+/// Long help of `asset`.
+pub const ASSET_LONG_HELP: &str = "Issue, reissue and burn assets; list and inspect the wallet's \
+assets.\n\nIssued and reissued amounts are explicit in the transaction (the supply is public) \
+unless `--confidential` blinds them. The outputs receiving them, at fresh change addresses of \
+this wallet, are always blinded. Amounts are decimals in \
+the asset's precision: 0 unless `asset issue --precision P` (0 to 8, stored with the issuance) \
+or a `precision` in the contract says otherwise, and the issuing wallet uses it in every \
+command; reissuance tokens are whole numbers. Tickers come only from the built-in list of \
+well-known assets and the user's labels in config.json.\n\nA wallet holding a reissuance token \
+it did not issue reads the entropy from the asset's issuance transaction: the one Esplora names, \
+or over Electrum the one given with `--issuance-tx TXID`; the asset id is recomputed from it and \
+must match.\n\nExit status 2 for a malformed or unknown asset id (`asset info`, and `asset \
+reissue` of an asset whose issuance is unknown or named by a transaction that does not issue \
+it); 5 when burning more than the wallet holds or reissuing without the reissuance token.";
+
+/// `asset` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AssetCommand {
+    /// Issue a new asset (and optionally reissuance tokens) to this wallet.
+    Issue(AssetIssueArgs),
+    /// Issue more of an asset this wallet issued, spending (and keeping) its reissuance token.
+    Reissue(AssetReissueArgs),
+    /// Destroy an amount of an asset: an explicit output to an OP_RETURN script.
+    Burn(AssetBurnArgs),
+    /// The assets this wallet holds or issued (from the last sync; no network).
+    List,
+    /// What the wallet knows of one asset: ids, precision, contract, supply it made (no network).
+    Info(AssetInfoArgs),
+}
+
+/// Options shared by the asset commands that sign and broadcast.
+#[derive(Debug, Args)]
+pub struct AssetTxArgs {
+    /// Fee rate in sat per discounted vbyte [default: the server's estimate, at least 0.1].
+    #[arg(long, value_name = "SAT_PER_VB", value_parser = values::fee_rate)]
+    pub fee_rate: Option<FeeRate>,
+    /// Build, blind and show the transaction, then stop before signing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+}
+
+/// Arguments of `asset issue`.
+#[derive(Debug, Args)]
+pub struct AssetIssueArgs {
+    /// Amount to issue, a decimal in the asset's precision (see --precision).
+    #[arg(long, value_name = "AMOUNT")]
+    pub amount: Decimal,
+    /// Reissuance tokens to create (a whole number; 0: the asset can never be reissued).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub token: u64,
+    /// A JSON contract (an object) whose hash the asset id commits to.
+    #[arg(long, value_name = "FILE")]
+    pub contract: Option<PathBuf>,
+    /// Decimal places of the asset [default: the contract's `precision`, else 0].
+    #[arg(long, value_name = "P", value_parser = clap::value_parser!(u8).range(0..=8))]
+    pub precision: Option<u8>,
+    /// Blind the issued amounts: the chain shows commitments instead of the supply (only this
+    /// wallet knows the amounts). Without it they are explicit: anyone can audit the supply.
+    #[arg(long)]
+    pub confidential: bool,
+    #[command(flatten)]
+    pub tx: AssetTxArgs,
+}
+
+/// Arguments of `asset reissue`.
+#[derive(Debug, Args)]
+pub struct AssetReissueArgs {
+    /// The asset id (64 hex characters); this wallet must hold its reissuance token.
+    #[arg(value_name = "ASSET")]
+    pub asset: AssetArg,
+    /// Amount to issue, a decimal in the asset's precision.
+    #[arg(long, value_name = "AMOUNT")]
+    pub amount: Decimal,
+    /// The asset's issuance transaction, when another wallet issued it and the server cannot
+    /// say which one it is (Electrum): the entropy a reissuance needs is read from there
+    /// (and checked against the asset id).
+    #[arg(long, value_name = "TXID", value_parser = values::txid)]
+    pub issuance_tx: Option<Txid>,
+    /// Blind the reissued amount: the chain shows a commitment instead of the amount. Elements
+    /// reissues an asset the way it was issued: implied after `asset issue --confidential`,
+    /// refused after an issuance with explicit amounts.
+    #[arg(long)]
+    pub confidential: bool,
+    #[command(flatten)]
+    pub tx: AssetTxArgs,
+}
+
+/// Arguments of `asset burn`.
+#[derive(Debug, Args)]
+pub struct AssetBurnArgs {
+    /// The asset id (64 hex characters) or L-BTC.
+    #[arg(value_name = "ASSET")]
+    pub asset: AssetArg,
+    /// Amount to destroy, a decimal in the asset's precision.
+    #[arg(long, value_name = "AMOUNT")]
+    pub amount: Decimal,
+    #[command(flatten)]
+    pub tx: AssetTxArgs,
+}
+
+/// Arguments of `asset info`.
+#[derive(Debug, Args)]
+pub struct AssetInfoArgs {
+    /// The asset id (64 hex characters) or L-BTC.
+    #[arg(value_name = "ID")]
+    pub id: AssetArg,
+}
 
 /// Runs an `asset` subcommand.
 pub fn run(ctx: &Context, command: &AssetCommand) -> CliResult<()> {
@@ -38,72 +149,8 @@ pub fn run(ctx: &Context, command: &AssetCommand) -> CliResult<()> {
     }
 }
 
-fn parse_asset(text: &str, policy: AssetId) -> CliResult<AssetId> {
-    let t = text.trim();
-    if t.eq_ignore_ascii_case("l-btc") || t.eq_ignore_ascii_case("lbtc") {
-        return Ok(policy);
-    }
-    AssetId::from_str(t).map_err(|_| {
-        CliError::usage("invalid_asset", format!("'{text}' is not an asset id"))
-            .hint("assets are named by their 64-hex id; `asset list` shows the wallet's")
-    })
-}
-
 fn format_in(precision: u8, value: u64) -> String {
     format_amount(value, precision)
-}
-
-/// A fresh change-branch address of the wallet (its index stored before use).
-fn fresh_address(wallet: &mut Wallet) -> wallet_core::Result<(Keychain, u32, Address)> {
-    let record = wallet.new_address(Keychain::Internal, None)?;
-    let address =
-        wallet
-            .descriptor()
-            .address(Keychain::Internal, record.index, wallet.network())?;
-    Ok((Keychain::Internal, record.index, address))
-}
-
-/// Shows, confirms, signs, finalizes. `None` on a dry run (already reported).
-fn sign_confirmed(
-    ctx: &Context,
-    wallet: &Wallet,
-    payment: &mut Payment,
-    args: &AssetTxArgs,
-    what: &str,
-) -> CliResult<Option<Transaction>> {
-    let view = wallet_view(wallet, ctx.policy_asset()?, &payment.pset)?;
-    show_summary(ctx, wallet, &view)?;
-    if args.dry_run {
-        if ctx.out.json {
-            let mut doc = view_json(ctx, &payment.pset, &view)?;
-            doc["dry_run"] = json!(true);
-            if let Some(i) = &payment.issuance {
-                doc["asset"] = json!(i.asset.to_string());
-                doc["token"] = json!(i.token.to_string());
-            }
-            ctx.out.json(&doc);
-        } else {
-            ctx.out.note("Dry run: nothing was signed or sent.");
-        }
-        return Ok(None);
-    }
-    if wallet.is_watch_only() {
-        return Err(wallet_core::Error::WatchOnly(format!(
-            "wallet '{}' cannot sign {what}",
-            wallet.name()
-        ))
-        .into());
-    }
-    input::confirm(
-        ctx.yes,
-        &format!("signing {what}"),
-        &format!("Sign and broadcast {what}?"),
-    )?;
-    let passphrase = input::encryption_passphrase(&args.passphrase, false)?;
-    let secret = wallet.unlock_seed(passphrase.as_bytes())?;
-    sign_pset(&mut payment.pset, &secret.seed(), wallet.network())?;
-    drop(secret);
-    Ok(Some(finalize_pset(&mut payment.pset, wallet.network())?))
 }
 
 /// Reads the contract file: its text and hash, and its `precision` when it has one.
@@ -139,6 +186,51 @@ fn read_contract(
     Ok((text, hash, precision))
 }
 
+/// Shows the prepared transaction; on a dry run prints it and stops (`Ok(None)`), otherwise
+/// asks, signs, records and broadcasts it.
+fn show_and_commit(
+    ctx: &Context,
+    wallet: &mut Wallet,
+    prepared: Prepared,
+    args: &AssetTxArgs,
+    what: &str,
+) -> CliResult<Option<(Txid, Value)>> {
+    let names = ctx.asset_names(wallet)?;
+    show_summary(ctx, &names, &prepared.view)?;
+    let summary = json!({ "fee": prepared.fee(), "net": net_json(prepared.net()) });
+    if args.dry_run {
+        if ctx.out.json {
+            let mut doc = view_json(ctx, &prepared.pset, &prepared.view);
+            doc["dry_run"] = json!(true);
+            if let Some(i) = &prepared.issuance {
+                doc["asset"] = json!(i.asset.to_string());
+                doc["token"] = json!(i.token.to_string());
+            }
+            ctx.out.json(&doc);
+        } else {
+            ctx.out.note("Dry run: nothing was signed or sent.");
+        }
+        return Ok(None);
+    }
+    let committed = signing::confirm_and_commit(
+        ctx,
+        wallet,
+        prepared,
+        &args.passphrase,
+        &format!("signing {what}"),
+        &format!("Sign and broadcast {what}?"),
+    )?;
+    Ok(Some((committed.txid, summary)))
+}
+
+fn mode(args: &AssetTxArgs) -> Mode {
+    if args.dry_run {
+        Mode::DryRun
+    } else {
+        Mode::ForSigning
+    }
+}
+
 /// `asset issue`.
 fn issue(ctx: &Context, args: &AssetIssueArgs) -> CliResult<()> {
     let contract = args.contract.as_deref().map(read_contract).transpose()?;
@@ -154,75 +246,40 @@ fn issue(ctx: &Context, args: &AssetIssueArgs) -> CliResult<()> {
         (None, Some(c)) => c,
         (None, None) => 0,
     };
-    let amount = parse_amount(&args.amount, precision)?;
-    let token_amount = parse_amount(&args.token, 0).map_err(|_| {
-        CliError::usage(
-            "invalid_amount",
-            format!(
-                "--token '{}': a whole number of reissuance tokens",
-                args.token
-            ),
-        )
-    })?;
+    let amount = parse_amount(&args.amount.0, precision)?;
+    let token_amount = args.token;
     let mut wallet = ctx.open_wallet()?;
     crate::cmd::sync::sync_with_progress(ctx, &mut wallet, &args.tx.scan, false)?;
-    let fee_rate = fee_rate(ctx, args.tx.fee_rate.as_deref())?;
-    let asset_address = fresh_address(&mut wallet)?;
-    let token_address = if token_amount > 0 {
-        fresh_address(&mut wallet)?
-    } else {
-        asset_address.clone()
-    };
-    let request = IssueRequest {
+    let terms = IssueTerms {
         amount,
         token_amount,
-        contract_hash: contract.as_ref().map(|c| c.1),
-        asset_address,
-        token_address,
+        contract: contract.as_ref().map(|c| (c.0.clone(), c.1)),
+        precision,
         confidential: args.confidential,
-        fee_rate,
+        fee_rate: ctx.fee_rate(args.tx.fee_rate)?,
     };
-    let mut payment = build_checked(
-        &mut wallet,
-        ctx.policy_asset()?,
-        !args.tx.dry_run,
-        |c, coins, change| build_issuance(c, coins, &request, change),
-    )?;
-    let issuance = payment
+    let prepared = prepare_issue(&mut wallet, &terms, mode(&args.tx))?;
+    let issuance = prepared
         .issuance
         .clone()
         .ok_or_else(|| CliError::new(Exit::Error, "internal", "the issuance is missing"))?;
     if !ctx.out.json && !ctx.out.quiet {
         eprintln!(
-            "Issues {} (precision {precision}: {amount} base units) of asset {}",
+            "Issues {} of asset {} (precision {precision})",
             format_in(precision, amount),
             issuance.asset
         );
         if token_amount > 0 {
-            eprintln!("with reissuance token {}", issuance.token);
+            eprintln!("with {token_amount} reissuance token(s) {}", issuance.token);
         }
     }
-    let Some(tx) = sign_confirmed(ctx, &wallet, &mut payment, &args.tx, "this issuance")? else {
+    let Some((txid, summary)) =
+        show_and_commit(ctx, &mut wallet, prepared, &args.tx, "this issuance")?
+    else {
         return Ok(());
     };
-    wallet.store_mut().record_pending(&tx)?;
-    let record = IssuanceRecord {
-        asset: issuance.asset,
-        token: issuance.token,
-        entropy: issuance.entropy,
-        contract_hash: issuance.contract_hash,
-        contract: contract.map(|c| c.0),
-        txid: tx.txid(),
-        vin: 0,
-        precision,
-        amount,
-        token_amount,
-        created_at: wallet_core::store::now_secs(),
-    };
-    wallet.store_mut().record_issuance(&record)?;
-    let txid = broadcast_pending(ctx, &tx)?;
     if ctx.out.json {
-        ctx.out.json(&json!({
+        let mut doc = json!({
             "txid": txid.to_string(),
             "asset": issuance.asset.to_string(),
             "token": issuance.token.to_string(),
@@ -232,9 +289,9 @@ fn issue(ctx: &Context, args: &AssetIssueArgs) -> CliResult<()> {
             "amount": amount,
             "token_amount": token_amount,
             "precision": precision,
-            "fee": payment.fee,
-            "net": net_json(&payment),
-        }));
+        });
+        crate::view::merge(&mut doc, summary);
+        ctx.out.json(&doc);
     } else {
         ctx.out.line(&issuance.asset.to_string());
         ctx.out.note(&format!(
@@ -249,14 +306,13 @@ fn issue(ctx: &Context, args: &AssetIssueArgs) -> CliResult<()> {
 
 /// `asset reissue`.
 fn reissue(ctx: &Context, args: &AssetReissueArgs) -> CliResult<()> {
-    let policy = ctx.policy_asset()?;
-    let asset = parse_asset(&args.asset, policy)?;
+    let asset = args.asset.resolve(ctx.policy_asset()?);
     let mut wallet = ctx.open_wallet()?;
     crate::cmd::sync::sync_with_progress(ctx, &mut wallet, &args.tx.scan, false)?;
-    let record = issuance_for_reissue(ctx, &mut wallet, &asset, args.issuance_tx.as_deref())?;
+    let (record, _) = find_issuance(&mut wallet, ctx.backend()?, &asset, args.issuance_tx)?;
     let names = ctx.asset_names(&wallet)?;
     let precision = precision_of(&names, &asset);
-    let amount = parse_amount(&args.amount, precision)?;
+    let amount = parse_amount(&args.amount.0, precision)?;
     let blinded_token = AssetId::reissuance_token_from_entropy(record.entropy, true);
     let holds_token = wallet
         .store()
@@ -276,41 +332,32 @@ fn reissue(ctx: &Context, args: &AssetReissueArgs) -> CliResult<()> {
             "only the holder of a reissuance token can reissue; get it back into this wallet first",
         ));
     }
-    let fee_rate = fee_rate(ctx, args.tx.fee_rate.as_deref())?;
-    let asset_address = fresh_address(&mut wallet)?;
-    let request = ReissueRequest {
-        entropy: record.entropy,
-        amount,
-        asset_address,
-        confidential: args.confidential,
-        fee_rate,
-    };
-    let mut payment = build_checked(
+    // Elements reissues an asset the way it was issued: blinded after a confidential issuance
+    // (whose token is the blinded kind), explicit otherwise; wallet-core refuses
+    // `--confidential` for the latter with a message saying so.
+    let confidential = args.confidential || record.token == blinded_token;
+    let prepared = prepare_reissue(
         &mut wallet,
-        ctx.policy_asset()?,
-        !args.tx.dry_run,
-        |c, coins, change| build_reissuance(c, coins, &request, change),
+        &record,
+        amount,
+        confidential,
+        ctx.fee_rate(args.tx.fee_rate)?,
+        mode(&args.tx),
     )?;
-    let Some(tx) = sign_confirmed(ctx, &wallet, &mut payment, &args.tx, "this reissuance")? else {
+    let Some((txid, summary)) =
+        show_and_commit(ctx, &mut wallet, prepared, &args.tx, "this reissuance")?
+    else {
         return Ok(());
     };
-    let txid = record_event_and_broadcast(
-        ctx,
-        &mut wallet,
-        &tx,
-        &asset,
-        AssetEventKind::Reissue,
-        amount,
-    )?;
     if ctx.out.json {
-        ctx.out.json(&json!({
+        let mut doc = json!({
             "txid": txid.to_string(),
             "asset": asset.to_string(),
             "amount": amount,
-            "confidential": args.confidential,
-            "fee": payment.fee,
-            "net": net_json(&payment),
-        }));
+            "confidential": confidential,
+        });
+        crate::view::merge(&mut doc, summary);
+        ctx.out.json(&doc);
     } else {
         ctx.out.line(&txid.to_string());
         ctx.out.note(&format!(
@@ -321,87 +368,13 @@ fn reissue(ctx: &Context, args: &AssetReissueArgs) -> CliResult<()> {
     Ok(())
 }
 
-/// Records `tx` as pending with what it does to `asset`, then broadcasts it.
-fn record_event_and_broadcast(
-    ctx: &Context,
-    wallet: &mut Wallet,
-    tx: &Transaction,
-    asset: &AssetId,
-    kind: AssetEventKind,
-    amount: u64,
-) -> CliResult<Txid> {
-    wallet.store_mut().record_pending(tx)?;
-    wallet
-        .store_mut()
-        .record_asset_event(&tx.txid(), asset, kind, amount)?;
-    broadcast_pending(ctx, tx)
-}
-
-/// The issuance of `asset` a reissuance needs: recorded when this wallet issued it; found in
-/// the wallet's transactions when its keys issued it (a restored wallet; then recorded);
-/// else read from the issuance transaction the user names, or the server names (a token
-/// received from another wallet), its ids recomputed and checked against `asset`.
-fn issuance_for_reissue(
-    ctx: &Context,
-    wallet: &mut Wallet,
-    asset: &AssetId,
-    issuance_tx: Option<&str>,
-) -> CliResult<IssuanceRecord> {
-    if let Some(record) = wallet.store().issuance(asset)? {
-        return Ok(record);
-    }
-    let discovered = wallet
-        .discovered_issuances()?
-        .into_iter()
-        .find(|d| d.asset == *asset);
-    if let Some(found) = discovered {
-        wallet.store_mut().record_issuance(&found)?;
-        return Ok(found);
-    }
-    // The user's txid, else the server's answer (Esplora indexes issuances); either way only
-    // a hint, checked below against the asset id.
-    let txid = match issuance_tx {
-        Some(text) => Txid::from_str(text.trim()).map_err(|_| {
-            CliError::usage("invalid_txid", format!("'{text}' is not a txid"))
-                .hint("a txid is 64 hex characters")
-        })?,
-        None => ctx.backend()?.issuance_tx(asset)?.ok_or_else(|| {
-            CliError::usage(
-                "unknown_issuance",
-                format!(
-                    "this wallet did not issue asset {asset}, and the server does not say \
-                     which transaction did, so its entropy is unknown"
-                ),
-            )
-            .hint("holding its reissuance token is enough: pass --issuance-tx TXID, the asset's issuance transaction (the issuer's `asset info` shows it)")
-        })?,
-    };
-    let tx = ctx
-        .backend()?
-        .transactions(&[txid])?
-        .pop()
-        .ok_or_else(|| CliError::usage("unknown_issuance", format!("no transaction {txid}")))?;
-    let found = wallet_core::tx::new_issuances(&tx)
-        .into_iter()
-        .find(|f| f.asset == *asset)
-        .ok_or_else(|| {
-            CliError::usage(
-                "wrong_issuance_tx",
-                format!("transaction {txid} does not issue asset {asset}"),
-            )
-            .hint("pass the transaction that first issued the asset, not a reissuance or a payment")
-        })?;
-    Ok(IssuanceRecord::found_in(txid, &found))
-}
-
 /// `asset burn`.
 fn burn(ctx: &Context, args: &AssetBurnArgs) -> CliResult<()> {
-    let policy = ctx.policy_asset()?;
-    let asset = parse_asset(&args.asset, policy)?;
+    let asset = args.asset.resolve(ctx.policy_asset()?);
     let mut wallet = ctx.open_wallet()?;
     let names = ctx.asset_names(&wallet)?;
     let precision = precision_of(&names, &asset);
-    let amount = parse_amount(&args.amount, precision)?;
+    let amount = parse_amount(&args.amount.0, precision)?;
     crate::cmd::sync::sync_with_progress(ctx, &mut wallet, &args.tx.scan, false)?;
     let held = wallet
         .store()
@@ -421,31 +394,25 @@ fn burn(ctx: &Context, args: &AssetBurnArgs) -> CliResult<()> {
         )
         .hint("`asset list` shows what the wallet holds; sync first if funds just arrived"));
     }
-    let fee_rate = fee_rate(ctx, args.tx.fee_rate.as_deref())?;
-    let request = BurnRequest {
+    let prepared = prepare_burn(
+        &mut wallet,
         asset,
         amount,
-        fee_rate,
-    };
-    let mut payment = build_checked(
-        &mut wallet,
-        ctx.policy_asset()?,
-        !args.tx.dry_run,
-        |c, coins, change| build_burn(c, coins, &request, change),
+        ctx.fee_rate(args.tx.fee_rate)?,
+        mode(&args.tx),
     )?;
-    let Some(tx) = sign_confirmed(ctx, &wallet, &mut payment, &args.tx, "this burn")? else {
+    let Some((txid, summary)) = show_and_commit(ctx, &mut wallet, prepared, &args.tx, "this burn")?
+    else {
         return Ok(());
     };
-    let txid =
-        record_event_and_broadcast(ctx, &mut wallet, &tx, &asset, AssetEventKind::Burn, amount)?;
     if ctx.out.json {
-        ctx.out.json(&json!({
+        let mut doc = json!({
             "txid": txid.to_string(),
             "asset": asset.to_string(),
             "burned": amount,
-            "fee": payment.fee,
-            "net": net_json(&payment),
-        }));
+        });
+        crate::view::merge(&mut doc, summary);
+        ctx.out.json(&doc);
     } else {
         ctx.out.line(&txid.to_string());
         ctx.out.note(&format!(
@@ -556,8 +523,7 @@ fn short(asset: &AssetId) -> String {
 
 /// `asset info`.
 fn info(ctx: &Context, args: &AssetInfoArgs) -> CliResult<()> {
-    let policy = ctx.policy_asset()?;
-    let asset = parse_asset(&args.id, policy)?;
+    let asset = args.id.resolve(ctx.policy_asset()?);
     let wallet = ctx.open_wallet()?;
     let names = ctx.asset_names(&wallet)?;
     let known = known_assets(&wallet)?;

@@ -18,7 +18,6 @@ use wallet_core::wallet::{Wallet, Wallets};
 use elements::{Address, AssetId};
 
 use crate::cmd::sandbox::{describe, sandbox_error};
-use crate::cmd::send::{build_for, sign_record_broadcast};
 use crate::context::Context;
 use crate::error::{CliError, CliResult, Exit};
 
@@ -173,10 +172,16 @@ fn pay(
         fee_rate: FeeRate::MIN,
         drain: false,
     };
-    let mut payment = build_for(wallet, policy, &request, true)?;
+    wallet.set_policy_asset(policy);
+    let prepared = wallet_core::ops::payment::prepare_payment(
+        wallet,
+        &request,
+        wallet_core::ops::Mode::ForSigning,
+    )?;
+    let fee = prepared.fee();
     let secret = wallet.unlock_seed(passphrase)?;
-    let txid = sign_record_broadcast(wallet, &mut payment, &secret.seed(), backend)?;
-    Ok((txid, payment.fee))
+    let committed = prepared.commit(wallet, &secret, backend)?;
+    Ok((committed.txid, fee))
 }
 
 fn walk(

@@ -2,16 +2,25 @@
 
 use std::str::FromStr;
 
-use elements::{Address, Txid};
+use elements::Address;
 use serde_json::{json, Map, Value};
 use wallet_core::descriptor::Keychain;
 use wallet_core::store::{WalletTx, WalletUtxo};
 use wallet_core::unblind::explicit_secrets;
 use wallet_core::wallet::Wallet;
 
-use crate::args::{TxCommand, TxShowArgs, TxsArgs};
+use crate::args::TxArgs;
 use crate::context::{AssetNames, Context};
 use crate::error::{CliError, CliResult, Exit};
+use clap::Args;
+
+/// Arguments of `txs`.
+#[derive(Debug, Args)]
+pub struct TxsArgs {
+    /// Show at most N transactions (the newest).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
 
 fn never_synced_note(ctx: &Context, wallet: &Wallet) -> CliResult<()> {
     if wallet.store().tip()?.is_none() {
@@ -190,21 +199,9 @@ pub fn utxos(ctx: &Context) -> CliResult<()> {
     Ok(())
 }
 
-/// Runs a `tx` subcommand.
-pub fn tx(ctx: &Context, command: &TxCommand) -> CliResult<()> {
-    match command {
-        TxCommand::Show(args) => show(ctx, args),
-        TxCommand::Pending => crate::cmd::send::tx_pending(ctx),
-        TxCommand::Rebroadcast(args) => crate::cmd::send::tx_rebroadcast(ctx, args),
-        TxCommand::Forget(args) => crate::cmd::send::tx_forget(ctx, args),
-    }
-}
-
-fn show(ctx: &Context, args: &TxShowArgs) -> CliResult<()> {
-    let txid = Txid::from_str(args.txid.trim()).map_err(|_| {
-        CliError::usage("invalid_txid", format!("'{}' is not a txid", args.txid))
-            .hint("a txid is 64 hex characters")
-    })?;
+/// `tx show`.
+pub fn show(ctx: &Context, args: &TxArgs) -> CliResult<()> {
+    let txid = args.txid;
     let wallet = ctx.open_wallet()?;
     let names = ctx.asset_names(&wallet)?;
     let store = wallet.store();

@@ -6,10 +6,71 @@ use std::str::FromStr;
 use elements::AssetId;
 use serde_json::{json, Value};
 
-use crate::args::{AssetLabelArgs, AssetUnlabelArgs};
+use clap::{Args, Subcommand};
+
 use crate::config::{self, AssetLabel, CONFIG_FILE};
 use crate::context::Context;
 use crate::error::{CliError, CliResult};
+
+/// `asset` subcommands: the wallet's own ([`crate::cmd::asset::AssetCommand`]) and the user's
+/// labels, which need no wallet.
+#[derive(Debug, Subcommand)]
+pub enum AssetGroup {
+    /// The commands on the wallet's assets.
+    #[command(flatten)]
+    Wallet(crate::cmd::asset::AssetCommand),
+    /// Label an asset with your own ticker and/or precision (in the data folder's
+    /// config.json; needs no wallet).
+    #[command(long_about = ASSET_LABEL_LONG_HELP)]
+    Label(AssetLabelArgs),
+    /// Remove your label of an asset (nothing to do when there is none).
+    Unlabel(AssetUnlabelArgs),
+    /// List your asset labels of the network.
+    Labels,
+}
+
+/// Long help of `asset label`.
+const ASSET_LABEL_LONG_HELP: &str = "Label an asset with your own ticker and/or precision.\n\n\
+A label is yours: it is written to the data folder's config.json (atomically, mode 0600) under \
+the network's asset_labels, and every command of that data folder and network then shows the \
+ticker and reads and prints amounts in that precision (`send --to ADDRESS:7:ASSET` with \
+precision 2 pays 700 base units). Without a precision, amounts of an asset stay in base units. \
+Tickers are trusted only from the built-in list and your labels, never from a contract, an offer \
+or a server. The built-in assets' precision cannot be changed, and a wallet's own issuance keeps \
+the precision it was issued with. Labelling again replaces the label.\n\nExit status 2 for a \
+malformed asset id, ticker or precision.";
+
+/// Arguments of `asset label`.
+#[derive(Debug, Args)]
+pub struct AssetLabelArgs {
+    /// The asset id (64 hex characters) or L-BTC.
+    #[arg(value_name = "ASSET")]
+    pub asset: String,
+    /// Your ticker for it: 1 to 16 printable ASCII characters.
+    #[arg(long, value_name = "TICKER", required_unless_present = "precision")]
+    pub ticker: Option<String>,
+    /// Its decimal places (0 to 8): amounts are typed and shown with that many.
+    #[arg(long, value_name = "P", value_parser = clap::value_parser!(u8).range(0..=8))]
+    pub precision: Option<u8>,
+}
+
+/// Arguments of `asset unlabel`.
+#[derive(Debug, Args)]
+pub struct AssetUnlabelArgs {
+    /// The asset id (64 hex characters) or L-BTC.
+    #[arg(value_name = "ASSET")]
+    pub asset: String,
+}
+
+/// Runs an `asset` subcommand: the wallet's ones in `cmd::asset`, the labels here.
+pub fn run(ctx: &Context, command: &AssetGroup) -> CliResult<()> {
+    match command {
+        AssetGroup::Wallet(sub) => crate::cmd::asset::run(ctx, sub),
+        AssetGroup::Label(args) => label(ctx, args),
+        AssetGroup::Unlabel(args) => unlabel(ctx, args),
+        AssetGroup::Labels => labels(ctx),
+    }
+}
 
 /// The asset named on the command line: 64 hex characters, or L-BTC for the policy asset.
 fn parse_asset(ctx: &Context, text: &str) -> CliResult<AssetId> {

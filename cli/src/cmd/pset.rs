@@ -1,333 +1,176 @@
-//! `pset inspect | sign | combine | finalize`: PSETs through files and pipes.
+//! `pset create | inspect | sign | combine | finalize | broadcast`: PSETs through files and
+//! pipes. What may be signed is decided in wallet-core (`ops::pset_sign`); this module reads,
+//! shows, asks and writes.
 
-use std::io::Read;
-use std::str::FromStr;
-
-use elements::hex::DisplayHex;
-use elements::pset::PartiallySignedTransaction;
-use elements::{Address, AssetId};
-use serde_json::{json, Value};
-use wallet_core::descriptor::Keychain;
-use wallet_core::pset::{outpoint_text, script_map, view, Owner, PsetView, WalletKnowledge};
-use wallet_core::tx::{finalize_pset, sign_pset};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use wallet_core::ops::pset_sign::{broadcast_pset, inspect_pset, prepare_pset_sign};
+use wallet_core::ops::Mode;
+use wallet_core::pset::public_view;
+use wallet_core::tx::finalize_pset;
 use wallet_core::wallet::Wallet;
 
-use crate::args::{PsetCombineArgs, PsetCommand, PsetFinalizeArgs, PsetInspectArgs, PsetSignArgs};
-use crate::context::{AssetNames, Context};
+use crate::args::{PassphraseArgs, ScanArgs};
+use crate::context::Context;
 use crate::error::{CliError, CliResult, Exit};
 use crate::input;
+use crate::pay::{self, PaymentArgs};
+use crate::signing;
+use crate::view::{print_pset, read_pset, show_summary, show_table, view_json};
 
-/// How far past the next unused index the wallet's scripts are recognised.
-const SCRIPT_LOOKAHEAD: u32 = 20;
+/// `pset` subcommands: each reads a PSET from a file or `-` (stdin), as bare base64 or as the
+/// JSON document the previous stage printed, and writes stdout.
+#[derive(Debug, Subcommand)]
+pub enum PsetCommand {
+    /// Build an unsigned, blinded PSET paying the recipients (as `send`, without signing).
+    Create(PsetCreateArgs),
+    /// Show a PSET: every input and output, the fee, issuances; with a wallet, its net effect,
+    /// what it can unblind, and every reason it would refuse to sign.
+    Inspect(PsetInspectArgs),
+    /// Sign exactly this wallet's inputs (SIGHASH_ALL) after showing what is signed; prints
+    /// the PSET. Syncs first, and refuses a PSET it cannot fully account for.
+    Sign(PsetSignArgs),
+    /// Merge the signatures and data of several copies of one PSET.
+    Combine(PsetCombineArgs),
+    /// Finalize every input from its signatures; prints the PSET, or the transaction with
+    /// --extract. Names the inputs still short of signatures, and whose.
+    Finalize(PsetFinalizeArgs),
+    /// Finalize if needed, record as pending in each wallet whose coins it spends (the
+    /// --wallet one, or without it every wallet of the network), broadcast.
+    Broadcast(PsetInspectArgs),
+}
+
+/// Arguments of `pset create`.
+#[derive(Debug, Args)]
+pub struct PsetCreateArgs {
+    #[command(flatten)]
+    pub payment: PaymentArgs,
+}
+
+/// Arguments of `pset inspect` and `pset broadcast`.
+#[derive(Debug, Args)]
+pub struct PsetInspectArgs {
+    /// A file holding the PSET (base64 or a stage's JSON output), or `-` for stdin.
+    #[arg(value_name = "FILE|-")]
+    pub pset: String,
+}
+
+/// Arguments of `pset sign`.
+#[derive(Debug, Args)]
+pub struct PsetSignArgs {
+    /// A file holding the PSET (base64 or a stage's JSON output), or `-` for stdin.
+    #[arg(value_name = "FILE|-")]
+    pub pset: String,
+    /// Do not contact the chain server: no sync, no lookup of coins the wallet has not stored
+    /// (an input that claims to be the wallet's without being stored is then refused).
+    #[arg(long)]
+    pub offline: bool,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+}
+
+/// Arguments of `pset combine`.
+#[derive(Debug, Args)]
+pub struct PsetCombineArgs {
+    /// Two or more PSET files (one of them may be `-`).
+    #[arg(value_name = "FILE|-", num_args = 2.., required = true)]
+    pub psets: Vec<String>,
+}
+
+/// Arguments of `pset finalize`.
+#[derive(Debug, Args)]
+pub struct PsetFinalizeArgs {
+    /// A file holding the PSET (base64 or a stage's JSON output), or `-` for stdin.
+    #[arg(value_name = "FILE|-")]
+    pub pset: String,
+    /// Print the final transaction (hex) instead of the finalized PSET.
+    #[arg(long)]
+    pub extract: bool,
+}
 
 /// Runs a `pset` subcommand.
 pub fn run(ctx: &Context, command: &PsetCommand) -> CliResult<()> {
     match command {
-        PsetCommand::Create(args) => crate::cmd::send::pset_create(ctx, args),
+        PsetCommand::Create(args) => create(ctx, args),
         PsetCommand::Inspect(args) => inspect(ctx, args),
         PsetCommand::Sign(args) => sign(ctx, args),
         PsetCommand::Combine(args) => combine(ctx, args),
         PsetCommand::Finalize(args) => finalize(ctx, args),
-        PsetCommand::Broadcast(args) => crate::cmd::send::pset_broadcast(ctx, args),
+        PsetCommand::Broadcast(args) => broadcast(ctx, args),
     }
 }
 
-/// Reads a base64 PSET from a file or `-` (stdin).
-pub fn read_pset(source: &str) -> CliResult<PartiallySignedTransaction> {
-    let text = if source == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .take(16 * 1024 * 1024)
-            .read_to_string(&mut text)
-            .map_err(|e| CliError::new(Exit::Error, "io", format!("cannot read stdin: {e}")))?;
-        text
-    } else {
-        let path = std::path::Path::new(source);
-        std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))?
-    };
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(
-            CliError::usage("invalid_pset", format!("{source}: no PSET in it"))
-                .hint("pass a file holding a base64 PSET, or - to read one from stdin"),
-        );
-    }
-    PartiallySignedTransaction::from_str(text).map_err(|e| {
-        CliError::usage(
-            "invalid_pset",
-            format!("{source}: not a PSET (base64): {e}"),
-        )
-        .hint("PSETs are exchanged as base64 text, as `pset` and `send --pset-out` write them")
-    })
-}
-
-/// Prints a PSET: base64 on its own line, or `{"pset": ...}` plus `extra` in JSON mode.
-pub fn print_pset(ctx: &Context, pset: &PartiallySignedTransaction, extra: Value) {
-    if ctx.out.json {
-        let mut doc = json!({ "pset": pset.to_string() });
-        if let (Some(map), Value::Object(more)) = (doc.as_object_mut(), extra) {
-            map.extend(more);
-        }
-        ctx.out.json(&doc);
-    } else {
-        ctx.out.line(&pset.to_string());
-    }
-}
-
-/// The wallet's view of `pset`, from its store and descriptor (`policy`: the network's
-/// policy asset).
-pub fn wallet_view(
-    wallet: &Wallet,
-    policy: AssetId,
-    pset: &PartiallySignedTransaction,
-) -> CliResult<PsetView> {
-    let owned = wallet.store().owned_outputs()?;
-    let last_external = wallet
-        .next_index(Keychain::External)?
-        .saturating_add(SCRIPT_LOOKAHEAD);
-    let last_internal = wallet
-        .next_index(Keychain::Internal)?
-        .saturating_add(SCRIPT_LOOKAHEAD);
-    let scripts = script_map(wallet.descriptor(), last_external, last_internal)?;
-    let know = WalletKnowledge {
-        descriptor: wallet.descriptor(),
-        network: wallet.network(),
-        policy_asset: policy,
-        owned: &owned,
-        scripts: &scripts,
-    };
-    Ok(view(pset, &know)?)
-}
-
-fn owner_json(owner: Owner) -> Value {
-    match owner {
-        Owner::Wallet(keychain, index) => {
-            json!({ "wallet": true, "keychain": keychain.as_str(), "index": index })
-        }
-        Owner::Other => json!({ "wallet": false }),
-        Owner::Fee => json!({ "wallet": false, "fee": true }),
-    }
-}
-
-/// Human text for an amount of an asset, with its trusted ticker when there is one.
-fn amount_text(names: &AssetNames, value: u64, asset: &AssetId) -> String {
-    let amount = names.format(asset, value);
-    match names.ticker(asset) {
-        Some(ticker) => format!("{amount} {ticker}"),
-        None => format!("{amount} of {asset}"),
-    }
-}
-
-fn signed_text(names: &AssetNames, value: i64, asset: &AssetId) -> String {
-    let sign = if value < 0 { "-" } else { "+" };
-    format!("{sign}{}", amount_text(names, value.unsigned_abs(), asset))
-}
-
-/// The view as JSON (the shape of `pset inspect --json`).
-pub fn view_json(
-    ctx: &Context,
-    pset: &PartiallySignedTransaction,
-    view: &PsetView,
-) -> CliResult<Value> {
-    let params = ctx.network.address_params();
-    let inputs: Vec<Value> = view
-        .inputs
-        .iter()
-        .enumerate()
-        .map(|(i, input)| {
-            json!({
-                "index": i,
-                "outpoint": outpoint_text(&input.outpoint),
-                "owner": owner_json(input.owner),
-                "value": input.secrets.map(|s| s.value),
-                "asset": input.secrets.map(|s| s.asset.to_string()),
-                "signatures": pset.inputs()[i].partial_sigs.len(),
-                "finalized": pset.inputs()[i].final_script_witness.is_some(),
-            })
-        })
-        .collect();
-    let outputs: Vec<Value> = view
-        .outputs
-        .iter()
-        .enumerate()
-        .map(|(i, output)| {
-            let blinding = pset.outputs()[i].blinding_key.map(|k| k.inner);
-            let address = Address::from_script(&output.script_pubkey, blinding, params)
-                .map(|a| a.to_string());
-            json!({
-                "index": i,
-                "address": address,
-                "script_pubkey": output.script_pubkey.as_bytes().to_lower_hex_string(),
-                "owner": owner_json(output.owner),
-                "value": output.secrets.map(|s| s.value),
-                "asset": output.secrets.map(|s| s.asset.to_string()),
-                "blinded": output.blinded,
-            })
-        })
-        .collect();
-    let net: serde_json::Map<String, Value> = view
-        .net
-        .iter()
-        .map(|(asset, v)| (asset.to_string(), json!(v)))
-        .collect();
-    Ok(json!({
-        "net": net,
-        "fee": view.fee,
-        "wallet_pays_fee": view.wallet_pays_fee(),
-        "inputs": inputs,
-        "outputs": outputs,
-    }))
-}
-
-/// Writes the net effect and fee on stderr, for a person deciding whether to sign.
-pub fn show_summary(ctx: &Context, wallet: &Wallet, view: &PsetView) -> CliResult<()> {
-    if ctx.out.json || ctx.out.quiet {
-        return Ok(());
-    }
-    let names = ctx.asset_names(wallet)?;
-    let policy = ctx.policy_asset()?;
-    eprintln!("This wallet's net effect:");
-    if view.net.is_empty() {
-        eprintln!("  nothing (no amount enters or leaves this wallet)");
-    }
-    for (asset, value) in &view.net {
-        eprintln!("  {}", signed_text(&names, *value, asset));
-    }
-    let payer = if view.wallet_pays_fee() {
-        "paid by this wallet"
-    } else {
-        "not paid by this wallet alone"
-    };
-    eprintln!(
-        "Fee: {} ({payer}); {} input(s) of this wallet of {}",
-        amount_text(&names, view.fee, &policy),
-        view.own_inputs().len(),
-        view.inputs.len()
-    );
+fn create(ctx: &Context, args: &PsetCreateArgs) -> CliResult<()> {
+    let mut wallet = ctx.open_wallet()?;
+    let prepared = pay::prepare(ctx, &mut wallet, &args.payment, Mode::ForSigning)?;
+    print_pset(ctx, &prepared.pset, pay::summary(&prepared));
     Ok(())
 }
 
+/// The wallet to read a PSET with: the `--wallet` one, or the network's only wallet; `None`
+/// when no wallet was named and the network has none or several.
+fn optional_wallet(ctx: &Context) -> CliResult<Option<Wallet>> {
+    if ctx.wallet.is_some() {
+        return ctx.open_wallet().map(Some);
+    }
+    match ctx.wallets().list(ctx.network)?.len() {
+        1 => ctx.open_wallet().map(Some),
+        _ => Ok(None),
+    }
+}
+
 fn inspect(ctx: &Context, args: &PsetInspectArgs) -> CliResult<()> {
-    let wallet = ctx.open_wallet()?;
     let pset = read_pset(&args.pset)?;
-    let view = wallet_view(&wallet, ctx.policy_asset()?, &pset)?;
-    let doc = view_json(ctx, &pset, &view)?;
+    let wallet = optional_wallet(ctx)?;
+    let view = match &wallet {
+        // Coins the store does not know are looked up when a server is configured; without
+        // one, the view marks what it cannot read and still shows the rest.
+        Some(w) => inspect_pset(w, &pset, ctx.backend().ok())?,
+        None => public_view(&pset, ctx.network, ctx.policy_asset()?)?,
+    };
     if ctx.out.json {
+        let mut doc = view_json(ctx, &pset, &view);
+        doc["wallet"] = json!(wallet.as_ref().map(|w| w.name()));
         ctx.out.json(&doc);
         return Ok(());
     }
-    let names = ctx.asset_names(&wallet)?;
-    let mut rows = Vec::new();
-    for (asset, value) in &view.net {
-        rows.push(("net", signed_text(&names, *value, asset)));
-    }
-    if view.net.is_empty() {
-        rows.push(("net", "nothing enters or leaves this wallet".to_string()));
-    }
-    rows.push((
-        "fee",
-        format!(
-            "{}{}",
-            amount_text(&names, view.fee, &ctx.policy_asset()?),
-            if view.wallet_pays_fee() {
-                " (paid by this wallet)"
-            } else {
-                ""
-            }
-        ),
-    ));
-    ctx.out.fields(&rows);
-    let describe = |owner: Owner| match owner {
-        Owner::Wallet(k, i) => format!("this wallet ({}/{i})", k.as_str()),
-        Owner::Other => "other".to_string(),
-        Owner::Fee => "fee".to_string(),
+    let names = match &wallet {
+        Some(w) => ctx.asset_names(w)?,
+        None => ctx.asset_names_without_wallet()?,
     };
-    let inputs: Vec<Vec<String>> = view
-        .inputs
-        .iter()
-        .enumerate()
-        .map(|(i, input)| {
-            vec![
-                i.to_string(),
-                describe(input.owner),
-                input
-                    .secrets
-                    .map(|s| amount_text(&names, s.value, &s.asset))
-                    .unwrap_or_else(|| "hidden".into()),
-                outpoint_text(&input.outpoint),
-            ]
-        })
-        .collect();
-    ctx.out.line("");
-    ctx.out
-        .table(&["INPUT", "OWNER", "AMOUNT", "OUTPOINT"], &inputs);
-    let outputs: Vec<Vec<String>> = view
-        .outputs
-        .iter()
-        .enumerate()
-        .map(|(i, output)| {
-            vec![
-                i.to_string(),
-                describe(output.owner),
-                output
-                    .secrets
-                    .map(|s| amount_text(&names, s.value, &s.asset))
-                    .unwrap_or_else(|| "hidden".into()),
-                if output.blinded { "yes" } else { "no" }.to_string(),
-                doc["outputs"][i]["address"]
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| output.script_pubkey.as_bytes().to_lower_hex_string()),
-            ]
-        })
-        .collect();
-    ctx.out.line("");
-    ctx.out.table(
-        &["OUTPUT", "OWNER", "AMOUNT", "BLINDED", "ADDRESS"],
-        &outputs,
-    );
+    show_table(ctx, &names, &pset, &view, wallet.is_some())?;
+    if wallet.is_none() {
+        ctx.out.note(
+            "no wallet chosen: this is what anyone can read; pass --wallet NAME for its net effect",
+        );
+    }
     Ok(())
 }
 
 fn sign(ctx: &Context, args: &PsetSignArgs) -> CliResult<()> {
-    let wallet = ctx.open_wallet()?;
-    if wallet.is_watch_only() {
-        return Err(wallet_core::Error::WatchOnly(format!(
-            "wallet '{}' has no keys to sign with",
-            wallet.name()
-        ))
-        .into());
-    }
-    let mut pset = read_pset(&args.pset)?;
-    let view = wallet_view(&wallet, ctx.policy_asset()?, &pset)?;
-    if view.own_inputs().is_empty() {
-        return Err(CliError::new(
-            Exit::Refused,
-            "nothing_to_sign",
-            "no input of this PSET is this wallet's",
-        )
-        .hint("sync the wallet if its coins are recent, or sign with the wallet that owns them"));
-    }
-    for (i, output) in pset.outputs().iter().enumerate() {
-        if output.blinding_key.is_some() && !output.is_fully_blinded() {
-            return Err(CliError::new(
-                Exit::Refused,
-                "not_blinded",
-                format!("output {i} is meant to be blinded and is not yet"),
-            )
-            .hint("a signature commits to the blinded outputs: blind the PSET before signing"));
-        }
-    }
-    show_summary(ctx, &wallet, &view)?;
+    let mut wallet = ctx.open_wallet()?;
+    signing::check_can_sign(&wallet, "sign with a wallet restored from a mnemonic")?;
+    let pset = read_pset(&args.pset)?;
+    let backend = if args.offline {
+        None
+    } else {
+        crate::cmd::sync::sync_with_progress(ctx, &mut wallet, &args.scan, false)?;
+        Some(ctx.backend()?)
+    };
+    let mut prepared = prepare_pset_sign(&wallet, pset, backend)?;
+    let names = ctx.asset_names(&wallet)?;
+    show_summary(ctx, &names, &prepared.view)?;
     input::confirm(ctx.yes, "signing a PSET", "Sign this PSET?")?;
-    let passphrase = input::encryption_passphrase(&args.passphrase, false)?;
-    let secret = wallet.unlock_seed(passphrase.as_bytes())?;
-    let added = sign_pset(&mut pset, &secret.seed(), wallet.network())?;
+    let secret = signing::unlock(&wallet, &args.passphrase)?;
+    let added = prepared.sign(&wallet, &secret)?;
+    drop(secret);
     ctx.out.note(&format!(
         "Added {added} signature(s) from wallet '{}'.",
         wallet.name()
     ));
-    print_pset(ctx, &pset, json!({ "signatures_added": added }));
+    print_pset(ctx, &prepared.pset, json!({ "signatures_added": added }));
     Ok(())
 }
 
@@ -369,6 +212,38 @@ fn finalize(ctx: &Context, args: &PsetFinalizeArgs) -> CliResult<()> {
         }
     } else {
         print_pset(ctx, &pset, json!({ "txid": tx.txid().to_string() }));
+    }
+    Ok(())
+}
+
+/// The wallet chosen with --wallet, else every wallet of the network.
+fn candidate_wallets(ctx: &Context) -> CliResult<Vec<Wallet>> {
+    if ctx.wallet.is_some() {
+        return Ok(vec![ctx.open_wallet()?]);
+    }
+    let wallets = ctx.wallets();
+    let policy = ctx.policy_asset()?;
+    wallets
+        .list(ctx.network)?
+        .iter()
+        .map(|name| {
+            let mut wallet = wallets.open(ctx.network, name)?;
+            wallet.set_policy_asset(policy);
+            Ok(wallet)
+        })
+        .collect()
+}
+
+fn broadcast(ctx: &Context, args: &PsetInspectArgs) -> CliResult<()> {
+    let mut pset = read_pset(&args.pset)?;
+    // An unsigned PSET is named as such before any server is contacted.
+    finalize_pset(&mut pset, ctx.network)?;
+    let mut wallets = candidate_wallets(ctx)?;
+    let txid = broadcast_pset(&mut wallets, &mut pset, ctx.network, ctx.backend()?)?;
+    if ctx.out.json {
+        ctx.out.json(&json!({ "txid": txid.to_string() }));
+    } else {
+        ctx.out.line(&txid.to_string());
     }
     Ok(())
 }

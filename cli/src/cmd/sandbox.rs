@@ -9,13 +9,124 @@ use serde_json::{json, Value};
 use wallet_core::amount::{format_amount, parse_amount};
 use wallet_core::network::Network;
 
-use crate::args::{
-    SandboxCommand, SandboxFaucetArgs, SandboxIssueArgs, SandboxMineArgs, SandboxReorgArgs,
-    SandboxStartArgs, SandboxUrlArgs,
-};
 use crate::config::AssetLabel;
 use crate::context::Context;
 use crate::error::{CliError, CliResult, Exit};
+use clap::{Args, Subcommand};
+
+/// `sandbox` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Run the sandbox chain in the foreground until interrupted (Ctrl-C).
+    #[command(
+        long_about = "Run the sandbox chain in the foreground until interrupted (Ctrl-C).\n\n\
+A private Elements liquidregtest chain with a strict validator, serving Blockstream's Esplora \
+REST API and the Electrum protocol on loopback. Its URLs are printed and recorded in \
+<data-dir>/sandbox.json so that `sandbox faucet|mine|issue`, `sync` and `balance` find it. \
+The global --esplora and --electrum flags choose the loopback addresses to listen on (a free \
+port of 127.0.0.1 by default).\n\nOne sandbox per data folder: while the recorded one answers, \
+another start refuses with \"already running at URL\" (exit status 1); a record left by a \
+sandbox that is gone or does not answer is replaced."
+    )]
+    Start(SandboxStartArgs),
+    /// Pay L-BTC (or a test asset) from the sandbox faucet to an address.
+    Faucet(SandboxFaucetArgs),
+    /// Mine blocks on the sandbox chain.
+    Mine(SandboxMineArgs),
+    /// Issue a test asset held by the faucet, committing to a contract with its precision.
+    #[command(long_about = SANDBOX_ISSUE_LONG_HELP)]
+    Issue(SandboxIssueArgs),
+    /// Replace the last blocks with a longer branch (a reorganisation), to test wallets.
+    Reorg(SandboxReorgArgs),
+}
+
+/// Long help of `sandbox issue`.
+const SANDBOX_ISSUE_LONG_HELP: &str = "Issue a test asset held by the faucet.\n\nThe asset id \
+commits to a JSON contract {\"name\", \"precision\", \"ticker\", \"version\": 0} (its hash, as \
+Elements computes it). --amount is a decimal in --precision, so base units without it. Wallets \
+know an asset's precision only from a trusted source (the built-in list, their own issuance, \
+your label), so --ticker or --precision also labels the asset in this data folder's config.json, \
+exactly as `asset label` would: `balance`, `send` and `sandbox faucet` of this data folder then \
+all use that precision. Without them the asset has precision 0 and everything is in base \
+units.";
+
+/// Arguments of `sandbox start`.
+#[derive(Debug, Args)]
+pub struct SandboxStartArgs {
+    /// Keep the chain in SQLite in this folder across restarts (in memory otherwise).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Wait this many milliseconds before every reply, to act like a remote server.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub delay_ms: u64,
+}
+
+/// Which running sandbox to talk to.
+#[derive(Debug, Args)]
+pub struct SandboxUrlArgs {
+    /// Esplora URL of the sandbox [default: the one `sandbox start` recorded in the data folder].
+    #[arg(long, value_name = "URL", env = "LIQUID_OTC_SANDBOX_URL")]
+    pub url: Option<String>,
+}
+
+/// Arguments of `sandbox faucet`.
+#[derive(Debug, Args)]
+pub struct SandboxFaucetArgs {
+    /// A liquidregtest address (confidential addresses get blinded outputs).
+    pub address: String,
+    /// Amount: a decimal in the asset's precision (L-BTC: 8 places, e.g. 1.5; an asset
+    /// labelled with a precision: that one); base units for an asset of unknown precision.
+    pub amount: String,
+    /// Asset id to pay (default: L-BTC).
+    #[arg(long, value_name = "ID")]
+    pub asset: Option<String>,
+    #[command(flatten)]
+    pub sandbox: SandboxUrlArgs,
+}
+
+/// Arguments of `sandbox mine`.
+#[derive(Debug, Args)]
+pub struct SandboxMineArgs {
+    /// Number of blocks.
+    #[arg(default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub blocks: u32,
+    #[command(flatten)]
+    pub sandbox: SandboxUrlArgs,
+}
+
+/// Arguments of `sandbox reorg`.
+#[derive(Debug, Args)]
+pub struct SandboxReorgArgs {
+    /// How many blocks to replace (DEPTH + 1 new ones are mined).
+    #[arg(default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub depth: u32,
+    /// Return the replaced blocks' transactions to the mempool (they vanish otherwise).
+    #[arg(long)]
+    pub keep_txs: bool,
+    #[command(flatten)]
+    pub sandbox: SandboxUrlArgs,
+}
+
+/// Arguments of `sandbox issue`.
+#[derive(Debug, Args)]
+pub struct SandboxIssueArgs {
+    /// Amount to issue: a decimal in --precision, so base units without it.
+    #[arg(long, value_name = "A")]
+    pub amount: String,
+    /// Decimal places of the asset (0 to 8), written in its contract; also labels the asset
+    /// with it in this data folder, so that wallets type and show it the same way
+    /// [default: 0, amounts in base units].
+    #[arg(long, value_name = "P", value_parser = clap::value_parser!(u8).range(0..=8))]
+    pub precision: Option<u8>,
+    /// A ticker, written in its contract and used as your label of it in this data folder.
+    #[arg(long, value_name = "TICKER")]
+    pub ticker: Option<String>,
+    /// The name in its contract [default: "sandbox test asset"].
+    #[arg(long, value_name = "N")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub sandbox: SandboxUrlArgs,
+}
 
 /// File in the data folder where a running `sandbox start` records its URLs.
 const SANDBOX_FILE: &str = "sandbox.json";
@@ -87,6 +198,8 @@ fn start(ctx: &Context, args: &SandboxStartArgs) -> CliResult<()> {
         state_dir: args.state_dir.clone(),
         delay_ms: args.delay_ms,
         fixed_clock: None,
+        // As the electrs of liquid.network and of the real-stack tests answers.
+        esplora_flavour: Default::default(),
     };
     let record = sandbox_file(ctx);
     let guard = lock_record(ctx)?;

@@ -7,9 +7,30 @@ use serde_json::json;
 use wallet_core::sync::{sync as sync_wallet, SyncOptions, SyncProgress, SyncReport};
 use wallet_core::wallet::Wallet;
 
-use crate::args::{BalanceArgs, ScanArgs, SyncArgs};
+use crate::args::ScanArgs;
 use crate::context::Context;
 use crate::error::CliResult;
+use clap::Args;
+
+/// Arguments of `sync`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Forget the stored histories and status hashes and scan everything again.
+    #[arg(long)]
+    pub full: bool,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+/// Arguments of `balance`.
+#[derive(Debug, Args)]
+pub struct BalanceArgs {
+    /// Read the store only: no network, the balance as of the last sync.
+    #[arg(long)]
+    pub offline: bool,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
 
 /// Runs `sync`.
 pub fn run(ctx: &Context, args: &SyncArgs) -> CliResult<()> {

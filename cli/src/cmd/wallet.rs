@@ -7,13 +7,158 @@ use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescri
 use wallet_core::seed::{encrypt_seed, SeedSecret, WordCount};
 use wallet_core::wallet::{validate_wallet_name, Wallet};
 
-use crate::args::{
-    BlindingArg, ChangePassphraseArgs, CreateArgs, ImportArgs, KeyChoiceArgs, KindArg, RestoreArgs,
-    WalletCommand, WordsArg,
-};
+use crate::args::Bip39PassphraseArgs;
+use crate::args::PassphraseArgs;
 use crate::context::Context;
 use crate::error::{CliError, CliResult, Exit};
 use crate::input;
+use clap::{Args, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// `wallet` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum WalletCommand {
+    /// Create a new wallet from a fresh BIP39 mnemonic.
+    #[command(
+        long_about = "Create a new wallet from a fresh BIP39 mnemonic.\n\nOn a terminal the \
+mnemonic is shown once and the encryption passphrase is asked twice. Without a terminal, \
+--passphrase-file (or --passphrase-fd) and --mnemonic-out are required; the mnemonic file is \
+written with mode 0600 and must not exist yet."
+    )]
+    Create(CreateArgs),
+    /// Restore a wallet from an existing BIP39 mnemonic.
+    #[command(
+        long_about = "Restore a wallet from an existing BIP39 mnemonic.\n\nThe mnemonic is read \
+from a hidden prompt on a terminal, from --mnemonic-file, or from stdin; never from the command \
+line."
+    )]
+    Restore(RestoreArgs),
+    /// Import a CT descriptor as a watch-only wallet.
+    Import(ImportArgs),
+    /// List the wallets of the network.
+    List,
+    /// Show a wallet's network, descriptor, fingerprint and address indexes.
+    Info,
+    /// Print the wallet's CT descriptor (it holds the view key: share it only to watch).
+    Descriptor,
+    /// Re-encrypt the seed under a new passphrase (the current one is checked first).
+    ChangePassphrase(ChangePassphraseArgs),
+    /// Delete a wallet and its encrypted seed (asks unless --yes).
+    Remove,
+}
+
+/// Arguments of `wallet change-passphrase`.
+#[derive(Debug, Args)]
+pub struct ChangePassphraseArgs {
+    /// Where the current passphrase comes from.
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+    /// Read the new passphrase from the first line of this file (asked twice on a terminal otherwise).
+    #[arg(long, value_name = "FILE")]
+    pub new_passphrase_file: Option<PathBuf>,
+}
+
+/// Arguments of `wallet create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Name of the new wallet [default: "default"].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Number of mnemonic words.
+    #[arg(long, value_enum, default_value_t = WordsArg::Twelve)]
+    pub words: WordsArg,
+    #[command(flatten)]
+    pub keys: KeyChoiceArgs,
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+    #[command(flatten)]
+    pub bip39: Bip39PassphraseArgs,
+    /// Write the new mnemonic to this file (mode 0600) instead of showing it.
+    #[arg(long, value_name = "FILE")]
+    pub mnemonic_out: Option<PathBuf>,
+}
+
+/// Arguments of `wallet restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// Name of the restored wallet [default: "default"].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub keys: KeyChoiceArgs,
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+    #[command(flatten)]
+    pub bip39: Bip39PassphraseArgs,
+    /// Read the mnemonic from this file instead of a prompt or stdin.
+    #[arg(long, value_name = "FILE")]
+    pub mnemonic_file: Option<PathBuf>,
+    /// Use this CT descriptor instead of the standard one (e.g. a multisig this mnemonic is a
+    /// cosigner of); the mnemonic must hold one of its keys. --kind and --blinding are ignored.
+    #[arg(long, value_name = "DESCRIPTOR", conflicts_with = "descriptor_file")]
+    pub descriptor: Option<String>,
+    /// Read that descriptor from a file.
+    #[arg(long, value_name = "FILE")]
+    pub descriptor_file: Option<PathBuf>,
+}
+
+/// Mnemonic lengths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WordsArg {
+    /// 12 words (128 bits of entropy).
+    #[value(name = "12")]
+    Twelve,
+    /// 24 words (256 bits of entropy).
+    #[value(name = "24")]
+    TwentyFour,
+}
+
+/// Script and blinding-key choice for wallets made from a mnemonic.
+#[derive(Debug, Args)]
+pub struct KeyChoiceArgs {
+    /// Script kind: wpkh (BIP84, native segwit) or sh-wpkh (BIP49, nested segwit).
+    #[arg(long, value_enum, default_value_t = KindArg::Wpkh)]
+    pub kind: KindArg,
+    /// Blinding keys: slip77 (master blinding key) or elip151 (derived from the descriptor).
+    #[arg(long, value_enum, default_value_t = BlindingArg::Slip77)]
+    pub blinding: BlindingArg,
+}
+
+/// Single-signature script kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// Native segwit v0 (BIP84).
+    Wpkh,
+    /// Segwit v0 nested in P2SH (BIP49).
+    ShWpkh,
+}
+
+/// Blinding-key schemes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BlindingArg {
+    /// SLIP-77 master blinding key from the seed.
+    Slip77,
+    /// ELIP-151 key derived from the descriptor itself.
+    Elip151,
+}
+
+/// Arguments of `wallet import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Name of the watch-only wallet [default: "default"].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The CT descriptor, `ct(<blinding key>,<descriptor>)`; `-` reads it from stdin.
+    #[arg(
+        long,
+        value_name = "DESCRIPTOR",
+        required_unless_present = "descriptor_file"
+    )]
+    pub descriptor: Option<String>,
+    /// Read the CT descriptor from this file (keeps the view key out of the process list).
+    #[arg(long, value_name = "FILE", conflicts_with = "descriptor")]
+    pub descriptor_file: Option<PathBuf>,
+}
 
 /// Name used when `--name` is left out.
 const DEFAULT_NAME: &str = "default";

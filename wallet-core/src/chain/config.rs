@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use elements::BlockHash;
+
 use super::{Backend, ElectrumBackend, EsploraBackend};
 use crate::network::Network;
 use crate::{Error, Result};
@@ -77,6 +79,10 @@ pub struct BackendConfig {
     pub retries: u32,
     /// Wait before the first retry, doubled before each next one (default 250 ms).
     pub retry_backoff: Duration,
+    /// The network the server must serve: its genesis block hash is checked once per
+    /// connection, and a server on another chain is refused ([`crate::Error::WrongChain`]).
+    /// `None` (the default) checks nothing, for a custom chain whose genesis is not known.
+    pub network: Option<Network>,
 }
 
 /// Blockstream's public Liquid Esplora.
@@ -100,6 +106,7 @@ impl BackendConfig {
             concurrency: 8,
             retries: 3,
             retry_backoff: Duration::from_millis(250),
+            network: None,
         }
     }
 
@@ -226,6 +233,20 @@ impl BackendConfig {
     pub fn with_retry_backoff(mut self, d: Duration) -> Self {
         self.retry_backoff = d;
         self
+    }
+
+    /// Sets the network whose genesis block the server must have (checked once per
+    /// connection: Esplora's `/block-height/0` in the first parallel pool, Electrum's header 0
+    /// in the first burst of each connection).
+    pub fn with_network(mut self, network: Network) -> Self {
+        self.network = Some(network);
+        self
+    }
+
+    /// The network and its genesis block hash to check the server against, if any.
+    pub(crate) fn expected_genesis(&self) -> Option<(Network, BlockHash)> {
+        let network = self.network?;
+        Some((network, network.genesis_hash()?))
     }
 
     /// Esplora or Electrum.

@@ -20,8 +20,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{
-    backend_err, clip, electrum_scripthash, hex_lower, parse_header, parse_tx, unhex, Backend,
-    BackendConfig, Burst, BurstAnswer, Endpoint, HistoryEntry,
+    backend_err, check_genesis, clip, electrum_scripthash, hex_lower, parse_header, parse_tx,
+    unhex, Backend, BackendConfig, Burst, BurstAnswer, Endpoint, HistoryEntry,
 };
 use crate::{Error, Result};
 
@@ -71,6 +71,9 @@ struct Conn {
     /// Script hashes subscribed on this connection (electrum-client must know them, or a
     /// later notification for them fails the call that receives it).
     subscribed: HashSet<[u8; 32]>,
+    /// Whether this connection's server was checked to be on the expected chain (or needs
+    /// no check).
+    genesis_ok: bool,
 }
 
 /// An Electrum server. One connection, opened at [`ElectrumBackend::connect`] and reopened
@@ -255,6 +258,7 @@ impl ElectrumBackend {
         Ok(Conn {
             client,
             subscribed: HashSet::new(),
+            genesis_ok: self.config.expected_genesis().is_none(),
         })
     }
 
@@ -275,12 +279,33 @@ impl ElectrumBackend {
         Ok(())
     }
 
+    /// The genesis block hash in an answer to `blockchain.block.header 0`, checked against
+    /// the network's.
+    fn verify_genesis(&self, v: &Value) -> Result<()> {
+        let header = self.parse_header_answer(0, v)?;
+        check_genesis(
+            &self.url,
+            self.config.expected_genesis(),
+            header.block_hash(),
+        )
+    }
+
+    /// Whether the next call should carry the genesis check: the connection (or the one
+    /// that will be opened) has not been checked yet.
+    fn genesis_pending(&self) -> bool {
+        self.config.expected_genesis().is_some()
+            && self.lock().as_ref().is_none_or(|c| !c.genesis_ok)
+    }
+
     /// Runs one round trip `f` on the connection; read-only calls (`retry_safe`) are retried
-    /// on a new connection after a transport failure.
+    /// on a new connection after a transport failure. A connection whose chain is not
+    /// checked yet is checked first (`blockchain.block.header 0`, one round trip), unless
+    /// `f` carries that call itself (`carries_genesis`, then `f` sets `genesis_ok`).
     fn call<R>(
         &self,
         what: &str,
         retry_safe: bool,
+        carries_genesis: bool,
         f: impl Fn(&mut Conn) -> std::result::Result<R, electrum_client::Error>,
     ) -> std::result::Result<R, (Failure, Error)> {
         let mut guard = self.lock();
@@ -295,9 +320,35 @@ impl ElectrumBackend {
                 return Err((f, e));
             }
             let conn = guard.as_mut().expect("opened above");
+            let check_first = !carries_genesis && !conn.genesis_ok;
+            if check_first {
+                self.requests.fetch_add(1, Ordering::Relaxed);
+            }
             self.requests.fetch_add(1, Ordering::Relaxed);
-            match f(conn) {
-                Ok(r) => return Ok(r),
+            let res = if check_first {
+                self.count_calls(1);
+                conn.client
+                    .raw_call("blockchain.block.header", vec![Param::U32(0)])
+                    .map(Some)
+            } else {
+                Ok(None)
+            };
+            let res = res.and_then(|genesis| f(conn).map(|r| (genesis, r)));
+            match res {
+                Ok((genesis, r)) => {
+                    if let Some(v) = genesis {
+                        if let Err(e) = self.verify_genesis(&v) {
+                            let f = Failure {
+                                reason: e.to_string(),
+                                server_said: false,
+                                retry: false,
+                            };
+                            return Err((f, e));
+                        }
+                        conn.genesis_ok = true;
+                    }
+                    return Ok(r);
+                }
                 Err(e) => {
                     let failure = classify(e);
                     if !failure.server_said {
@@ -325,7 +376,7 @@ impl ElectrumBackend {
         what: &str,
         f: impl Fn(&mut Conn) -> std::result::Result<R, electrum_client::Error>,
     ) -> Result<R> {
-        self.call(what, true, f).map_err(|(_, e)| e)
+        self.call(what, true, false, f).map_err(|(_, e)| e)
     }
 
     /// Runs `method` once per item: up to [`MAX_BURST`] calls written in one burst, then their
@@ -430,20 +481,31 @@ impl ElectrumBackend {
     /// Calls of any methods written in bursts of up to [`MAX_BURST`] (one round trip each);
     /// answers in the order of `calls`. The error keeps what went wrong (an answer that is
     /// an error, or the connection).
+    /// With `genesis_first`, the first call is `blockchain.block.header 0`, checked here
+    /// for the connection that answers it.
     fn burst_calls(
         &self,
         what: &str,
         calls: &[(&'static str, Vec<Param>)],
+        genesis_first: bool,
     ) -> std::result::Result<Vec<Value>, (Failure, Error)> {
         let mut out = Vec::with_capacity(calls.len());
-        for chunk in calls.chunks(MAX_BURST) {
+        for (n, chunk) in calls.chunks(MAX_BURST).enumerate() {
             let mut batch = Batch::default();
             for (method, params) in chunk {
                 batch.raw((*method).to_owned(), params.clone());
             }
-            let answers = self.call(what, true, |c| {
+            let carries = genesis_first && n == 0;
+            let answers = self.call(what, true, carries, |c| {
                 self.count_calls(chunk.len());
-                c.client.batch_call(&batch)
+                let answers = c.client.batch_call(&batch)?;
+                if carries {
+                    // A wrong genesis is reported by the caller, which parses every answer.
+                    c.genesis_ok = answers
+                        .first()
+                        .is_some_and(|v| self.verify_genesis(v).is_ok());
+                }
+                Ok(answers)
             })?;
             if answers.len() != chunk.len() {
                 let reason = format!("{} answers to {} calls", answers.len(), chunk.len());
@@ -576,7 +638,12 @@ impl Backend for ElectrumBackend {
     /// behind the one of the last sync), the burst is sent again without it and that hash is
     /// `None`.
     fn burst(&self, burst: &Burst) -> Result<BurstAnswer> {
-        let mut calls: Vec<(&'static str, Vec<Param>)> = Vec::with_capacity(burst.calls());
+        let mut calls: Vec<(&'static str, Vec<Param>)> = Vec::with_capacity(burst.calls() + 1);
+        // The first burst of a connection checks the server's chain in the same round trip.
+        let genesis = self.genesis_pending();
+        if genesis {
+            calls.push(("blockchain.block.header", vec![Param::U32(0)]));
+        }
         if burst.tip {
             calls.push(("blockchain.headers.subscribe", vec![]));
         }
@@ -613,16 +680,24 @@ impl Backend for ElectrumBackend {
             burst.txids.len(),
             burst.heights.len() + usize::from(burst.block_hash_at.is_some()),
         );
-        let mut answers = match self.burst_calls(&what, &calls) {
+        let mut answers = match self.burst_calls(&what, &calls, genesis) {
             Ok(a) => a,
             Err((f, _)) if f.server_said && burst.block_hash_at.is_some() => {
                 calls.pop();
-                let mut a = self.burst_calls(&what, &calls).map_err(|(_, e)| e)?;
+                let mut a = self
+                    .burst_calls(&what, &calls, genesis)
+                    .map_err(|(_, e)| e)?;
                 a.push(Value::Null);
                 a
             }
             Err((_, e)) => return Err(e),
         };
+        if genesis {
+            // Checked before anything else of the answer is read.
+            let first = answers.first().cloned().unwrap_or(Value::Null);
+            self.verify_genesis(&first)?;
+            answers.remove(0);
+        }
         // Answers in the order of `calls`, consumed from the end.
         let mut out = BurstAnswer::default();
         if let Some(h) = burst.block_hash_at {
@@ -716,7 +791,7 @@ impl Backend for ElectrumBackend {
         let txid = tx.txid();
         let hex = hex_lower(&elements::encode::serialize(tx));
         let what = format!("blockchain.transaction.broadcast of {txid}");
-        let res = self.call(&what, false, |c| {
+        let res = self.call(&what, false, false, |c| {
             self.count_calls(1);
             c.client.raw_call(
                 "blockchain.transaction.broadcast",

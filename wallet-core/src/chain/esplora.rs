@@ -1,21 +1,19 @@
 //! Esplora (Blockstream's electrs REST API) over `ureq`, with bounded parallel requests.
 
-use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use elements::{BlockHash, BlockHeader, Script, Transaction, Txid};
 use serde::Deserialize;
 
+use super::esplora_pages::{EsploraTx, HistoryPages, Next, CHAIN_PAGE};
 use super::pool::parallel_map;
 use super::{
-    backend_err, clip, esplora_scripthash, hex_lower, parse_header, parse_tx, unhex, Backend,
-    BackendConfig, Burst, BurstAnswer, Endpoint, HistoryEntry,
+    backend_err, check_genesis, clip, esplora_scripthash, hex_lower, parse_header, parse_tx, unhex,
+    Backend, BackendConfig, Burst, BurstAnswer, Endpoint, HistoryEntry,
 };
 use crate::Result;
 
-/// Confirmed transactions per page of `/scripthash/:hash/txs[/chain[/:last_seen]]`.
-const CHAIN_PAGE: usize = 25;
 /// Pages followed for one script before giving up (100 000 transactions).
 const MAX_PAGES: usize = 4000;
 /// Largest body accepted (a block of big transactions fits well below).
@@ -27,6 +25,8 @@ pub struct EsploraBackend {
     config: BackendConfig,
     agent: ureq::Agent,
     requests: AtomicU64,
+    /// Whether the server's genesis block was checked (or needs no check).
+    genesis_checked: AtomicBool,
 }
 
 impl std::fmt::Debug for EsploraBackend {
@@ -43,6 +43,7 @@ struct Failure {
 
 /// One request of a [`Burst`] (the tip and a header are two requests in a row).
 enum Ask<'a> {
+    Genesis,
     Tip,
     BlockHashAt(u32),
     History(&'a Script),
@@ -52,26 +53,12 @@ enum Ask<'a> {
 
 /// Its answer.
 enum Got {
+    Genesis(BlockHash),
     Tip((u32, BlockHash)),
     BlockHashAt(Option<BlockHash>),
     History(Vec<HistoryEntry>),
     Tx(Transaction),
     Header(Box<BlockHeader>),
-}
-
-#[derive(Deserialize)]
-struct EsploraTx {
-    txid: String,
-    status: EsploraStatus,
-    #[serde(default)]
-    fee: Option<u64>,
-}
-
-#[derive(Deserialize)]
-struct EsploraStatus {
-    confirmed: bool,
-    #[serde(default)]
-    block_height: Option<u32>,
 }
 
 impl EsploraBackend {
@@ -94,14 +81,52 @@ impl EsploraBackend {
             .into();
         Ok(EsploraBackend {
             base,
-            config,
-            agent,
             requests: AtomicU64::new(0),
+            genesis_checked: AtomicBool::new(config.expected_genesis().is_none()),
+            agent,
+            config,
         })
     }
 
     fn err(&self, reason: impl Into<String>) -> crate::Error {
         backend_err(&self.base, reason)
+    }
+
+    /// Whether the genesis block is still to be checked.
+    fn genesis_pending(&self) -> bool {
+        !self.genesis_checked.load(Ordering::Relaxed)
+    }
+
+    /// Checks `found`, the server's genesis block hash, against the network's.
+    fn accept_genesis(&self, found: BlockHash) -> Result<()> {
+        check_genesis(&self.base, self.config.expected_genesis(), found)?;
+        self.genesis_checked.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Checks the server's genesis block once (`/block-height/0`), before the first request
+    /// that does not carry the check in its own parallel pool.
+    fn ensure_genesis(&self) -> Result<()> {
+        if self.genesis_pending() {
+            let found = self.get_block_hash("/block-height/0")?;
+            self.accept_genesis(found)?;
+        }
+        Ok(())
+    }
+
+    /// The tip, without the genesis check.
+    fn tip_unchecked(&self) -> Result<(u32, BlockHash)> {
+        // The hash, then its header, which carries the height: consistent even if a block
+        // arrives between the two requests.
+        let hash = self.get_block_hash("/blocks/tip/hash")?;
+        let header = self.header_by_hash(&hash, None)?;
+        Ok((header.height, hash))
+    }
+
+    /// The header at `height`, without the genesis check.
+    fn header_at(&self, height: u32) -> Result<BlockHeader> {
+        let hash = self.get_block_hash(&format!("/block-height/{height}"))?;
+        self.header_by_hash(&hash, Some(height))
     }
 
     /// One HTTP exchange: `(status, body)`, or a failure.
@@ -201,60 +226,21 @@ impl EsploraBackend {
         Ok(header)
     }
 
-    /// The full history of one script, in Electrum's order.
+    /// The full history of one script, in Electrum's order (see [`HistoryPages`] for how the
+    /// pages of both electrs lines are read).
     fn history(&self, script: &Script) -> Result<Vec<HistoryEntry>> {
         let hash = esplora_scripthash(script);
         let mut path = format!("/scripthash/{hash}/txs");
-        let mut mempool = Vec::new();
-        let mut confirmed = Vec::new();
-        let mut seen = HashSet::new();
-        for _ in 0..MAX_PAGES {
+        let mut pages = HistoryPages::default();
+        while pages.pages() < MAX_PAGES {
             let page: Vec<EsploraTx> = self.get_json(&path)?;
-            let mut page_confirmed = 0usize;
-            let mut last = None;
-            for t in page {
-                let txid: Txid = t
-                    .txid
-                    .parse()
-                    .map_err(|_| self.err(format!("GET {path}: bad txid '{}'", clip(&t.txid))))?;
-                if !seen.insert(txid) {
-                    return Err(self.err(format!(
-                        "GET {path}: transaction {txid} is listed twice (paging went wrong)"
-                    )));
-                }
-                if t.status.confirmed {
-                    let height = t.status.block_height.ok_or_else(|| {
-                        self.err(format!("GET {path}: confirmed {txid} has no block_height"))
-                    })?;
-                    let height = i32::try_from(height).map_err(|_| {
-                        self.err(format!("GET {path}: impossible block height {height}"))
-                    })?;
-                    confirmed.push(HistoryEntry {
-                        txid,
-                        height,
-                        fee: None,
-                    });
-                    page_confirmed += 1;
-                    last = Some(txid);
-                } else {
-                    mempool.push(HistoryEntry {
-                        txid,
-                        height: 0,
-                        fee: t.fee,
-                    });
-                }
-            }
-            match last {
-                Some(last) if page_confirmed >= CHAIN_PAGE => {
-                    path = format!("/scripthash/{hash}/txs/chain/{last}");
-                }
-                _ => {
-                    // Esplora lists newest first; Electrum oldest first, mempool last.
-                    confirmed.reverse();
-                    mempool.reverse();
-                    confirmed.extend(mempool);
-                    return Ok(confirmed);
-                }
+            match pages
+                .add(page)
+                .map_err(|e| self.err(format!("GET {path}: {e}")))?
+            {
+                Next::Done => return Ok(pages.finish()),
+                Next::ChainFirst => path = format!("/scripthash/{hash}/txs/chain"),
+                Next::ChainAfter(last) => path = format!("/scripthash/{hash}/txs/chain/{last}"),
             }
         }
         Err(self.err(format!(
@@ -312,14 +298,12 @@ fn transport_failure(e: ureq::Error, timeout: Duration) -> Failure {
 
 impl Backend for EsploraBackend {
     fn tip(&self) -> Result<(u32, BlockHash)> {
-        // The hash, then its header, which carries the height: consistent even if a block
-        // arrives between the two requests.
-        let hash = self.get_block_hash("/blocks/tip/hash")?;
-        let header = self.header_by_hash(&hash, None)?;
-        Ok((header.height, hash))
+        self.ensure_genesis()?;
+        self.tip_unchecked()
     }
 
     fn histories(&self, scripts: &[Script]) -> Result<Vec<Vec<HistoryEntry>>> {
+        self.ensure_genesis()?;
         parallel_map(scripts, self.config.concurrency, |s| self.history(s))
     }
 
@@ -338,7 +322,12 @@ impl Backend for EsploraBackend {
             Vec::with_capacity(burst.histories.len() + burst.txids.len());
         scripts_and_txs.extend(burst.histories.iter().map(Ask::History));
         scripts_and_txs.extend(burst.txids.iter().map(Ask::Tx));
-        let mut blocks: Vec<Ask> = Vec::with_capacity(burst.heights.len() + 2);
+        let mut blocks: Vec<Ask> = Vec::with_capacity(burst.heights.len() + 3);
+        // The first pool of a connection also checks the genesis block (no round trip of
+        // its own); nothing it fetched is returned unless that check passes.
+        if self.genesis_pending() {
+            blocks.push(Ask::Genesis);
+        }
         if burst.tip {
             blocks.push(Ask::Tip);
         }
@@ -349,13 +338,14 @@ impl Backend for EsploraBackend {
         let run = |asks: &[Ask]| {
             parallel_map(asks, self.config.concurrency, |a| {
                 Ok(match a {
-                    Ask::Tip => Got::Tip(self.tip()?),
+                    Ask::Genesis => Got::Genesis(self.get_block_hash("/block-height/0")?),
+                    Ask::Tip => Got::Tip(self.tip_unchecked()?),
                     Ask::BlockHashAt(h) => {
                         Got::BlockHashAt(self.get_block_hash(&format!("/block-height/{h}")).ok())
                     }
                     Ask::History(s) => Got::History(self.history(s)?),
                     Ask::Tx(t) => Got::Tx(self.transaction(t)?),
-                    Ask::Header(h) => Got::Header(Box::new(self.block_header(*h)?)),
+                    Ask::Header(h) => Got::Header(Box::new(self.header_at(*h)?)),
                 })
             })
         };
@@ -371,8 +361,15 @@ impl Backend for EsploraBackend {
             statuses: vec![None; burst.statuses.len()],
             ..BurstAnswer::default()
         };
-        for g in got_blocks?.into_iter().chain(got_rest?) {
+        let (got_blocks, got_rest) = (got_blocks?, got_rest?);
+        for g in &got_blocks {
+            if let Got::Genesis(found) = g {
+                self.accept_genesis(*found)?;
+            }
+        }
+        for g in got_blocks.into_iter().chain(got_rest) {
             match g {
+                Got::Genesis(_) => {}
                 Got::Tip(t) => out.tip = Some(t),
                 Got::BlockHashAt(h) => out.block_hash_at = h,
                 Got::History(h) => out.histories.push(h),
@@ -388,19 +385,22 @@ impl Backend for EsploraBackend {
     }
 
     fn transactions(&self, txids: &[Txid]) -> Result<Vec<Transaction>> {
+        self.ensure_genesis()?;
         parallel_map(txids, self.config.concurrency, |t| self.transaction(t))
     }
 
     fn block_header(&self, height: u32) -> Result<BlockHeader> {
-        let hash = self.get_block_hash(&format!("/block-height/{height}"))?;
-        self.header_by_hash(&hash, Some(height))
+        self.ensure_genesis()?;
+        self.header_at(height)
     }
 
     fn block_headers(&self, heights: &[u32]) -> Result<Vec<BlockHeader>> {
-        parallel_map(heights, self.config.concurrency, |h| self.block_header(*h))
+        self.ensure_genesis()?;
+        parallel_map(heights, self.config.concurrency, |h| self.header_at(*h))
     }
 
     fn broadcast(&self, tx: &Transaction) -> Result<Txid> {
+        self.ensure_genesis()?;
         let txid = tx.txid();
         let hex = hex_lower(&elements::encode::serialize(tx));
         match self.exchange("/tx", Some(&hex)) {
@@ -440,6 +440,7 @@ impl Backend for EsploraBackend {
     }
 
     fn fee_estimate(&self, target_blocks: u16) -> Result<Option<f64>> {
+        self.ensure_genesis()?;
         let map: std::collections::HashMap<String, f64> = self.get_json("/fee-estimates")?;
         // The estimate for the largest target not above the one asked for; if every target is
         // above it, the smallest one.
@@ -466,6 +467,7 @@ impl Backend for EsploraBackend {
         struct TxinRef {
             txid: String,
         }
+        self.ensure_genesis()?;
         let path = format!("/asset/{asset}");
         let body = match self.exchange(&path, None) {
             Ok((404, _)) => return Ok(None),

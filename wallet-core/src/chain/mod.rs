@@ -14,6 +14,7 @@
 mod config;
 mod electrum;
 mod esplora;
+mod esplora_pages;
 mod pool;
 
 use elements::hashes::sha256;
@@ -262,6 +263,23 @@ pub(crate) fn clip(s: &str) -> String {
         end -= 1;
     }
     format!("{}… ({} bytes)", &s[..end], s.len())
+}
+
+/// Checks the genesis block hash a server answered against the expected network's.
+pub(crate) fn check_genesis(
+    server: &str,
+    expected: Option<(crate::network::Network, BlockHash)>,
+    found: BlockHash,
+) -> Result<()> {
+    match expected {
+        Some((network, genesis)) if genesis != found => Err(Error::WrongChain {
+            server: server.to_owned(),
+            expected: network,
+            genesis: genesis.to_string(),
+            found: found.to_string(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 pub(crate) fn backend_err(server: &str, reason: impl Into<String>) -> Error {

@@ -149,6 +149,10 @@ pub struct SyncUpdate {
     /// Addresses with history that were never handed out: recorded so that `address new`
     /// continues after them (keychain, index, address).
     pub used_addresses: Vec<(Keychain, u32, String)>,
+    /// A recorded transaction that a server accepted before this time (seconds since the
+    /// epoch) and that no history lists is dropped: the server does not know it any more
+    /// (evicted, expired). `None` keeps them.
+    pub drop_unseen_broadcast_before: Option<u64>,
 }
 
 fn to_i64(v: u64, what: &str) -> Result<i64> {
@@ -290,6 +294,25 @@ impl Store {
         Ok(state)
     }
 
+    /// Every script sync derived, with its keychain and index (offline).
+    pub fn script_index(&self) -> Result<HashMap<Script, (Keychain, u32)>> {
+        let q = |e| self.err("cannot read the wallet's scripts", e);
+        let mut stmt = self
+            .conn
+            .prepare("SELECT script, keychain, idx FROM scripts")
+            .map_err(q)?;
+        let mut rows = stmt.query([]).map_err(q)?;
+        let mut out = HashMap::new();
+        while let Some(r) = rows.next().map_err(q)? {
+            let script = Script::from(r.get::<_, Vec<u8>>(0).map_err(q)?);
+            let keychain = keychain_from_db(r.get(1).map_err(q)?).map_err(q)?;
+            let index = u32::try_from(r.get::<_, i64>(2).map_err(q)?)
+                .map_err(|_| Error::Storage("bad script index in the store".to_owned()))?;
+            out.insert(script, (keychain, index));
+        }
+        Ok(out)
+    }
+
     /// The tip of the last successful sync (offline).
     pub fn tip(&self) -> Result<Option<(u32, BlockHash)>> {
         use rusqlite::OptionalExtension;
@@ -310,7 +333,13 @@ impl Store {
     }
 
     /// Writes one sync in ONE immediate transaction: either all of it is stored or nothing.
-    pub fn apply_sync(&mut self, update: &SyncUpdate) -> Result<()> {
+    ///
+    /// Recorded transactions are reconciled with the histories on the way: one that a history
+    /// lists becomes a chain transaction; one whose coins a chain transaction spends, or that a
+    /// server accepted before `drop_unseen_broadcast_before` and no history lists, fails (and
+    /// so does every recorded transaction spending its outputs). Returns the transactions that
+    /// failed in this sync, with the reason.
+    pub fn apply_sync(&mut self, update: &SyncUpdate) -> Result<Vec<(Txid, String)>> {
         let path = self.path.clone();
         let path = &path;
         let e = |what: &'static str| move |err| storage_err(path, what, err);
@@ -372,8 +401,8 @@ impl Store {
             .map_err(e("cannot record a block"))?;
         }
         tx.execute_batch(
-            "UPDATE txs SET pending = 0
-               WHERE pending = 1 AND txid IN (SELECT txid FROM history);
+            "UPDATE txs SET pending = 0, failure = NULL
+               WHERE pending > 0 AND txid IN (SELECT txid FROM history);
              DELETE FROM txs
                WHERE pending = 0 AND txid NOT IN (SELECT txid FROM history);
              UPDATE txs SET height =
@@ -381,6 +410,8 @@ impl Store {
              DELETE FROM blocks WHERE height NOT IN (SELECT height FROM txs WHERE height IS NOT NULL);",
         )
         .map_err(e("cannot reconcile transactions with the histories"))?;
+        let failed = fail_lost_pending(&tx, update.drop_unseen_broadcast_before)
+            .map_err(e("cannot reconcile recorded transactions"))?;
         if let Some((height, hash)) = &update.tip {
             tx.execute(
                 "INSERT OR REPLACE INTO sync_tip (id, height, hash, synced_at) VALUES (1, ?1, ?2, ?3)",
@@ -405,8 +436,55 @@ impl Store {
             )
             .map_err(e("cannot record a used address"))?;
         }
-        tx.commit().map_err(e("cannot commit the sync"))
+        tx.commit().map_err(e("cannot commit the sync"))?;
+        failed
+            .into_iter()
+            .map(|(t, r)| Ok((parse_txid(&t)?, r)))
+            .collect()
     }
+}
+
+/// Fails the recorded transactions that can no longer confirm: those whose coins a chain
+/// transaction spends (a conflict), those a server accepted before `unseen_before` and that
+/// no history lists (dropped), and their descendants.
+fn fail_lost_pending(
+    db: &rusqlite::Transaction<'_>,
+    unseen_before: Option<u64>,
+) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut failed = Vec::new();
+    let mut stmt = db.prepare(
+        "SELECT DISTINCT t.txid, c.txid FROM txs t
+           JOIN spends s ON s.txid = t.txid
+           JOIN spends c ON c.prev_txid = s.prev_txid AND c.prev_vout = s.prev_vout
+                        AND c.txid != t.txid
+           JOIN txs ct ON ct.txid = c.txid AND ct.pending = 0
+         WHERE t.pending = 1",
+    )?;
+    let conflicts: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    drop(stmt);
+    for (txid, winner) in conflicts {
+        let reason = format!("conflict: transaction {winner} spent the same coins");
+        failed.extend(super::outgoing::fail_with_descendants(db, &txid, &reason)?);
+    }
+    if let Some(before) = unseen_before {
+        let before = i64::try_from(before).unwrap_or(i64::MAX);
+        let mut stmt = db.prepare(
+            "SELECT txid FROM txs WHERE pending = 1 AND broadcast_at IS NOT NULL
+               AND broadcast_at <= ?1",
+        )?;
+        let dropped: Vec<String> = stmt
+            .query_map([before], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        drop(stmt);
+        for txid in dropped {
+            let reason = "dropped: the server no longer knows it (evicted or expired from \
+                          the mempool); `tx rebroadcast` sends it again";
+            failed.extend(super::outgoing::fail_with_descendants(db, &txid, reason)?);
+        }
+    }
+    Ok(failed)
 }
 
 pub(super) fn parse_txid(s: &str) -> Result<Txid> {

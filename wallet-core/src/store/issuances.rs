@@ -135,10 +135,6 @@ fn bad(what: &str) -> Error {
     Error::Storage(format!("bad {what} in the store's issuances"))
 }
 
-fn to_i64(v: u64) -> Result<i64> {
-    i64::try_from(v).map_err(|_| Error::Storage("an amount is out of range".to_owned()))
-}
-
 fn issuance_from_row(r: &Row) -> rusqlite::Result<[Option<String>; 11]> {
     let mut out: [Option<String>; 11] = Default::default();
     for (i, slot) in out.iter_mut().enumerate() {
@@ -188,69 +184,75 @@ fn parse_record(cols: [Option<String>; 11]) -> Result<IssuanceRecord> {
 const ISSUANCE_COLUMNS: &str = "asset, token, entropy, contract_hash, contract, txid, vin, \
      precision, amount, token_amount, created_at";
 
+/// Inserts `record` and its `issue` event inside `db` (an open transaction). Recording the
+/// same asset again changes nothing.
+pub(super) fn insert_issuance(
+    db: &rusqlite::Transaction<'_>,
+    record: &IssuanceRecord,
+) -> rusqlite::Result<()> {
+    let out_of_range = |_| rusqlite::Error::IntegralValueOutOfRange(0, -1);
+    let int = |v: u64| i64::try_from(v).map_err(out_of_range);
+    db.execute(
+        &format!(
+            "INSERT OR IGNORE INTO issuances ({ISSUANCE_COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        ),
+        params![
+            record.asset.to_string(),
+            record.token.to_string(),
+            record.entropy.to_string(),
+            record.contract_hash.map(|h| h.to_string()),
+            record.contract,
+            record.txid.to_string(),
+            i64::from(record.vin),
+            i64::from(record.precision),
+            int(record.amount)?,
+            int(record.token_amount)?,
+            int(record.created_at)?,
+        ],
+    )?;
+    insert_asset_event(
+        db,
+        &record.txid,
+        &record.asset,
+        AssetEventKind::Issue,
+        record.amount,
+    )
+}
+
+/// Inserts an issuance, reissuance or burn event inside `db` (an open transaction).
+pub(super) fn insert_asset_event(
+    db: &rusqlite::Transaction<'_>,
+    txid: &Txid,
+    asset: &AssetId,
+    kind: AssetEventKind,
+    amount: u64,
+) -> rusqlite::Result<()> {
+    let amount =
+        i64::try_from(amount).map_err(|_| rusqlite::Error::IntegralValueOutOfRange(0, -1))?;
+    db.execute(
+        "INSERT OR IGNORE INTO asset_events (txid, asset, kind, amount, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            txid.to_string(),
+            asset.to_string(),
+            kind.as_str(),
+            amount,
+            i64::try_from(now_secs()).unwrap_or(i64::MAX),
+        ],
+    )
+    .map(drop)
+}
+
 impl Store {
-    /// Records an asset this wallet issued (and its `issue` event), in one transaction.
-    /// Recording the same asset again changes nothing.
-    pub fn record_issuance(&mut self, record: &IssuanceRecord) -> Result<()> {
+    /// Records an issuance of this wallet's keys found on the chain (a restored wallet), in
+    /// one transaction, so that later reissuances find its entropy.
+    pub(crate) fn record_issuance(&mut self, record: &IssuanceRecord) -> Result<()> {
         let path = self.path.clone();
         let q = |e| super::storage_err(&path, "cannot record the issuance", e);
         let tx = self.conn.transaction().map_err(q)?;
-        tx.execute(
-            &format!(
-                "INSERT OR IGNORE INTO issuances ({ISSUANCE_COLUMNS})
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-            ),
-            params![
-                record.asset.to_string(),
-                record.token.to_string(),
-                record.entropy.to_string(),
-                record.contract_hash.map(|h| h.to_string()),
-                record.contract,
-                record.txid.to_string(),
-                i64::from(record.vin),
-                i64::from(record.precision),
-                to_i64(record.amount)?,
-                to_i64(record.token_amount)?,
-                to_i64(record.created_at)?,
-            ],
-        )
-        .map_err(q)?;
-        tx.execute(
-            "INSERT OR IGNORE INTO asset_events (txid, asset, kind, amount, created_at)
-             VALUES (?1, ?2, 'issue', ?3, ?4)",
-            params![
-                record.txid.to_string(),
-                record.asset.to_string(),
-                to_i64(record.amount)?,
-                to_i64(record.created_at)?,
-            ],
-        )
-        .map_err(q)?;
+        insert_issuance(&tx, record).map_err(q)?;
         tx.commit().map_err(q)
-    }
-
-    /// Records a reissuance or burn this wallet made.
-    pub fn record_asset_event(
-        &mut self,
-        txid: &Txid,
-        asset: &AssetId,
-        kind: AssetEventKind,
-        amount: u64,
-    ) -> Result<()> {
-        self.conn
-            .execute(
-                "INSERT OR IGNORE INTO asset_events (txid, asset, kind, amount, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    txid.to_string(),
-                    asset.to_string(),
-                    kind.as_str(),
-                    to_i64(amount)?,
-                    to_i64(now_secs())?,
-                ],
-            )
-            .map(drop)
-            .map_err(|e| self.err("cannot record the asset event", e))
     }
 
     /// The assets this wallet issued, oldest first.
@@ -365,7 +367,10 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(store.schema_version().unwrap(), 3);
+        assert_eq!(
+            store.schema_version().unwrap(),
+            super::super::SCHEMA_VERSION
+        );
         let ids = crate::tx::issuance_ids(
             elements::OutPoint::new(parse_txid(&"11".repeat(32)).unwrap(), 3),
             ContractHash::from_byte_array([7; 32]),
@@ -389,9 +394,9 @@ mod tests {
         assert_eq!(store.issuance(&ids.asset).unwrap(), Some(record.clone()));
         assert_eq!(store.issuance(&ids.token).unwrap(), None);
         let burn = parse_txid(&"33".repeat(32)).unwrap();
-        store
-            .record_asset_event(&burn, &ids.asset, AssetEventKind::Burn, 10)
-            .unwrap();
+        let db = store.conn.transaction().unwrap();
+        insert_asset_event(&db, &burn, &ids.asset, AssetEventKind::Burn, 10).unwrap();
+        db.commit().unwrap();
         let events = store.asset_events(&ids.asset).unwrap();
         assert_eq!(events.len(), 2);
         assert_eq!(events[0].kind, AssetEventKind::Issue);

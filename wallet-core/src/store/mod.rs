@@ -17,16 +17,18 @@ use crate::network::Network;
 use crate::{Error, Result};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 mod chain_data;
 mod issuances;
-mod pending;
+mod outgoing;
 mod views;
 
 pub use chain_data::{ChainState, NewTx, OwnedOutput, ScriptRecord, SyncUpdate};
 pub use issuances::{AssetEvent, AssetEventKind, IssuanceRecord};
-pub use views::{Balance, TxStatus, WalletTx, WalletUtxo};
+pub(crate) use outgoing::{LedgerChange, OutgoingTx};
+pub use outgoing::{OutgoingState, PendingTx, SentOutput, TxKind};
+pub use views::{Balance, OwnedCoin, TxStatus, WalletTx, WalletUtxo};
 
 /// Largest non-hardened BIP32 index.
 const MAX_INDEX: u32 = (1 << 31) - 1;
@@ -54,6 +56,8 @@ const MIGRATIONS: &[&str] = &[
     chain_data::MIGRATION_V2,
     // version 3: the wallet's issuances (see `issuances`)
     issuances::MIGRATION_V3,
+    // version 4: what the wallet signs: states, what it paid to others, reserved coins
+    outgoing::MIGRATION_V4,
 ];
 
 /// The wallet's identity, stored once at creation.
@@ -434,16 +438,6 @@ impl Store {
             )));
         }
         Ok(())
-    }
-
-    /// The raw connection, for modules that add their own tables.
-    pub fn connection(&self) -> &Connection {
-        &self.conn
-    }
-
-    /// The raw connection, mutable (for transactions).
-    pub fn connection_mut(&mut self) -> &mut Connection {
-        &mut self.conn
     }
 }
 

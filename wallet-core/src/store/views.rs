@@ -1,8 +1,9 @@
 //! Offline reads of what sync stored: unspent outputs, balances per asset, the wallet's
 //! transactions with their net effect and fee, raw transactions.
 //!
-//! Pending transactions (recorded before broadcast, see `pending`) count as unconfirmed: their
-//! inputs are spent and their outputs to the wallet's scripts are the wallet's.
+//! Recorded transactions (signed by the wallet, see `outgoing`) count as unconfirmed until the
+//! chain shows them: their inputs are spent and their outputs to the wallet's scripts are the
+//! wallet's. Failed ones count for nothing.
 
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
@@ -34,6 +35,22 @@ pub struct WalletUtxo {
     pub height: Option<u32>,
     /// Explicit (public) value and asset: paid to an unconfidential address.
     pub explicit: bool,
+    /// Who holds it reserved (e.g. an open offer): never selected while reserved.
+    pub reserved_by: Option<String>,
+}
+
+/// One of the wallet's outputs (spent or not) as the store holds it: what a PSET view needs
+/// to recognise an input as the wallet's and what signing it commits to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedCoin {
+    /// The output as on the chain (its commitments and script).
+    pub txout: TxOut,
+    /// Value, asset and blinding factors.
+    pub secrets: TxOutSecrets,
+    /// Keychain of its script.
+    pub keychain: Keychain,
+    /// Derivation index of its script.
+    pub index: u32,
 }
 
 /// Confirmed and unconfirmed amounts of one asset, in base units.
@@ -87,11 +104,15 @@ pub struct WalletTx {
     pub fee: u64,
 }
 
+/// SQL condition: output `o` is not spent by a transaction that counts (not failed).
+const UNSPENT: &str = "NOT EXISTS (SELECT 1 FROM spends s JOIN txs st ON st.txid = s.txid
+                      WHERE s.prev_txid = o.txid AND s.prev_vout = o.vout AND st.pending < 2)";
+
 fn row_u32(v: i64) -> rusqlite::Result<u32> {
     u32::try_from(v).map_err(|_| rusqlite::Error::IntegralValueOutOfRange(0, v))
 }
 
-fn parse_secrets(
+pub(super) fn parse_secrets(
     value: i64,
     asset: &str,
     vbf: &str,
@@ -115,14 +136,14 @@ impl Store {
         let q = |e| self.err("cannot list unspent outputs", e);
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT o.txid, o.vout, o.txout, o.keychain, o.idx, o.value, o.asset, o.value_bf,
-                        o.asset_bf, o.explicit, t.height
-                 FROM outputs o JOIN txs t ON t.txid = o.txid
-                 WHERE NOT EXISTS (SELECT 1 FROM spends s
-                                   WHERE s.prev_txid = o.txid AND s.prev_vout = o.vout)
-                 ORDER BY t.height IS NULL, t.height, o.txid, o.vout",
-            )
+            .prepare(&format!(
+                "SELECT o.txid, o.vout, o.txout, o.keychain, o.idx, o.value, o.asset,
+                            o.value_bf, o.asset_bf, o.explicit, t.height, r.holder
+                     FROM outputs o JOIN txs t ON t.txid = o.txid
+                     LEFT JOIN reservations r ON r.txid = o.txid AND r.vout = o.vout
+                     WHERE t.pending < 2 AND {UNSPENT}
+                     ORDER BY t.height IS NULL, t.height, o.txid, o.vout"
+            ))
             .map_err(q)?;
         let mut rows = stmt.query([]).map_err(q)?;
         let mut out = Vec::new();
@@ -155,9 +176,17 @@ impl Store {
                     .transpose()
                     .map_err(q)?,
                 explicit,
+                reserved_by: r.get(11).map_err(q)?,
             });
         }
         Ok(out)
+    }
+
+    /// The unspent outputs coin selection may use: [`Store::utxos`] less the reserved ones.
+    pub fn spendable_utxos(&self) -> Result<Vec<WalletUtxo>> {
+        let mut utxos = self.utxos()?;
+        utxos.retain(|u| u.reserved_by.is_none());
+        Ok(utxos)
     }
 
     /// Per asset, the confirmed and unconfirmed value of the unspent outputs. Reads the store
@@ -166,12 +195,11 @@ impl Store {
         let q = |e| self.err("cannot compute balances", e);
         let mut stmt = self
             .conn
-            .prepare(
+            .prepare(&format!(
                 "SELECT o.asset, o.value, t.height IS NOT NULL
-                 FROM outputs o JOIN txs t ON t.txid = o.txid
-                 WHERE NOT EXISTS (SELECT 1 FROM spends s
-                                   WHERE s.prev_txid = o.txid AND s.prev_vout = o.vout)",
-            )
+                     FROM outputs o JOIN txs t ON t.txid = o.txid
+                     WHERE t.pending < 2 AND {UNSPENT}"
+            ))
             .map_err(q)?;
         let mut rows = stmt.query([]).map_err(q)?;
         let mut out: BTreeMap<AssetId, Balance> = BTreeMap::new();
@@ -205,6 +233,7 @@ impl Store {
             .prepare(
                 "SELECT t.txid, t.height, t.pending, t.fee, t.first_seen, b.time, b.hash
                  FROM txs t LEFT JOIN blocks b ON b.height = t.height
+                 WHERE t.pending < 2
                  ORDER BY t.height IS NOT NULL, t.height DESC, t.first_seen DESC, t.txid
                  LIMIT ?1",
             )
@@ -299,15 +328,16 @@ impl Store {
         .transpose()
     }
 
-    /// The secrets of every stored output of the wallet, spent or not (for showing inputs of a
-    /// transaction unblinded): outpoint → (secrets, keychain, index).
-    pub fn owned_outputs(&self) -> Result<HashMap<OutPoint, (TxOutSecrets, Keychain, u32)>> {
+    /// Every stored output of the wallet, spent or not (failed transactions left out): what
+    /// a PSET view recognises as the wallet's coins and shows unblinded.
+    pub fn coins(&self) -> Result<HashMap<OutPoint, OwnedCoin>> {
         let q = |e| self.err("cannot read outputs", e);
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT txid, vout, keychain, idx, value, asset, value_bf, asset_bf, explicit
-                 FROM outputs",
+                "SELECT o.txid, o.vout, o.keychain, o.idx, o.value, o.asset, o.value_bf,
+                        o.asset_bf, o.explicit, o.txout
+                 FROM outputs o JOIN txs t ON t.txid = o.txid WHERE t.pending < 2",
             )
             .map_err(q)?;
         let mut rows = stmt.query([]).map_err(q)?;
@@ -322,10 +352,29 @@ impl Store {
                 &r.get::<_, String>(7).map_err(q)?,
                 r.get::<_, i64>(8).map_err(q)? != 0,
             )?;
-            let keychain = keychain_from_db(r.get(2).map_err(q)?).map_err(q)?;
-            let index = row_u32(r.get(3).map_err(q)?).map_err(q)?;
-            out.insert(OutPoint::new(txid, vout), (secrets, keychain, index));
+            let raw: Vec<u8> = r.get(9).map_err(q)?;
+            let txout: TxOut = elements::encode::deserialize(&raw)
+                .map_err(|e| Error::Storage(format!("bad output in the store: {e}")))?;
+            out.insert(
+                OutPoint::new(txid, vout),
+                OwnedCoin {
+                    txout,
+                    secrets,
+                    keychain: keychain_from_db(r.get(2).map_err(q)?).map_err(q)?,
+                    index: row_u32(r.get(3).map_err(q)?).map_err(q)?,
+                },
+            );
         }
         Ok(out)
+    }
+
+    /// The secrets of every stored output of the wallet, spent or not (for showing inputs of a
+    /// transaction unblinded): outpoint → (secrets, keychain, index).
+    pub fn owned_outputs(&self) -> Result<HashMap<OutPoint, (TxOutSecrets, Keychain, u32)>> {
+        Ok(self
+            .coins()?
+            .into_iter()
+            .map(|(op, c)| (op, (c.secrets, c.keychain, c.index)))
+            .collect())
     }
 }

@@ -10,7 +10,9 @@
 //!   downloaded; only outputs to the wallet's scripts are unblinded, across `threads` threads.
 //! * Reorgs and mempool evictions: a changed history replaces the stored one, and a stored
 //!   transaction that no history lists any more is dropped with its outputs and spends (see
-//!   [`crate::store::SyncUpdate`]); pending transactions stay until seen or forgotten. When
+//!   [`crate::store::SyncUpdate`]); transactions the wallet recorded stay until seen, and
+//!   fail (stop counting) when a chain transaction spends their coins or when the server
+//!   still does not know them `pending_grace` after it accepted them. When
 //!   the block at the highest stored height was replaced (a transaction re-mined at the same
 //!   height keeps its status hash), the hash and time of every stored height are downloaded
 //!   again.
@@ -43,6 +45,10 @@ pub struct SyncOptions {
     pub full: bool,
     /// Threads that unblind outputs (default: the machine's parallelism; at least 1).
     pub threads: usize,
+    /// How long after a server accepted one of the wallet's transactions it may stay unknown
+    /// to the server's histories before it is counted as dropped (default 20 minutes: an
+    /// index catches up within seconds; a mempool eviction is for good).
+    pub pending_grace: std::time::Duration,
 }
 
 impl Default for SyncOptions {
@@ -53,9 +59,14 @@ impl Default for SyncOptions {
             threads: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(1),
+            pending_grace: DEFAULT_PENDING_GRACE,
         }
     }
 }
+
+/// How long a broadcast transaction may stay unknown to the server before it counts as
+/// dropped ([`SyncOptions::pending_grace`]).
+pub const DEFAULT_PENDING_GRACE: std::time::Duration = std::time::Duration::from_secs(20 * 60);
 
 /// The default gap limit (BIP44's, and LWK's).
 pub const DEFAULT_GAP_LIMIT: u32 = 20;
@@ -112,6 +123,10 @@ pub struct SyncReport {
     pub unreadable_outputs: usize,
     /// Stored transactions dropped because no history lists them any more (reorg, eviction).
     pub dropped_txs: usize,
+    /// The wallet's own recorded transactions that failed in this sync (a conflicting
+    /// transaction spent their coins, or the server dropped them), with the reason: they no
+    /// longer count, and `tx pending` lists them.
+    pub failed_txs: Vec<(Txid, String)>,
     /// The block at the highest stored height had been replaced (a reorganisation): the
     /// block hash and time of every stored height were downloaded again.
     pub chain_changed: bool,
@@ -134,7 +149,12 @@ pub fn sync(
         )));
     }
     let state = wallet.store().chain_state()?;
-    let pending: HashSet<Txid> = wallet.store().pending()?.iter().map(|t| t.txid()).collect();
+    let pending: HashSet<Txid> = wallet
+        .store()
+        .pending()?
+        .iter()
+        .map(|t| t.tx.txid())
+        .collect();
     let handed_out = [
         wallet.next_index(Keychain::External)?,
         wallet.next_index(Keychain::Internal)?,
@@ -187,9 +207,11 @@ pub fn sync(
         blocks,
         tip: Some(scan.tip),
         used_addresses,
+        drop_unseen_broadcast_before: crate::store::now_secs()
+            .checked_sub(options.pending_grace.as_secs()),
     };
     progress(SyncProgress::Saving);
-    wallet.store_mut().apply_sync(&update)?;
+    let failed_txs = wallet.store_mut().apply_sync(&update)?;
     Ok(SyncReport {
         height: scan.tip.0,
         tip: scan.tip.1,
@@ -201,6 +223,7 @@ pub fn sync(
         unblinded,
         unreadable_outputs,
         dropped_txs,
+        failed_txs,
         chain_changed: scan.chain_changed,
     })
 }

@@ -80,7 +80,16 @@ pub(super) fn blind(
              confidential address or leave change",
         ));
     }
-    verify(payment, &opened, &issuance_secrets)
+    verify(payment, &opened, &issuance_secrets)?;
+    payment.output_secrets = payment
+        .outputs
+        .iter()
+        .zip(opened)
+        .map(|(planned, opened)| {
+            opened.unwrap_or_else(|| TxOutSecrets::explicit(planned.value, planned.asset))
+        })
+        .collect();
+    Ok(())
 }
 
 /// The checks that must pass before signing.
@@ -112,6 +121,13 @@ fn verify(
             let (asset, token) = txin.issuance_ids();
             if asset != p.asset || (!p.is_reissuance() && token != p.token) {
                 return Err(tx_error("the issuance does not create the planned asset"));
+            }
+            let spent = &payment.inputs[i].txout;
+            if !p.spends_its_token(secp(), txin, spent) {
+                return Err(tx_error(
+                    "the reissuance does not spend the token Elements derives for it (from \
+                     its entropy and whether its amount is blinded)",
+                ));
             }
         }
     }

@@ -7,10 +7,8 @@ use std::str::FromStr;
 use elements::confidential;
 use elements::pset::{self, PartiallySignedTransaction};
 use elements::{Address, AssetId, Script, Transaction, TxIn, TxOut, TxOutWitness};
-use elements_miniscript::descriptor::DescriptorPublicKey;
-use elements_miniscript::extensions::CovExtArgs;
 use elements_miniscript::psbt::{PsbtExt, PsbtOutputExt};
-use elements_miniscript::{CovenantExt, DefiniteDescriptorKey, Descriptor};
+use elements_miniscript::{DefiniteDescriptorKey, Descriptor};
 
 use super::fee::{vsize_of_weight, FeeRate};
 use super::issue::{resolve_issuance, ExtraAsset, Extras};
@@ -29,31 +27,6 @@ const MAX_FEE_PASSES: usize = 16;
 
 fn tx_error(msg: impl Into<String>) -> Error {
     Error::Transaction(msg.into())
-}
-
-/// The wallet's descriptor at `keychain`/`index`, in the form the PSET updater wants.
-pub(crate) fn definite_descriptor(
-    ctx: &WalletContext,
-    keychain: Keychain,
-    index: u32,
-) -> Result<Descriptor<DefiniteDescriptorKey, CovenantExt<CovExtArgs>>> {
-    let singles = ctx
-        .descriptor
-        .as_confidential()
-        .descriptor
-        .clone()
-        .into_single_descriptors()
-        .map_err(|e| tx_error(format!("descriptor: {e}")))?;
-    let single = singles
-        .get(keychain.index() as usize)
-        .or_else(|| singles.first())
-        .ok_or_else(|| tx_error("the descriptor has no branches"))?;
-    let with_ext =
-        Descriptor::<DescriptorPublicKey, CovenantExt<CovExtArgs>>::from_str(&single.to_string())
-            .map_err(|e| tx_error(format!("descriptor: {e}")))?;
-    with_ext
-        .at_derivation_index(index)
-        .map_err(|e| tx_error(format!("cannot derive index {index}: {e}")))
 }
 
 /// One output before blinding.
@@ -138,6 +111,7 @@ pub(crate) fn build_with(
             })
             .collect(),
         net,
+        output_secrets: Vec::new(),
     };
     // A confidential issuance's rangeproofs are made with the blinding key of input 0's
     // script, when the descriptor has it (watch-only wallets with a public blinding key
@@ -408,7 +382,9 @@ fn estimate_weight(ctx: &WalletContext, plan: &Plan) -> Result<u64> {
     };
     let mut weight = skeleton.weight() as u64;
     for u in &plan.inputs {
-        let satisfy = definite_descriptor(ctx, u.keychain, u.index)?
+        let satisfy = ctx
+            .descriptor
+            .spending_descriptor(u.keychain, u.index)?
             .max_weight_to_satisfy()
             .map_err(|e| tx_error(format!("cannot size the input {}: {e}", u.outpoint)))?;
         // + empty issuance rangeproof, inflation-keys rangeproof and peg-in witness fields.
@@ -427,7 +403,7 @@ fn make_pset(ctx: &WalletContext, plan: &Plan) -> Result<PartiallySignedTransact
         let mut input = pset::Input::from_prevout(u.outpoint);
         input.witness_utxo = Some(u.txout.clone());
         pset.add_input(input);
-        let descriptor = definite_descriptor(ctx, u.keychain, u.index)?;
+        let descriptor = ctx.descriptor.spending_descriptor(u.keychain, u.index)?;
         pset.update_input_with_descriptor(i, &descriptor)
             .map_err(|e| {
                 tx_error(format!(
@@ -457,7 +433,7 @@ fn make_pset(ctx: &WalletContext, plan: &Plan) -> Result<PartiallySignedTransact
         }
         pset.add_output(output);
         if let OutputRole::Change(keychain, index) | OutputRole::Issued(keychain, index) = d.role {
-            let descriptor = definite_descriptor(ctx, keychain, index)?;
+            let descriptor = ctx.descriptor.spending_descriptor(keychain, index)?;
             let plain = Descriptor::<DefiniteDescriptorKey>::from_str(&descriptor.to_string())
                 .map_err(|e| tx_error(format!("descriptor: {e}")))?;
             pset.outputs_mut()[i]

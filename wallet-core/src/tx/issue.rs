@@ -299,6 +299,33 @@ impl Issuance {
         )
     }
 
+    /// For a reissuance: whether `spent` (the coin input 0 spends) holds the token that
+    /// Elements derives for `txin`'s reissuance, i.e. from its entropy and from whether its
+    /// amount is blinded, blinded with its nonce (`VerifyAmounts` in Elements). New issuances
+    /// need no token: `true`.
+    pub(crate) fn spends_its_token(
+        &self,
+        secp: &secp256k1_zkp::Secp256k1<secp256k1_zkp::All>,
+        txin: &elements::TxIn,
+        spent: &elements::TxOut,
+    ) -> bool {
+        if !self.is_reissuance() {
+            return true;
+        }
+        let field = &txin.asset_issuance;
+        let token = AssetId::reissuance_token_from_entropy(
+            field.asset_entropy,
+            field.amount.is_confidential(),
+        );
+        let Ok(tweak) =
+            secp256k1_zkp::Tweak::from_slice(&field.asset_blinding_nonce.to_byte_array())
+        else {
+            return false;
+        };
+        let expected = secp256k1_zkp::Generator::new_blinded(secp, token.into_tag(), tweak);
+        spent.asset == confidential::Asset::Confidential(expected)
+    }
+
     /// Weight a confidential issuance adds to the explicit one [`Issuance::to_asset_issuance`]
     /// makes: per blinded amount, a 33-byte commitment instead of 9 bytes (not discounted)
     /// and a rangeproof in the input witness (its length prefix included; the empty field
@@ -504,8 +531,12 @@ pub(crate) fn resolve_issuance(
                 contract_hash,
                 entropy: ids.entropy,
                 asset: ids.asset,
-                // The token id depends on whether the issuance is blinded.
-                token: AssetId::reissuance_token_from_entropy(ids.entropy, confidential),
+                // The token id depends on whether the issued amount is blinded (an amount of
+                // 0 stays null, so it is not, even when the token amount is).
+                token: AssetId::reissuance_token_from_entropy(
+                    ids.entropy,
+                    confidential && amount > 0,
+                ),
                 amount,
                 token_amount,
                 confidential,
@@ -520,6 +551,27 @@ pub(crate) fn resolve_issuance(
             let blinded_token = AssetId::reissuance_token_from_entropy(entropy, true);
             if first.secrets.asset != ids.token && first.secrets.asset != blinded_token {
                 return Err(tx_error("input 0 of a reissuance must spend its token"));
+            }
+            // Elements finds the token a reissuance spends from its entropy and from whether
+            // the reissued amount is blinded (`CalculateReissuanceToken(.., nAmount.
+            // IsCommitment())`): the token of an explicit issuance reissues explicit amounts
+            // only, the token of a confidential issuance blinded ones only. Anything else is
+            // refused by every node as `bad-txns-in-ne-out`.
+            let token_blinded = first.secrets.asset == blinded_token;
+            if confidential != token_blinded {
+                let (issued, must) = if token_blinded {
+                    ("a confidential issuance", "blinded (confidential)")
+                } else {
+                    (
+                        "an issuance with explicit amounts",
+                        "explicit (not confidential)",
+                    )
+                };
+                return Err(tx_error(format!(
+                    "the reissuance token of asset {} comes from {issued}: Elements accepts \
+                     only {must} reissuances of it",
+                    ids.asset
+                )));
             }
             if first.secrets.explicit
                 || first.secrets.asset_bf == elements::confidential::AssetBlindingFactor::zero()

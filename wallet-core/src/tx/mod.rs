@@ -124,6 +124,11 @@ pub struct Payment {
     pub inputs: Vec<Spendable>,
     /// Its outputs, in order.
     pub outputs: Vec<PlannedOutput>,
-    /// Per asset, what leaves the wallet (negative) including the fee.
+    /// Per asset, what leaves the wallet (negative) including the fee, counting only change
+    /// and issued outputs as the wallet's (a recipient that is the wallet itself is counted
+    /// by the caller, who knows the wallet's scripts).
     pub net: BTreeMap<AssetId, i64>,
+    /// The secrets of every output once blinded (explicit outputs: their explicit secrets),
+    /// checked to open its commitments: what the wallet paid, which it keeps.
+    pub output_secrets: Vec<TxOutSecrets>,
 }

@@ -5,7 +5,9 @@ use elements::{Address, OutPoint, Transaction, Txid};
 use regtest::{Sandbox, SandboxConfig};
 use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
 use wallet_core::network::Network;
+use wallet_core::pset::{approve, script_map, view, Allowed, WalletKnowledge};
 use wallet_core::seed::SeedSecret;
+use wallet_core::store::OwnedCoin;
 use wallet_core::tx::{finalize_pset, sign_pset, FeeRate, Payment, Spendable, WalletContext};
 use wallet_core::unblind::{blinding_private_key, unblind_output, TxOutSecrets};
 use wallet_core::Error;
@@ -139,7 +141,42 @@ impl TestWallet {
         };
         let mut payment = build(&ctx, &mut change)?;
         self.next_change = next;
-        let signed = sign_pset(&mut payment.pset, &self.seed, Network::Regtest)?;
+        // Signing goes through the wallet's view and approval, as every operation does.
+        let coins = payment
+            .inputs
+            .iter()
+            .map(|u| {
+                (
+                    u.outpoint,
+                    OwnedCoin {
+                        txout: u.txout.clone(),
+                        secrets: u.secrets,
+                        keychain: u.keychain,
+                        index: u.index,
+                    },
+                )
+            })
+            .collect();
+        let scripts = script_map(&self.descriptor, 40, next + 40)?;
+        let know = WalletKnowledge {
+            descriptor: &self.descriptor,
+            network: Network::Regtest,
+            policy_asset: sandbox.policy_asset(),
+            coins: &coins,
+            scripts: &scripts,
+        };
+        let view = view(&payment.pset, &know)?;
+        let allowed = Allowed {
+            issuance_on: payment.issuance.as_ref().map(|_| 0),
+        };
+        let plan = approve(&payment.pset, &view, &know, allowed)?;
+        let signed = sign_pset(
+            &mut payment.pset,
+            &plan,
+            &self.descriptor,
+            &self.seed,
+            Network::Regtest,
+        )?;
         assert_eq!(signed, payment.inputs.len(), "one signature per input");
         let tx = finalize_pset(&mut payment.pset.clone(), Network::Regtest)?;
         Ok((payment, tx))

@@ -1,0 +1,164 @@
+//! Typed command-line values: clap parses them, so a malformed one is a usage error (exit 2)
+//! naming the argument, wherever it appears.
+
+use std::str::FromStr;
+
+use elements::{Address, AssetId, Txid};
+use wallet_core::tx::FeeRate;
+
+/// An asset on the command line: its 64-hex id, or `L-BTC` for the network's policy asset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssetArg {
+    /// The network's policy asset.
+    Policy,
+    /// An asset id.
+    Id(AssetId),
+}
+
+impl AssetArg {
+    /// The asset id, with `policy` standing for L-BTC.
+    pub fn resolve(self, policy: AssetId) -> AssetId {
+        match self {
+            AssetArg::Policy => policy,
+            AssetArg::Id(id) => id,
+        }
+    }
+}
+
+impl FromStr for AssetArg {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let t = text.trim();
+        if t.eq_ignore_ascii_case("l-btc") || t.eq_ignore_ascii_case("lbtc") {
+            return Ok(AssetArg::Policy);
+        }
+        AssetId::from_str(t).map(AssetArg::Id).map_err(|_| {
+            format!(
+                "'{text}' is not an asset id: assets are named by their 64-hex id (or L-BTC); \
+                 `balance` and `asset list` show the wallet's"
+            )
+        })
+    }
+}
+
+/// A decimal amount as typed (`0.5`, `1000`): checked for its form here, and for the asset's
+/// precision once the asset is known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decimal(pub String);
+
+impl FromStr for Decimal {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let t = text.trim();
+        let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+        let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+        if t.is_empty() || whole.is_empty() && frac.is_empty() || !digits(whole) || !digits(frac) {
+            return Err(format!(
+                "'{text}' is not an amount: write a decimal such as 0.5 or 1000 (no sign, no \
+                 exponent, no thousands separators)"
+            ));
+        }
+        Ok(Decimal(t.to_owned()))
+    }
+}
+
+impl std::fmt::Display for Decimal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Parses a txid (64 hex characters).
+pub fn txid(text: &str) -> Result<Txid, String> {
+    Txid::from_str(text.trim())
+        .map_err(|_| format!("'{text}' is not a txid: a txid is 64 hex characters"))
+}
+
+/// Parses a fee rate in sat per discounted vbyte, at least the relay floor of 0.1.
+pub fn fee_rate(text: &str) -> Result<FeeRate, String> {
+    let rate = FeeRate::parse_sat_per_vb(text.trim()).map_err(|e| e.to_string())?;
+    if rate < FeeRate::MIN {
+        return Err(format!(
+            "{rate} is below the relay floor of {}",
+            FeeRate::MIN
+        ));
+    }
+    Ok(rate)
+}
+
+/// Parses a Liquid address of any network (the network is checked against `--network` once
+/// it is known).
+pub fn address(text: &str) -> Result<Address, String> {
+    wallet_core::address::parse_any(text.trim()).map_err(|e| e.to_string())
+}
+
+/// One payee of `--to ADDRESS:AMOUNT[:ASSET]` (with `--drain`: `ADDRESS[:all[:ASSET]]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecipientArg {
+    /// Where to pay.
+    pub address: Address,
+    /// How much (`None`: `all`, for a sweep).
+    pub amount: Option<Decimal>,
+    /// Which asset (L-BTC when left out).
+    pub asset: AssetArg,
+}
+
+impl FromStr for RecipientArg {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let mut parts = text.trim().split(':');
+        let address = address(parts.next().unwrap_or_default())?;
+        let amount = match parts.next() {
+            None | Some("all") => None,
+            Some(a) => Some(a.parse::<Decimal>()?),
+        };
+        let asset = match parts.next() {
+            None => AssetArg::Policy,
+            Some(a) => a.parse()?,
+        };
+        if parts.next().is_some() {
+            return Err(format!(
+                "'{text}' has too many ':'; the form is ADDRESS:AMOUNT[:ASSET]"
+            ));
+        }
+        Ok(RecipientArg {
+            address,
+            amount,
+            asset,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_are_checked_for_their_form() {
+        for good in ["0.5", "1000", "1.", ".5", " 7 "] {
+            assert!(good.parse::<Decimal>().is_ok(), "{good}");
+        }
+        for bad in ["", ".", "-1", "1e5", "1,000", "0x10", "1.2.3", "abc"] {
+            assert!(bad.parse::<Decimal>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn assets_are_ids_or_lbtc() {
+        assert_eq!("L-BTC".parse::<AssetArg>().unwrap(), AssetArg::Policy);
+        assert_eq!("lbtc".parse::<AssetArg>().unwrap(), AssetArg::Policy);
+        assert!("USDT".parse::<AssetArg>().is_err());
+        let id = "5ac9f65c0efcc4775e0baec4ec03abdde22473cd3cf33c0419ca290e0751b225";
+        assert!(matches!(id.parse::<AssetArg>().unwrap(), AssetArg::Id(_)));
+    }
+
+    #[test]
+    fn fee_rates_have_a_floor() {
+        assert!(fee_rate("0.1").is_ok());
+        assert!(fee_rate("0.05").unwrap_err().contains("floor"));
+        assert!(fee_rate("fast").is_err());
+    }
+}

@@ -1,0 +1,354 @@
+//! PSETs in and out of the command line, and a wallet's view of one for people and scripts:
+//! what `send`, `pset`, `asset` and the later flows all show before anything is signed.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::str::FromStr;
+
+use elements::hex::DisplayHex;
+use elements::pset::PartiallySignedTransaction;
+use elements::{Address, AssetId};
+use serde_json::{json, Value};
+use wallet_core::pset::{outpoint_text, Owner, PsetView};
+
+use crate::context::{AssetNames, Context};
+use crate::error::{CliError, CliResult, Exit};
+use crate::input;
+
+/// Reads a file or `-` (stdin, at most 16 MiB) as text.
+pub fn read_source(source: &str) -> CliResult<String> {
+    if source == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .take(16 * 1024 * 1024)
+            .read_to_string(&mut text)
+            .map_err(|e| CliError::new(Exit::Error, "io", format!("cannot read stdin: {e}")))?;
+        return Ok(text);
+    }
+    let path = std::path::Path::new(source);
+    std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))
+}
+
+/// Reads a PSET from a file or `-` (stdin): bare base64, or the JSON document a previous
+/// stage printed with `--json` (its `pset` field), so every stage's output is the next
+/// stage's input.
+pub fn read_pset(source: &str) -> CliResult<PartiallySignedTransaction> {
+    let text = read_source(source)?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(
+            CliError::usage("invalid_pset", format!("{source}: no PSET in it"))
+                .hint("pass a file holding a base64 PSET, or - to read one from stdin"),
+        );
+    }
+    let base64 = if text.starts_with('{') {
+        let doc: Value = serde_json::from_str(text).map_err(|e| {
+            CliError::usage(
+                "invalid_pset",
+                format!("{source}: not a PSET document: {e}"),
+            )
+        })?;
+        doc.get("pset")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                CliError::usage(
+                    "invalid_pset",
+                    format!("{source}: a JSON document without a \"pset\" field"),
+                )
+                .hint("pass the --json output of `pset create`, `pset sign`, `send --pset-out -` ..., or bare base64")
+            })?
+    } else {
+        text.to_owned()
+    };
+    PartiallySignedTransaction::from_str(base64.trim()).map_err(|e| {
+        CliError::usage(
+            "invalid_pset",
+            format!("{source}: not a PSET (base64): {e}"),
+        )
+        .hint("PSETs are exchanged as base64 text, as `pset` and `send --pset-out` write them")
+    })
+}
+
+/// Prints a PSET: base64 on its own line, or `{"pset": ...}` plus `extra` in JSON mode.
+pub fn print_pset(ctx: &Context, pset: &PartiallySignedTransaction, extra: Value) {
+    if ctx.out.json {
+        let mut doc = json!({ "pset": pset.to_string() });
+        merge(&mut doc, extra);
+        ctx.out.json(&doc);
+    } else {
+        ctx.out.line(&pset.to_string());
+    }
+}
+
+/// Writes a PSET to a new file (0600) or, for `-`, to stdout as [`print_pset`] does.
+pub fn write_pset(
+    ctx: &Context,
+    target: &str,
+    pset: &PartiallySignedTransaction,
+    extra: Value,
+) -> CliResult<()> {
+    if target == "-" {
+        print_pset(ctx, pset, extra);
+        return Ok(());
+    }
+    let path = std::path::Path::new(target);
+    input::write_new_secret_file(path, &format!("{pset}\n"))?;
+    if ctx.out.json {
+        let mut doc = json!({ "pset_file": target });
+        merge(&mut doc, extra);
+        ctx.out.json(&doc);
+    } else {
+        ctx.out.note(&format!("Wrote the PSET to {target}."));
+    }
+    Ok(())
+}
+
+/// Adds the fields of `extra` (an object) to `doc`.
+pub fn merge(doc: &mut Value, extra: Value) {
+    if let (Some(map), Value::Object(more)) = (doc.as_object_mut(), extra) {
+        map.extend(more);
+    }
+}
+
+/// A net effect as JSON: asset id → signed base units.
+pub fn net_json(net: &BTreeMap<AssetId, i64>) -> Value {
+    Value::Object(
+        net.iter()
+            .map(|(asset, v)| (asset.to_string(), json!(v)))
+            .collect(),
+    )
+}
+
+fn owner_json(owner: Owner) -> Value {
+    match owner {
+        Owner::Wallet(keychain, index) => {
+            json!({ "wallet": true, "keychain": keychain.as_str(), "index": index })
+        }
+        Owner::Other => json!({ "wallet": false }),
+        Owner::Fee => json!({ "wallet": false, "fee": true }),
+    }
+}
+
+/// Human text for an amount of an asset, with its trusted ticker when there is one.
+pub fn amount_text(names: &AssetNames, value: u64, asset: &AssetId) -> String {
+    let amount = names.format(asset, value);
+    match names.ticker(asset) {
+        Some(ticker) => format!("{amount} {ticker}"),
+        None if names.precision(asset).is_none() => {
+            format!("{amount} base units of {asset}")
+        }
+        None => format!("{amount} of {asset}"),
+    }
+}
+
+/// A signed amount for people (net effects).
+pub fn signed_text(names: &AssetNames, value: i64, asset: &AssetId) -> String {
+    let sign = if value < 0 { "-" } else { "+" };
+    format!("{sign}{}", amount_text(names, value.unsigned_abs(), asset))
+}
+
+/// The address an output pays, when its script has one (confidential when the PSET names
+/// the blinding key).
+fn output_address(
+    ctx: &Context,
+    pset: &PartiallySignedTransaction,
+    i: usize,
+    script: &elements::Script,
+) -> Option<String> {
+    let blinding = pset
+        .outputs()
+        .get(i)
+        .and_then(|o| o.blinding_key)
+        .map(|k| k.inner);
+    Address::from_script(script, blinding, ctx.network.address_params()).map(|a| a.to_string())
+}
+
+/// The view as JSON (the shape of `pset inspect --json`): net effect, fee, every input and
+/// output, and the problems that forbid signing.
+pub fn view_json(ctx: &Context, pset: &PartiallySignedTransaction, view: &PsetView) -> Value {
+    let inputs: Vec<Value> = view
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| {
+            json!({
+                "index": i,
+                "outpoint": outpoint_text(&input.outpoint),
+                "owner": owner_json(input.owner),
+                "value": input.secrets.map(|s| s.value),
+                "asset": input.secrets.map(|s| s.asset.to_string()),
+                "issuance": input.issuance.map(|is| json!({
+                    "asset": is.asset.to_string(),
+                    "token": is.token.to_string(),
+                    "amount": is.amount,
+                    "token_amount": is.token_amount,
+                    "reissuance": is.reissuance,
+                    "confidential": is.confidential,
+                })),
+                "signatures": pset.inputs()[i].partial_sigs.len(),
+                "finalized": pset.inputs()[i].final_script_witness.is_some(),
+            })
+        })
+        .collect();
+    let outputs: Vec<Value> = view
+        .outputs
+        .iter()
+        .enumerate()
+        .map(|(i, output)| {
+            json!({
+                "index": i,
+                "address": output_address(ctx, pset, i, &output.script_pubkey),
+                "script_pubkey": output.script_pubkey.as_bytes().to_lower_hex_string(),
+                "owner": owner_json(output.owner),
+                "value": output.secrets.map(|s| s.value),
+                "asset": output.secrets.map(|s| s.asset.to_string()),
+                "blinded": output.blinded,
+            })
+        })
+        .collect();
+    json!({
+        "txid": view.unsigned_txid.to_string(),
+        "net": net_json(&view.net),
+        "fee": view.fee,
+        "wallet_pays_fee": view.wallet_pays_fee(),
+        "inputs": inputs,
+        "outputs": outputs,
+        "problems": view.problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
+    })
+}
+
+/// Writes the net effect, the fee and any problem on stderr, for a person deciding whether
+/// to sign.
+pub fn show_summary(ctx: &Context, names: &AssetNames, view: &PsetView) -> CliResult<()> {
+    if ctx.out.json || ctx.out.quiet {
+        return Ok(());
+    }
+    let policy = ctx.policy_asset()?;
+    eprintln!("This wallet's net effect:");
+    if view.net.is_empty() {
+        eprintln!("  nothing (no amount enters or leaves this wallet)");
+    }
+    for (asset, value) in &view.net {
+        eprintln!("  {}", signed_text(names, *value, asset));
+    }
+    for (i, output) in view.outputs.iter().enumerate() {
+        if let (Owner::Other, Some(s)) = (output.owner, output.secrets) {
+            eprintln!(
+                "  pays {} (output {i})",
+                amount_text(names, s.value, &s.asset)
+            );
+        }
+    }
+    let payer = if view.wallet_pays_fee() {
+        "paid by this wallet"
+    } else {
+        "not paid by this wallet alone"
+    };
+    eprintln!(
+        "Fee: {} ({payer}); {} input(s) of this wallet of {}",
+        amount_text(names, view.fee, &policy),
+        view.own_inputs().len(),
+        view.inputs.len()
+    );
+    for problem in &view.problems {
+        eprintln!("Problem: {problem}");
+    }
+    Ok(())
+}
+
+/// The inspect table of a view, on stdout.
+pub fn show_table(
+    ctx: &Context,
+    names: &AssetNames,
+    pset: &PartiallySignedTransaction,
+    view: &PsetView,
+    with_wallet: bool,
+) -> CliResult<()> {
+    let mut rows = Vec::new();
+    if with_wallet {
+        for (asset, value) in &view.net {
+            rows.push(("net", signed_text(names, *value, asset)));
+        }
+        if view.net.is_empty() {
+            rows.push(("net", "nothing enters or leaves this wallet".to_string()));
+        }
+    }
+    rows.push((
+        "fee",
+        format!(
+            "{}{}",
+            amount_text(names, view.fee, &ctx.policy_asset()?),
+            if with_wallet && view.wallet_pays_fee() {
+                " (paid by this wallet)"
+            } else {
+                ""
+            }
+        ),
+    ));
+    rows.push(("txid", view.unsigned_txid.to_string()));
+    for problem in &view.problems {
+        rows.push(("problem", problem.to_string()));
+    }
+    ctx.out.fields(&rows);
+    let describe = |owner: Owner| match owner {
+        Owner::Wallet(k, i) => format!("this wallet ({}/{i})", k.as_str()),
+        Owner::Other if with_wallet => "other".to_string(),
+        Owner::Other => "-".to_string(),
+        Owner::Fee => "fee".to_string(),
+    };
+    let hidden = |with_wallet: bool| if with_wallet { "hidden" } else { "blinded" };
+    let inputs: Vec<Vec<String>> = view
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| {
+            let mut amount = input
+                .secrets
+                .map(|s| amount_text(names, s.value, &s.asset))
+                .unwrap_or_else(|| hidden(with_wallet).into());
+            if let Some(is) = input.issuance {
+                amount.push_str(&format!(
+                    "; {} {}",
+                    if is.reissuance { "reissues" } else { "issues" },
+                    is.amount
+                        .map(|a| amount_text(names, a, &is.asset))
+                        .unwrap_or_else(|| format!("a blinded amount of {}", is.asset))
+                ));
+            }
+            vec![
+                i.to_string(),
+                describe(input.owner),
+                amount,
+                outpoint_text(&input.outpoint),
+            ]
+        })
+        .collect();
+    ctx.out.line("");
+    ctx.out
+        .table(&["INPUT", "OWNER", "AMOUNT", "OUTPOINT"], &inputs);
+    let outputs: Vec<Vec<String>> = view
+        .outputs
+        .iter()
+        .enumerate()
+        .map(|(i, output)| {
+            vec![
+                i.to_string(),
+                describe(output.owner),
+                output
+                    .secrets
+                    .map(|s| amount_text(names, s.value, &s.asset))
+                    .unwrap_or_else(|| hidden(with_wallet).into()),
+                if output.blinded { "yes" } else { "no" }.to_string(),
+                output_address(ctx, pset, i, &output.script_pubkey)
+                    .unwrap_or_else(|| output.script_pubkey.as_bytes().to_lower_hex_string()),
+            ]
+        })
+        .collect();
+    ctx.out.line("");
+    ctx.out.table(
+        &["OUTPUT", "OWNER", "AMOUNT", "BLINDED", "ADDRESS"],
+        &outputs,
+    );
+    Ok(())
+}
