@@ -136,7 +136,7 @@ precision take base units. ASSET is an asset id, or L-BTC."
     Pset(crate::cmd::pset::PsetCommand),
     /// Issue, reissue and burn assets; list and inspect the wallet's assets; label assets.
     #[command(subcommand, long_about = crate::cmd::asset::ASSET_LONG_HELP)]
-    Asset(crate::cmd::label::AssetGroup),
+    Asset(crate::cmd::asset::AssetGroup),
     /// Scan the chain for the wallet's transactions and store them (incremental).
     #[command(
         long_about = "Scan the chain for the wallet's transactions and store them.\n\nBoth \

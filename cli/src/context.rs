@@ -259,17 +259,6 @@ impl Context {
         })
     }
 
-    /// How assets are named when no wallet is open: the user's labels and the built-in list.
-    pub fn asset_names_without_wallet(&self) -> CliResult<AssetNames> {
-        let config = crate::config::Config::load(&self.data_dir)?;
-        Ok(AssetNames {
-            network: self.network,
-            policy: config.policy_asset(self.network, &self.data_dir)?,
-            labels: config.asset_labels(self.network, &self.data_dir)?,
-            issued: Default::default(),
-        })
-    }
-
     /// The KDF cost for new seed files: strong unless lowered through the environment.
     pub fn kdf_params(&self) -> CliResult<KdfParams> {
         let mut params = KdfParams::strong();

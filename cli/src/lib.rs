@@ -20,6 +20,7 @@ use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches};
 
 use args::{Cli, Command};
+use cmd::asset::AssetGroup;
 use context::Context;
 use error::{CliError, CliResult, Exit};
 use output::Output;
@@ -62,7 +63,10 @@ fn dispatch(ctx: &Context, command: &Command) -> CliResult<()> {
         Command::Address(sub) => cmd::address::run(ctx, sub),
         Command::Send(args) => cmd::send::run(ctx, args),
         Command::Pset(sub) => cmd::pset::run(ctx, sub),
-        Command::Asset(sub) => cmd::label::run(ctx, sub),
+        Command::Asset(AssetGroup::Wallet(sub)) => cmd::asset::run(ctx, sub),
+        Command::Asset(AssetGroup::Label(args)) => cmd::label::label(ctx, args),
+        Command::Asset(AssetGroup::Unlabel(args)) => cmd::label::unlabel(ctx, args),
+        Command::Asset(AssetGroup::Labels) => cmd::label::labels(ctx),
         Command::Sync(args) => cmd::sync::run(ctx, args),
         Command::Balance(args) => cmd::sync::balance(ctx, args),
         Command::Txs(args) => cmd::history::txs(ctx, args),

@@ -16,8 +16,9 @@ use crate::values::{self, RecipientArg};
 /// Recipients and fee of a payment (shared by `send` and `pset create`).
 #[derive(Debug, Args)]
 pub struct PaymentArgs {
-    /// A payee: ADDRESS:AMOUNT[:ASSET]; repeat for several. With --drain: ADDRESS[:all[:ASSET]].
-    /// AMOUNT is a decimal in the asset's precision (base units when it is unknown).
+    /// A payee: ADDRESS:AMOUNT[:ASSET]; repeat for several. AMOUNT is a decimal in the
+    /// asset's precision, or base units for an asset of unknown precision (label it with
+    /// `asset label`). With --drain: ADDRESS[:all[:ASSET]].
     #[arg(long = "to", value_name = "ADDRESS:AMOUNT[:ASSET]", required = true)]
     pub to: Vec<RecipientArg>,
     /// Fee rate in sat per discounted vbyte [default: the server's estimate, at least 0.1].

@@ -22,10 +22,10 @@ pub fn check_can_sign(wallet: &Wallet, instead: &str) -> CliResult<()> {
     Ok(())
 }
 
-/// Decrypts the wallet's seed with the passphrase from a prompt, a file or a descriptor.
+/// Decrypts the wallet's seed with the passphrase from a prompt (a few attempts), a file or
+/// a descriptor.
 pub fn unlock(wallet: &Wallet, passphrase: &PassphraseArgs) -> CliResult<SeedSecret> {
-    let passphrase = input::encryption_passphrase(passphrase, false)?;
-    Ok(wallet.unlock_seed(passphrase.as_bytes())?)
+    input::unlock_seed(wallet, passphrase)
 }
 
 /// Asks `question` (or takes `--yes`), unlocks the seed and commits `prepared`: sign, record,

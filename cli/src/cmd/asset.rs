@@ -33,15 +33,33 @@ unless `--confidential` blinds them. The outputs receiving them, at fresh change
 this wallet, are always blinded. Amounts are decimals in \
 the asset's precision: 0 unless `asset issue --precision P` (0 to 8, stored with the issuance) \
 or a `precision` in the contract says otherwise, and the issuing wallet uses it in every \
-command; reissuance tokens are whole numbers. Tickers come only from the built-in list of \
-well-known assets and the user's labels in config.json.\n\nA wallet holding a reissuance token \
+command; reissuance tokens are whole numbers. Other wallets type and show an asset in base \
+units until you label it with a precision (`asset label ASSET --ticker T --precision P`). \
+Tickers come only from the built-in list of well-known assets and your labels.\n\nA wallet holding a reissuance token \
 it did not issue reads the entropy from the asset's issuance transaction: the one Esplora names, \
 or over Electrum the one given with `--issuance-tx TXID`; the asset id is recomputed from it and \
 must match.\n\nExit status 2 for a malformed or unknown asset id (`asset info`, and `asset \
 reissue` of an asset whose issuance is unknown or named by a transaction that does not issue \
 it); 5 when burning more than the wallet holds or reissuing without the reissuance token.";
 
-/// `asset` subcommands.
+/// `asset` subcommands: the wallet's own ([`AssetCommand`]) and the user's labels, which need
+/// no wallet.
+#[derive(Debug, Subcommand)]
+pub enum AssetGroup {
+    /// The commands on the wallet's assets.
+    #[command(flatten)]
+    Wallet(AssetCommand),
+    /// Label an asset with your own ticker and/or precision (in the data folder's
+    /// config.json; needs no wallet).
+    #[command(long_about = crate::cmd::label::ASSET_LABEL_LONG_HELP)]
+    Label(crate::cmd::label::AssetLabelArgs),
+    /// Remove your label of an asset (nothing to do when there is none).
+    Unlabel(crate::cmd::label::AssetUnlabelArgs),
+    /// List your asset labels of the network.
+    Labels,
+}
+
+/// `asset` subcommands on the wallet's assets.
 #[derive(Debug, Subcommand)]
 pub enum AssetCommand {
     /// Issue a new asset (and optionally reissuance tokens) to this wallet.
@@ -100,7 +118,7 @@ pub struct AssetReissueArgs {
     /// The asset id (64 hex characters); this wallet must hold its reissuance token.
     #[arg(value_name = "ASSET")]
     pub asset: AssetArg,
-    /// Amount to issue, a decimal in the asset's precision.
+    /// Amount to issue, a decimal in the asset's precision (base units when it is unknown).
     #[arg(long, value_name = "AMOUNT")]
     pub amount: Decimal,
     /// The asset's issuance transaction, when another wallet issued it and the server cannot
@@ -123,7 +141,7 @@ pub struct AssetBurnArgs {
     /// The asset id (64 hex characters) or L-BTC.
     #[arg(value_name = "ASSET")]
     pub asset: AssetArg,
-    /// Amount to destroy, a decimal in the asset's precision.
+    /// Amount to destroy, a decimal in the asset's precision (base units when it is unknown).
     #[arg(long, value_name = "AMOUNT")]
     pub amount: Decimal,
     #[command(flatten)]

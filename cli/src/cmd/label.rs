@@ -6,31 +6,13 @@ use std::str::FromStr;
 use elements::AssetId;
 use serde_json::{json, Value};
 
-use clap::{Args, Subcommand};
-
 use crate::config::{self, AssetLabel, CONFIG_FILE};
 use crate::context::Context;
 use crate::error::{CliError, CliResult};
-
-/// `asset` subcommands: the wallet's own ([`crate::cmd::asset::AssetCommand`]) and the user's
-/// labels, which need no wallet.
-#[derive(Debug, Subcommand)]
-pub enum AssetGroup {
-    /// The commands on the wallet's assets.
-    #[command(flatten)]
-    Wallet(crate::cmd::asset::AssetCommand),
-    /// Label an asset with your own ticker and/or precision (in the data folder's
-    /// config.json; needs no wallet).
-    #[command(long_about = ASSET_LABEL_LONG_HELP)]
-    Label(AssetLabelArgs),
-    /// Remove your label of an asset (nothing to do when there is none).
-    Unlabel(AssetUnlabelArgs),
-    /// List your asset labels of the network.
-    Labels,
-}
+use clap::Args;
 
 /// Long help of `asset label`.
-const ASSET_LABEL_LONG_HELP: &str = "Label an asset with your own ticker and/or precision.\n\n\
+pub const ASSET_LABEL_LONG_HELP: &str = "Label an asset with your own ticker and/or precision.\n\n\
 A label is yours: it is written to the data folder's config.json (atomically, mode 0600) under \
 the network's asset_labels, and every command of that data folder and network then shows the \
 ticker and reads and prints amounts in that precision (`send --to ADDRESS:7:ASSET` with \
@@ -60,16 +42,6 @@ pub struct AssetUnlabelArgs {
     /// The asset id (64 hex characters) or L-BTC.
     #[arg(value_name = "ASSET")]
     pub asset: String,
-}
-
-/// Runs an `asset` subcommand: the wallet's ones in `cmd::asset`, the labels here.
-pub fn run(ctx: &Context, command: &AssetGroup) -> CliResult<()> {
-    match command {
-        AssetGroup::Wallet(sub) => crate::cmd::asset::run(ctx, sub),
-        AssetGroup::Label(args) => label(ctx, args),
-        AssetGroup::Unlabel(args) => unlabel(ctx, args),
-        AssetGroup::Labels => labels(ctx),
-    }
 }
 
 /// The asset named on the command line: 64 hex characters, or L-BTC for the policy asset.

@@ -138,7 +138,7 @@ fn inspect(ctx: &Context, args: &PsetInspectArgs) -> CliResult<()> {
     }
     let names = match &wallet {
         Some(w) => ctx.asset_names(w)?,
-        None => ctx.asset_names_without_wallet()?,
+        None => ctx.trusted_asset_names()?,
     };
     show_table(ctx, &names, &pset, &view, wallet.is_some())?;
     if wallet.is_none() {

@@ -59,14 +59,15 @@ pub struct Prepared {
     pub warnings: Vec<String>,
     /// The issuance it makes, when it makes one.
     pub issuance: Option<crate::tx::Issuance>,
-    plan: SigningPlan,
-    kind: TxKind,
-    sent: Vec<SentOutput>,
-    issuance_record: Option<IssuanceRecord>,
-    asset_event: Option<(AssetId, AssetEventKind, u64)>,
-    release_holder: Option<String>,
-    ledger: Vec<Box<dyn LedgerChange>>,
-    lock: Option<lock::SpendLock>,
+    pub(crate) plan: SigningPlan,
+    pub(crate) kind: TxKind,
+    /// Outputs the wallet built for others, with their secrets (kept at commit).
+    pub(crate) sent: Vec<SentOutput>,
+    pub(crate) issuance_record: Option<IssuanceRecord>,
+    pub(crate) asset_event: Option<(AssetId, AssetEventKind, u64)>,
+    pub(crate) release_holder: Option<String>,
+    pub(crate) ledger: Vec<Box<dyn LedgerChange>>,
+    pub(crate) lock: Option<lock::SpendLock>,
 }
 
 impl std::fmt::Debug for Prepared {
@@ -111,16 +112,28 @@ impl Prepared {
         &self.plan
     }
 
-    /// Rows of another ledger to write with the transaction when it is committed.
-    #[allow(dead_code)] // the offer and peg-out flows build on it
-    pub(crate) fn add_ledger_change(&mut self, change: Box<dyn LedgerChange>) {
-        self.ledger.push(change);
-    }
-
-    /// Reservations of `holder` that the commit ends.
-    #[allow(dead_code)] // the offer flow builds on it
-    pub(crate) fn release_on_commit(&mut self, holder: String) {
-        self.release_holder = Some(holder);
+    /// A prepared transaction of `kind` the wallet will sign as `plan` says, with nothing
+    /// else to record (the building blocks of the offer and peg-out flows).
+    pub(crate) fn new(
+        pset: PartiallySignedTransaction,
+        view: PsetView,
+        plan: SigningPlan,
+        kind: TxKind,
+    ) -> Prepared {
+        Prepared {
+            pset,
+            view,
+            warnings: Vec::new(),
+            issuance: None,
+            plan,
+            kind,
+            sent: Vec::new(),
+            issuance_record: None,
+            asset_event: None,
+            release_holder: None,
+            ledger: Vec::new(),
+            lock: None,
+        }
     }
 
     /// Signs the inputs of the plan in place, without recording anything (a PSET handed back
@@ -253,7 +266,7 @@ fn owned_outputs(view: &PsetView) -> Vec<OwnedOutput> {
 
 /// The outputs of `view` that pay others, with the secrets the wallet knows of them (it built
 /// them): what `tx show` later tells the user they paid.
-fn sent_outputs(
+pub(crate) fn sent_outputs(
     view: &PsetView,
     pset: &PartiallySignedTransaction,
     network: crate::network::Network,

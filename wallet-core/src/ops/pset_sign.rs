@@ -107,20 +107,7 @@ pub fn prepare_pset_sign(
     let know = knowledge.for_view(wallet);
     let view = view(&pset, &know)?;
     let plan = approve(&pset, &view, &know, Allowed::default())?;
-    Ok(Prepared {
-        pset,
-        view,
-        warnings: Vec::new(),
-        issuance: None,
-        plan,
-        kind: TxKind::Pset,
-        sent: Vec::new(),
-        issuance_record: None,
-        asset_event: None,
-        release_holder: None,
-        ledger: Vec::new(),
-        lock: None,
-    })
+    Ok(Prepared::new(pset, view, plan, TxKind::Pset))
 }
 
 /// Whether `tx` spends one of `wallet`'s coins.

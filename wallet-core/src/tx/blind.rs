@@ -4,18 +4,16 @@ use elements::secp256k1_zkp::{self, Secp256k1};
 use elements::{confidential, TxOut};
 use elements::{CtLocation, CtLocationType};
 
-use super::build::input_secrets;
-use super::{OutputRole, Payment};
+use std::collections::HashMap;
+
+use super::tx_error;
+use super::{OutputRole, Payment, Spendable};
 use crate::unblind::TxOutSecrets;
-use crate::{Error, Result};
+use crate::Result;
 
 fn secp() -> &'static Secp256k1<secp256k1_zkp::All> {
     static SECP: std::sync::OnceLock<Secp256k1<secp256k1_zkp::All>> = std::sync::OnceLock::new();
     SECP.get_or_init(Secp256k1::new)
-}
-
-fn tx_error(msg: impl Into<String>) -> Error {
-    Error::Transaction(msg.into())
 }
 
 /// Blinds every output marked for blinding, then verifies the whole transaction: each output
@@ -169,4 +167,13 @@ fn verify(
 
 fn is_confidential(txout: &TxOut) -> bool {
     txout.value.is_confidential() && txout.asset.is_confidential()
+}
+
+/// The secrets of every input, as blinding wants them.
+fn input_secrets(inputs: &[Spendable]) -> HashMap<usize, elements::TxOutSecrets> {
+    inputs
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (i, u.secrets.to_elements()))
+        .collect()
 }

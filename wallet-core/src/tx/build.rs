@@ -1,7 +1,7 @@
 //! Building and blinding a payment: coin selection, fee on the final size, change per asset,
 //! a PSET v2 whose inputs carry what signers need, and blinding as the last blinder.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use elements::confidential;
@@ -10,9 +10,10 @@ use elements::{Address, AssetId, Script, Transaction, TxIn, TxOut, TxOutWitness}
 use elements_miniscript::psbt::{PsbtExt, PsbtOutputExt};
 use elements_miniscript::{DefiniteDescriptorKey, Descriptor};
 
+use super::extras::{resolve_issuance, ExtraAsset, Extras};
 use super::fee::{vsize_of_weight, FeeRate};
-use super::issue::{resolve_issuance, ExtraAsset, Extras};
 use super::select::{select_asset, sum_by_asset, total};
+use super::tx_error;
 use super::{
     Issuance, OutputRole, Payment, PaymentRequest, PlannedOutput, Spendable, WalletContext,
 };
@@ -24,10 +25,6 @@ pub const MIN_POLICY_OUTPUT: u64 = 546;
 
 /// Most fee passes before giving up (the fee converges in two or three).
 const MAX_FEE_PASSES: usize = 16;
-
-fn tx_error(msg: impl Into<String>) -> Error {
-    Error::Transaction(msg.into())
-}
 
 /// One output before blinding.
 struct Draft {
@@ -467,13 +464,4 @@ fn planned_net(plan: &Plan) -> Result<BTreeMap<AssetId, i64>> {
     }
     net.retain(|_, v| *v != 0);
     Ok(net)
-}
-
-/// The secrets of every input, as blinding wants them.
-pub(crate) fn input_secrets(inputs: &[Spendable]) -> HashMap<usize, elements::TxOutSecrets> {
-    inputs
-        .iter()
-        .enumerate()
-        .map(|(i, u)| (i, u.secrets.to_elements()))
-        .collect()
 }

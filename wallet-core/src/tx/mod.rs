@@ -6,10 +6,13 @@
 //! reissuance and burns (`issue`) go through the same builder with an issuance on input 0
 //! and extra outputs.
 
+mod asset_ids;
+mod assets;
 mod blind;
 mod build;
+mod extras;
 mod fee;
-mod issue;
+mod issuance;
 mod select;
 mod sign;
 
@@ -18,13 +21,25 @@ use std::collections::BTreeMap;
 use elements::pset::PartiallySignedTransaction;
 use elements::{Address, AssetId, OutPoint, Script, TxOut};
 
+pub use asset_ids::{
+    contract_hash_from_json, issuance_ids, new_issuances, FoundIssuance, IssuanceIds,
+};
+pub use assets::{
+    build_burn, build_issuance, build_reissuance, burn_script, BurnRequest, IssueRequest,
+    ReissueRequest,
+};
 pub use build::{build_payment, MIN_POLICY_OUTPUT};
 pub use fee::{vsize_of_weight, FeeRate};
-pub use issue::{
-    build_burn, build_issuance, build_reissuance, contract_hash_from_json, issuance_ids,
-    issuance_proof_nonce, new_issuances, read_issued_amounts, BurnRequest, FoundIssuance, Issuance,
-    IssuanceIds, IssueRequest, ReissueRequest, MAX_MONEY,
-};
+pub use issuance::{issuance_proof_nonce, read_issued_amounts, Issuance};
+
+/// A building, blinding or signing failure, in words.
+pub(crate) fn tx_error(msg: impl Into<String>) -> crate::Error {
+    crate::Error::Transaction(msg.into())
+}
+
+/// The most that one issuance may create of an asset or of its token (21 million coins of 8
+/// decimals, as for L-BTC; ELIP-203).
+pub const MAX_MONEY: u64 = 2_100_000_000_000_000;
 pub use select::select_asset;
 pub use sign::{finalize_pset, sign_pset};
 

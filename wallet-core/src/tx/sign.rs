@@ -16,6 +16,7 @@ use elements::{BlockHash, EcdsaSighashType, Transaction};
 use elements_miniscript::psbt::PsbtExt;
 use elements_miniscript::ForEachKey;
 
+use super::tx_error;
 use crate::descriptor::WalletDescriptor;
 use crate::network::Network;
 use crate::pset::SigningPlan;
@@ -24,10 +25,6 @@ use crate::{Error, Result};
 fn secp() -> &'static Secp256k1<All> {
     static SECP: std::sync::OnceLock<Secp256k1<All>> = std::sync::OnceLock::new();
     SECP.get_or_init(Secp256k1::new)
-}
-
-fn tx_error(msg: impl Into<String>) -> Error {
-    Error::Transaction(msg.into())
 }
 
 fn genesis(network: Network) -> BlockHash {

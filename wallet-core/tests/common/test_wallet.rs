@@ -47,6 +47,11 @@ impl TestWallet {
         }
     }
 
+    /// Its BIP39 seed (tests sign with it directly).
+    pub fn seed(&self) -> &[u8; 64] {
+        &self.seed
+    }
+
     /// Its address at `keychain`/`index`.
     pub fn address(&self, keychain: Keychain, index: u32) -> Address {
         self.descriptor

@@ -1,0 +1,276 @@
+//! Hostile PSETs handed to `pset sign` (issue 11): whoever holds the CT descriptor (a
+//! multisig coordinator, a watch-only copy) builds a PSET that tries to make the wallet sign a
+//! coin its confirmation never showed. Each attack is built here with rust-elements from an
+//! honest PSET of the wallet's own coins; `pset sign` must exit 3, print no PSET (so no
+//! signature leaves the wallet) and record nothing, while the honest PSET still signs.
+
+mod common;
+
+use std::str::FromStr;
+
+use common::{Run, Sandbox, ABANDON};
+use elements::pset::PartiallySignedTransaction;
+use regtest::SandboxConfig;
+
+const BOB: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
+const COIN: u64 = 100_000_000;
+
+/// The victim "alice" with two confirmed coins of 1 L-BTC, a watch-only copy "coord" of her
+/// descriptor (what the attacker holds), and bob to pay.
+struct Scene {
+    sb: Sandbox,
+    chain: regtest::Sandbox,
+    url: String,
+    bob_address: String,
+}
+
+impl Scene {
+    fn new() -> Scene {
+        let chain = regtest::Sandbox::start(SandboxConfig::default()).unwrap();
+        let url = chain.esplora_url();
+        let sb = Sandbox::new();
+        sb.restore("alice", ABANDON);
+        sb.restore("bob", BOB);
+        let descriptor = sb
+            .on_chain(&url, "alice", &["wallet", "descriptor"], None)
+            .ok()
+            .stdout;
+        std::fs::write(sb.path("alice.descriptor"), descriptor.trim()).unwrap();
+        let file = sb.path("alice.descriptor");
+        sb.run(&[
+            "--network",
+            "regtest",
+            "wallet",
+            "import",
+            "--name",
+            "coord",
+            "--descriptor-file",
+            file.to_str().unwrap(),
+        ])
+        .ok();
+        let scene = Scene {
+            bob_address: String::new(),
+            sb,
+            chain,
+            url,
+        };
+        for _ in 0..2 {
+            let address = scene.address("alice");
+            scene.fund(&address);
+        }
+        let bob_address = scene.address("bob");
+        Scene {
+            bob_address,
+            ..scene
+        }
+    }
+
+    fn run(&self, wallet: &str, args: &[&str], stdin: Option<&str>) -> Run {
+        self.sb.on_chain(&self.url, wallet, args, stdin)
+    }
+
+    fn address(&self, wallet: &str) -> String {
+        self.run(wallet, &["--json", "address", "new"], None)
+            .ok()
+            .json()["address"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    fn fund(&self, address: &str) -> elements::Txid {
+        let address: elements::Address = address.parse().unwrap();
+        let txid = self.chain.faucet(&address, COIN, None).unwrap();
+        self.chain.mine(1).unwrap();
+        txid
+    }
+
+    /// The coordinator's honest PSET paying bob 1.5 L-BTC: it needs both of alice's coins.
+    fn honest_pset(&self) -> PartiallySignedTransaction {
+        let to = format!("{}:1.5", self.bob_address);
+        let out = self
+            .run("coord", &["pset", "create", "--to", &to], None)
+            .ok()
+            .stdout;
+        PartiallySignedTransaction::from_str(out.trim()).unwrap()
+    }
+
+    /// `pset sign` by alice of `pset` (from stdin), with `extra` flags.
+    fn sign(&self, pset: &PartiallySignedTransaction, extra: &[&str]) -> Run {
+        let pass = self.sb.pass();
+        let mut args = vec!["--yes", "pset", "sign", "-", "--passphrase-file", &pass];
+        args.extend_from_slice(extra);
+        self.run("alice", &args, Some(&pset.to_string()))
+    }
+
+    /// Asserts that `run` is a refusal naming `needle`, that no PSET (and so no signature)
+    /// came out, and that alice recorded nothing.
+    fn assert_refused(&self, run: Run, needle: &str) {
+        let run = run.fails(3, needle);
+        assert!(
+            run.stdout.trim().is_empty(),
+            "a refused PSET must not be printed:\n{}",
+            run.stdout
+        );
+        let pending = self
+            .run("alice", &["--json", "tx", "pending"], None)
+            .ok()
+            .json();
+        assert_eq!(pending, serde_json::json!([]), "nothing recorded");
+    }
+}
+
+fn signatures(pset: &PartiallySignedTransaction) -> Vec<usize> {
+    pset.inputs().iter().map(|i| i.partial_sigs.len()).collect()
+}
+
+/// Rewrites input `i`'s spent output as P2SH(P2WPKH) of the same key, with the real P2WPKH
+/// as its redeem script: the same segwit v0 script code and so the same sighash, behind a
+/// script the wallet does not recognise as its own.
+fn wrap_in_p2sh(pset: &mut PartiallySignedTransaction, i: usize) {
+    let input = &mut pset.inputs_mut()[i];
+    let mut spent = input.witness_utxo.clone().unwrap();
+    let p2wpkh = spent.script_pubkey.clone();
+    spent.script_pubkey = p2wpkh.to_p2sh();
+    input.witness_utxo = Some(spent);
+    input.redeem_script = Some(p2wpkh);
+}
+
+#[test]
+fn the_honest_pset_signs_both_inputs() {
+    let scene = Scene::new();
+    let pset = scene.honest_pset();
+    let run = scene.sign(&pset, &[]).ok();
+    let signed = PartiallySignedTransaction::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(signatures(&signed), vec![1, 1,]);
+    assert!(
+        run.stderr.contains("-1.5"),
+        "the loss is shown:\n{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_flag_bit_in_the_output_index_does_not_hide_a_coin() {
+    let scene = Scene::new();
+    let mut pset = scene.honest_pset();
+    // The issuance flag on input 1's index: the coin is the same once masked, as in the
+    // transaction the PSET becomes, so the view must count it; the P2SH rewrite must not pass.
+    pset.inputs_mut()[1].previous_output_index |= 1 << 31;
+    wrap_in_p2sh(&mut pset, 1);
+    scene.assert_refused(
+        scene.sign(&pset, &[]),
+        "describes it with another amount, asset or script",
+    );
+
+    // The flag alone (spent output left honest): the coin is counted and its loss shown,
+    // so what is signed is what the confirmation showed.
+    let mut flagged = scene.honest_pset();
+    flagged.inputs_mut()[1].previous_output_index |= 1 << 31;
+    let run = scene.sign(&flagged, &[]).ok();
+    assert!(
+        run.stderr.contains("2 input(s) of this wallet"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_coin_the_store_has_not_synced_is_looked_up_or_refused() {
+    let scene = Scene::new();
+    // A third coin arrives; the coordinator syncs and spends it, alice has not synced yet.
+    let address = scene.address("alice");
+    scene.fund(&address);
+    let to = format!("{}:2.5", scene.bob_address);
+    let out = scene
+        .run("coord", &["pset", "create", "--to", &to], None)
+        .ok()
+        .stdout;
+    let honest = PartiallySignedTransaction::from_str(out.trim()).unwrap();
+    assert_eq!(honest.inputs().len(), 3);
+    let mut pset = honest.clone();
+    wrap_in_p2sh(&mut pset, 2);
+    wrap_in_p2sh(&mut pset, 1);
+    wrap_in_p2sh(&mut pset, 0);
+    // Offline, the unknown coin's redeem script gives it away.
+    scene.assert_refused(scene.sign(&pset, &["--offline"]), "refused");
+    // Online, sign syncs first: the coin is known and the rewrite is caught.
+    scene.assert_refused(scene.sign(&pset, &[]), "another amount, asset or script");
+    // The honest one signs all three after the sync.
+    let run = scene.sign(&honest, &[]).ok();
+    let signed = PartiallySignedTransaction::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(signatures(&signed), vec![1, 1, 1]);
+}
+
+#[test]
+fn a_non_witness_utxo_instead_of_the_witness_utxo_is_refused() {
+    let scene = Scene::new();
+    let mut pset = scene.honest_pset();
+    let prev = pset.inputs()[1].previous_txid;
+    let funding = scene.chain.get_tx(&prev).unwrap();
+    let input = &mut pset.inputs_mut()[1];
+    input.witness_utxo = None;
+    input.non_witness_utxo = Some(funding);
+    scene.assert_refused(scene.sign(&pset, &[]), "no witness_utxo");
+
+    // A previous transaction that disagrees with the witness_utxo is refused too.
+    let mut pset = scene.honest_pset();
+    let other = pset.inputs()[0].previous_txid;
+    pset.inputs_mut()[1].non_witness_utxo = Some(scene.chain.get_tx(&other).unwrap());
+    scene.assert_refused(scene.sign(&pset, &[]), "does not hold this wallet's coin");
+}
+
+#[test]
+fn the_same_coin_twice_is_refused() {
+    let scene = Scene::new();
+    let mut pset = scene.honest_pset();
+    let copy = pset.inputs()[0].clone();
+    pset.add_input(copy);
+    scene.assert_refused(scene.sign(&pset, &[]), "spends the same coin as input 0");
+}
+
+#[test]
+fn an_issuance_on_the_wallets_input_is_refused() {
+    let scene = Scene::new();
+    let mut pset = scene.honest_pset();
+    let input = &mut pset.inputs_mut()[0];
+    input.issuance_value_amount = Some(1_000_000);
+    input.issuance_asset_entropy = Some(elements::AssetEntropy::from_byte_array([7; 32]));
+    scene.assert_refused(
+        scene.sign(&pset, &[]),
+        "carries an issuance (issuance of asset",
+    );
+    // `pset inspect` shows what it would issue, and exits 0.
+    let doc = scene
+        .run(
+            "alice",
+            &["--json", "pset", "inspect", "-"],
+            Some(&pset.to_string()),
+        )
+        .ok()
+        .json();
+    assert_eq!(doc["inputs"][0]["issuance"]["amount"], 1_000_000);
+}
+
+#[test]
+fn a_sighash_other_than_all_is_refused() {
+    let scene = Scene::new();
+    let mut pset = scene.honest_pset();
+    pset.inputs_mut()[1].sighash_type = Some(elements::pset::PsbtSighashType::from_u32(
+        0x83, // SINGLE | ANYONECANPAY
+    ));
+    scene.assert_refused(scene.sign(&pset, &[]), "signs only SIGHASH_ALL");
+}
+
+#[test]
+fn an_input_naming_the_wallets_key_for_a_coin_it_does_not_know_is_refused() {
+    let scene = Scene::new();
+    let mut pset = scene.honest_pset();
+    // Input 1 now claims some other coin, but keeps the wallet's key derivation.
+    pset.inputs_mut()[1].previous_txid = elements::Txid::from_str(&"11".repeat(32)).unwrap();
+    let input = &mut pset.inputs_mut()[1];
+    let mut spent = input.witness_utxo.clone().unwrap();
+    spent.script_pubkey = elements::Script::from(vec![0x51]);
+    input.witness_utxo = Some(spent);
+    scene.assert_refused(scene.sign(&pset, &[]), "names this wallet's key");
+}
