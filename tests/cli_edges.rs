@@ -632,3 +632,53 @@ fn a_wrong_passphrase_at_the_terminal_can_be_typed_again_up_to_three_times() {
         .fails(3, "wrong passphrase");
     assert!(!run.stderr.contains("try again ("), "{}", run.stderr);
 }
+
+#[test]
+fn a_signer_at_the_terminal_gets_another_try_at_the_passphrase() {
+    let chain = regtest::Sandbox::start(regtest::SandboxConfig::default()).unwrap();
+    let url = chain.esplora_url();
+    let sb = Sandbox::new();
+    sb.restore_abandon("alice");
+    let funding = sb
+        .on_chain(&url, "alice", &["--json", "address", "new"], None)
+        .ok()
+        .json()["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    chain
+        .faucet(&funding.parse().unwrap(), 100_000_000, None)
+        .unwrap();
+    chain.mine(1).unwrap();
+    let to = format!("{funding}:0.1");
+    let unsigned = sb
+        .on_chain(&url, "alice", &["pset", "create", "--to", &to], None)
+        .ok()
+        .stdout;
+    let file = sb.path("unsigned.pset");
+    std::fs::write(&file, unsigned.trim()).unwrap();
+
+    let mut term = OnTerminal::spawn(sb.command(&[
+        "--network",
+        "regtest",
+        "--esplora",
+        &url,
+        "--wallet",
+        "alice",
+        "--yes",
+        "pset",
+        "sign",
+        file.to_str().unwrap(),
+    ]));
+    term.wait_for("Encryption passphrase");
+    term.type_secret("not-it");
+    term.wait_for("Wrong passphrase; try again (2 attempts left).");
+    term.wait_for("Encryption passphrase");
+    term.type_secret(common::PASSPHRASE);
+    let (code, shown) = term.finish();
+    assert_eq!(code, 0, "{shown}");
+    assert!(
+        !shown.contains(common::PASSPHRASE),
+        "the passphrase is never echoed"
+    );
+}
