@@ -225,19 +225,19 @@ pub fn show_summary(ctx: &Context, names: &AssetNames, view: &PsetView) -> CliRe
         return Ok(());
     }
     let policy = ctx.policy_asset()?;
-    eprintln!("This wallet's net effect:");
+    crate::output::write_stderr("This wallet's net effect:");
     if view.net.is_empty() {
-        eprintln!("  nothing (no amount enters or leaves this wallet)");
+        crate::output::write_stderr("  nothing (no amount enters or leaves this wallet)");
     }
     for (asset, value) in &view.net {
-        eprintln!("  {}", signed_text(names, *value, asset));
+        crate::output::write_stderr(&format!("  {}", signed_text(names, *value, asset)));
     }
     for (i, output) in view.outputs.iter().enumerate() {
         if let (Owner::Other, Some(s)) = (output.owner, output.secrets) {
-            eprintln!(
+            crate::output::write_stderr(&format!(
                 "  pays {} (output {i})",
                 amount_text(names, s.value, &s.asset)
-            );
+            ));
         }
     }
     let payer = if view.wallet_pays_fee() {
@@ -245,14 +245,14 @@ pub fn show_summary(ctx: &Context, names: &AssetNames, view: &PsetView) -> CliRe
     } else {
         "not paid by this wallet alone"
     };
-    eprintln!(
+    crate::output::write_stderr(&format!(
         "Fee: {} ({payer}); {} input(s) of this wallet of {}",
         amount_text(names, view.fee, &policy),
         view.own_inputs().len(),
         view.inputs.len()
-    );
+    ));
     for problem in &view.problems {
-        eprintln!("Problem: {problem}");
+        crate::output::write_stderr(&format!("Problem: {problem}"));
     }
     Ok(())
 }

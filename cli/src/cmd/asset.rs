@@ -282,13 +282,16 @@ fn issue(ctx: &Context, args: &AssetIssueArgs) -> CliResult<()> {
         .clone()
         .ok_or_else(|| CliError::new(Exit::Error, "internal", "the issuance is missing"))?;
     if !ctx.out.json && !ctx.out.quiet {
-        eprintln!(
+        crate::output::write_stderr(&format!(
             "Issues {} of asset {} (precision {precision})",
             format_in(precision, amount),
             issuance.asset
-        );
+        ));
         if token_amount > 0 {
-            eprintln!("with {token_amount} reissuance token(s) {}", issuance.token);
+            crate::output::write_stderr(&format!(
+                "with {token_amount} reissuance token(s) {}",
+                issuance.token
+            ));
         }
     }
     let Some((txid, summary)) =

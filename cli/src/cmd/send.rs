@@ -68,8 +68,10 @@ pub fn run(ctx: &Context, args: &SendArgs) -> CliResult<()> {
         ctx.out.json(&doc);
     } else {
         ctx.out.line(&committed.txid.to_string());
-        ctx.out
-            .note("Sent. `liquid-otc txs` shows it; it confirms in the next block.");
+        ctx.out.note(&format!(
+            "Sent. `{}` shows it; it confirms in the next block.",
+            ctx.suggest(Some(wallet.name()), "txs")
+        ));
     }
     Ok(())
 }
