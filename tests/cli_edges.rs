@@ -319,7 +319,7 @@ fn txs_text_shows_each_confirmed_transactions_block_time_and_hash() {
     let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
     assert_eq!(
         header,
-        ["TXID", "HEIGHT", "TIME", "(UTC)", "BLOCK", "STATUS", "FEE", "(sat)", "NET"]
+        ["TXID", "HEIGHT", "TIME", "(UTC)", "BLOCK", "STATUS", "FEE", "(sat)", "NET", "PAID"]
     );
     let row = lines
         .clone()

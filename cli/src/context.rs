@@ -7,6 +7,7 @@ use wallet_core::seed::KdfParams;
 use wallet_core::wallet::{Wallet, Wallets};
 
 use crate::args::{GlobalArgs, NetworkArg};
+pub use crate::asset_names::AssetNames;
 use crate::error::{CliError, CliResult, Exit};
 use crate::output::Output;
 
@@ -198,7 +199,7 @@ impl Context {
                 (Some(url), _) => BackendConfig::parse_esplora(url)?,
                 (None, Some(url)) => BackendConfig::parse_electrum(url)?,
                 (None, None) if self.network == Network::Regtest => {
-                    match crate::cmd::sandbox::recorded_esplora(self) {
+                    match crate::sandbox_record::recorded_esplora(&self.data_dir) {
                         Some(url) => {
                             self.out.note(&format!(
                                 "using the sandbox recorded in the data folder: {url}"
@@ -237,26 +238,30 @@ impl Context {
     /// recorded when this wallet issued the asset, else the user's label, else unknown
     /// (amounts in base units).
     pub fn asset_names(&self, wallet: &wallet_core::wallet::Wallet) -> CliResult<AssetNames> {
-        let mut names = self.trusted_asset_names()?;
-        names.issued = wallet
-            .store()
-            .issuances()?
-            .into_iter()
-            .map(|r| (r.asset, r.precision))
-            .collect();
-        Ok(names)
+        let config = crate::config::Config::load(&self.data_dir)?;
+        Ok(AssetNames::new(
+            self.network,
+            config.policy_asset(self.network, &self.data_dir)?,
+            config.asset_labels(self.network, &self.data_dir)?,
+            wallet
+                .store()
+                .issuances()?
+                .into_iter()
+                .map(|r| (r.asset, r.precision))
+                .collect(),
+        ))
     }
 
     /// How commands without a wallet (the sandbox's, `asset label`) name assets: the built-in
     /// list and the user's labels only.
     pub fn trusted_asset_names(&self) -> CliResult<AssetNames> {
         let config = crate::config::Config::load(&self.data_dir)?;
-        Ok(AssetNames {
-            network: self.network,
-            policy: config.policy_asset(self.network, &self.data_dir)?,
-            labels: config.asset_labels(self.network, &self.data_dir)?,
-            issued: std::collections::BTreeMap::new(),
-        })
+        Ok(AssetNames::new(
+            self.network,
+            config.policy_asset(self.network, &self.data_dir)?,
+            config.asset_labels(self.network, &self.data_dir)?,
+            std::collections::BTreeMap::new(),
+        ))
     }
 
     /// The KDF cost for new seed files: strong unless lowered through the environment.
@@ -269,65 +274,6 @@ impl Context {
             params.iterations = value;
         }
         Ok(params)
-    }
-}
-
-/// Trusted names of assets: the user's labels and the built-in list; precisions also from the
-/// wallet's own issuances.
-pub struct AssetNames {
-    network: Network,
-    policy: elements::AssetId,
-    labels: std::collections::BTreeMap<elements::AssetId, crate::config::AssetLabel>,
-    issued: std::collections::BTreeMap<elements::AssetId, u8>,
-}
-
-impl AssetNames {
-    /// The trusted ticker of `asset`, if any (a user label wins over the built-in list).
-    pub fn ticker(&self, asset: &elements::AssetId) -> Option<String> {
-        if let Some(t) = self.labels.get(asset).and_then(|l| l.ticker.clone()) {
-            return Some(t);
-        }
-        wallet_core::assets::lookup(self.network, self.policy, asset).map(|k| k.ticker.to_owned())
-    }
-
-    /// The decimal places of `asset` when known: the built-in list, else the wallet's own
-    /// issuance of it, else the user's label.
-    pub fn precision(&self, asset: &elements::AssetId) -> Option<u8> {
-        wallet_core::assets::lookup(self.network, self.policy, asset)
-            .map(|k| k.precision)
-            .or_else(|| self.issued.get(asset).copied())
-            .or_else(|| self.labels.get(asset).and_then(|l| l.precision))
-    }
-
-    /// The built-in precision of `asset`, which no label can change.
-    pub fn builtin_precision(&self, asset: &elements::AssetId) -> Option<u8> {
-        wallet_core::assets::lookup(self.network, self.policy, asset).map(|k| k.precision)
-    }
-
-    /// `amount` for people: a decimal in the asset's precision when known, else the number
-    /// of base units followed by "base units".
-    pub fn format(&self, asset: &elements::AssetId, amount: u64) -> String {
-        match self.precision(asset) {
-            Some(p) => wallet_core::amount::format_amount(amount, p),
-            None => format!("{amount} base units"),
-        }
-    }
-
-    /// A signed `amount` for people (net effects).
-    pub fn format_signed(&self, asset: &elements::AssetId, amount: i64) -> String {
-        let sign = if amount < 0 { "-" } else { "+" };
-        format!("{sign}{}", self.format(asset, amount.unsigned_abs()))
-    }
-
-    /// `amount` of `asset` in a sentence: "0.5 L-BTC", "7.00 TST", "7.00 of asset ID" (a
-    /// precision but no ticker), "700 base units of asset ID" (precision unknown).
-    pub fn describe(&self, asset: &elements::AssetId, amount: u64) -> String {
-        let value = self.format(asset, amount);
-        match self.ticker(asset) {
-            Some(t) if self.precision(asset).is_some() => format!("{value} {t}"),
-            Some(t) => format!("{value} of {t} ({asset})"),
-            None => format!("{value} of asset {asset}"),
-        }
     }
 }
 

@@ -65,7 +65,7 @@ impl CliError {
 
     /// Says a shortfall in the asset's precision with its trusted name when `names` knows
     /// them ("2.5 L-BTC needed, 1.00000000 L-BTC available"), else in base units.
-    pub fn in_asset_units(mut self, names: &crate::context::AssetNames) -> Self {
+    pub fn in_asset_units(mut self, names: &crate::asset_names::AssetNames) -> Self {
         if let Some(s) = self.shortfall.as_deref().copied() {
             let mut available = names.format(&s.asset, s.available);
             if let (Some(t), Some(_)) = (names.ticker(&s.asset), names.precision(&s.asset)) {

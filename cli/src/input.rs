@@ -10,7 +10,7 @@ use wallet_core::seed::SeedSecret;
 use wallet_core::wallet::Wallet;
 use zeroize::Zeroizing;
 
-use crate::args::{Bip39PassphraseArgs, PassphraseArgs};
+use crate::arg_groups::{Bip39PassphraseArgs, PassphraseArgs};
 use crate::error::{CliError, CliResult, Exit};
 
 /// Attempts at the seed-encryption passphrase a person at the terminal gets before the

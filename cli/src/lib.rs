@@ -3,7 +3,9 @@
 //! It parses arguments, asks for secrets and confirmations, renders results (human or JSON)
 //! and maps every error to a stable code and exit status.
 
+mod arg_groups;
 pub mod args;
+mod asset_names;
 mod cmd;
 mod config;
 mod context;
@@ -12,6 +14,7 @@ mod input;
 pub mod man;
 mod output;
 mod pay;
+mod sandbox_record;
 mod signing;
 mod values;
 mod view;

@@ -8,7 +8,7 @@ use wallet_core::ops::{Mode, Prepared};
 use wallet_core::tx::{FeeRate, PaymentRequest, Recipient};
 use wallet_core::wallet::Wallet;
 
-use crate::args::ScanArgs;
+use crate::arg_groups::ScanArgs;
 use crate::context::{AssetNames, Context};
 use crate::error::{CliError, CliResult};
 use crate::values::{self, RecipientArg};

@@ -5,7 +5,7 @@ use wallet_core::ops::{Committed, Prepared};
 use wallet_core::seed::SeedSecret;
 use wallet_core::wallet::Wallet;
 
-use crate::args::PassphraseArgs;
+use crate::arg_groups::PassphraseArgs;
 use crate::context::Context;
 use crate::error::CliResult;
 use crate::input;

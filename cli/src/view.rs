@@ -132,14 +132,7 @@ fn owner_json(owner: Owner) -> Value {
 
 /// Human text for an amount of an asset, with its trusted ticker when there is one.
 pub fn amount_text(names: &AssetNames, value: u64, asset: &AssetId) -> String {
-    let amount = names.format(asset, value);
-    match names.ticker(asset) {
-        Some(ticker) => format!("{amount} {ticker}"),
-        None if names.precision(asset).is_none() => {
-            format!("{amount} base units of {asset}")
-        }
-        None => format!("{amount} of {asset}"),
-    }
+    names.describe(asset, value)
 }
 
 /// A signed amount for people (net effects).

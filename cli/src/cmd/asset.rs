@@ -19,7 +19,7 @@ use wallet_core::store::{AssetEventKind, IssuanceRecord};
 use wallet_core::tx::{contract_hash_from_json, FeeRate};
 use wallet_core::wallet::Wallet;
 
-use crate::args::{PassphraseArgs, ScanArgs};
+use crate::arg_groups::{PassphraseArgs, ScanArgs};
 use crate::context::{AssetNames, Context};
 use crate::error::{CliError, CliResult, Exit};
 use crate::signing;

@@ -9,7 +9,7 @@ use wallet_core::store::{WalletTx, WalletUtxo};
 use wallet_core::unblind::explicit_secrets;
 use wallet_core::wallet::Wallet;
 
-use crate::args::TxArgs;
+use crate::arg_groups::TxArgs;
 use crate::context::{AssetNames, Context};
 use crate::error::{CliError, CliResult, Exit};
 use clap::Args;

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use wallet_core::ops::pset_sign::{forget, rebroadcast};
 use wallet_core::store::OutgoingState;
 
-use crate::args::TxArgs;
+use crate::arg_groups::TxArgs;
 use crate::context::Context;
 use crate::error::CliResult;
 use crate::input;

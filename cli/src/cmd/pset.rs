@@ -10,7 +10,7 @@ use wallet_core::pset::public_view;
 use wallet_core::tx::finalize_pset;
 use wallet_core::wallet::Wallet;
 
-use crate::args::{PassphraseArgs, ScanArgs};
+use crate::arg_groups::{PassphraseArgs, ScanArgs};
 use crate::context::Context;
 use crate::error::{CliError, CliResult, Exit};
 use crate::input;

@@ -128,9 +128,6 @@ pub struct SandboxIssueArgs {
     pub sandbox: SandboxUrlArgs,
 }
 
-/// File in the data folder where a running `sandbox start` records its URLs.
-const SANDBOX_FILE: &str = "sandbox.json";
-
 /// Lock file that serialises `sandbox start`'s look at the record and the writing of its own
 /// (two starts at once cannot both find the folder free).
 const SANDBOX_LOCK: &str = "sandbox.lock";
@@ -171,7 +168,7 @@ pub fn sandbox_error(err: regtest::Error) -> CliError {
 }
 
 fn sandbox_file(ctx: &Context) -> PathBuf {
-    ctx.data_dir.join(SANDBOX_FILE)
+    crate::sandbox_record::path(&ctx.data_dir)
 }
 
 /// The description of a running sandbox, as printed by `start` and recorded on disk.
@@ -282,11 +279,7 @@ fn lock_record(ctx: &Context) -> CliResult<std::fs::File> {
 
 /// The recorded sandbox's Esplora URL and genesis hash, when the record reads.
 fn read_record(ctx: &Context) -> Option<(String, elements::BlockHash)> {
-    let text = std::fs::read_to_string(sandbox_file(ctx)).ok()?;
-    let info: Value = serde_json::from_str(&text).ok()?;
-    let url = info["esplora"].as_str()?.to_string();
-    let genesis = elements::BlockHash::from_str(info["genesis_hash"].as_str()?).ok()?;
-    Some((url, genesis))
+    crate::sandbox_record::read(&ctx.data_dir)
 }
 
 /// Refuses (exit 1) while the sandbox recorded in the data folder answers: a second one would
@@ -377,13 +370,6 @@ fn sandbox_url(ctx: &Context, args: &SandboxUrlArgs) -> CliResult<String> {
         .as_str()
         .map(str::to_string)
         .ok_or_else(no_sandbox)
-}
-
-/// The Esplora URL recorded by a running `sandbox start` of this data folder, if any.
-pub fn recorded_esplora(ctx: &Context) -> Option<String> {
-    let text = std::fs::read_to_string(sandbox_file(ctx)).ok()?;
-    let info: Value = serde_json::from_str(&text).ok()?;
-    info["esplora"].as_str().map(str::to_string)
 }
 
 fn faucet(ctx: &Context, args: &SandboxFaucetArgs) -> CliResult<()> {

@@ -6,7 +6,7 @@ use clap::Args;
 use serde_json::json;
 use wallet_core::ops::Mode;
 
-use crate::args::PassphraseArgs;
+use crate::arg_groups::PassphraseArgs;
 use crate::context::Context;
 use crate::error::CliResult;
 use crate::pay::{self, PaymentArgs};

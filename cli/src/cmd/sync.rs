@@ -7,7 +7,7 @@ use serde_json::json;
 use wallet_core::sync::{sync as sync_wallet, SyncOptions, SyncProgress, SyncReport};
 use wallet_core::wallet::Wallet;
 
-use crate::args::ScanArgs;
+use crate::arg_groups::ScanArgs;
 use crate::context::Context;
 use crate::error::CliResult;
 use clap::Args;

@@ -3,7 +3,7 @@
 
 use clap::Subcommand;
 
-use crate::args::TxArgs;
+use crate::arg_groups::TxArgs;
 use crate::context::Context;
 use crate::error::CliResult;
 

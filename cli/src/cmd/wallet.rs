@@ -7,8 +7,8 @@ use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescri
 use wallet_core::seed::{encrypt_seed, SeedSecret, WordCount};
 use wallet_core::wallet::{validate_wallet_name, Wallet};
 
-use crate::args::Bip39PassphraseArgs;
-use crate::args::PassphraseArgs;
+use crate::arg_groups::Bip39PassphraseArgs;
+use crate::arg_groups::PassphraseArgs;
 use crate::context::Context;
 use crate::error::{CliError, CliResult, Exit};
 use crate::input;
