@@ -1,8 +1,6 @@
 //! `asset label | unlabel | labels`: the user's own tickers and precisions of assets, kept in
 //! the data folder's `config.json` per network. No wallet is needed.
 
-use std::str::FromStr;
-
 use elements::AssetId;
 use serde_json::{json, Value};
 
@@ -27,7 +25,7 @@ malformed asset id, ticker or precision.";
 pub struct AssetLabelArgs {
     /// The asset id (64 hex characters) or L-BTC.
     #[arg(value_name = "ASSET")]
-    pub asset: String,
+    pub asset: crate::values::AssetArg,
     /// Your ticker for it: 1 to 16 printable ASCII characters.
     #[arg(long, value_name = "TICKER", required_unless_present = "precision")]
     pub ticker: Option<String>,
@@ -41,19 +39,7 @@ pub struct AssetLabelArgs {
 pub struct AssetUnlabelArgs {
     /// The asset id (64 hex characters) or L-BTC.
     #[arg(value_name = "ASSET")]
-    pub asset: String,
-}
-
-/// The asset named on the command line: 64 hex characters, or L-BTC for the policy asset.
-fn parse_asset(ctx: &Context, text: &str) -> CliResult<AssetId> {
-    let t = text.trim();
-    if t.eq_ignore_ascii_case("l-btc") || t.eq_ignore_ascii_case("lbtc") {
-        return ctx.policy_asset();
-    }
-    AssetId::from_str(t).map_err(|_| {
-        CliError::usage("invalid_asset", format!("'{text}' is not an asset id"))
-            .hint("an asset id is 64 hex characters; `balance` lists the wallet's")
-    })
+    pub asset: crate::values::AssetArg,
 }
 
 fn label_json(ctx: &Context, asset: &AssetId, label: Option<&AssetLabel>) -> Value {
@@ -67,7 +53,7 @@ fn label_json(ctx: &Context, asset: &AssetId, label: Option<&AssetLabel>) -> Val
 
 /// Runs `asset label`.
 pub fn label(ctx: &Context, args: &AssetLabelArgs) -> CliResult<()> {
-    let asset = parse_asset(ctx, &args.asset)?;
+    let asset = args.asset.resolve(ctx.policy_asset()?);
     let label = AssetLabel::new(args.ticker.clone(), args.precision)
         .map_err(|why| CliError::usage("invalid_label", why))?;
     let names = ctx.trusted_asset_names()?;
@@ -114,7 +100,7 @@ pub fn label(ctx: &Context, args: &AssetLabelArgs) -> CliResult<()> {
 
 /// Runs `asset unlabel`.
 pub fn unlabel(ctx: &Context, args: &AssetUnlabelArgs) -> CliResult<()> {
-    let asset = parse_asset(ctx, &args.asset)?;
+    let asset = args.asset.resolve(ctx.policy_asset()?);
     let removed = if ctx.data_dir.join(CONFIG_FILE).exists() {
         config::edit(&ctx.data_dir, |doc| {
             config::remove_label(doc, ctx.network, &asset)

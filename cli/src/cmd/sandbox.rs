@@ -1,9 +1,7 @@
 //! `sandbox start | faucet | mine | issue`: the embedded liquidregtest chain.
 
 use std::path::PathBuf;
-use std::str::FromStr;
 
-use elements::AssetId;
 use regtest::{Sandbox, SandboxConfig};
 use serde_json::{json, Value};
 use wallet_core::amount::{format_amount, parse_amount};
@@ -76,10 +74,10 @@ pub struct SandboxFaucetArgs {
     pub address: String,
     /// Amount: a decimal in the asset's precision (L-BTC: 8 places, e.g. 1.5; an asset
     /// labelled with a precision: that one); base units for an asset of unknown precision.
-    pub amount: String,
+    pub amount: crate::values::Decimal,
     /// Asset id to pay (default: L-BTC).
     #[arg(long, value_name = "ID")]
-    pub asset: Option<String>,
+    pub asset: Option<crate::values::AssetArg>,
     #[command(flatten)]
     pub sandbox: SandboxUrlArgs,
 }
@@ -375,16 +373,12 @@ fn sandbox_url(ctx: &Context, args: &SandboxUrlArgs) -> CliResult<String> {
 fn faucet(ctx: &Context, args: &SandboxFaucetArgs) -> CliResult<()> {
     let url = sandbox_url(ctx, &args.sandbox)?;
     wallet_core::address::parse_for_network(args.address.trim(), Network::Regtest)?;
+    // The sandbox is a liquidregtest chain, whatever --network says; L-BTC is the default.
+    let policy = Network::Regtest.default_policy_asset();
     let asset = args
         .asset
-        .as_deref()
-        .map(|id| {
-            AssetId::from_str(id.trim()).map_err(|_| {
-                CliError::usage("invalid_asset", format!("'{id}' is not an asset id"))
-                    .hint("an asset id is 64 hex characters")
-            })
-        })
-        .transpose()?;
+        .map(|a| a.resolve(policy))
+        .filter(|a| *a != policy);
     // The same precision a wallet of this data folder uses: L-BTC's, else the user's label,
     // else none (base units), so that what is typed here is what `balance` shows.
     let names = ctx.trusted_asset_names()?;
@@ -392,7 +386,7 @@ fn faucet(ctx: &Context, args: &SandboxFaucetArgs) -> CliResult<()> {
         None => Some(SANDBOX_PRECISION),
         Some(a) => names.precision(&a),
     };
-    let amount = parse_amount(&args.amount, precision.unwrap_or(0))?;
+    let amount = parse_amount(&args.amount.0, precision.unwrap_or(0))?;
     if amount == 0 {
         return Err(CliError::usage(
             "invalid_amount",
