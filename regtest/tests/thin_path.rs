@@ -57,7 +57,7 @@ fn faucet_then_signed_spend() {
     let (st, body) = post(&url, "/tx", &tx_hex(&bad));
     assert_eq!(st, 400);
     assert!(
-        body.starts_with("sendrawtransaction RPC error -26: mandatory-script-verify-flag-failed"),
+        body.starts_with("sendrawtransaction RPC error -26: mempool-script-verify-flag-failed"),
         "{body}"
     );
     // Right key, wrong amount in the sighash: refused.
