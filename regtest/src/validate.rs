@@ -45,12 +45,24 @@ impl Reject {
             "TX decode failed. Make sure the tx has at least one input.",
         )
     }
-    /// The text electrs returns for this refusal.
+    /// The text Blockstream's electrs returns for this refusal.
     pub fn message(&self) -> String {
         format!(
             "sendrawtransaction RPC error {}: {}",
             self.code, self.reason
         )
+    }
+
+    /// The text the electrs of `flavour` returns for this refusal (mempool.space's quotes
+    /// elementsd's JSON-RPC error object).
+    pub fn message_for(&self, flavour: crate::EsploraFlavour) -> String {
+        match flavour {
+            crate::EsploraFlavour::Blockstream => self.message(),
+            crate::EsploraFlavour::Mempool => format!(
+                "sendrawtransaction RPC error: {}",
+                serde_json::json!({"code": self.code, "message": self.reason})
+            ),
+        }
     }
 }
 

@@ -14,8 +14,10 @@ use regtest::elements::{
 use regtest::{Error, Sandbox, SandboxConfig};
 
 fn start() -> Sandbox {
+    // Error texts as Blockstream's electrs words them (the recorded fixtures).
     let sb = Sandbox::start(SandboxConfig {
         fixed_clock: Some(1_700_000_000),
+        esplora_flavour: regtest::EsploraFlavour::Blockstream,
         ..Default::default()
     })
     .unwrap();

@@ -10,8 +10,10 @@ use std::str::FromStr;
 
 #[test]
 fn faucet_then_signed_spend() {
+    // Error texts as Blockstream's electrs words them (the recorded fixtures).
     let sb = Sandbox::start(SandboxConfig {
         fixed_clock: Some(1_700_000_000),
+        esplora_flavour: regtest::EsploraFlavour::Blockstream,
         ..Default::default()
     })
     .unwrap();
