@@ -118,6 +118,12 @@ impl Node {
     /// Validates and adds a transaction to the mempool. A tx already in the mempool returns its
     /// txid (as elementsd does). Does not publish; see [`Node::broadcast`].
     pub fn accept(&self, tx: Transaction) -> Result<(Txid, bool), Reject> {
+        self.accept_as(tx, true)
+    }
+
+    /// [`Node::accept`], with the standardness rules only when `standard` (the node's own
+    /// faucet payments and test issuances skip them).
+    fn accept_as(&self, tx: Transaction, standard: bool) -> Result<(Txid, bool), Reject> {
         let txid = tx.txid();
         // Cheap context checks under the lock, the proofs and signatures without it (so that
         // concurrent broadcasts use every core), then the context again before adding: an
@@ -128,7 +134,7 @@ impl Node {
                 return Ok((txid, false));
             }
             (
-                validate::check_context(&chain, &tx, self.next_time(&chain))?,
+                validate::check_context_as(&chain, &tx, self.next_time(&chain), standard)?,
                 chain.policy_asset,
             )
         };
@@ -138,7 +144,7 @@ impl Node {
             return Ok((txid, false));
         }
         let next_time = self.next_time(&chain);
-        validate::check_context(&chain, &tx, next_time)?;
+        validate::check_context_as(&chain, &tx, next_time, standard)?;
         let replaces = validate::replacement_set(&chain, &tx, acc.fee)?;
         if let Some(store) = &self.store {
             let store = store.lock().unwrap_or_else(|e| e.into_inner());
@@ -158,9 +164,43 @@ impl Node {
             .block_time(chain.tip_height() + 1, chain.tip().block.header.time)
     }
 
+    /// Whether `tx` would be accepted into the mempool now (elementsd's `testmempoolaccept`):
+    /// every check of [`Node::accept`], replacement rules included, without adding it. The
+    /// fee on acceptance.
+    pub fn test_accept(&self, tx: &Transaction) -> Result<u64, Reject> {
+        let chain = self.chain();
+        if chain.mempool_entry(&tx.txid()).is_some() {
+            return Err(Reject::rejected("txn-already-in-mempool"));
+        }
+        let next_time = self.next_time(&chain);
+        validate::check_tx(&self.secp, &chain, tx, next_time)
+            .map(|acc| acc.fee)
+            .map_err(|r| {
+                // What testmempoolaccept says where sendrawtransaction says otherwise.
+                let reason = if r.reason == "Transaction already in block chain" {
+                    "txn-already-known".to_owned()
+                } else if r.reason == "bad-txns-inputs-missingorspent" {
+                    "missing-inputs".to_owned()
+                } else {
+                    r.reason
+                };
+                Reject { reason, ..r }
+            })
+    }
+
     /// Accepts and notifies subscribers.
     pub fn broadcast(&self, tx: Transaction) -> Result<Txid, Reject> {
-        let (txid, new) = self.accept(tx)?;
+        self.broadcast_as(tx, true)
+    }
+
+    /// Accepts one of the node's own transactions (faucet, test issuance), which need not be
+    /// standard, and notifies subscribers.
+    pub fn broadcast_own(&self, tx: Transaction) -> Result<Txid, Reject> {
+        self.broadcast_as(tx, false)
+    }
+
+    fn broadcast_as(&self, tx: Transaction, standard: bool) -> Result<Txid, Reject> {
+        let (txid, new) = self.accept_as(tx, standard)?;
         if new {
             self.publish(Event::Mempool);
         }

@@ -67,7 +67,7 @@ impl Service {
             let chain = self.node.chain();
             faucet::build_payment(&chain, &self.node.secp, seed, address, amount_sat, asset)?
         };
-        Ok(self.node.broadcast(tx)?)
+        Ok(self.node.broadcast_own(tx)?)
     }
 
     /// Issues a test asset held by the faucet (contract hash: sha256 of `name`).
@@ -91,7 +91,7 @@ impl Service {
             let chain = self.node.chain();
             faucet::build_issuance(&chain, amount_sat, contract)?
         };
-        let txid = self.node.broadcast(tx)?;
+        let txid = self.node.broadcast_own(tx)?;
         Ok(Issued { asset, token, txid })
     }
 }
@@ -241,6 +241,12 @@ impl Sandbox {
     /// Validates and broadcasts a transaction in process (same rules as `POST /tx`).
     pub fn broadcast(&self, tx: elements::Transaction) -> Result<Txid, Error> {
         Ok(self.svc.node.broadcast(tx)?)
+    }
+
+    /// Whether `tx` would be accepted now, without broadcasting it (elementsd's
+    /// `testmempoolaccept`): its fee, or the refusal.
+    pub fn test_accept(&self, tx: &elements::Transaction) -> Result<u64, crate::Reject> {
+        self.svc.node.test_accept(tx)
     }
 
     /// A transaction known to the sandbox (confirmed or in the mempool).

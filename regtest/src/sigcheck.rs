@@ -1,7 +1,8 @@
 //! Signature checks of inputs against the scripts they spend.
 //!
 //! Supported: the anyone-can-spend OP_TRUE script, P2WPKH, P2SH-P2WPKH, P2WSH and P2SH-P2WSH
-//! whose witness script is `<pk> OP_CHECKSIG` or a (sorted)multi `m <pk>.. n OP_CHECKMULTISIG`.
+//! whose witness script is `OP_TRUE`, `<pk> OP_CHECKSIG` or a (sorted)multi
+//! `m <pk>.. n OP_CHECKMULTISIG`.
 //! Signatures are ECDSA over the Elements segwit v0 sighash. Anything else is refused.
 
 use elements::hashes::{hash160, sha256};
@@ -43,7 +44,7 @@ pub fn check_input<C: Verification>(
         // Anyone can spend: nothing to check but an empty scriptSig (clean stack).
         if !inp.script_sig.is_empty() || !witness.is_empty() {
             return Err(
-                "non-mandatory-script-verify-flag (Stack size must be exactly one after execution)"
+                "mempool-script-verify-flag-failed (Stack size must be exactly one after execution)"
                     .into(),
             );
         }
@@ -52,7 +53,7 @@ pub fn check_input<C: Verification>(
     if spk.is_v0_p2wpkh() {
         if !inp.script_sig.is_empty() {
             return Err(
-                "mandatory-script-verify-flag-failed (Witness requires empty scriptSig)".into(),
+                "mempool-script-verify-flag-failed (Witness requires empty scriptSig)".into(),
             );
         }
         return check_p2wpkh(secp, cache, index, &spk.as_bytes()[2..22], witness, spent);
@@ -60,19 +61,19 @@ pub fn check_input<C: Verification>(
     if spk.is_v0_p2wsh() {
         if !inp.script_sig.is_empty() {
             return Err(
-                "mandatory-script-verify-flag-failed (Witness requires empty scriptSig)".into(),
+                "mempool-script-verify-flag-failed (Witness requires empty scriptSig)".into(),
             );
         }
         return check_p2wsh(secp, cache, index, &spk.as_bytes()[2..34], witness, spent);
     }
     if spk.is_p2sh() {
         let redeem = push_only_single(&inp.script_sig).ok_or_else(|| {
-            "mandatory-script-verify-flag-failed (Only push operators allowed in signatures)"
+            "mempool-script-verify-flag-failed (Only push operators allowed in signatures)"
                 .to_string()
         })?;
         let h = hash160::Hash::hash(&redeem);
         if h.as_byte_array()[..] != spk.as_bytes()[2..22] {
-            return Err("mandatory-script-verify-flag-failed (Script evaluated without error but finished with a false/empty top stack element)".into());
+            return Err("mempool-script-verify-flag-failed (Script evaluated without error but finished with a false/empty top stack element)".into());
         }
         let redeem = Script::from(redeem);
         if redeem.is_v0_p2wpkh() {
@@ -115,11 +116,11 @@ fn check_p2wpkh<C: Verification>(
     spent: &TxOut,
 ) -> Result<(), ScriptError> {
     if witness.len() != 2 {
-        return Err("mandatory-script-verify-flag-failed (Witness program hash mismatch)".into());
+        return Err("mempool-script-verify-flag-failed (Witness program hash mismatch)".into());
     }
     let pk = &witness[1];
     if hash160::Hash::hash(pk).as_byte_array()[..] != program[..] {
-        return Err("mandatory-script-verify-flag-failed (Witness program hash mismatch)".into());
+        return Err("mempool-script-verify-flag-failed (Witness program hash mismatch)".into());
     }
     let pubkey = parse_pubkey(pk)?;
     let mut code = vec![0x76, 0xa9, 0x14];
@@ -141,16 +142,16 @@ fn check_p2wpkh<C: Verification>(
 }
 
 const NULLFAIL: &str =
-    "mandatory-script-verify-flag-failed (Signature must be zero for failed CHECK(MULTI)SIG operation)";
+    "mempool-script-verify-flag-failed (Signature must be zero for failed CHECK(MULTI)SIG operation)";
 
 fn parse_pubkey(pk: &[u8]) -> Result<PublicKey, ScriptError> {
     if pk.len() != 33 {
         return Err(
-            "non-mandatory-script-verify-flag (Using non-compressed keys in segwit)".into(),
+            "mempool-script-verify-flag-failed (Using non-compressed keys in segwit)".into(),
         );
     }
     PublicKey::from_slice(pk).map_err(|_| {
-        "mandatory-script-verify-flag-failed (Public key is neither compressed or uncompressed)"
+        "mempool-script-verify-flag-failed (Public key is neither compressed or uncompressed)"
             .into()
     })
 }
@@ -169,16 +170,16 @@ fn verify_sig<C: Verification>(
         return Ok(false);
     };
     let ty = EcdsaSighashType::from_standard(u32::from(hash_byte)).map_err(|_| {
-        "mandatory-script-verify-flag-failed (Signature hash type missing or not understood)"
+        "mempool-script-verify-flag-failed (Signature hash type missing or not understood)"
             .to_string()
     })?;
     let signature = Signature::from_der(der).map_err(|_| {
-        "mandatory-script-verify-flag-failed (Non-canonical DER signature)".to_string()
+        "mempool-script-verify-flag-failed (Non-canonical DER signature)".to_string()
     })?;
     let mut normalized = signature;
     normalized.normalize_s();
     if normalized != signature {
-        return Err("non-mandatory-script-verify-flag (Non-canonical signature: S value is unnecessarily high)".into());
+        return Err("mempool-script-verify-flag-failed (Non-canonical signature: S value is unnecessarily high)".into());
     }
     let sighash = cache.segwitv0_sighash(index, script_code, spent.value, ty);
     let msg = Message::from_digest(sighash.to_byte_array());
@@ -187,11 +188,19 @@ fn verify_sig<C: Verification>(
 
 /// A parsed witness script we know how to check.
 enum WitnessScript {
+    /// `OP_TRUE`: anyone can spend (liquidregtest's block-signing script is its P2WSH).
+    True,
     Single(PublicKey),
-    Multi { m: usize, keys: Vec<PublicKey> },
+    Multi {
+        m: usize,
+        keys: Vec<PublicKey>,
+    },
 }
 
 fn parse_witness_script(s: &[u8]) -> Option<WitnessScript> {
+    if s == [0x51] {
+        return Some(WitnessScript::True);
+    }
     if s.len() == 35 && s[0] == 33 && s[34] == 0xac {
         return PublicKey::from_slice(&s[1..34])
             .ok()
@@ -228,18 +237,25 @@ fn check_p2wsh<C: Verification>(
 ) -> Result<(), ScriptError> {
     let Some((ws, stack)) = witness.split_last() else {
         return Err(
-            "mandatory-script-verify-flag-failed (Witness program was passed an empty witness)"
+            "mempool-script-verify-flag-failed (Witness program was passed an empty witness)"
                 .into(),
         );
     };
     if sha256::Hash::hash(ws).as_byte_array()[..] != program[..] {
-        return Err("mandatory-script-verify-flag-failed (Witness program hash mismatch)".into());
+        return Err("mempool-script-verify-flag-failed (Witness program hash mismatch)".into());
     }
     let script_code = Script::from(ws.clone());
     match parse_witness_script(ws) {
+        Some(WitnessScript::True) => {
+            // OP_TRUE leaves one element; anything given besides the script stays too.
+            if !stack.is_empty() {
+                return Err("mempool-script-verify-flag-failed (Stack size must be exactly one after execution)".into());
+            }
+            Ok(())
+        }
         Some(WitnessScript::Single(pk)) => {
             if stack.len() != 1 {
-                return Err("mandatory-script-verify-flag-failed (Stack size must be exactly one after execution)".into());
+                return Err("mempool-script-verify-flag-failed (Stack size must be exactly one after execution)".into());
             }
             if !verify_sig(secp, cache, index, &script_code, spent, &stack[0], &pk)? {
                 return Err(NULLFAIL.into());
@@ -249,10 +265,13 @@ fn check_p2wsh<C: Verification>(
         Some(WitnessScript::Multi { m, keys }) => {
             // CHECKMULTISIG: dummy element, then m signatures in key order.
             if stack.len() != m + 1 {
-                return Err("mandatory-script-verify-flag-failed (Operation not valid with the current stack size)".into());
+                return Err("mempool-script-verify-flag-failed (Operation not valid with the current stack size)".into());
             }
             if !stack[0].is_empty() {
-                return Err("mandatory-script-verify-flag-failed (Dummy CHECKMULTISIG argument must be zero)".into());
+                return Err(
+                    "mempool-script-verify-flag-failed (Dummy CHECKMULTISIG argument must be zero)"
+                        .into(),
+                );
             }
             let sigs = &stack[1..];
             let mut k = 0;

@@ -71,6 +71,21 @@ fn first_page_as_mempool_electrs_lists_it() {
     let only_mempool = get_json(&url, &format!("/scripthash/{sh}/txs/mempool"));
     assert_eq!(only_mempool.as_array().unwrap().len(), 20, "once");
     assert_eq!(get_json(&url, &format!("/address/{addr}/txs")), txs);
+    // Its error texts: elementsd's JSON-RPC error object quoted; hex errors; no estimates.
+    assert_eq!(
+        post(&url, "/tx", "deadbeef"),
+        (
+            400,
+            "sendrawtransaction RPC error: {\"code\":-22,\"message\":\"TX decode failed. Make \
+             sure the tx has at least one input.\"}"
+                .into()
+        )
+    );
+    assert_eq!(
+        get(&url, "/scripthash/zz/txs"),
+        (400, "Invalid hex string".into())
+    );
+    assert_eq!(get_json(&url, "/fee-estimates"), serde_json::json!({}));
 }
 
 #[test]

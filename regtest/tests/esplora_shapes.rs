@@ -168,7 +168,12 @@ fn block_json_matches_electrs() {
 #[test]
 fn errors_and_edge_cases_match_electrs() {
     let Some(dir) = fixtures() else { return };
-    let sb = Sandbox::start(SandboxConfig::default()).unwrap();
+    // The recorded answers are Blockstream's electrs'.
+    let sb = Sandbox::start(SandboxConfig {
+        esplora_flavour: regtest::EsploraFlavour::Blockstream,
+        ..SandboxConfig::default()
+    })
+    .unwrap();
     let url = sb.esplora_url();
     let files = [
         "error_post_tx_empty",

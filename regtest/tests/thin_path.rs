@@ -10,8 +10,10 @@ use std::str::FromStr;
 
 #[test]
 fn faucet_then_signed_spend() {
+    // Error texts as Blockstream's electrs words them (the recorded fixtures).
     let sb = Sandbox::start(SandboxConfig {
         fixed_clock: Some(1_700_000_000),
+        esplora_flavour: regtest::EsploraFlavour::Blockstream,
         ..Default::default()
     })
     .unwrap();
@@ -57,7 +59,7 @@ fn faucet_then_signed_spend() {
     let (st, body) = post(&url, "/tx", &tx_hex(&bad));
     assert_eq!(st, 400);
     assert!(
-        body.starts_with("sendrawtransaction RPC error -26: mandatory-script-verify-flag-failed"),
+        body.starts_with("sendrawtransaction RPC error -26: mempool-script-verify-flag-failed"),
         "{body}"
     );
     // Right key, wrong amount in the sighash: refused.

@@ -98,6 +98,32 @@ pub trait TestChain {
     /// Replaces the last `depth` blocks with `depth + 1` new ones (a reorganisation); their
     /// transactions go back to the mempool and into the new blocks.
     fn reorg(&self, depth: u32) -> Result<()>;
+    /// Whether `tx` would enter the mempool now (elementsd's `testmempoolaccept`), without
+    /// broadcasting it.
+    fn test_accept(&self, tx: &elements::Transaction) -> Result<Verdict>;
+    /// A transaction of the chain (confirmed or in the mempool).
+    fn get_tx(&self, txid: &Txid) -> Result<elements::Transaction>;
+}
+
+/// A mempool verdict: accepted, or refused with a reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// Accepted.
+    pub allowed: bool,
+    /// The refusal's reason as the chain gives it (empty when accepted).
+    pub reason: String,
+}
+
+impl Verdict {
+    /// The reason's code: its first word, without elementsd's ", detail" or the sandbox's
+    /// " (detail)" (both name the failed rule first).
+    pub fn code(&self) -> &str {
+        let end = self
+            .reason
+            .find([',', ' ', ':', '('])
+            .unwrap_or(self.reason.len());
+        &self.reason[..end]
+    }
 }
 
 impl TestChain for regtest::Sandbox {
@@ -142,6 +168,24 @@ impl TestChain for regtest::Sandbox {
         regtest::Sandbox::reorg(self, depth, true)
             .map(|_| ())
             .map_err(|e| StackError(format!("embedded chain: reorg: {e}")))
+    }
+
+    fn test_accept(&self, tx: &elements::Transaction) -> Result<Verdict> {
+        Ok(match regtest::Sandbox::test_accept(self, tx) {
+            Ok(_) => Verdict {
+                allowed: true,
+                reason: String::new(),
+            },
+            Err(r) => Verdict {
+                allowed: false,
+                reason: r.reason,
+            },
+        })
+    }
+
+    fn get_tx(&self, txid: &Txid) -> Result<elements::Transaction> {
+        regtest::Sandbox::get_tx(self, txid)
+            .ok_or_else(|| StackError(format!("embedded chain: no transaction {txid}")))
     }
 }
 
@@ -1335,6 +1379,46 @@ impl TestChain for RealStack {
 
     fn settle(&self) -> Result<()> {
         self.settle_on("the node's tip and mempool", None)
+    }
+
+    fn test_accept(&self, tx: &elements::Transaction) -> Result<Verdict> {
+        let hex: String = elements::encode::serialize(tx)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let answer = self.rpc(false, "testmempoolaccept", json!([[hex]]))?;
+        let first = answer
+            .get(0)
+            .ok_or_else(|| malformed("testmempoolaccept", format!("no result: {answer}")))?;
+        let allowed = first
+            .get("allowed")
+            .and_then(Value::as_bool)
+            .ok_or_else(|| malformed("testmempoolaccept", format!("no allowed: {first}")))?;
+        Ok(Verdict {
+            allowed,
+            reason: first
+                .get("reject-reason")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+        })
+    }
+
+    fn get_tx(&self, txid: &Txid) -> Result<elements::Transaction> {
+        let hex = self.rpc(false, "getrawtransaction", json!([txid.to_string()]))?;
+        let hex = hex
+            .as_str()
+            .ok_or_else(|| malformed("getrawtransaction", format!("not hex: {hex}")))?;
+        let bytes: Option<Vec<u8>> = (0..hex.len())
+            .step_by(2)
+            .map(|i| {
+                hex.get(i..i + 2)
+                    .and_then(|b| u8::from_str_radix(b, 16).ok())
+            })
+            .collect();
+        let bytes = bytes.ok_or_else(|| malformed("getrawtransaction", "not hex"))?;
+        elements::encode::deserialize(&bytes)
+            .map_err(|e| malformed("getrawtransaction", format!("not a transaction: {e}")))
     }
 
     /// `invalidateblock` of the block `depth - 1` below the tip (its transactions return to

@@ -259,6 +259,62 @@ fn esplora_mempool_listed_twice_is_one_history() {
     assert_eq!(distinct.len(), 40);
 }
 
+#[test]
+fn esplora_backs_off_politely_on_429_and_503() {
+    // The first answer is 429 with Retry-After: 1; every later request must arrive at least
+    // that long after it, then the answers are served. Then a 503 without Retry-After: the
+    // retry backoff is waited instead, and the request still succeeds.
+    use std::sync::Mutex;
+    use std::time::Instant;
+    let arrivals: Arc<Mutex<Vec<Instant>>> = Arc::new(Mutex::new(Vec::new()));
+    let seen = arrivals.clone();
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = served.clone();
+    let server = spawn_http(move |_| {
+        seen.lock().unwrap().push(Instant::now());
+        match count.fetch_add(1, Ordering::SeqCst) {
+            0 => HttpAction::Raw(
+                b"HTTP/1.1 429 Too Many Requests\r\nretry-after: 1\r\ncontent-length: 4\r\n\r\nslow"
+                    .to_vec(),
+            ),
+            3 => HttpAction::status(503, "Service Unavailable"),
+            _ => HttpAction::ok("application/json", b"[]".to_vec()),
+        }
+    });
+    // One request at a time, so that every request after the first is sent after the 429.
+    let backend = BackendConfig::parse_esplora(&server.http_url())
+        .unwrap()
+        .with_timeout(Duration::from_secs(5))
+        .with_retries(2)
+        .with_retry_backoff(Duration::from_millis(1))
+        .with_concurrency(1)
+        .connect()
+        .unwrap();
+    let scripts: Vec<Script> = (0..3u8).map(|n| Script::from(vec![n])).collect();
+    let h = backend.histories(&scripts).unwrap();
+    assert_eq!(h, vec![Vec::new(); 3]);
+    let times = arrivals.lock().unwrap().clone();
+    assert!(times.len() >= 5, "{} requests", times.len());
+    for later in &times[1..] {
+        assert!(
+            later.duration_since(times[0]) >= Duration::from_secs(1),
+            "a request came {:?} after the 429 that asked for 1 s",
+            later.duration_since(times[0])
+        );
+    }
+
+    // A server asking for more than a minute is reported, not waited for.
+    let server = spawn_http(|_| {
+        HttpAction::Raw(
+            b"HTTP/1.1 429 Too Many Requests\r\nretry-after: 3600\r\ncontent-length: 0\r\n\r\n"
+                .to_vec(),
+        )
+    });
+    let e = esplora(&server).histories(&[Script::new()]).unwrap_err();
+    assert_backend_error(&e, &server.http_url(), "asks clients to wait 3600 s");
+    assert_eq!(server.hits(), 1);
+}
+
 // ---- Electrum -------------------------------------------------------------------------------
 
 /// An Electrum server that handshakes and answers everything else with `f(request)`.

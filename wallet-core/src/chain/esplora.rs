@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::esplora_pages::{EsploraTx, HistoryPages, Next, CHAIN_PAGE};
 use super::pool::parallel_map;
+use super::throttle::{parse_retry_after, Throttle, MAX_RETRY_AFTER};
 use super::{
     backend_err, check_genesis, clip, esplora_scripthash, hex_lower, parse_header, parse_tx, unhex,
     Backend, BackendConfig, Burst, BurstAnswer, Endpoint, HistoryEntry,
@@ -25,6 +26,8 @@ pub struct EsploraBackend {
     config: BackendConfig,
     agent: ureq::Agent,
     requests: AtomicU64,
+    /// The pause every request waits for after a 429 or 503.
+    throttle: Throttle,
     /// Whether the server's genesis block was checked (or needs no check).
     genesis_checked: AtomicBool,
 }
@@ -39,6 +42,8 @@ impl std::fmt::Debug for EsploraBackend {
 struct Failure {
     reason: String,
     retry: bool,
+    /// The server asked to slow down (429, 503): the throttle already waits.
+    throttled: bool,
 }
 
 /// One request of a [`Burst`] (the tip and a header are two requests in a row).
@@ -82,6 +87,7 @@ impl EsploraBackend {
         Ok(EsploraBackend {
             base,
             requests: AtomicU64::new(0),
+            throttle: Throttle::default(),
             genesis_checked: AtomicBool::new(config.expected_genesis().is_none()),
             agent,
             config,
@@ -129,12 +135,15 @@ impl EsploraBackend {
         self.header_by_hash(&hash, Some(height))
     }
 
-    /// One HTTP exchange: `(status, body)`, or a failure.
+    /// One HTTP exchange: `(status, body)`, or a failure. Waits first while the server asked
+    /// to slow down; an answer 429 or 503 makes every request of this backend wait
+    /// `Retry-After` (or the retry backoff) before the next one.
     fn exchange(
         &self,
         path: &str,
         body: Option<&str>,
     ) -> std::result::Result<(u16, Vec<u8>), Failure> {
+        self.throttle.wait();
         let url = format!("{}{}", self.base, path);
         self.requests.fetch_add(1, Ordering::Relaxed);
         let resp = match body {
@@ -147,6 +156,25 @@ impl EsploraBackend {
         };
         let mut resp = resp.map_err(|e| transport_failure(e, self.config.timeout))?;
         let status = resp.status().as_u16();
+        if status == 429 || status == 503 {
+            let asked = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after);
+            if let Some(d) = asked.filter(|d| *d > MAX_RETRY_AFTER) {
+                return Err(Failure {
+                    reason: format!(
+                        "HTTP {status}: the server asks clients to wait {} s before asking again",
+                        d.as_secs()
+                    ),
+                    retry: false,
+                    throttled: false,
+                });
+            }
+            self.throttle
+                .pause(asked.unwrap_or(self.config.retry_backoff));
+        }
         let bytes = resp
             .body_mut()
             .with_config()
@@ -169,6 +197,7 @@ impl EsploraBackend {
                 Ok((status, body)) => Failure {
                     reason: format!("HTTP {status}: {}", clip(&String::from_utf8_lossy(&body))),
                     retry: status == 429 || (500..600).contains(&status),
+                    throttled: status == 429 || status == 503,
                 },
                 Err(f) => f,
             };
@@ -181,7 +210,10 @@ impl EsploraBackend {
                 };
                 return Err(self.err(format!("GET {path}: {}{tries}", failure.reason)));
             }
-            std::thread::sleep(self.config.backoff(attempt));
+            // After a 429 or 503 the throttle holds every request; otherwise back off here.
+            if !failure.throttled {
+                std::thread::sleep(self.config.backoff(attempt));
+            }
         }
     }
 
@@ -260,6 +292,8 @@ fn transport_failure(e: ureq::Error, timeout: Duration) -> Failure {
         ureq::Error::Timeout(_) => Failure {
             reason: format!("no answer within {} s (timed out)", timeout.as_secs_f64()),
             retry: false,
+
+            throttled: false,
         },
         ureq::Error::Io(io) => Failure {
             retry: !matches!(
@@ -278,20 +312,27 @@ fn transport_failure(e: ureq::Error, timeout: Duration) -> Failure {
                 }
                 _ => io.to_string(),
             },
+            throttled: false,
         },
         ureq::Error::ConnectionFailed | ureq::Error::Protocol(_) | ureq::Error::BodyStalled => {
             Failure {
                 reason: e.to_string(),
                 retry: true,
+
+                throttled: false,
             }
         }
         ureq::Error::HostNotFound => Failure {
             reason: "host not found (check the URL and the network connection)".to_owned(),
             retry: false,
+
+            throttled: false,
         },
         other => Failure {
             reason: other.to_string(),
             retry: false,
+
+            throttled: false,
         },
     }
 }

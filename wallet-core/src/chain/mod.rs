@@ -16,6 +16,7 @@ mod electrum;
 mod esplora;
 mod esplora_pages;
 mod pool;
+mod throttle;
 
 use elements::hashes::sha256;
 use elements::{BlockHash, BlockHeader, Script, Transaction, Txid};
