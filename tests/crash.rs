@@ -5,106 +5,35 @@
 
 mod common;
 
-use std::process::Stdio;
-
-use common::{Run, Sandbox, ABANDON};
-use regtest::SandboxConfig;
+use common::scene::{Scene, COIN};
+use common::ABANDON;
 
 const BOB: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
-const COIN: u64 = 100_000_000;
 const POINTS: [&str; 3] = [
     "commit.before_record",
     "commit.after_record",
     "commit.after_broadcast",
 ];
 
-struct Scene {
-    sb: Sandbox,
-    chain: regtest::Sandbox,
-    url: String,
-    bob: String,
+/// alice with one confirmed coin of 1 L-BTC, and bob's address.
+fn setup() -> (Scene, String) {
+    let scene = Scene::new(&[("alice", ABANDON), ("bob", BOB)]);
+    let address = scene.address("alice");
+    scene.fund(&address, COIN);
+    let bob = scene.address("bob");
+    (scene, bob)
 }
 
-impl Scene {
-    fn new() -> Scene {
-        let chain = regtest::Sandbox::start(SandboxConfig::default()).unwrap();
-        let url = chain.esplora_url();
-        let sb = Sandbox::new();
-        sb.restore("alice", ABANDON);
-        sb.restore("bob", BOB);
-        let mut scene = Scene {
-            sb,
-            chain,
-            url,
-            bob: String::new(),
-        };
-        let address = scene.address("alice");
-        scene
-            .chain
-            .faucet(&address.parse().unwrap(), COIN, None)
-            .unwrap();
-        scene.chain.mine(1).unwrap();
-        scene.bob = scene.address("bob");
-        scene
-    }
+trait Recovery {
+    fn pending_states(&self) -> Vec<(String, String)>;
+    fn recover(&self, point: &str, again: impl Fn());
+    fn bob_received(&self) -> (u64, usize);
+}
 
-    fn run(&self, wallet: &str, args: &[&str], stdin: Option<&str>) -> Run {
-        self.sb.on_chain(&self.url, wallet, args, stdin)
-    }
-
-    fn address(&self, wallet: &str) -> String {
-        self.run(wallet, &["--json", "address", "new"], None)
-            .ok()
-            .json()["address"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    /// Runs `args` as alice with the process aborted at `point`; returns whether it aborted.
-    fn crash(&self, point: &str, args: &[&str], stdin: Option<&str>) -> bool {
-        let mut full = vec![
-            "--network",
-            "regtest",
-            "--esplora",
-            &self.url,
-            "--wallet",
-            "alice",
-        ];
-        full.extend_from_slice(args);
-        let mut child = self
-            .sb
-            .command(&full)
-            .env("LIQUID_OTC_FAULT", point)
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        if let Some(text) = stdin {
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(text.as_bytes())
-                .unwrap();
-        }
-        let out = child.wait_with_output().unwrap();
-        !out.status.success() && out.status.code().is_none()
-    }
-
+impl Recovery for Scene {
     /// The recorded transactions not on the chain, with their states.
-    fn pending(&self) -> Vec<(String, String)> {
-        self.run("alice", &["--json", "tx", "pending"], None)
-            .ok()
-            .json()
-            .as_array()
-            .unwrap()
+    fn pending_states(&self) -> Vec<(String, String)> {
+        self.pending("alice")
             .iter()
             .map(|p| {
                 (
@@ -121,13 +50,13 @@ impl Scene {
         match point {
             "commit.before_record" => {
                 assert!(
-                    self.pending().is_empty(),
+                    self.pending_states().is_empty(),
                     "nothing recorded before the crash point"
                 );
                 again();
             }
             "commit.after_record" => {
-                let pending = self.pending();
+                let pending = self.pending_states();
                 assert_eq!(pending.len(), 1);
                 assert_eq!(pending[0].1, "recorded", "signed, recorded, not broadcast");
                 self.run("alice", &["tx", "rebroadcast", &pending[0].0], None)
@@ -136,7 +65,11 @@ impl Scene {
             _ => {
                 // The server has it; the wallet did not note it. A sync finds it.
                 self.run("alice", &["sync"], None).ok();
-                assert!(self.pending().is_empty(), "{:?}", self.pending());
+                assert!(
+                    self.pending_states().is_empty(),
+                    "{:?}",
+                    self.pending_states()
+                );
             }
         }
         self.chain.mine(1).unwrap();
@@ -156,12 +89,12 @@ impl Scene {
 #[test]
 fn a_payment_survives_a_crash_at_every_write_point() {
     for point in POINTS {
-        let scene = Scene::new();
+        let (scene, bob) = setup();
         let pass = scene.sb.pass();
-        let to = format!("{}:0.3", scene.bob);
+        let to = format!("{bob}:0.3");
         let args = ["--yes", "send", "--to", &to, "--passphrase-file", &pass];
         assert!(
-            scene.crash(point, &args, None),
+            scene.crash("alice", point, &args, None),
             "{point}: the process aborted"
         );
         scene.recover(point, || {
@@ -186,9 +119,9 @@ fn a_payment_survives_a_crash_at_every_write_point() {
 #[test]
 fn a_pset_broadcast_survives_a_crash_at_every_write_point() {
     for point in POINTS {
-        let scene = Scene::new();
+        let (scene, bob) = setup();
         let pass = scene.sb.pass();
-        let to = format!("{}:0.3", scene.bob);
+        let to = format!("{bob}:0.3");
         let created = scene
             .run("alice", &["pset", "create", "--to", &to], None)
             .ok()
@@ -203,7 +136,7 @@ fn a_pset_broadcast_survives_a_crash_at_every_write_point() {
             .stdout;
         let args = ["pset", "broadcast", "-"];
         assert!(
-            scene.crash(point, &args, Some(&signed)),
+            scene.crash("alice", point, &args, Some(&signed)),
             "{point}: the process aborted"
         );
         scene.recover(point, || {
@@ -220,7 +153,7 @@ fn a_pset_broadcast_survives_a_crash_at_every_write_point() {
 #[test]
 fn an_issuance_survives_a_crash_at_every_write_point() {
     for point in POINTS {
-        let scene = Scene::new();
+        let (scene, _) = setup();
         let pass = scene.sb.pass();
         let args = [
             "--yes",
@@ -235,7 +168,7 @@ fn an_issuance_survives_a_crash_at_every_write_point() {
             &pass,
         ];
         assert!(
-            scene.crash(point, &args, None),
+            scene.crash("alice", point, &args, None),
             "{point}: the process aborted"
         );
         if point != "commit.before_record" {

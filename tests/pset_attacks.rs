@@ -8,81 +8,54 @@ mod common;
 
 use std::str::FromStr;
 
-use common::{Run, Sandbox, ABANDON};
+use common::scene::{Scene, COIN};
+use common::{Run, ABANDON};
 use elements::pset::PartiallySignedTransaction;
-use regtest::SandboxConfig;
 
 const BOB: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
-const COIN: u64 = 100_000_000;
 
 /// The victim "alice" with two confirmed coins of 1 L-BTC, a watch-only copy "coord" of her
-/// descriptor (what the attacker holds), and bob to pay.
-struct Scene {
-    sb: Sandbox,
-    chain: regtest::Sandbox,
-    url: String,
+/// descriptor (what the attacker holds), and bob's address to pay.
+struct Attack {
+    scene: Scene,
     bob_address: String,
 }
 
-impl Scene {
-    fn new() -> Scene {
-        let chain = regtest::Sandbox::start(SandboxConfig::default()).unwrap();
-        let url = chain.esplora_url();
-        let sb = Sandbox::new();
-        sb.restore("alice", ABANDON);
-        sb.restore("bob", BOB);
-        let descriptor = sb
-            .on_chain(&url, "alice", &["wallet", "descriptor"], None)
+impl std::ops::Deref for Attack {
+    type Target = Scene;
+    fn deref(&self) -> &Scene {
+        &self.scene
+    }
+}
+
+impl Attack {
+    fn new() -> Attack {
+        let scene = Scene::new(&[("alice", ABANDON), ("bob", BOB)]);
+        let descriptor = scene
+            .run("alice", &["wallet", "descriptor"], None)
             .ok()
             .stdout;
-        std::fs::write(sb.path("alice.descriptor"), descriptor.trim()).unwrap();
-        let file = sb.path("alice.descriptor");
-        sb.run(&[
-            "--network",
-            "regtest",
-            "wallet",
-            "import",
-            "--name",
-            "coord",
-            "--descriptor-file",
-            file.to_str().unwrap(),
-        ])
-        .ok();
-        let scene = Scene {
-            bob_address: String::new(),
-            sb,
-            chain,
-            url,
-        };
+        let file = scene.sb.path("alice.descriptor");
+        std::fs::write(&file, descriptor.trim()).unwrap();
+        scene
+            .sb
+            .run(&[
+                "--network",
+                "regtest",
+                "wallet",
+                "import",
+                "--name",
+                "coord",
+                "--descriptor-file",
+                file.to_str().unwrap(),
+            ])
+            .ok();
         for _ in 0..2 {
             let address = scene.address("alice");
-            scene.fund(&address);
+            scene.fund(&address, COIN);
         }
         let bob_address = scene.address("bob");
-        Scene {
-            bob_address,
-            ..scene
-        }
-    }
-
-    fn run(&self, wallet: &str, args: &[&str], stdin: Option<&str>) -> Run {
-        self.sb.on_chain(&self.url, wallet, args, stdin)
-    }
-
-    fn address(&self, wallet: &str) -> String {
-        self.run(wallet, &["--json", "address", "new"], None)
-            .ok()
-            .json()["address"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    fn fund(&self, address: &str) -> elements::Txid {
-        let address: elements::Address = address.parse().unwrap();
-        let txid = self.chain.faucet(&address, COIN, None).unwrap();
-        self.chain.mine(1).unwrap();
-        txid
+        Attack { scene, bob_address }
     }
 
     /// The coordinator's honest PSET paying bob 1.5 L-BTC: it needs both of alice's coins.
@@ -112,11 +85,7 @@ impl Scene {
             "a refused PSET must not be printed:\n{}",
             run.stdout
         );
-        let pending = self
-            .run("alice", &["--json", "tx", "pending"], None)
-            .ok()
-            .json();
-        assert_eq!(pending, serde_json::json!([]), "nothing recorded");
+        assert!(self.pending("alice").is_empty(), "nothing recorded");
     }
 }
 
@@ -138,7 +107,7 @@ fn wrap_in_p2sh(pset: &mut PartiallySignedTransaction, i: usize) {
 
 #[test]
 fn the_honest_pset_signs_both_inputs() {
-    let scene = Scene::new();
+    let scene = Attack::new();
     let pset = scene.honest_pset();
     let run = scene.sign(&pset, &[]).ok();
     let signed = PartiallySignedTransaction::from_str(run.stdout.trim()).unwrap();
@@ -152,7 +121,7 @@ fn the_honest_pset_signs_both_inputs() {
 
 #[test]
 fn a_flag_bit_in_the_output_index_does_not_hide_a_coin() {
-    let scene = Scene::new();
+    let scene = Attack::new();
     let mut pset = scene.honest_pset();
     // The issuance flag on input 1's index: the coin is the same once masked, as in the
     // transaction the PSET becomes, so the view must count it; the P2SH rewrite must not pass.
@@ -177,10 +146,10 @@ fn a_flag_bit_in_the_output_index_does_not_hide_a_coin() {
 
 #[test]
 fn a_coin_the_store_has_not_synced_is_looked_up_or_refused() {
-    let scene = Scene::new();
+    let scene = Attack::new();
     // A third coin arrives; the coordinator syncs and spends it, alice has not synced yet.
     let address = scene.address("alice");
-    scene.fund(&address);
+    scene.fund(&address, COIN);
     let to = format!("{}:2.5", scene.bob_address);
     let out = scene
         .run("coord", &["pset", "create", "--to", &to], None)
@@ -204,7 +173,7 @@ fn a_coin_the_store_has_not_synced_is_looked_up_or_refused() {
 
 #[test]
 fn a_non_witness_utxo_instead_of_the_witness_utxo_is_refused() {
-    let scene = Scene::new();
+    let scene = Attack::new();
     let mut pset = scene.honest_pset();
     let prev = pset.inputs()[1].previous_txid;
     let funding = scene.chain.get_tx(&prev).unwrap();
@@ -222,7 +191,7 @@ fn a_non_witness_utxo_instead_of_the_witness_utxo_is_refused() {
 
 #[test]
 fn the_same_coin_twice_is_refused() {
-    let scene = Scene::new();
+    let scene = Attack::new();
     let mut pset = scene.honest_pset();
     let copy = pset.inputs()[0].clone();
     pset.add_input(copy);
@@ -231,7 +200,7 @@ fn the_same_coin_twice_is_refused() {
 
 #[test]
 fn an_issuance_on_the_wallets_input_is_refused() {
-    let scene = Scene::new();
+    let scene = Attack::new();
     let mut pset = scene.honest_pset();
     let input = &mut pset.inputs_mut()[0];
     input.issuance_value_amount = Some(1_000_000);
@@ -254,7 +223,7 @@ fn an_issuance_on_the_wallets_input_is_refused() {
 
 #[test]
 fn a_sighash_other_than_all_is_refused() {
-    let scene = Scene::new();
+    let scene = Attack::new();
     let mut pset = scene.honest_pset();
     pset.inputs_mut()[1].sighash_type = Some(elements::pset::PsbtSighashType::from_u32(
         0x83, // SINGLE | ANYONECANPAY
@@ -264,7 +233,7 @@ fn a_sighash_other_than_all_is_refused() {
 
 #[test]
 fn an_input_naming_the_wallets_key_for_a_coin_it_does_not_know_is_refused() {
-    let scene = Scene::new();
+    let scene = Attack::new();
     let mut pset = scene.honest_pset();
     // Input 1 now claims some other coin, but keeps the wallet's key derivation.
     pset.inputs_mut()[1].previous_txid = elements::Txid::from_str(&"11".repeat(32)).unwrap();

@@ -4,47 +4,28 @@
 
 mod common;
 
-use common::{Run, Sandbox, ABANDON};
-use regtest::SandboxConfig;
+use common::scene::{Scene, COIN};
+use common::{Run, ABANDON};
 use serde_json::Value;
 
 const BOB: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
-const COIN: u64 = 100_000_000;
 
-fn setup() -> (Sandbox, regtest::Sandbox, String) {
-    let chain = regtest::Sandbox::start(SandboxConfig::default()).unwrap();
-    let url = chain.esplora_url();
-    let sb = Sandbox::new();
-    sb.restore("alice", ABANDON);
-    sb.restore("bob", BOB);
-    let address = sb
-        .on_chain(&url, "alice", &["--json", "address", "new"], None)
-        .ok()
-        .json()["address"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    chain.faucet(&address.parse().unwrap(), COIN, None).unwrap();
-    chain.mine(1).unwrap();
-    (sb, chain, url)
-}
-
-fn bob_address(sb: &Sandbox, url: &str) -> String {
-    sb.on_chain(url, "bob", &["--json", "address", "new"], None)
-        .ok()
-        .json()["address"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+/// alice with one confirmed coin of 1 L-BTC, and bob.
+fn setup() -> Scene {
+    let scene = Scene::new(&[("alice", ABANDON), ("bob", BOB)]);
+    let address = scene.address("alice");
+    scene.fund(&address, COIN);
+    scene
 }
 
 #[test]
 fn json_stages_pipe_into_each_other() {
-    let (sb, chain, url) = setup();
-    let to = format!("{}:0.25", bob_address(&sb, &url));
+    let scene = setup();
+    let (sb, chain, url) = (&scene.sb, &scene.chain, &scene.url);
+    let to = format!("{}:0.25", scene.address("bob"));
     let pass = sb.pass();
     let run =
-        |args: &[&str], stdin: Option<&str>| -> Run { sb.on_chain(&url, "alice", args, stdin) };
+        |args: &[&str], stdin: Option<&str>| -> Run { sb.on_chain(url, "alice", args, stdin) };
     let created = run(&["--json", "pset", "create", "--to", &to], None).ok();
     assert!(created.json()["pset"].is_string());
     let signed = run(
@@ -71,7 +52,7 @@ fn json_stages_pipe_into_each_other() {
     assert_eq!(sent.json()["txid"], txid.as_str());
     chain.mine(1).unwrap();
     let bob = sb
-        .on_chain(&url, "bob", &["--json", "balance"], None)
+        .on_chain(url, "bob", &["--json", "balance"], None)
         .ok()
         .json();
     assert_eq!(
@@ -84,10 +65,11 @@ fn json_stages_pipe_into_each_other() {
 
 #[test]
 fn inspect_needs_no_wallet_and_shows_what_it_cannot_read() {
-    let (sb, chain, url) = setup();
-    let to = format!("{}:0.25", bob_address(&sb, &url));
+    let scene = setup();
+    let (sb, url) = (&scene.sb, &scene.url);
+    let to = format!("{}:0.25", scene.address("bob"));
     let pset = sb
-        .on_chain(&url, "alice", &["pset", "create", "--to", &to], None)
+        .on_chain(url, "alice", &["pset", "create", "--to", &to], None)
         .ok()
         .stdout;
     // Two wallets and no --wallet: what anyone can read, exit 0.
@@ -141,15 +123,15 @@ fn inspect_needs_no_wallet_and_shows_what_it_cannot_read() {
             .any(|p| p.as_str().unwrap().contains("does not know")),
         "{view}"
     );
-    drop(chain);
 }
 
 #[test]
 fn finalizing_an_unsigned_pset_names_the_missing_signatures() {
-    let (sb, _chain, url) = setup();
-    let to = format!("{}:0.25", bob_address(&sb, &url));
+    let scene = setup();
+    let (sb, url) = (&scene.sb, &scene.url);
+    let to = format!("{}:0.25", scene.address("bob"));
     let pset = sb
-        .on_chain(&url, "alice", &["pset", "create", "--to", &to], None)
+        .on_chain(url, "alice", &["pset", "create", "--to", &to], None)
         .ok()
         .stdout;
     let run = sb

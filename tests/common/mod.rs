@@ -3,6 +3,7 @@
 
 pub mod handmade;
 pub mod real_stack;
+pub mod scene;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
