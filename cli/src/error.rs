@@ -148,6 +148,10 @@ impl From<CoreError> for CliError {
                 );
                 CliError::new(Exit::Refused, "wrong_network", message).hint(hint)
             }
+            CoreError::WrongBitcoinNetwork { .. } => {
+                CliError::new(Exit::Refused, "wrong_network", message)
+                    .hint("ask the customer for an address of the Bitcoin network named above")
+            }
             CoreError::InvalidWalletName(_) => CliError::usage("invalid_wallet_name", message)
                 .hint("use letters, digits, '-' and '_' (at most 64)"),
             CoreError::WalletExists { .. } => CliError::new(Exit::Error, "wallet_exists", message)

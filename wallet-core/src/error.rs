@@ -36,6 +36,22 @@ pub enum Error {
         /// The network of the key or address ("bitcoin" or "unknown" when not Liquid).
         found: String,
     },
+    /// A Bitcoin address (a peg-out's destination) of another Bitcoin network than the
+    /// parent chain of the wallet's network.
+    #[error(
+        "wrong network: {address} is a {found} address, and peg-outs from {network} pay \
+         {expected} addresses"
+    )]
+    WrongBitcoinNetwork {
+        /// The address as given.
+        address: String,
+        /// The wallet's Liquid network.
+        network: Network,
+        /// The parent chain's name ("Bitcoin regtest").
+        expected: String,
+        /// The address's Bitcoin network ("Bitcoin mainnet").
+        found: String,
+    },
     /// The wallet name is not acceptable.
     #[error("invalid wallet name: {0}")]
     InvalidWalletName(String),
