@@ -23,6 +23,8 @@
 //! turns it on). [`PegoutLimits`] carries how many peg-outs one transaction may hold.
 
 mod address;
+pub mod import;
+pub mod queue;
 
 pub use address::{parse_btc_address, BtcDestination};
 
