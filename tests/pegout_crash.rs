@@ -451,3 +451,58 @@ fn a_conflicting_spend_puts_the_requests_back_and_they_are_paid_once() {
     assert!(doc["pinned"].as_array().unwrap().is_empty());
     desk.assert_each_paid_once(&refs);
 }
+
+#[test]
+fn a_refused_batch_stays_signed_until_abandoned() {
+    // config.json says the chain relays several data outputs; this chain does not (as an
+    // elementsd started without -multi_data_permitted=1): the server refuses the batch.
+    let sb = Sandbox::new();
+    let node = regtest::Sandbox::start(SandboxConfig::default()).unwrap();
+    std::fs::write(
+        sb.home().join("config.json"),
+        "{\"regtest\":{\"multi_data_permitted\":true}}\n",
+    )
+    .unwrap();
+    sb.restore("alice", ABANDON);
+    let desk = Desk {
+        url: node.esplora_url(),
+        sb,
+        node,
+    };
+    desk.fund("alice", COIN);
+    let refs = desk.queue("T");
+    let run = desk.run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let err = run.json_error();
+    assert!(
+        err["message"].as_str().unwrap().contains("multi-op-return"),
+        "{err}"
+    );
+    assert!(
+        err["hints"][0].as_str().unwrap().contains("pegout abandon"),
+        "{err}"
+    );
+    let shown = desk
+        .lotc(&["--json", "pegout", "request", "show", "T-1"])
+        .ok()
+        .json();
+    assert_eq!(shown["status"], "signed");
+    assert_eq!(
+        shown["events"].as_array().unwrap().last().unwrap()["kind"],
+        "broadcast_failed"
+    );
+    // A rerun sends the same transaction again (refused again) and builds nothing new.
+    let doc = desk.run().ok().json();
+    assert_eq!(doc["resumed"][0]["action"], "refused", "{doc}");
+    assert!(doc["paid"].as_array().unwrap().is_empty());
+    let old = doc["resumed"][0]["txid"].as_str().unwrap().to_owned();
+    desk.lotc(&["--yes", "pegout", "abandon", &old, "--by", "dave"])
+        .ok();
+    // One peg-out per transaction now.
+    std::fs::write(desk.sb.home().join("config.json"), "{}\n").unwrap();
+    for _ in 0..3 {
+        let doc = desk.run().ok().json();
+        assert_eq!(doc["paid"].as_array().unwrap().len(), 1, "{doc}");
+    }
+    desk.assert_each_paid_once(&refs);
+}

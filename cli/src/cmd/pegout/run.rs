@@ -243,7 +243,24 @@ pub fn run(ctx: &Context, args: &RunArgs) -> CliResult<()> {
         ),
     )?;
     let seed = crate::signing::unlock(&wallet, &args.passphrase)?;
-    let committed = run.commit(&mut wallet, &seed, ctx.backend()?)?;
+    let committed = run
+        .commit(&mut wallet, &seed, ctx.backend()?)
+        .map_err(|e| match e {
+            wallet_core::Error::NotBroadcast { txid, failed, .. } => {
+                let mut err = CliError::from(e);
+                err.hints = vec![if failed {
+                    format!(
+                        "its requests stay signed; once it can no longer confirm, `liquid-otc \
+                         pegout abandon {txid}` puts them back to approved (never `tx forget`)"
+                    )
+                } else {
+                    "its requests stay signed; the next `liquid-otc pegout run` sends it again"
+                        .to_owned()
+                }];
+                err
+            }
+            other => other.into(),
+        })?;
     doc["txid"] = json!(committed.txid.to_string());
     if ctx.out.json {
         ctx.out.json(&doc);
