@@ -506,3 +506,44 @@ fn a_refused_batch_stays_signed_until_abandoned() {
     }
     desk.assert_each_paid_once(&refs);
 }
+
+#[test]
+fn a_reorganisation_is_followed_and_a_lost_transaction_is_sent_again() {
+    let desk = Desk::new();
+    let refs = desk.queue("T");
+    desk.run().ok();
+    desk.assert_each_paid_once(&refs);
+    let txid = desk.status("T-1")["txid"].as_str().unwrap().to_owned();
+    // Its block leaves the best chain and the new branch mines it again.
+    desk.node.reorg(1, true).unwrap();
+    desk.lotc(&["--json", "sync"]).ok();
+    for r in &refs {
+        let st = desk.status(r);
+        assert_eq!(st["status"], "confirmed", "{st}");
+        assert_eq!(st["txid"], txid);
+    }
+    // Now a reorganisation drops it from every block and mempool (a conflicting branch
+    // won): its requests are no longer confirmed, the desk still holds the transaction, and
+    // the next run records it again and sends the same transaction.
+    let height = desk.status("T-1")["height"].as_u64().unwrap() as u32;
+    desk.node
+        .reorg(desk.node.tip_height() - height + 1, false)
+        .unwrap();
+    desk.lotc(&["--json", "sync"]).ok();
+    let shown = desk
+        .lotc(&["--json", "pegout", "request", "show", "T-2"])
+        .ok()
+        .json();
+    assert_eq!(shown["status"], "broadcast", "{shown}");
+    assert_eq!(shown["height"], Value::Null);
+    let last = shown["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["kind"], "unconfirmed", "{last}");
+    assert!(desk.mempool().is_empty());
+    let doc = desk.run().ok().json();
+    assert_eq!(doc["resumed"][0]["action"], "rerecorded", "{doc}");
+    assert_eq!(doc["resumed"][0]["txid"], txid);
+    assert!(doc["paid"].as_array().unwrap().is_empty());
+    assert_eq!(desk.mempool(), vec![txid.clone()]);
+    desk.assert_each_paid_once(&refs);
+    assert_eq!(desk.status("T-3")["txid"], txid);
+}

@@ -468,9 +468,10 @@ pub enum ResumeAction {
     Refused(String),
     /// The server could not be reached: the next run tries again.
     Unreachable(String),
-    /// The wallet no longer records it (`tx forget`): only `pegout abandon` releases its
-    /// requests.
-    NotRecorded,
+    /// The wallet no longer recorded it (`tx forget`, or a reorganisation that dropped it
+    /// from every block and mempool): recorded again and sent again, accepted. Only `pegout
+    /// abandon` releases a transaction's requests.
+    Rerecorded,
 }
 
 /// One live transaction [`resume`] acted on.
@@ -512,11 +513,35 @@ pub fn resume(
             .any(|(_, s)| *s == crate::store::RequestStatus::Signed);
         let requests: Vec<String> = live.requests.iter().map(|(r, _)| r.clone()).collect();
         let state = pending.get(&txid);
-        let action = match state {
+        let state = match state {
+            Some(state) => Some(state.clone()),
             None => match wallet.store().recorded_state(&txid)? {
                 // Seen on the chain: sync moves its requests.
                 Some(_) => continue,
-                None => ResumeAction::NotRecorded,
+                // The wallet dropped it (`tx forget`, or a reorganisation that took it out
+                // of every block and mempool): the desk's record is what counts; record it
+                // again and send it (the same transaction can never pay twice).
+                None => {
+                    super::pset_sign::record_signed(wallet, &live.tx)?;
+                    None
+                }
+            },
+        };
+        let action = match state.as_ref() {
+            None => match super::broadcast_recorded(wallet, &live.tx, backend) {
+                Ok(()) => {
+                    wallet.store_mut().pegout_mark_broadcast(&txid, actor)?;
+                    ResumeAction::Rerecorded
+                }
+                Err(Error::NotBroadcast {
+                    failed: true,
+                    source,
+                    ..
+                }) => ResumeAction::Refused(source.to_string()),
+                Err(Error::NotBroadcast { source, .. }) => {
+                    ResumeAction::Unreachable(source.to_string())
+                }
+                Err(e) => return Err(e),
             },
             Some(crate::store::OutgoingState::Broadcast(_)) if signed => {
                 wallet.store_mut().pegout_mark_broadcast(&txid, actor)?;

@@ -1306,6 +1306,33 @@ pub(super) fn reconcile(db: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> 
                      confirm"
                 );
                 requeue(db, &txid, "conflicted", &why, "sync")?;
+                continue;
+            }
+            // Confirmed once, now in no block and no mempool of the server (a reorganisation
+            // that dropped it): the requests wait for it again; the next run sends it.
+            let mut stmt = db.prepare(
+                "SELECT r.id FROM pegout_payments p JOIN pegout_requests r ON r.id = p.request_id
+                 WHERE p.txid = ?1 AND p.active = 1 AND r.status = 'confirmed'",
+            )?;
+            let ids: Vec<i64> = stmt
+                .query_map([&txid], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            drop(stmt);
+            for id in ids {
+                db.execute(
+                    "UPDATE pegout_requests SET status = 'broadcast', height = NULL,
+                       updated_at = ?2 WHERE id = ?1",
+                    params![id, now()],
+                )?;
+                event(
+                    db,
+                    "sync",
+                    Some(id),
+                    Some(&txid),
+                    "unconfirmed",
+                    "status confirmed -> broadcast: its block left the best chain and the \
+                     server no longer lists it; the next run sends it again",
+                )?;
             }
             continue;
         }

@@ -78,7 +78,7 @@ fn action_json(r: &Resumed) -> Value {
         ResumeAction::Marked => ("marked_broadcast", None),
         ResumeAction::Refused(why) => ("refused", Some(why.clone())),
         ResumeAction::Unreachable(why) => ("unreachable", Some(why.clone())),
-        ResumeAction::NotRecorded => ("not_recorded", None),
+        ResumeAction::Rerecorded => ("rerecorded", None),
     };
     json!({
         "txid": r.txid.to_string(),
@@ -103,11 +103,9 @@ fn say_resumed(ctx: &Context, resumed: &[Resumed]) {
             ResumeAction::Unreachable(why) => {
                 format!("could not be sent again ({why}); the next run retries")
             }
-            ResumeAction::NotRecorded => format!(
-                "the wallet no longer records it (tx forget?); `pegout abandon {}` releases \
-                 its requests",
-                r.txid
-            ),
+            ResumeAction::Rerecorded => "the wallet had dropped it (tx forget, or a \
+                reorganisation); recorded and sent again, accepted"
+                .into(),
         };
         ctx.out.warn(&format!(
             "peg-out transaction {} ({}): {what}",
