@@ -41,7 +41,8 @@ the output of that transaction paying it\n  height       the Liquid height of it
 approved_at  when the last of them approved (RFC 3339, UTC)\n  created_at   when it was queued \
 (RFC 3339, UTC)\n  created_by   who queued it\n  updated_at   when its status last changed \
 (RFC 3339, UTC)\n  reason       why it was rejected\nCSV follows RFC 4180 (fields with a comma, \
-quote or line break are quoted). JSON is one array of objects; empty values are null, numbers \
+quote or line break are quoted; a field starting with = + - or @ gets a leading ' so that a \
+spreadsheet never runs it as a formula). JSON is one array of objects; empty values are null, numbers \
 are integers.\n\n--since keeps the requests that changed at or after DATE (RFC 3339, or \
 YYYY-MM-DD for midnight UTC).";
 
