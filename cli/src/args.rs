@@ -137,6 +137,10 @@ precision take base units. ASSET is an asset id, or L-BTC."
     /// Issue, reissue and burn assets; list and inspect the wallet's assets; label assets.
     #[command(subcommand, long_about = crate::cmd::asset::ASSET_LONG_HELP)]
     Asset(crate::cmd::asset::AssetGroup),
+    /// Peg-outs to Bitcoin: one now (`send`), or the desk's request queue (add, approve,
+    /// run in batches, track to confirmed, export).
+    #[command(subcommand, long_about = crate::cmd::pegout::PEGOUT_LONG_HELP)]
+    Pegout(crate::cmd::pegout::PegoutCommand),
     /// Scan the chain for the wallet's transactions and store them (incremental).
     #[command(
         long_about = "Scan the chain for the wallet's transactions and store them.\n\nBoth \

@@ -40,6 +40,10 @@ pub struct NetworkConfig {
     /// The user's labels of asset ids.
     #[serde(default)]
     pub asset_labels: BTreeMap<String, LabelEntry>,
+    /// Whether the chain's nodes relay several `OP_RETURN` outputs per transaction
+    /// (elementsd's `-multi_data_permitted=1`), so that a peg-out run batches several
+    /// peg-outs in one transaction (regtest only: Liquid and Liquid testnet always do).
+    pub multi_data_permitted: Option<bool>,
 }
 
 /// A label as written in the file: a ticker alone, or an object.
@@ -182,6 +186,12 @@ impl Config {
             Network::LiquidTestnet => &self.liquidtestnet,
             Network::Regtest => &self.regtest,
         }
+    }
+
+    /// Whether `network`'s nodes relay several `OP_RETURN` outputs per transaction, as the
+    /// file says (regtest only; `false` when it does not say).
+    pub fn multi_data_permitted(&self, network: Network) -> bool {
+        self.network(network).multi_data_permitted.unwrap_or(false)
     }
 
     /// The policy asset of `network`: the configured one on regtest, the fixed one elsewhere.

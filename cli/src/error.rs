@@ -166,6 +166,28 @@ impl CliError {
                 );
                 CliError::new(Exit::Refused, "wrong_network", message).hint(hint)
             }
+            CoreError::WrongBitcoinNetwork { .. } => {
+                CliError::new(Exit::Refused, "wrong_network", message)
+                    .hint("ask the customer for an address of the Bitcoin network named above")
+            }
+            CoreError::InvalidRequest(_) => CliError::usage("invalid_request", message),
+            CoreError::DuplicateRequest { .. } => {
+                CliError::new(Exit::Refused, "duplicate_ref", message).hint(
+                    "use a new reference for a new request; `pegout request show REF` shows the \
+                     queued one",
+                )
+            }
+            CoreError::UnknownRequest(_) => CliError::new(Exit::Error, "unknown_request", message)
+                .hint("`liquid-otc pegout request list` lists the queue"),
+            CoreError::UnknownPegoutTx(_) => CliError::new(Exit::Error, "unknown_pegout_tx", message)
+                .hint("`liquid-otc pegout status` lists the desk's transactions"),
+            CoreError::ImportRejected { ref rows, .. } => {
+                let mut err = CliError::usage("import_rejected", message);
+                for (line, reason) in rows {
+                    err = err.hint(format!("line {line}: {reason}"));
+                }
+                err.hint("fix these rows and import the whole file again")
+            }
             CoreError::InvalidWalletName(_) => CliError::usage("invalid_wallet_name", message)
                 .hint("use letters, digits, '-' and '_' (at most 64)"),
             CoreError::WalletExists { .. } => CliError::new(Exit::Error, "wallet_exists", message)
@@ -185,7 +207,7 @@ impl CliError {
             CoreError::Storage(_) => CliError::new(Exit::Error, "storage", message),
             CoreError::StoreDamaged(_) => CliError::new(Exit::Refused, "wallet_file_damaged", message)
                 .hint("restore the wallet from its mnemonic (or import its descriptor) into a new name; keep the damaged folder for inspection"),
-            CoreError::InvalidRequest(_) => CliError::usage("invalid_request", message),
+            CoreError::InvalidPegoutRequest(_) => CliError::usage("invalid_request", message),
             CoreError::Crypto(_) => CliError::new(Exit::Error, "crypto", message),
             CoreError::InsufficientFunds {
                 asset,

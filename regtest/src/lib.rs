@@ -28,6 +28,7 @@ pub mod node;
 pub mod persist;
 mod sandbox;
 pub mod sigcheck;
+pub mod standard;
 pub mod validate;
 
 use std::net::SocketAddr;
@@ -94,6 +95,9 @@ pub struct SandboxConfig {
     pub fixed_clock: Option<u32>,
     /// Which electrs line's Esplora answers to give where the two differ.
     pub esplora_flavour: EsploraFlavour,
+    /// elementsd's `-multi_data_permitted`: relay transactions with several `OP_RETURN`
+    /// outputs (several peg-outs in one transaction). Off by default, as on liquidregtest.
+    pub multi_data_permitted: bool,
 }
 
 /// The two electrs lines that serve Liquid's Esplora API differ in what a script's first page
@@ -119,6 +123,7 @@ impl Default for SandboxConfig {
             delay_ms: 0,
             fixed_clock: None,
             esplora_flavour: EsploraFlavour::default(),
+            multi_data_permitted: false,
         }
     }
 }

@@ -58,6 +58,8 @@ pub struct Node {
     pub faucet_seq: Mutex<u64>,
     /// Reorganisations so far: the coinbase extra nonce of the blocks mined since.
     branch: std::sync::atomic::AtomicU32,
+    /// Relay policy on outputs (elementsd's options).
+    relay: crate::standard::RelayPolicy,
 }
 
 impl Node {
@@ -78,7 +80,14 @@ impl Node {
             next_sub: Mutex::new(0),
             faucet_seq: Mutex::new(seq),
             branch: std::sync::atomic::AtomicU32::new(0),
+            relay: crate::standard::RelayPolicy::default(),
         })
+    }
+
+    /// The node with relay policy `relay` (elementsd's `-multi_data_permitted`).
+    pub fn with_relay_policy(mut self, relay: crate::standard::RelayPolicy) -> Node {
+        self.relay = relay;
+        self
     }
 
     /// Locks the chain state (a poisoned lock is recovered: the state is only ever mutated by
@@ -133,6 +142,7 @@ impl Node {
             if chain.mempool_entry(&txid).is_some() {
                 return Ok((txid, false));
             }
+            crate::standard::check_outputs(&tx, self.relay)?;
             (
                 validate::check_context_as(&chain, &tx, self.next_time(&chain), standard)?,
                 chain.policy_asset,

@@ -130,7 +130,10 @@ impl Sandbox {
             Clock {
                 fixed: config.fixed_clock,
             },
-        )?;
+        )?
+        .with_relay_policy(crate::standard::RelayPolicy {
+            multi_data_permitted: config.multi_data_permitted,
+        });
         let svc = Arc::new(Service {
             node,
             esplora_flavour: config.esplora_flavour,

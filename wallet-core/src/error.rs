@@ -36,6 +36,55 @@ pub enum Error {
         /// The network of the key or address ("bitcoin" or "unknown" when not Liquid).
         found: String,
     },
+    /// A Bitcoin address (a peg-out's destination) of another Bitcoin network than the
+    /// parent chain of the wallet's network.
+    #[error(
+        "wrong network: {address} is a {found} address, and peg-outs from {network} pay \
+         {expected} addresses"
+    )]
+    WrongBitcoinNetwork {
+        /// The address as given.
+        address: String,
+        /// The wallet's Liquid network.
+        network: Network,
+        /// The parent chain's name ("Bitcoin regtest").
+        expected: String,
+        /// The address's Bitcoin network ("Bitcoin mainnet").
+        found: String,
+    },
+    /// A peg-out request (or a desk member's name, a reference, a note) is malformed.
+    #[error("invalid peg-out request: {0}")]
+    InvalidPegoutRequest(String),
+    /// A peg-out request with this reference is already queued with other content.
+    #[error(
+        "a peg-out request with reference '{reference}' is already queued ({status}) with \
+         other content: a reference names one request"
+    )]
+    DuplicateRequest {
+        /// The reference.
+        reference: String,
+        /// The queued request's status.
+        status: String,
+    },
+    /// No peg-out request has this reference.
+    #[error("no peg-out request has reference '{0}'")]
+    UnknownRequest(String),
+    /// A txid that is not a peg-out transaction of the desk.
+    #[error("{0} is not a peg-out transaction of this wallet's desk")]
+    UnknownPegoutTx(elements::Txid),
+    /// An import with bad rows: nothing was imported.
+    #[error(
+        "{} of {total} rows are invalid; nothing was imported (first: line {}: {})",
+        rows.len(),
+        rows.first().map_or(0, |r| r.0),
+        rows.first().map_or("", |r| r.1.as_str())
+    )]
+    ImportRejected {
+        /// Each bad row: its line number and what is wrong.
+        rows: Vec<(usize, String)>,
+        /// How many rows the file holds.
+        total: usize,
+    },
     /// The wallet name is not acceptable.
     #[error("invalid wallet name: {0}")]
     InvalidWalletName(String),

@@ -9,6 +9,7 @@ pub mod descriptor;
 pub mod error;
 pub mod network;
 pub mod ops;
+pub mod pegout;
 pub mod pset;
 pub mod seed;
 pub mod store;

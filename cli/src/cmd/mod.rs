@@ -6,6 +6,7 @@ pub mod completions;
 pub mod demo;
 pub mod history;
 pub mod label;
+pub mod pegout;
 pub mod pending;
 pub mod pset;
 pub mod sandbox;

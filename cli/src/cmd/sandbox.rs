@@ -57,6 +57,11 @@ pub struct SandboxStartArgs {
     /// Wait this many milliseconds before every reply, to act like a remote server.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub delay_ms: u64,
+    /// Relay transactions with several OP_RETURN outputs (several peg-outs in one
+    /// transaction), as elementsd's -multi_data_permitted=1; off by default, as on
+    /// liquidregtest. Set "multi_data_permitted": true under "regtest" in config.json too.
+    #[arg(long)]
+    pub multi_data_permitted: bool,
 }
 
 /// Which running sandbox to talk to.
@@ -195,6 +200,7 @@ fn start(ctx: &Context, args: &SandboxStartArgs) -> CliResult<()> {
         fixed_clock: None,
         // As the electrs of liquid.network and of the real-stack tests answers.
         esplora_flavour: Default::default(),
+        multi_data_permitted: args.multi_data_permitted,
     };
     let record = sandbox_file(ctx);
     let guard = lock_record(ctx)?;

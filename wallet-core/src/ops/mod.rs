@@ -16,6 +16,7 @@ pub mod fault;
 mod knowledge;
 pub mod lock;
 pub mod payment;
+pub mod pegout;
 pub mod pset_sign;
 
 use std::collections::BTreeMap;

@@ -62,6 +62,24 @@ pub(crate) fn prepare_built(
         Mode::ForSigning => Some(wallet.lock_spending()?),
         Mode::DryRun => None,
     };
+    prepare_built_locked(wallet, lock, mode, kind, previewed, build)
+}
+
+/// [`prepare_built`] for an operation that took the wallet's spending lock itself, before
+/// reading what it will pay (a peg-out run reads its queue under the lock): `lock` is kept
+/// in the result until commit.
+pub(crate) fn prepare_built_locked(
+    wallet: &mut Wallet,
+    lock: Option<super::lock::SpendLock>,
+    mode: Mode,
+    kind: TxKind,
+    previewed: u32,
+    build: impl FnOnce(
+        &WalletContext,
+        &[Spendable],
+        &mut dyn FnMut() -> Result<(u32, Address)>,
+    ) -> Result<Payment>,
+) -> Result<Prepared> {
     let coins = spendable(wallet)?;
     let descriptor = wallet.descriptor().clone();
     let network = wallet.network();

@@ -412,6 +412,7 @@ impl Store {
         .map_err(e("cannot reconcile transactions with the histories"))?;
         let failed = fail_lost_pending(&tx, update.drop_unseen_broadcast_before)
             .map_err(e("cannot reconcile recorded transactions"))?;
+        super::pegouts::reconcile(&tx).map_err(e("cannot reconcile the peg-out queue"))?;
         if let Some((height, hash)) = &update.tip {
             tx.execute(
                 "INSERT OR REPLACE INTO sync_tip (id, height, hash, synced_at) VALUES (1, ?1, ?2, ?3)",

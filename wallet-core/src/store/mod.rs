@@ -17,17 +17,23 @@ use crate::network::Network;
 use crate::{Error, Result};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 mod chain_data;
 mod issuances;
 mod outgoing;
+mod pegouts;
 mod views;
 
 pub use chain_data::{ChainState, NewTx, OwnedOutput, ScriptRecord, SyncUpdate};
 pub use issuances::{AssetEvent, AssetEventKind, IssuanceRecord};
 pub(crate) use outgoing::{LedgerChange, OutgoingTx};
 pub use outgoing::{OutgoingState, PendingTx, SentOutput, TxKind};
+pub(crate) use pegouts::{check_actor, PegoutsSigned};
+pub use pegouts::{
+    Approval, Approved, DeskSettings, LiveTx, NewRequest, PegoutEvent, PegoutRequest, Queued,
+    RequestStatus, RowError,
+};
 pub use views::{Balance, OwnedCoin, TxStatus, WalletTx, WalletUtxo};
 
 /// Largest non-hardened BIP32 index.
@@ -58,6 +64,8 @@ const MIGRATIONS: &[&str] = &[
     issuances::MIGRATION_V3,
     // version 4: what the wallet signs: states, what it paid to others, reserved coins
     outgoing::MIGRATION_V4,
+    // version 5: the peg-out desk's request queue and audit log (see `pegouts`)
+    pegouts::MIGRATION_PEGOUTS,
 ];
 
 /// The wallet's identity, stored once at creation.

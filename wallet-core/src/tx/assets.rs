@@ -81,6 +81,7 @@ pub fn build_issuance(
             confidential: request.confidential,
         }),
         first_input: None,
+        pinned: Vec::new(),
         outputs,
     };
     build_with(
@@ -150,6 +151,7 @@ pub fn build_reissuance(
             confidential: request.confidential,
         }),
         first_input: Some(token_coin),
+        pinned: Vec::new(),
         outputs: vec![wallet_output(
             a,
             (*k, *i),
@@ -198,6 +200,7 @@ pub fn build_burn(
     let extras = Extras {
         issuance: None,
         first_input: None,
+        pinned: Vec::new(),
         outputs: vec![ExtraOutput {
             script: burn_script(),
             blinding_key: None,

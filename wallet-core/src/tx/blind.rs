@@ -152,6 +152,21 @@ fn verify(
         {
             return Err(tx_error("the fee output is not the planned explicit fee"));
         }
+        if let OutputRole::Pegout(n) = planned.role {
+            // The fee output's asset is the policy asset (checked explicit below).
+            let policy = payment
+                .outputs
+                .iter()
+                .find(|o| o.role == OutputRole::Fee)
+                .map(|o| o.asset);
+            let explicit_policy = txout.asset == confidential::Asset::Explicit(planned.asset)
+                && policy == Some(planned.asset);
+            if opened[i].is_some() || !explicit_policy || !txout.is_pegout() {
+                return Err(tx_error(format!(
+                    "output {i} (peg-out {n}) is not an explicit L-BTC peg-out output"
+                )));
+            }
+        }
         if planned.role == OutputRole::Burn
             && (!txout.script_pubkey.is_provably_unspendable() || opened[i].is_some())
         {

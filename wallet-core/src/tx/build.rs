@@ -182,17 +182,16 @@ fn plan_outputs(
     let mut inputs = Vec::new();
     let mut fee = fee;
 
-    // A coin that must be input 0 (a reissuance spends its token there) is not selected again.
-    let pinned = extras.first_input.as_ref();
+    // Coins that must be inputs (a reissuance spends its token at input 0; a peg-out run
+    // may pin more) are not selected again.
+    let pinned = extras.required_inputs();
     let pool: Vec<Spendable> = utxos
         .iter()
-        .filter(|u| pinned.is_none_or(|p| p.outpoint != u.outpoint))
+        .filter(|u| !pinned.iter().any(|p| p.outpoint == u.outpoint))
         .cloned()
         .collect();
     let utxos = pool.as_slice();
-    if let Some(p) = pinned {
-        inputs.push(p.clone());
-    }
+    inputs.extend(pinned.iter().map(|p| (*p).clone()));
 
     let extra_targets = extras.outputs.iter().filter_map(|o| match o.asset {
         ExtraAsset::Id(asset) => Some((asset, o.value)),
@@ -242,16 +241,18 @@ fn plan_outputs(
         .ok_or_else(|| Error::InvalidAmount("the amounts overflow".to_owned()))?;
     let mut needs: BTreeMap<AssetId, u64> = targets.clone();
     needs.insert(ctx.policy_asset, policy_needed);
-    if let Some(p) = pinned {
-        // Whatever the pinned coin holds beyond what is needed comes back as change.
+    for p in &pinned {
+        // Whatever the pinned coins hold beyond what is needed comes back as change.
         needs.entry(p.secrets.asset).or_insert(0);
     }
 
     for (asset, needed) in needs {
         let pinned_value = pinned
+            .iter()
             .filter(|p| p.secrets.asset == asset)
-            .map_or(0, |p| p.secrets.value);
-        let (chosen, sum) = if pinned.is_some_and(|p| p.secrets.asset == asset) {
+            .try_fold(0u64, |sum, p| sum.checked_add(p.secrets.value))
+            .ok_or_else(|| Error::InvalidAmount("the pinned coins overflow".to_owned()))?;
+        let (chosen, sum) = if pinned.iter().any(|p| p.secrets.asset == asset) {
             let (more, more_sum) = if needed > pinned_value {
                 select_asset(utxos, asset, needed - pinned_value)?
             } else {

@@ -54,11 +54,29 @@ pub(crate) struct Extras {
     /// The coin that must be input 0.
     pub first_input: Option<Spendable>,
     pub outputs: Vec<ExtraOutput>,
+    /// Coins that must be inputs too, after `first_input` (a peg-out run spends one input of
+    /// each abandoned transaction that paid the same requests, so that at most one of the
+    /// two can ever confirm).
+    pub pinned: Vec<Spendable>,
 }
 
 impl Extras {
     pub(crate) fn is_empty(&self) -> bool {
-        self.issuance.is_none() && self.first_input.is_none() && self.outputs.is_empty()
+        self.issuance.is_none()
+            && self.first_input.is_none()
+            && self.outputs.is_empty()
+            && self.pinned.is_empty()
+    }
+
+    /// Every coin that must be an input, `first_input` first, each once.
+    pub(crate) fn required_inputs(&self) -> Vec<&Spendable> {
+        let mut out: Vec<&Spendable> = Vec::new();
+        for coin in self.first_input.iter().chain(&self.pinned) {
+            if !out.iter().any(|c| c.outpoint == coin.outpoint) {
+                out.push(coin);
+            }
+        }
+        out
     }
 }
 

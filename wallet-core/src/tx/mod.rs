@@ -13,6 +13,7 @@ mod build;
 mod extras;
 mod fee;
 mod issuance;
+mod pegout;
 mod select;
 mod sign;
 
@@ -31,6 +32,7 @@ pub use assets::{
 pub use build::{build_payment, MIN_POLICY_OUTPUT};
 pub use fee::{vsize_of_weight, FeeRate};
 pub use issuance::{issuance_proof_nonce, read_issued_amounts, Issuance};
+pub use pegout::{build_pegouts, PegoutBatch, PegoutOutput};
 
 /// A building, blinding or signing failure, in words.
 pub(crate) fn tx_error(msg: impl Into<String>) -> crate::Error {
@@ -109,6 +111,9 @@ pub enum OutputRole {
     Issued(Keychain, u32),
     /// An amount destroyed: an explicit output to an `OP_RETURN` script.
     Burn,
+    /// The n-th peg-out of a peg-out batch: an explicit policy-asset output to
+    /// `OP_RETURN <parent genesis> <Bitcoin scriptPubKey>`.
+    Pegout(usize),
 }
 
 /// One output as planned.

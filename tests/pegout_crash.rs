@@ -1,0 +1,549 @@
+//! A request is paid at most once, whatever crashes: `pegout run` aborted at each of its
+//! steps and run again, two runs at once, a transaction abandoned and paid again, and a
+//! transaction that a conflicting spend made impossible. Every claim is checked on the chain
+//! (the peg-outs the sandbox recorded), not only in the queue.
+
+mod common;
+
+use std::process::Stdio;
+
+use common::{Run, Sandbox, ABANDON};
+use regtest::SandboxConfig;
+use serde_json::Value;
+
+const COIN: u64 = 100_000_000;
+const OTHER: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
+
+const DEST: [(&str, &str); 3] = [
+    (
+        "bcrt1q6rz28mcfaxtmd6v789l9rrlrusdprr9pz3cppk",
+        "0014d0c4a3ef09e997b6e99e397e518fe3e41a118ca1",
+    ),
+    (
+        "mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn",
+        "76a914243f1394f44554f4ce3fd68649c19adc483ce92488ac",
+    ),
+    (
+        "2MzQwSSnBHWHqSAqtTVQ6v47XtaisrJa1Vc",
+        "a9144e9f39ca4688ff102128ea4ccda34105324305b087",
+    ),
+];
+
+struct Desk {
+    sb: Sandbox,
+    node: regtest::Sandbox,
+    url: String,
+}
+
+impl Desk {
+    fn new() -> Desk {
+        let sb = Sandbox::new();
+        let node = regtest::Sandbox::start(SandboxConfig {
+            multi_data_permitted: true,
+            ..SandboxConfig::default()
+        })
+        .unwrap();
+        std::fs::write(
+            sb.home().join("config.json"),
+            "{\"regtest\":{\"multi_data_permitted\":true}}\n",
+        )
+        .unwrap();
+        sb.restore("alice", ABANDON);
+        let desk = Desk {
+            url: node.esplora_url(),
+            sb,
+            node,
+        };
+        desk.fund("alice", COIN);
+        desk
+    }
+
+    fn fund(&self, wallet: &str, sat: u64) {
+        let doc = self
+            .lotc_as(wallet, &["--json", "address", "new"])
+            .ok()
+            .json();
+        let address: elements::Address = doc["address"].as_str().unwrap().parse().unwrap();
+        self.node.faucet(&address, sat, None).unwrap();
+        self.node.mine(1).unwrap();
+    }
+
+    fn lotc_as(&self, wallet: &str, args: &[&str]) -> Run {
+        self.sb.on_chain(&self.url, wallet, args, None)
+    }
+
+    fn lotc(&self, args: &[&str]) -> Run {
+        self.lotc_as("alice", args)
+    }
+
+    /// Queues and approves <prefix>-1..3 (0.2, 0.1, 0.05 BTC plus a few sat that tell the
+    /// prefixes apart, to the three destinations).
+    fn queue(&self, prefix: &str) -> Vec<String> {
+        let extra = u64::from(prefix.as_bytes()[0]);
+        let amounts: Vec<String> = [20_000_000u64, 10_000_000, 5_000_000]
+            .iter()
+            .map(|a| format!("{:.8}", (a + extra) as f64 / 1e8))
+            .collect();
+        let mut refs = Vec::new();
+        for (i, amount) in amounts.iter().enumerate() {
+            let reference = format!("{prefix}-{}", i + 1);
+            self.lotc(&[
+                "pegout",
+                "request",
+                "add",
+                "--ref",
+                &reference,
+                "--btc-address",
+                DEST[i].0,
+                "--amount",
+                amount,
+                "--by",
+                "carol",
+            ])
+            .ok();
+            refs.push(reference);
+        }
+        let mut args = vec!["pegout", "request", "approve"];
+        args.extend(refs.iter().map(String::as_str));
+        args.extend(["--by", "erin"]);
+        self.lotc(&args).ok();
+        refs
+    }
+
+    fn run_args(&self) -> Vec<String> {
+        [
+            "--network",
+            "regtest",
+            "--esplora",
+            &self.url,
+            "--wallet",
+            "alice",
+            "--json",
+            "--yes",
+            "pegout",
+            "run",
+            "--by",
+            "dave",
+            "--passphrase-file",
+            &self.sb.pass(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
+    fn run(&self) -> Run {
+        let args = self.run_args();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.sb.run(&args)
+    }
+
+    /// `pegout run` aborted at crash point `point`, as a crash would.
+    fn crash_run(&self, point: &str) -> std::process::Output {
+        let args = self.run_args();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.sb
+            .command(&args)
+            .env("LIQUID_OTC_FAULT", point)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    /// The txids in the sandbox's mempool (Esplora's `/mempool/txids`).
+    fn mempool(&self) -> Vec<String> {
+        let (code, text) =
+            regtest::control::request(&self.url, "GET", "/mempool/txids", None).unwrap();
+        assert_eq!(code, 200, "{text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    fn status(&self, reference: &str) -> Value {
+        self.lotc(&["--json", "pegout", "status", reference])
+            .ok()
+            .json()
+    }
+
+    /// The peg-outs on the chain (txid, amount, script hex), sorted.
+    fn chain_pegouts(&self) -> Vec<(String, u64, String)> {
+        let mut out: Vec<_> = self
+            .node
+            .pegouts()
+            .into_iter()
+            .map(|(t, _, a, s)| (t.to_string(), a, regtest::hexutil::encode(&s)))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Mines, syncs, and checks that every request of `refs` is confirmed and paid exactly
+    /// once on the chain (one peg-out of its amount to its script, in the transaction the
+    /// queue names), and that nothing else was pegged out.
+    fn assert_each_paid_once(&self, refs: &[String]) {
+        self.node.mine(1).unwrap();
+        self.lotc(&["--json", "sync"]).ok();
+        let chain = self.chain_pegouts();
+        assert_eq!(chain.len(), refs.len(), "peg-outs on the chain: {chain:?}");
+        for (i, r) in refs.iter().enumerate() {
+            let st = self.status(r);
+            assert_eq!(st["status"], "confirmed", "{r}: {st}");
+            let txid = st["txid"].as_str().unwrap();
+            let paying: Vec<_> = chain
+                .iter()
+                .filter(|(_, amount, script)| {
+                    *amount == st["amount"].as_u64().unwrap() && script == DEST[i % 3].1
+                })
+                .collect();
+            assert_eq!(
+                paying.len(),
+                1,
+                "{r} paid {} times: {chain:?}",
+                paying.len()
+            );
+            assert_eq!(paying[0].0, txid, "{r}");
+        }
+    }
+}
+
+fn aborted(out: &std::process::Output) {
+    assert!(
+        !out.status.success() && out.status.code().is_none(),
+        "the process was not aborted: {:?}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_crash_at_each_step_of_a_run_and_a_rerun_pay_each_request_once() {
+    let points = [
+        ("commit.before_record", "approved", false),
+        ("commit.after_record", "signed", false),
+        ("commit.after_broadcast", "signed", true),
+        ("pegout.before_mark_broadcast", "signed", true),
+        ("pegout.after_mark_broadcast", "broadcast", true),
+    ];
+    for (point, status_after, in_mempool) in points {
+        let desk = Desk::new();
+        let refs = desk.queue("T");
+        aborted(&desk.crash_run(point));
+        for r in &refs {
+            assert_eq!(
+                desk.lotc(&["--json", "pegout", "request", "show", r])
+                    .ok()
+                    .json()["status"],
+                status_after,
+                "{point}: {r}"
+            );
+        }
+        assert_eq!(desk.mempool().len(), usize::from(in_mempool), "{point}");
+        // The rerun finishes the recorded transaction; it never builds a second one.
+        let doc = desk.run().ok().json();
+        let paid = doc["paid"].as_array().unwrap().len();
+        if point == "commit.before_record" {
+            assert_eq!(paid, 3, "{point}: nothing was recorded, so the rerun pays");
+        } else {
+            assert_eq!(paid, 0, "{point}: {doc}");
+        }
+        if point == "commit.after_record" {
+            assert_eq!(doc["resumed"][0]["action"], "rebroadcast", "{doc}");
+        }
+        desk.assert_each_paid_once(&refs);
+        // A third run finds nothing to do.
+        let doc = desk.run().ok().json();
+        assert!(doc["paid"].as_array().unwrap().is_empty(), "{point}: {doc}");
+        assert!(
+            doc["resumed"].as_array().unwrap().is_empty(),
+            "{point}: {doc}"
+        );
+    }
+}
+
+#[test]
+fn a_second_run_is_refused_while_one_holds_the_wallet() {
+    let desk = Desk::new();
+    let refs = desk.queue("T");
+    // Hold the wallet's spending lock as a run in progress does.
+    let lock_path = desk.sb.home().join("regtest/alice/spend.lock");
+    let lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .unwrap();
+    lock.lock().unwrap();
+    let run = desk.run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.json_error()["code"], "wallet_busy");
+    assert!(desk.mempool().is_empty());
+    drop(lock);
+    desk.run().ok();
+    desk.assert_each_paid_once(&refs);
+}
+
+#[test]
+fn two_runs_at_once_make_one_transaction() {
+    let desk = Desk::new();
+    desk.fund("alice", COIN);
+    let mut all = Vec::new();
+    for round in ["A", "B", "C"] {
+        let refs = desk.queue(round);
+        let args = desk.run_args();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let spawn = || {
+            desk.sb
+                .command(&args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (one, two) = (spawn(), spawn());
+        let mut paid = 0;
+        for child in [one, two] {
+            let out = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            match out.status.code() {
+                Some(0) => {
+                    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+                    paid += doc["paid"].as_array().unwrap().len();
+                }
+                Some(1) => assert!(stderr.contains("wallet_busy"), "{stderr}"),
+                other => panic!("round {round}: exit {other:?}: {stderr}"),
+            }
+        }
+        assert_eq!(paid, 3, "round {round}: the requests are paid by one run");
+        assert_eq!(desk.mempool().len(), 1, "round {round}");
+        all.extend(refs);
+        desk.assert_each_paid_once(&all);
+    }
+}
+
+#[test]
+fn abandon_needs_a_transaction_nobody_knows_and_the_next_run_conflicts_with_it() {
+    let desk = Desk::new();
+    // A second coin, so that the run after the abandon could avoid the first one.
+    desk.fund("alice", COIN);
+    let refs = desk.queue("T");
+    aborted(&desk.crash_run("commit.after_record"));
+    let old = desk.lotc(&["--json", "pegout", "status"]).ok().json()["transactions"][0]["txid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let old_hex = desk.lotc(&["--json", "tx", "pending"]).ok().json()[0]["hex"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Without --yes and without a terminal, nothing happens.
+    desk.lotc(&["pegout", "abandon", &old, "--by", "dave"])
+        .fails(2, "--yes");
+    let doc = desk
+        .lotc(&["--json", "--yes", "pegout", "abandon", &old, "--by", "dave"])
+        .ok()
+        .json();
+    assert_eq!(doc["requeued"], serde_json::json!(refs));
+    let shown = desk
+        .lotc(&["--json", "pegout", "request", "show", "T-1"])
+        .ok()
+        .json();
+    assert_eq!(shown["status"], "approved");
+    let last = shown["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["kind"], "requeued");
+    assert_eq!(last["actor"], "dave");
+    // A second abandon changes nothing.
+    desk.lotc(&["--yes", "pegout", "abandon", &old, "--by", "dave"])
+        .fails(3, "already abandoned");
+    // The next run spends one of the abandoned transaction's inputs.
+    let doc = desk.run().ok().json();
+    assert_eq!(doc["paid"].as_array().unwrap().len(), 3);
+    let pinned = doc["pinned"].as_array().unwrap();
+    assert_eq!(pinned.len(), 1, "{doc}");
+    let old_tx: elements::Transaction =
+        elements::encode::deserialize(&regtest::hexutil::decode(&old_hex).unwrap()).unwrap();
+    let new_txid: elements::Txid = doc["txid"].as_str().unwrap().parse().unwrap();
+    let new_tx = desk.node.get_tx(&new_txid).unwrap();
+    assert!(new_tx.input.iter().any(|i| old_tx
+        .input
+        .iter()
+        .any(|o| o.previous_output == i.previous_output)));
+    // So the old transaction, if anyone still had it, can no longer enter the chain.
+    let refused = desk.node.broadcast(old_tx.clone()).unwrap_err().to_string();
+    assert!(refused.contains("txn-mempool-conflict"), "{refused}");
+    desk.assert_each_paid_once(&refs);
+    let refused = desk.node.broadcast(old_tx).unwrap_err().to_string();
+    assert!(refused.contains("missingorspent"), "{refused}");
+
+    // A transaction the server knows cannot be abandoned.
+    let more = desk.queue("U");
+    let doc = desk.run().ok().json();
+    let live = doc["txid"].as_str().unwrap().to_owned();
+    let run = desk.lotc(&[
+        "--json", "--yes", "pegout", "abandon", &live, "--by", "dave",
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let mut all = refs.clone();
+    all.extend(more);
+    desk.assert_each_paid_once(&all);
+    // Nor a txid that is not the desk's.
+    desk.lotc(&[
+        "--yes",
+        "pegout",
+        "abandon",
+        &"ab".repeat(32),
+        "--by",
+        "dave",
+    ])
+    .fails(1, "not a peg-out transaction");
+}
+
+#[test]
+fn a_conflicting_spend_puts_the_requests_back_and_they_are_paid_once() {
+    let desk = Desk::new();
+    let refs = desk.queue("T");
+    aborted(&desk.crash_run("commit.after_record"));
+    // The same keys in another wallet spend every coin elsewhere (as a restored copy, or
+    // another instance of the desk's wallet, could): the recorded transaction can never
+    // confirm.
+    desk.sb.restore("copy", ABANDON);
+    desk.sb.restore("bob", OTHER);
+    let bob = desk
+        .lotc_as("bob", &["--json", "address", "new"])
+        .ok()
+        .json()["address"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pass = desk.sb.pass();
+    desk.lotc_as(
+        "copy",
+        &[
+            "--yes",
+            "send",
+            "--drain",
+            "--to",
+            &bob,
+            "--passphrase-file",
+            &pass,
+        ],
+    )
+    .ok();
+    desk.node.mine(1).unwrap();
+    desk.lotc(&["--json", "sync"]).ok();
+    for r in &refs {
+        let shown = desk
+            .lotc(&["--json", "pegout", "request", "show", r])
+            .ok()
+            .json();
+        assert_eq!(shown["status"], "approved", "{r}: {shown}");
+        let last = shown["events"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["kind"], "requeued");
+        assert_eq!(last["actor"], "sync");
+        assert!(
+            last["detail"].as_str().unwrap().contains("conflict"),
+            "{last}"
+        );
+    }
+    desk.fund("alice", COIN);
+    let doc = desk.run().ok().json();
+    assert_eq!(doc["paid"].as_array().unwrap().len(), 3);
+    assert!(doc["pinned"].as_array().unwrap().is_empty());
+    desk.assert_each_paid_once(&refs);
+}
+
+#[test]
+fn a_refused_batch_stays_signed_until_abandoned() {
+    // config.json says the chain relays several data outputs; this chain does not (as an
+    // elementsd started without -multi_data_permitted=1): the server refuses the batch.
+    let sb = Sandbox::new();
+    let node = regtest::Sandbox::start(SandboxConfig::default()).unwrap();
+    std::fs::write(
+        sb.home().join("config.json"),
+        "{\"regtest\":{\"multi_data_permitted\":true}}\n",
+    )
+    .unwrap();
+    sb.restore("alice", ABANDON);
+    let desk = Desk {
+        url: node.esplora_url(),
+        sb,
+        node,
+    };
+    desk.fund("alice", COIN);
+    let refs = desk.queue("T");
+    let run = desk.run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let err = run.json_error();
+    assert!(
+        err["message"].as_str().unwrap().contains("multi-op-return"),
+        "{err}"
+    );
+    assert!(
+        err["hints"][0].as_str().unwrap().contains("pegout abandon"),
+        "{err}"
+    );
+    let shown = desk
+        .lotc(&["--json", "pegout", "request", "show", "T-1"])
+        .ok()
+        .json();
+    assert_eq!(shown["status"], "signed");
+    assert_eq!(
+        shown["events"].as_array().unwrap().last().unwrap()["kind"],
+        "broadcast_failed"
+    );
+    // A rerun sends the same transaction again (refused again) and builds nothing new.
+    let doc = desk.run().ok().json();
+    assert_eq!(doc["resumed"][0]["action"], "refused", "{doc}");
+    assert!(doc["paid"].as_array().unwrap().is_empty());
+    let old = doc["resumed"][0]["txid"].as_str().unwrap().to_owned();
+    desk.lotc(&["--yes", "pegout", "abandon", &old, "--by", "dave"])
+        .ok();
+    // One peg-out per transaction now.
+    std::fs::write(desk.sb.home().join("config.json"), "{}\n").unwrap();
+    for _ in 0..3 {
+        let doc = desk.run().ok().json();
+        assert_eq!(doc["paid"].as_array().unwrap().len(), 1, "{doc}");
+    }
+    desk.assert_each_paid_once(&refs);
+}
+
+#[test]
+fn a_reorganisation_is_followed_and_a_lost_transaction_is_sent_again() {
+    let desk = Desk::new();
+    let refs = desk.queue("T");
+    desk.run().ok();
+    desk.assert_each_paid_once(&refs);
+    let txid = desk.status("T-1")["txid"].as_str().unwrap().to_owned();
+    // Its block leaves the best chain and the new branch mines it again.
+    desk.node.reorg(1, true).unwrap();
+    desk.lotc(&["--json", "sync"]).ok();
+    for r in &refs {
+        let st = desk.status(r);
+        assert_eq!(st["status"], "confirmed", "{st}");
+        assert_eq!(st["txid"], txid);
+    }
+    // Now a reorganisation drops it from every block and mempool (a conflicting branch
+    // won): its requests are no longer confirmed, the desk still holds the transaction, and
+    // the next run records it again and sends the same transaction.
+    let height = desk.status("T-1")["height"].as_u64().unwrap() as u32;
+    desk.node
+        .reorg(desk.node.tip_height() - height + 1, false)
+        .unwrap();
+    desk.lotc(&["--json", "sync"]).ok();
+    let shown = desk
+        .lotc(&["--json", "pegout", "request", "show", "T-2"])
+        .ok()
+        .json();
+    assert_eq!(shown["status"], "broadcast", "{shown}");
+    assert_eq!(shown["height"], Value::Null);
+    let last = shown["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["kind"], "unconfirmed", "{last}");
+    assert!(desk.mempool().is_empty());
+    let doc = desk.run().ok().json();
+    assert_eq!(doc["resumed"][0]["action"], "rerecorded", "{doc}");
+    assert_eq!(doc["resumed"][0]["txid"], txid);
+    assert!(doc["paid"].as_array().unwrap().is_empty());
+    assert_eq!(desk.mempool(), vec![txid.clone()]);
+    desk.assert_each_paid_once(&refs);
+    assert_eq!(desk.status("T-3")["txid"], txid);
+}

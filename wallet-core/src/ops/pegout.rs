@@ -1,0 +1,631 @@
+//! Peg-outs: one from the command line ([`prepare_send`]), and the request queue's runs
+//! ([`prepare_run`], [`PreparedRun::commit`]), its abandon and its resume after a crash.
+//!
+//! Whatever starts it, a peg-out transaction is prepared like a payment (coin selection, fee
+//! passes, confidential L-BTC change, blinding, the builder's own checks) and then checked
+//! once more, independently, from the extracted transaction and the wallet's view of it
+//! ([`check_pegouts`]): every output that is not the wallet's change or the fee must read
+//! back (with [`crate::pegout::read_pegout`]) as exactly the next expected peg-out, every
+//! expected peg-out must be there once, and the wallet's net effect must be exactly the
+//! peg-outs plus the fee in L-BTC and nothing in any other asset.
+
+use std::collections::BTreeMap;
+
+use elements::pset::PartiallySignedTransaction;
+use elements::AssetId;
+
+use super::payment::prepare_built;
+use super::{Mode, Prepared};
+use crate::network::Network;
+use crate::pegout::{check_amount, check_supported, read_pegout, BtcDestination, PegoutLimits};
+use crate::pset::{Owner, PsetView};
+use crate::store::TxKind;
+use crate::tx::{build_pegouts, FeeRate, PegoutBatch, PegoutOutput};
+use crate::wallet::Wallet;
+use crate::{Error, Result};
+
+/// A prepared single peg-out, with the index of its output.
+#[derive(Debug)]
+pub struct PreparedPegout {
+    /// The prepared transaction (commit it to sign, record and broadcast).
+    pub prepared: Prepared,
+    /// The output index of the peg-out.
+    pub vout: u32,
+}
+
+/// Prepares one peg-out of `amount` sat to `destination` (checked for the wallet's network
+/// with [`crate::pegout::parse_btc_address`]), refusing networks where peg-outs cannot be
+/// made and amounts below `limits.min_amount`. Sync first; nothing is signed.
+pub fn prepare_send(
+    wallet: &mut Wallet,
+    destination: &BtcDestination,
+    amount: u64,
+    fee_rate: FeeRate,
+    limits: PegoutLimits,
+    mode: Mode,
+) -> Result<PreparedPegout> {
+    check_supported(wallet.network())?;
+    check_amount(amount, limits.min_amount)?;
+    let expected = vec![PegoutOutput {
+        parent_script: destination.script.clone(),
+        value: amount,
+    }];
+    let batch = PegoutBatch {
+        outputs: expected.clone(),
+        pinned: Vec::new(),
+        fee_rate,
+    };
+    let prepared = prepare_built(wallet, mode, TxKind::Pegout, 0, |ctx, coins, change| {
+        build_pegouts(ctx, coins, &batch, change)
+    })?;
+    let vouts = check_pegouts(
+        &prepared.view,
+        &prepared.pset,
+        wallet.network(),
+        wallet.policy_asset(),
+        &expected,
+    )?;
+    Ok(PreparedPegout {
+        prepared,
+        vout: vouts[0],
+    })
+}
+
+fn refuse(msg: impl Into<String>) -> Error {
+    Error::Refused(format!("{}; nothing was signed", msg.into()))
+}
+
+/// The independent check before signing a peg-out transaction: from the transaction itself
+/// and the wallet's view of it, every output is the wallet's (change), the fee, or exactly the
+/// next of `expected` (an explicit policy-asset peg-out to `network`'s parent chain, read
+/// back from the output), each of `expected` is there once and in order, the view has no
+/// problem, and the wallet's net effect is exactly minus the peg-outs and the fee in the
+/// policy asset. Returns the output index of each expected peg-out.
+pub fn check_pegouts(
+    view: &PsetView,
+    pset: &PartiallySignedTransaction,
+    network: Network,
+    policy_asset: AssetId,
+    expected: &[PegoutOutput],
+) -> Result<Vec<u32>> {
+    if let Some(problem) = view.problems.first() {
+        return Err(refuse(format!(
+            "the peg-out transaction has a problem: {problem}"
+        )));
+    }
+    let tx = pset
+        .extract_tx()
+        .map_err(|e| refuse(format!("the PSET does not form a transaction: {e}")))?;
+    if tx.output.len() != view.outputs.len() {
+        return Err(refuse("the view does not match the transaction"));
+    }
+    let mut vouts = Vec::with_capacity(expected.len());
+    for (i, (txout, output)) in tx.output.iter().zip(&view.outputs).enumerate() {
+        match output.owner {
+            Owner::Wallet(..) => continue,
+            Owner::Fee if txout.is_fee() => continue,
+            Owner::Fee | Owner::Other => {}
+        }
+        let Some((value, script)) = read_pegout(txout, network, policy_asset) else {
+            return Err(refuse(format!(
+                "output {i} pays something other than a requested peg-out"
+            )));
+        };
+        let next = vouts.len();
+        let Some(want) = expected.get(next) else {
+            return Err(refuse(format!(
+                "output {i} is a peg-out beyond the {} requested",
+                expected.len()
+            )));
+        };
+        if want.value != value || want.parent_script != script {
+            return Err(refuse(format!(
+                "output {i} does not pay peg-out {next} exactly (amount or Bitcoin script \
+                 differs)"
+            )));
+        }
+        vouts.push(u32::try_from(i).map_err(|_| refuse("too many outputs"))?);
+    }
+    if vouts.len() != expected.len() {
+        return Err(refuse(format!(
+            "{} of {} peg-outs are in the transaction",
+            vouts.len(),
+            expected.len()
+        )));
+    }
+    let paid = expected
+        .iter()
+        .try_fold(0u64, |sum, p| sum.checked_add(p.value))
+        .and_then(|sum| sum.checked_add(view.fee))
+        .and_then(|sum| i64::try_from(sum).ok())
+        .ok_or_else(|| refuse("the peg-outs overflow"))?;
+    let want_net: BTreeMap<AssetId, i64> = [(policy_asset, -paid)].into_iter().collect();
+    if view.net != want_net || !view.wallet_pays_fee() {
+        return Err(refuse(
+            "the wallet's net effect is not exactly the peg-outs plus the fee in L-BTC",
+        ));
+    }
+    Ok(vouts)
+}
+
+/// How a run goes.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Pay at most this many requests (oldest first).
+    pub max: Option<usize>,
+    /// Fee rate.
+    pub fee_rate: FeeRate,
+    /// How many peg-outs one transaction may carry on this chain.
+    pub limits: PegoutLimits,
+    /// Who runs it (written in the audit log).
+    pub actor: String,
+}
+
+/// A request a run pays.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Paid {
+    /// Its reference.
+    pub reference: String,
+    /// Its customer.
+    pub customer: Option<String>,
+    /// The Bitcoin address.
+    pub btc_address: String,
+    /// The amount in sat.
+    pub amount: u64,
+    /// The output of the run's transaction that pays it.
+    pub vout: u32,
+}
+
+/// A runnable request a run does not pay this time, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Waiting {
+    /// Its reference.
+    pub reference: String,
+    /// The amount in sat.
+    pub amount: u64,
+    /// Why it waits.
+    pub why: String,
+}
+
+/// A prepared run: the transaction paying the oldest approved requests the wallet can pay,
+/// checked, with the requests it pays and those that wait. Commit it to sign, record (the
+/// requests marked `signed` in the same SQLite transaction), broadcast and mark them
+/// `broadcast`.
+#[derive(Debug)]
+pub struct PreparedRun {
+    /// The prepared transaction; `None` when nothing can be paid now.
+    pub prepared: Option<Prepared>,
+    /// The requests it pays, in output order.
+    pub paid: Vec<Paid>,
+    /// The runnable requests it leaves for later, oldest first.
+    pub waiting: Vec<Waiting>,
+    /// Coins spent on purpose so that this transaction conflicts with the abandoned
+    /// transactions that paid some of these requests before.
+    pub pinned: Vec<elements::OutPoint>,
+    actor: String,
+}
+
+/// What a committed run did.
+#[derive(Clone, Debug)]
+pub struct RunCommitted {
+    /// The transaction.
+    pub txid: elements::Txid,
+    /// The requests it pays.
+    pub paid: Vec<Paid>,
+}
+
+/// Prepares a run: under the wallet's spending lock (taken first, kept until commit, so a
+/// second run waits for this one to finish or refuses), reads the approved requests with
+/// enough approvers, oldest first, takes as many as `options.max`, the chain's per-transaction
+/// limit and the wallet's L-BTC allow, in order, builds one transaction paying them, and
+/// checks it with [`check_pegouts`]. Requests that a transaction paid before (now abandoned
+/// or conflicted) are paid with one of that transaction's inputs when it is still the
+/// wallet's, so that the two can never both confirm. Sync first; nothing is signed.
+pub fn prepare_run(wallet: &mut Wallet, options: &RunOptions, mode: Mode) -> Result<PreparedRun> {
+    check_supported(wallet.network())?;
+    crate::store::check_actor(&options.actor)?;
+    let lock = match mode {
+        Mode::ForSigning => Some(wallet.lock_spending()?),
+        Mode::DryRun => None,
+    };
+    let runnable = wallet.store().pegout_runnable()?;
+    let cap = options
+        .limits
+        .max_per_tx
+        .min(options.max.unwrap_or(usize::MAX));
+    let mut waiting: Vec<Waiting> = Vec::new();
+    let mut batch = Vec::new();
+    for (i, r) in runnable.into_iter().enumerate() {
+        if i < cap {
+            batch.push(r);
+            continue;
+        }
+        let why = if options.max.is_some_and(|m| i >= m) {
+            "beyond --max".to_owned()
+        } else if options.limits.max_per_tx == 1 {
+            "the chain relays one peg-out per transaction (multi_data_permitted is off): run \
+             again"
+                .to_owned()
+        } else {
+            format!(
+                "at most {} peg-outs per transaction: run again",
+                options.limits.max_per_tx
+            )
+        };
+        waiting.push(Waiting {
+            reference: r.reference,
+            amount: r.amount,
+            why,
+        });
+    }
+    // Coins of earlier transactions of these requests, to conflict with them.
+    let coins = super::payment::spendable(wallet)?;
+    let mut pinned: Vec<crate::tx::Spendable> = Vec::new();
+    for r in &batch {
+        for (_, inputs) in wallet.store().pegout_earlier_inputs(r.id)? {
+            let already = inputs
+                .iter()
+                .any(|op| pinned.iter().any(|p| p.outpoint == *op));
+            if already {
+                continue;
+            }
+            if let Some(coin) = inputs
+                .iter()
+                .find_map(|op| coins.iter().find(|c| c.outpoint == *op))
+            {
+                pinned.push(coin.clone());
+            }
+        }
+    }
+    // The longest prefix the wallet's L-BTC can cover (the fee is found by building).
+    let policy = wallet.policy_asset();
+    let available = coins
+        .iter()
+        .filter(|c| c.secrets.asset == policy)
+        .try_fold(0u64, |s, c| s.checked_add(c.secrets.value))
+        .unwrap_or(u64::MAX);
+    let mut k = 0usize;
+    let mut sum = 0u64;
+    for r in &batch {
+        match sum.checked_add(r.amount) {
+            Some(s) if s <= available => {
+                sum = s;
+                k += 1;
+            }
+            _ => break,
+        }
+    }
+    let network = wallet.network();
+    let outputs_of = |n: usize| -> Vec<PegoutOutput> {
+        batch[..n]
+            .iter()
+            .map(|r| PegoutOutput {
+                parent_script: elements::bitcoin::ScriptBuf::from(r.script.clone()),
+                value: r.amount,
+            })
+            .collect()
+    };
+    // Dry builds find how many fit with the fee; the real one (storing its change address)
+    // is made once.
+    while k > 0 {
+        let trial = PegoutBatch {
+            outputs: outputs_of(k),
+            pinned: pinned.clone(),
+            fee_rate: options.fee_rate,
+        };
+        match super::payment::prepare_built_locked(
+            wallet,
+            None,
+            Mode::DryRun,
+            TxKind::Pegout,
+            0,
+            |ctx, coins, change| build_pegouts(ctx, coins, &trial, change),
+        ) {
+            Ok(_) => break,
+            Err(Error::InsufficientFunds { asset, .. }) if asset == policy => k -= 1,
+            Err(e) => return Err(e),
+        }
+    }
+    for r in batch.iter().skip(k) {
+        waiting.push(Waiting {
+            reference: r.reference.clone(),
+            amount: r.amount,
+            why: "not enough L-BTC in the wallet for it after the requests before it, with the \
+                  fee (fund the wallet and run again)"
+                .to_owned(),
+        });
+    }
+    waiting.sort_by_key(|w| {
+        batch
+            .iter()
+            .position(|r| r.reference == w.reference)
+            .unwrap_or(usize::MAX)
+    });
+    let actor = options.actor.clone();
+    if k == 0 {
+        return Ok(PreparedRun {
+            prepared: None,
+            paid: Vec::new(),
+            waiting,
+            pinned: Vec::new(),
+            actor,
+        });
+    }
+    let expected = outputs_of(k);
+    let chosen = PegoutBatch {
+        outputs: expected.clone(),
+        pinned: pinned.clone(),
+        fee_rate: options.fee_rate,
+    };
+    let mut prepared = super::payment::prepare_built_locked(
+        wallet,
+        lock,
+        mode,
+        TxKind::Pegout,
+        0,
+        |ctx, coins, change| build_pegouts(ctx, coins, &chosen, change),
+    )?;
+    let vouts = check_pegouts(&prepared.view, &prepared.pset, network, policy, &expected)?;
+    let inputs: Vec<elements::OutPoint> = prepared.view.inputs.iter().map(|i| i.outpoint).collect();
+    for p in &pinned {
+        if !inputs.contains(&p.outpoint) {
+            return Err(refuse(format!(
+                "the transaction does not spend {}:{}, which it must to conflict with an \
+                 abandoned one",
+                p.outpoint.txid, p.outpoint.vout
+            )));
+        }
+    }
+    let paid: Vec<Paid> = batch[..k]
+        .iter()
+        .zip(&vouts)
+        .map(|(r, vout)| Paid {
+            reference: r.reference.clone(),
+            customer: r.customer.clone(),
+            btc_address: r.btc_address.clone(),
+            amount: r.amount,
+            vout: *vout,
+        })
+        .collect();
+    prepared.ledger = vec![Box::new(crate::store::PegoutsSigned {
+        requests: batch[..k]
+            .iter()
+            .zip(&vouts)
+            .map(|(r, vout)| (r.id, r.reference.clone(), *vout, r.amount, r.script.clone()))
+            .collect(),
+        inputs,
+        actor: actor.clone(),
+    })];
+    Ok(PreparedRun {
+        prepared: Some(prepared),
+        paid,
+        waiting,
+        pinned: pinned.iter().map(|p| p.outpoint).collect(),
+        actor,
+    })
+}
+
+impl PreparedRun {
+    /// Signs, records the transaction and marks its requests `signed` in ONE SQLite
+    /// transaction, broadcasts, then marks them `broadcast`. A server's refusal leaves them
+    /// `signed` with an event (the error says why; `pegout abandon` puts them back once the
+    /// transaction can no longer confirm); an unreachable server leaves them `signed` for
+    /// the next run to broadcast again.
+    pub fn commit(
+        self,
+        wallet: &mut Wallet,
+        seed: &crate::seed::SeedSecret,
+        backend: &dyn crate::chain::Backend,
+    ) -> Result<RunCommitted> {
+        let prepared = self
+            .prepared
+            .ok_or_else(|| Error::Transaction("nothing to pay in this run".to_owned()))?;
+        let txid = match prepared.commit(wallet, seed, backend) {
+            Ok(committed) => committed.txid,
+            Err(Error::NotBroadcast {
+                txid,
+                failed,
+                source,
+            }) => {
+                let reason = if failed {
+                    format!("the server refused the transaction: {source}")
+                } else {
+                    format!(
+                        "the server could not be reached: {source}; the next run sends it again"
+                    )
+                };
+                wallet
+                    .store_mut()
+                    .pegout_note_broadcast_failure(&txid, &reason, &self.actor)?;
+                return Err(Error::NotBroadcast {
+                    txid,
+                    failed,
+                    source,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        super::fault::point("pegout.before_mark_broadcast");
+        wallet
+            .store_mut()
+            .pegout_mark_broadcast(&txid, &self.actor)?;
+        super::fault::point("pegout.after_mark_broadcast");
+        Ok(RunCommitted {
+            txid,
+            paid: self.paid,
+        })
+    }
+}
+
+/// What [`resume`] did with one live transaction of the desk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResumeAction {
+    /// It was recorded but not (known to be) accepted: sent again and accepted.
+    Rebroadcast,
+    /// A server had accepted it already; its requests are now marked `broadcast`.
+    Marked,
+    /// The server refused it: the reason. Its requests stay `signed`.
+    Refused(String),
+    /// The server could not be reached: the next run tries again.
+    Unreachable(String),
+    /// The wallet no longer recorded it (`tx forget`, or a reorganisation that dropped it
+    /// from every block and mempool): recorded again and sent again, accepted. Only `pegout
+    /// abandon` releases a transaction's requests.
+    Rerecorded,
+}
+
+/// One live transaction [`resume`] acted on.
+#[derive(Clone, Debug)]
+pub struct Resumed {
+    /// The transaction.
+    pub txid: elements::Txid,
+    /// The references it pays.
+    pub requests: Vec<String>,
+    /// What was done.
+    pub action: ResumeAction,
+}
+
+/// Finishes what a crash or an unreachable server left undone, before a run pays anything
+/// new (under the spending lock): every live peg-out transaction whose requests are still
+/// `signed`, or that the wallet counts as failed without a conflict, is broadcast again (or
+/// only marked, when a server had accepted it). It never builds a transaction: a request that
+/// has one keeps it.
+pub fn resume(
+    wallet: &mut Wallet,
+    backend: &dyn crate::chain::Backend,
+    actor: &str,
+) -> Result<Vec<Resumed>> {
+    check_supported(wallet.network())?;
+    crate::store::check_actor(actor)?;
+    let _lock = wallet.lock_spending()?;
+    let pending: std::collections::HashMap<elements::Txid, crate::store::OutgoingState> = wallet
+        .store()
+        .pending()?
+        .into_iter()
+        .map(|p| (p.tx.txid(), p.state))
+        .collect();
+    let mut out = Vec::new();
+    for live in wallet.store().pegout_live_txs()? {
+        let txid = live.tx.txid();
+        let signed = live
+            .requests
+            .iter()
+            .any(|(_, s)| *s == crate::store::RequestStatus::Signed);
+        let requests: Vec<String> = live.requests.iter().map(|(r, _)| r.clone()).collect();
+        let state = pending.get(&txid);
+        let state = match state {
+            Some(state) => Some(state.clone()),
+            None => match wallet.store().recorded_state(&txid)? {
+                // Seen on the chain: sync moves its requests.
+                Some(_) => continue,
+                // The wallet dropped it (`tx forget`, or a reorganisation that took it out
+                // of every block and mempool): the desk's record is what counts; record it
+                // again and send it (the same transaction can never pay twice).
+                None => {
+                    super::pset_sign::record_signed(wallet, &live.tx)?;
+                    None
+                }
+            },
+        };
+        let action = match state.as_ref() {
+            None => match super::broadcast_recorded(wallet, &live.tx, backend) {
+                Ok(()) => {
+                    wallet.store_mut().pegout_mark_broadcast(&txid, actor)?;
+                    ResumeAction::Rerecorded
+                }
+                Err(Error::NotBroadcast {
+                    failed: true,
+                    source,
+                    ..
+                }) => ResumeAction::Refused(source.to_string()),
+                Err(Error::NotBroadcast { source, .. }) => {
+                    ResumeAction::Unreachable(source.to_string())
+                }
+                Err(e) => return Err(e),
+            },
+            Some(crate::store::OutgoingState::Broadcast(_)) if signed => {
+                wallet.store_mut().pegout_mark_broadcast(&txid, actor)?;
+                ResumeAction::Marked
+            }
+            Some(crate::store::OutgoingState::Broadcast(_)) => continue,
+            Some(
+                crate::store::OutgoingState::Recorded | crate::store::OutgoingState::Failed(_),
+            ) => match super::broadcast_recorded(wallet, &live.tx, backend) {
+                Ok(()) => {
+                    super::fault::point("pegout.before_mark_broadcast");
+                    wallet.store_mut().pegout_mark_broadcast(&txid, actor)?;
+                    ResumeAction::Rebroadcast
+                }
+                Err(Error::NotBroadcast {
+                    failed: true,
+                    source,
+                    ..
+                }) => {
+                    let reason = source.to_string();
+                    wallet.store_mut().pegout_note_broadcast_failure(
+                        &txid,
+                        &format!("sent again, refused: {reason}"),
+                        actor,
+                    )?;
+                    ResumeAction::Refused(reason)
+                }
+                Err(Error::NotBroadcast { source, .. }) => {
+                    ResumeAction::Unreachable(source.to_string())
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        out.push(Resumed {
+            txid,
+            requests,
+            action,
+        });
+    }
+    Ok(out)
+}
+
+/// Abandons live peg-out transaction `txid`: only when the server does not know it (neither
+/// in its mempool nor in a block, asked through the histories of the scripts it spends) and
+/// the last sync did not see it, since otherwise it could still confirm. The wallet stops
+/// counting it and its requests go back to `approved` (with those of any peg-out
+/// transaction spending its outputs); the next run pays them with one of its inputs, so that
+/// the old and the new transaction can never both confirm. Returns the references requeued.
+pub fn abandon(
+    wallet: &mut Wallet,
+    backend: &dyn crate::chain::Backend,
+    txid: &elements::Txid,
+    actor: &str,
+) -> Result<Vec<String>> {
+    crate::store::check_actor(actor)?;
+    let _lock = wallet.lock_spending()?;
+    let tx = wallet
+        .store()
+        .pegout_tx(txid)?
+        .ok_or(Error::UnknownPegoutTx(*txid))?;
+    let coins = wallet.store().coins()?;
+    let scripts: Vec<elements::Script> = tx
+        .input
+        .iter()
+        .filter_map(|i| {
+            coins
+                .get(&i.previous_output)
+                .map(|c| c.txout.script_pubkey.clone())
+        })
+        .collect();
+    if scripts.is_empty() {
+        return Err(Error::Refused(format!(
+            "the wallet does not know the coins {txid} spends, so it cannot ask the server \
+             whether the transaction is known; sync and try again"
+        )));
+    }
+    let histories = backend.histories(&scripts)?;
+    if histories.iter().flatten().any(|h| h.txid == *txid) {
+        return Err(Error::Refused(format!(
+            "{} knows transaction {txid} (in its mempool or in a block): it can still \
+             confirm, so its requests stay with it; wait for it, or for a conflicting \
+             transaction",
+            backend.server()
+        )));
+    }
+    wallet.store_mut().pegout_abandon(txid, actor)
+}

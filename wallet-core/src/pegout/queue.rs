@@ -1,0 +1,286 @@
+//! The desk's request queue, as its commands use it: every request validated at once
+//! (network, address, checksum, script kind, amount at least the desk's minimum and at most
+//! 8 decimals, reference, texts), then queued, approved, rejected. The store keeps every
+//! change in one SQLite transaction with its audit event (see [`crate::store`]'s `pegouts`).
+
+use super::{check_amount, check_supported, parse_btc_address};
+use crate::network::Network;
+use crate::store::{
+    check_actor, Approved, DeskSettings, NewRequest, PegoutRequest, Queued, RowError,
+};
+use crate::wallet::Wallet;
+use crate::{Error, Result};
+
+/// The longest reference.
+pub const MAX_REFERENCE_LEN: usize = 64;
+/// The longest customer name.
+pub const MAX_CUSTOMER_LEN: usize = 128;
+/// The longest note.
+pub const MAX_NOTE_LEN: usize = 512;
+/// The longest rejection reason.
+pub const MAX_REASON_LEN: usize = 512;
+
+/// A request as typed or imported, before it is checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestInput {
+    /// The desk's external reference (a ticket): 1 to 64 printable ASCII characters, no
+    /// spaces.
+    pub reference: String,
+    /// The Bitcoin address.
+    pub btc_address: String,
+    /// The amount in BTC, a decimal with at most 8 decimals.
+    pub amount: String,
+    /// The customer.
+    pub customer: Option<String>,
+    /// A note.
+    pub note: Option<String>,
+}
+
+fn invalid(msg: String) -> Error {
+    Error::InvalidPegoutRequest(msg)
+}
+
+/// Checks a reference: 1 to 64 printable ASCII characters without spaces.
+pub fn check_reference(reference: &str) -> Result<()> {
+    let ok = (1..=MAX_REFERENCE_LEN).contains(&reference.len())
+        && reference.chars().all(|c| c.is_ascii_graphic());
+    if !ok {
+        return Err(invalid(format!(
+            "reference '{}' must be 1 to {MAX_REFERENCE_LEN} printable ASCII characters without \
+             spaces",
+            reference.escape_default()
+        )));
+    }
+    Ok(())
+}
+
+/// A free text (customer, note, reason): empty is none; at most `max` characters and no
+/// control characters (so that tables, CSV and terminals show it as it is).
+fn check_text(what: &str, text: Option<&str>, max: usize) -> Result<Option<String>> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if text.chars().count() > max || text.chars().any(char::is_control) {
+        return Err(invalid(format!(
+            "the {what} must be at most {max} characters without control characters"
+        )));
+    }
+    Ok(Some(text.to_owned()))
+}
+
+/// Checks everything about a request that does not depend on the queue: the network can
+/// peg out, the reference, the Bitcoin address (parent chain, checksum, script kind), the
+/// amount (at most 8 decimals, at least `min_amount`), the texts.
+pub fn validate(input: &RequestInput, network: Network, min_amount: u64) -> Result<NewRequest> {
+    check_supported(network)?;
+    let reference = input.reference.trim();
+    check_reference(reference)?;
+    let destination = parse_btc_address(&input.btc_address, network)?;
+    let amount = crate::amount::parse_amount(input.amount.trim(), 8).map_err(|e| match e {
+        Error::InvalidAmount(m) => Error::InvalidAmount(format!("{m} (amounts are in BTC)")),
+        other => other,
+    })?;
+    check_amount(amount, min_amount)?;
+    Ok(NewRequest {
+        reference: reference.to_owned(),
+        btc_address: destination.address,
+        script: destination.script.to_bytes(),
+        amount,
+        customer: check_text("customer", input.customer.as_deref(), MAX_CUSTOMER_LEN)?,
+        note: check_text("note", input.note.as_deref(), MAX_NOTE_LEN)?,
+    })
+}
+
+/// Queues a request after [`validate`] with the desk's minimum. The same reference with the
+/// same content is a no-op ([`Queued::AlreadyQueued`]); with other content, a refusal.
+pub fn add(wallet: &mut Wallet, input: &RequestInput, actor: &str) -> Result<Queued> {
+    check_actor(actor)?;
+    let settings = wallet.store().pegout_settings()?;
+    let new = validate(input, wallet.network(), settings.min_amount)?;
+    wallet.store_mut().pegout_add(&new, actor)
+}
+
+/// Queues every row of an import (CSV with a header, or JSON Lines: see
+/// [`super::import::parse`]) or none: every bad row is reported with its line number and
+/// reason in [`Error::ImportRejected`], as are references repeated in the file or already
+/// in the queue.
+pub fn import(
+    wallet: &mut Wallet,
+    text: &str,
+    source: &str,
+    actor: &str,
+) -> Result<Vec<PegoutRequest>> {
+    check_actor(actor)?;
+    check_supported(wallet.network())?;
+    let settings = wallet.store().pegout_settings()?;
+    let rows = super::import::parse(text)?;
+    let total = rows.len();
+    let mut errors: Vec<RowError> = Vec::new();
+    let mut good: Vec<(usize, NewRequest)> = Vec::with_capacity(rows.len());
+    let mut first_line: std::collections::HashMap<String, usize> = Default::default();
+    for row in rows {
+        let input = match row.input {
+            Ok(input) => input,
+            Err(reason) => {
+                errors.push(RowError {
+                    line: row.line,
+                    reason,
+                });
+                continue;
+            }
+        };
+        match validate(&input, wallet.network(), settings.min_amount) {
+            Ok(new) => {
+                if let Some(first) = first_line.get(&new.reference) {
+                    errors.push(RowError {
+                        line: row.line,
+                        reason: format!(
+                            "reference '{}' appears again (first on line {first})",
+                            new.reference
+                        ),
+                    });
+                    continue;
+                }
+                first_line.insert(new.reference.clone(), row.line);
+                good.push((row.line, new));
+            }
+            Err(e) => errors.push(RowError {
+                line: row.line,
+                reason: e.to_string(),
+            }),
+        }
+    }
+    if total == 0 {
+        return Err(invalid("the import holds no request".to_owned()));
+    }
+    if errors.is_empty() {
+        match wallet.store_mut().pegout_import(&good, actor, source)? {
+            Ok(queued) => return Ok(queued),
+            Err(queue_errors) => errors = queue_errors,
+        }
+    }
+    errors.sort_by_key(|e| e.line);
+    Err(Error::ImportRejected {
+        rows: errors.into_iter().map(|e| (e.line, e.reason)).collect(),
+        total,
+    })
+}
+
+/// Records `actor`'s approval of every request of `references` (all or none).
+pub fn approve(wallet: &mut Wallet, references: &[String], actor: &str) -> Result<Vec<Approved>> {
+    check_actor(actor)?;
+    if references.is_empty() {
+        return Err(invalid("name at least one request to approve".to_owned()));
+    }
+    for r in references {
+        check_reference(r)?;
+    }
+    wallet.store_mut().pegout_approve(references, actor)
+}
+
+/// Rejects a request that is not paid yet, with a reason.
+pub fn reject(
+    wallet: &mut Wallet,
+    reference: &str,
+    reason: &str,
+    actor: &str,
+) -> Result<PegoutRequest> {
+    check_actor(actor)?;
+    check_reference(reference)?;
+    let reason = check_text("reason", Some(reason), MAX_REASON_LEN)?
+        .ok_or_else(|| invalid("a rejection needs a reason".to_owned()))?;
+    wallet.store_mut().pegout_reject(reference, &reason, actor)
+}
+
+/// Changes the desk's settings: how many distinct approvers a request needs (1 to 10) and
+/// the smallest amount (at least 1 sat; elementsd's own wallet refuses below 100,000).
+pub fn set_settings(
+    wallet: &mut Wallet,
+    approvals: Option<u32>,
+    min_amount: Option<u64>,
+    actor: &str,
+) -> Result<DeskSettings> {
+    check_actor(actor)?;
+    if let Some(n) = approvals {
+        if !(1..=10).contains(&n) {
+            return Err(invalid(format!(
+                "{n} approvers: a request needs 1 to 10 distinct approvers"
+            )));
+        }
+    }
+    if let Some(m) = min_amount {
+        if m == 0 || m > crate::tx::MAX_MONEY {
+            return Err(Error::InvalidAmount(format!(
+                "{m} sat is not a usable minimum peg-out"
+            )));
+        }
+    }
+    wallet
+        .store_mut()
+        .pegout_set_settings(approvals, min_amount, actor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(reference: &str, address: &str, amount: &str) -> RequestInput {
+        RequestInput {
+            reference: reference.to_owned(),
+            btc_address: address.to_owned(),
+            amount: amount.to_owned(),
+            customer: Some("  ACME  ".to_owned()),
+            note: Some(String::new()),
+        }
+    }
+
+    const BTC: &str = "bcrt1q6rz28mcfaxtmd6v789l9rrlrusdprr9pz3cppk";
+
+    #[test]
+    fn validation_names_each_bad_input() {
+        let ok = validate(&input("T-1", BTC, "0.001"), Network::Regtest, 100_000).unwrap();
+        assert_eq!(ok.amount, 100_000);
+        assert_eq!(ok.customer.as_deref(), Some("ACME"));
+        assert_eq!(ok.note, None);
+        let err = |i: RequestInput| validate(&i, Network::Regtest, 100_000).unwrap_err();
+        assert!(matches!(
+            err(input("T 1", BTC, "1")),
+            Error::InvalidPegoutRequest(_)
+        ));
+        assert!(matches!(
+            err(input("", BTC, "1")),
+            Error::InvalidPegoutRequest(_)
+        ));
+        assert!(matches!(
+            err(input(&"x".repeat(65), BTC, "1")),
+            Error::InvalidPegoutRequest(_)
+        ));
+        assert!(matches!(
+            err(input("T", BTC, "0.123456789")),
+            Error::InvalidAmount(_)
+        ));
+        assert!(matches!(
+            err(input("T", BTC, "0.00099999")),
+            Error::InvalidAmount(_)
+        ));
+        assert!(matches!(
+            err(input("T", BTC, "-1")),
+            Error::InvalidAmount(_)
+        ));
+        assert!(matches!(
+            err(input(
+                "T",
+                "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+                "1"
+            )),
+            Error::WrongBitcoinNetwork { .. }
+        ));
+        let mut bad_note = input("T", BTC, "1");
+        bad_note.note = Some("line\nbreak".to_owned());
+        assert!(matches!(err(bad_note), Error::InvalidPegoutRequest(_)));
+        assert!(matches!(
+            validate(&input("T", BTC, "1"), Network::Liquid, 1),
+            Err(Error::Refused(_))
+        ));
+    }
+}

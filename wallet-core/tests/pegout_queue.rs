@@ -1,0 +1,186 @@
+//! The peg-out queue in the wallet's store: the schema's own guards (frozen requests, allowed
+//! transitions, one live payment, an append-only log) hold against direct SQL, and a run
+//! whose requests changed after it was prepared records and broadcasts nothing.
+
+mod common;
+
+use regtest::{Sandbox, SandboxConfig};
+use wallet_core::chain::{Backend, BackendConfig};
+use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
+use wallet_core::network::Network;
+use wallet_core::ops::pegout::{prepare_run, RunOptions};
+use wallet_core::ops::Mode;
+use wallet_core::pegout::queue::{self, RequestInput};
+use wallet_core::pegout::PegoutLimits;
+use wallet_core::seed::{encrypt_seed, KdfParams, SeedSecret};
+use wallet_core::store::{Queued, RequestStatus};
+use wallet_core::sync::{sync, SyncOptions};
+use wallet_core::tx::FeeRate;
+use wallet_core::wallet::{Wallet, Wallets};
+use wallet_core::Error;
+
+const PASS: &[u8] = b"pegout queue test";
+const BTC: [&str; 2] = [
+    "bcrt1q6rz28mcfaxtmd6v789l9rrlrusdprr9pz3cppk",
+    "mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn",
+];
+
+fn wallet(dir: &std::path::Path) -> Wallet {
+    let secret = SeedSecret::from_phrase(common::ABANDON, String::new()).unwrap();
+    let descriptor = WalletDescriptor::from_seed(
+        &secret.seed(),
+        Network::Regtest,
+        ScriptKind::Wpkh,
+        BlindingScheme::Slip77,
+    )
+    .unwrap();
+    let seed = encrypt_seed(&secret, PASS, &KdfParams::fast_for_tests()).unwrap();
+    Wallets::new(dir)
+        .create(Network::Regtest, "desk", &descriptor, Some(&seed))
+        .unwrap()
+}
+
+fn input(reference: &str, i: usize, amount: &str) -> RequestInput {
+    RequestInput {
+        reference: reference.to_owned(),
+        btc_address: BTC[i].to_owned(),
+        amount: amount.to_owned(),
+        customer: None,
+        note: None,
+    }
+}
+
+fn db(w: &Wallet) -> rusqlite::Connection {
+    rusqlite::Connection::open(w.store().path()).unwrap()
+}
+
+#[test]
+fn the_schema_refuses_what_the_desk_never_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = wallet(dir.path());
+    let queued = queue::add(&mut w, &input("T-1", 0, "0.5"), "carol").unwrap();
+    assert!(matches!(queued, Queued::Added(_)));
+    queue::reject(&mut w, "T-1", "wrong customer", "erin").unwrap();
+    let conn = db(&w);
+    for sql in [
+        "UPDATE pegout_requests SET amount = 1",
+        "UPDATE pegout_requests SET btc_address = 'x'",
+        "UPDATE pegout_requests SET ref = 'T-2'",
+        "DELETE FROM pegout_requests",
+        // rejected is final.
+        "UPDATE pegout_requests SET status = 'approved'",
+        "UPDATE pegout_requests SET status = 'signed'",
+        "UPDATE pegout_events SET detail = 'nothing happened'",
+        "DELETE FROM pegout_events",
+    ] {
+        let err = conn.execute(sql, []).unwrap_err().to_string();
+        assert!(
+            err.contains("never") || err.contains("not allowed") || err.contains("append-only"),
+            "{sql}: {err}"
+        );
+    }
+    // requested -> signed skips the approval: refused.
+    queue::add(&mut w, &input("T-2", 1, "0.5"), "carol").unwrap();
+    let err = conn
+        .execute(
+            "UPDATE pegout_requests SET status = 'signed' WHERE ref = 'T-2'",
+            [],
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("not allowed"), "{err}");
+    let events = w.store().pegout_events(None).unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["requested", "rejected", "requested"]);
+    assert_eq!(events[1].actor, "erin");
+    assert!(events[1].detail.contains("wrong customer"));
+}
+
+fn funded(dir: &std::path::Path, sandbox: &Sandbox) -> (Wallet, Box<dyn Backend>) {
+    let mut w = wallet(dir);
+    let address = w.new_address(Keychain::External, None).unwrap();
+    let address: elements::Address = address.address.parse().unwrap();
+    sandbox.faucet(&address, 100_000_000, None).unwrap();
+    sandbox.mine(1).unwrap();
+    let backend = BackendConfig::parse_esplora(&sandbox.esplora_url())
+        .unwrap()
+        .connect()
+        .unwrap();
+    sync(
+        &mut w,
+        backend.as_ref(),
+        &SyncOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    (w, backend)
+}
+
+fn options() -> RunOptions {
+    RunOptions {
+        max: None,
+        fee_rate: FeeRate::MIN,
+        limits: PegoutLimits::for_network(Network::Regtest, true),
+        actor: "dave".to_owned(),
+    }
+}
+
+#[test]
+fn a_run_whose_requests_changed_records_and_sends_nothing() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        multi_data_permitted: true,
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut w, backend) = funded(dir.path(), &sandbox);
+    queue::add(&mut w, &input("T-1", 0, "0.2"), "carol").unwrap();
+    queue::add(&mut w, &input("T-2", 1, "0.1"), "carol").unwrap();
+    queue::approve(&mut w, &["T-1".into(), "T-2".into()], "erin").unwrap();
+    let seed = w.unlock_seed(PASS).unwrap();
+
+    // Another command rejects T-2 between the run's preparation and its commit (it does not
+    // need the spending lock the run holds).
+    let run = prepare_run(&mut w, &options(), Mode::ForSigning).unwrap();
+    assert_eq!(run.paid.len(), 2);
+    let mut other = Wallets::new(dir.path())
+        .open(Network::Regtest, "desk")
+        .unwrap();
+    queue::reject(&mut other, "T-2", "changed its mind", "erin").unwrap();
+    match run.commit(&mut w, &seed, backend.as_ref()) {
+        Err(Error::Refused(m)) => assert!(m.contains("'T-2' is no longer approved"), "{m}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(w.store().pending().unwrap().is_empty(), "nothing recorded");
+    assert!(sandbox.pegouts().is_empty(), "nothing broadcast");
+    let t1 = w.store().pegout_request("T-1").unwrap().unwrap();
+    assert_eq!(t1.status, RequestStatus::Approved);
+    assert!(w.store().pegout_live_txs().unwrap().is_empty());
+
+    // The desk now wants two approvers: a run prepared before that change cannot sign T-1.
+    let run = prepare_run(&mut w, &options(), Mode::ForSigning).unwrap();
+    assert_eq!(run.paid.len(), 1);
+    queue::set_settings(&mut other, Some(2), None, "boss").unwrap();
+    assert!(matches!(
+        run.commit(&mut w, &seed, backend.as_ref()),
+        Err(Error::Refused(_))
+    ));
+    assert!(sandbox.pegouts().is_empty());
+    assert_eq!(
+        w.store().pegout_request("T-1").unwrap().unwrap().status,
+        RequestStatus::Requested
+    );
+
+    // With its second approver it is paid, once.
+    queue::approve(&mut w, &["T-1".into()], "frank").unwrap();
+    let run = prepare_run(&mut w, &options(), Mode::ForSigning).unwrap();
+    let done = run.commit(&mut w, &seed, backend.as_ref()).unwrap();
+    assert_eq!(done.paid.len(), 1);
+    let t1 = w.store().pegout_request("T-1").unwrap().unwrap();
+    assert_eq!(t1.status, RequestStatus::Broadcast);
+    assert_eq!(t1.txid, Some(done.txid));
+    sandbox.mine(1).unwrap();
+    assert_eq!(sandbox.pegouts().len(), 1);
+    // A second prepared run finds nothing.
+    let run = prepare_run(&mut w, &options(), Mode::ForSigning).unwrap();
+    assert!(run.prepared.is_none() && run.paid.is_empty());
+}
