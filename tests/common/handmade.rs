@@ -18,22 +18,27 @@ pub const COIN_VALUE: u64 = 1_000_000;
 /// A generous fee for the valid cases.
 pub const FEE: u64 = 2_000;
 
+/// A secp256k1 context for signing and blinding.
 pub fn secp() -> Secp256k1<secp256k1_zkp::All> {
     Secp256k1::new()
 }
 
+/// The witness script `OP_TRUE`.
 pub fn op_true() -> Script {
     Script::from(vec![0x51])
 }
 
+/// The unconfidential P2WSH(OP_TRUE) address: its coins are explicit and need no signature.
 pub fn op_true_address() -> Address {
     Address::p2wsh(&op_true(), None, &AddressParams::ELEMENTS)
 }
 
+/// Test key `seed` (32 bytes of `seed`).
 pub fn key(seed: u8) -> SecretKey {
     SecretKey::from_slice(&[seed; 32]).unwrap()
 }
 
+/// The public key of test key `seed`.
 pub fn pubkey(seed: u8) -> PublicKey {
     PublicKey::from_secret_key(&secp(), &key(seed))
 }
@@ -45,6 +50,7 @@ pub fn p2wpkh(seed: u8, blinded: bool) -> Address {
     Address::p2wpkh(&pk, blinder, &AddressParams::ELEMENTS)
 }
 
+/// An explicit output.
 pub fn explicit(asset: AssetId, value: u64, script: Script) -> TxOut {
     TxOut {
         asset: confidential::Asset::Explicit(asset),
@@ -55,6 +61,7 @@ pub fn explicit(asset: AssetId, value: u64, script: Script) -> TxOut {
     }
 }
 
+/// An input spending `outpoint`, final sequence, no issuance.
 pub fn input(outpoint: OutPoint) -> TxIn {
     TxIn {
         previous_output: outpoint,

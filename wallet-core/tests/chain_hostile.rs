@@ -389,13 +389,15 @@ fn electrum_server_that_never_answers_times_out() {
     let b = electrum(&server, Duration::from_millis(300));
     let e = b.tip().unwrap_err();
     assert_backend_error(&e, &server.tcp_url(), "timed out");
-    // And one that never even answers the handshake.
+    // And one that never even answers `server.version` (sent with the first calls over
+    // plain TCP: connecting succeeds, the first call times out).
     let server = spawn_lines(|_| LineAction::Hang);
-    let e = BackendConfig::parse_electrum(&server.tcp_url())
+    let b = BackendConfig::parse_electrum(&server.tcp_url())
         .unwrap()
         .with_timeout(Duration::from_millis(300))
         .connect()
-        .unwrap_err();
+        .unwrap();
+    let e = b.tip().unwrap_err();
     assert_backend_error(&e, &server.tcp_url(), "timed out");
 }
 

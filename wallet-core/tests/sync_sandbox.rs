@@ -89,7 +89,11 @@ fn receive_confirm_and_incremental_over_both_backends() {
             // Tip and the first windows; the rest of the gap after index 2 with the
             // transactions and headers found in the first.
             assert_eq!(r.requests, 2, "two dependent round trips cold: {r:?}");
-            assert_eq!(r.calls, 1 + 40 + 3 + 3, "tip, 43 histories, 3 transactions");
+            assert_eq!(
+                r.calls,
+                1 + 1 + 40 + 3 + 3,
+                "server.version, tip, 43 histories, 3 transactions"
+            );
         }
         let bal = w.store().balances().unwrap();
         assert_eq!(bal[&lbtc()].unconfirmed, 175_000_000);
@@ -366,9 +370,10 @@ fn look_ahead_keeps_the_gap_limit() {
             .max();
         assert_eq!(last_external, Some(39), "{name}: scripts past the window");
         if backend.cheap_calls() {
-            // Tip and the first windows; 20..60 with 20 transactions and their header.
+            // server.version, tip and the first windows; 20..60 with 20 transactions and
+            // their header.
             assert_eq!(r.requests, 2, "{r:?}");
-            assert_eq!(r.calls, 1 + 40 + 40 + 20 + 1, "{r:?}");
+            assert_eq!(r.calls, 1 + 1 + 40 + 40 + 20 + 1, "{r:?}");
         } else {
             // Esplora asks only the window: tip (2), 40 + 20 histories, 20 transactions,
             // one header (2).
@@ -478,4 +483,123 @@ fn a_server_behind_the_stored_tip() {
         assert_eq!(r.height, behind.tip_height());
         assert!(w.store().transactions(None).unwrap().is_empty());
     }
+}
+
+/// An Esplora-like backend (no status hashes) that lists the transactions of one block in
+/// another order at every request, as mempool.space's electrs does.
+#[derive(Debug)]
+struct Shuffling {
+    inner: Box<dyn Backend>,
+    turn: std::sync::atomic::AtomicUsize,
+    shuffle: std::sync::atomic::AtomicBool,
+}
+
+impl Backend for Shuffling {
+    fn tip(&self) -> Result<(u32, BlockHash)> {
+        self.inner.tip()
+    }
+    fn histories(&self, scripts: &[Script]) -> Result<Vec<Vec<HistoryEntry>>> {
+        let turn = if self.shuffle.load(std::sync::atomic::Ordering::Relaxed) {
+            self.turn.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        } else {
+            0
+        };
+        Ok(self
+            .inner
+            .histories(scripts)?
+            .into_iter()
+            .map(|mut h| {
+                // Same heights stay together; inside each, a rotation that changes per call.
+                h.sort_by_key(|e| (e.height == 0, e.height));
+                let mut out = Vec::new();
+                for (_, group) in h.iter().cloned().chunk_by_height() {
+                    let mut g: Vec<HistoryEntry> = group;
+                    if !g.is_empty() {
+                        let k = turn % g.len();
+                        g.rotate_left(k);
+                    }
+                    out.extend(g);
+                }
+                out
+            })
+            .collect())
+    }
+    fn statuses(&self, scripts: &[Script]) -> Result<Vec<Option<String>>> {
+        Ok(vec![None; scripts.len()])
+    }
+    fn supports_status(&self) -> bool {
+        false
+    }
+    fn transactions(&self, txids: &[Txid]) -> Result<Vec<Transaction>> {
+        self.inner.transactions(txids)
+    }
+    fn block_header(&self, height: u32) -> Result<BlockHeader> {
+        self.inner.block_header(height)
+    }
+    fn broadcast(&self, tx: &Transaction) -> Result<Txid> {
+        self.inner.broadcast(tx)
+    }
+    fn fee_estimate(&self, target_blocks: u16) -> Result<Option<f64>> {
+        self.inner.fee_estimate(target_blocks)
+    }
+    fn server(&self) -> &str {
+        "shuffling"
+    }
+    fn requests(&self) -> u64 {
+        self.inner.requests()
+    }
+}
+
+/// Groups consecutive entries of one height.
+trait ChunkByHeight {
+    fn chunk_by_height(self) -> Vec<(i32, Vec<HistoryEntry>)>;
+}
+
+impl<I: Iterator<Item = HistoryEntry>> ChunkByHeight for I {
+    fn chunk_by_height(self) -> Vec<(i32, Vec<HistoryEntry>)> {
+        let mut out: Vec<(i32, Vec<HistoryEntry>)> = Vec::new();
+        for e in self {
+            match out.last_mut() {
+                Some((h, g)) if *h == e.height => g.push(e),
+                _ => out.push((e.height, vec![e])),
+            }
+        }
+        out
+    }
+}
+
+#[test]
+fn a_block_listed_in_another_order_is_not_a_change() {
+    let sb = Sandbox::start(SandboxConfig::default()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut w = wallet(tmp.path(), "shuffled");
+    let to = w.address_at(Keychain::External, 0).unwrap();
+    for n in 0..4u64 {
+        sb.faucet(&to, 100_000 + n, None).unwrap();
+    }
+    sb.mine(1).unwrap();
+    let backend = Shuffling {
+        inner: esplora(&sb),
+        turn: std::sync::atomic::AtomicUsize::new(0),
+        shuffle: std::sync::atomic::AtomicBool::new(false),
+    };
+    let cold = run(&mut w, &backend, 20);
+    assert_eq!(cold.new_txs, 4);
+    // What an unchanged wallet costs when the order stays...
+    let steady = run(&mut w, &backend, 20);
+    // ... and when the block's transactions come in another order at every request: the
+    // same (no header downloaded again, nothing rewritten).
+    backend
+        .shuffle
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    for _ in 0..3 {
+        let shuffled = run(&mut w, &backend, 20);
+        assert_eq!(shuffled.new_txs, 0);
+        assert!(!shuffled.chain_changed);
+        assert_eq!(
+            shuffled.requests, steady.requests,
+            "{shuffled:?} vs {steady:?}"
+        );
+    }
+    assert_eq!(w.store().transactions(None).unwrap().len(), 4);
 }

@@ -9,6 +9,7 @@
 //! and cost one round trip.
 
 use std::collections::HashSet;
+use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
@@ -74,7 +75,47 @@ struct Conn {
     /// Whether this connection's server was checked to be on the expected chain (or needs
     /// no check).
     genesis_ok: bool,
+    /// Whether `server.version` is still to be sent (plain TCP connections send it with
+    /// their first calls instead of a round trip of its own).
+    version_pending: bool,
 }
+
+/// What a connection must still send before (or with) its first calls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Preamble {
+    /// `server.version` (the Electrum protocol's first message).
+    version: bool,
+    /// `blockchain.block.header 0`, the genesis check.
+    genesis: bool,
+}
+
+impl Preamble {
+    fn calls(self) -> Vec<(&'static str, Vec<Param>)> {
+        let mut out = Vec::new();
+        if self.version {
+            out.push((
+                "server.version",
+                vec![
+                    Param::String(CLIENT_NAME.to_owned()),
+                    Param::String(PROTOCOL_VERSION.to_owned()),
+                ],
+            ));
+        }
+        if self.genesis {
+            out.push(("blockchain.block.header", vec![Param::U32(0)]));
+        }
+        out
+    }
+
+    fn len(self) -> usize {
+        usize::from(self.version) + usize::from(self.genesis)
+    }
+}
+
+/// How this client names itself in `server.version`.
+const CLIENT_NAME: &str = concat!("liquid-otc/", env!("CARGO_PKG_VERSION"));
+/// The Electrum protocol version asked for (electrs speaks 1.4).
+const PROTOCOL_VERSION: &str = "1.4";
 
 /// An Electrum server. One connection, opened at [`ElectrumBackend::connect`] and reopened
 /// after a failure; calls are serialized on it.
@@ -240,26 +281,79 @@ impl ElectrumBackend {
     }
 
     fn open(&self) -> std::result::Result<Conn, Failure> {
-        // Opening sends `server.version`: one round trip.
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        self.count_calls(1);
         let timeout = Some(self.config.timeout);
         let addr = self.addr.as_str();
-        let client = if self.tls {
-            RawClient::new_ssl(addr, true, timeout, None).map(Raw::Tls)
-        } else {
-            RawClient::new(addr, timeout, None).map(Raw::Tcp)
-        };
-        let client = client.map_err(|e| {
+        let cannot_connect = |e: electrum_client::Error| {
             let mut f = classify(e);
             f.reason = format!("cannot connect: {}", f.reason);
             f
-        })?;
+        };
+        // TLS goes through electrum-client's handshake, which sends `server.version` (one
+        // round trip); plain TCP connects only, and the version goes with the first calls.
+        let (client, version_pending) = if self.tls {
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            self.count_calls(1);
+            let c = RawClient::new_ssl(addr, true, timeout, None).map_err(cannot_connect)?;
+            (Raw::Tls(c), false)
+        } else {
+            let stream = connect_tcp(addr, self.config.timeout)
+                .map_err(|e| cannot_connect(electrum_client::Error::IOError(e)))?;
+            (Raw::Tcp(RawClient::from(stream)), true)
+        };
         Ok(Conn {
             client,
             subscribed: HashSet::new(),
             genesis_ok: self.config.expected_genesis().is_none(),
+            version_pending,
         })
+    }
+
+    /// What `conn` (or a connection still to be opened, when `None`) must send first.
+    fn preamble_of(&self, conn: Option<&Conn>) -> Preamble {
+        let genesis_needed = self.config.expected_genesis().is_some();
+        match conn {
+            Some(c) => Preamble {
+                version: c.version_pending,
+                genesis: !c.genesis_ok,
+            },
+            None => Preamble {
+                version: !self.tls,
+                genesis: genesis_needed,
+            },
+        }
+    }
+
+    /// Checks the answers to `preamble`'s calls (in its order) and marks `conn` as done with
+    /// them.
+    fn accept_preamble(
+        &self,
+        conn: &mut Conn,
+        preamble: Preamble,
+        answers: &[Value],
+    ) -> Result<()> {
+        self.check_preamble(preamble, answers)?;
+        conn.version_pending &= !preamble.version;
+        conn.genesis_ok |= preamble.genesis;
+        Ok(())
+    }
+
+    /// Checks the answers to `preamble`'s calls (in its order): a `server.version` answer and
+    /// this network's genesis block.
+    fn check_preamble(&self, preamble: Preamble, answers: &[Value]) -> Result<()> {
+        let mut answers = answers.iter();
+        if preamble.version {
+            let v = answers.next().unwrap_or(&Value::Null);
+            if !v.is_array() {
+                return Err(self.err(format!(
+                    "server.version: not a [server, protocol] answer: {}",
+                    clip(&v.to_string())
+                )));
+            }
+        }
+        if preamble.genesis {
+            self.verify_genesis(answers.next().unwrap_or(&Value::Null))?;
+        }
+        Ok(())
     }
 
     fn ensure_open(&self, guard: &mut Option<Conn>) -> Result<()> {
@@ -290,22 +384,21 @@ impl ElectrumBackend {
         )
     }
 
-    /// Whether the next call should carry the genesis check: the connection (or the one
-    /// that will be opened) has not been checked yet.
-    fn genesis_pending(&self) -> bool {
-        self.config.expected_genesis().is_some()
-            && self.lock().as_ref().is_none_or(|c| !c.genesis_ok)
+    /// What the next call should carry: what the connection (or the one that will be
+    /// opened) has not sent yet.
+    fn pending_preamble(&self) -> Preamble {
+        self.preamble_of(self.lock().as_ref())
     }
 
     /// Runs one round trip `f` on the connection; read-only calls (`retry_safe`) are retried
-    /// on a new connection after a transport failure. A connection whose chain is not
-    /// checked yet is checked first (`blockchain.block.header 0`, one round trip), unless
-    /// `f` carries that call itself (`carries_genesis`, then `f` sets `genesis_ok`).
+    /// on a new connection after a transport failure. A connection that has not sent its
+    /// preamble (`server.version`, the genesis check) sends it first, one round trip, unless
+    /// `f` carries it itself (`carries_preamble`; then `f` accepts it).
     fn call<R>(
         &self,
         what: &str,
         retry_safe: bool,
-        carries_genesis: bool,
+        carries_preamble: bool,
         f: impl Fn(&mut Conn) -> std::result::Result<R, electrum_client::Error>,
     ) -> std::result::Result<R, (Failure, Error)> {
         let mut guard = self.lock();
@@ -320,35 +413,35 @@ impl ElectrumBackend {
                 return Err((f, e));
             }
             let conn = guard.as_mut().expect("opened above");
-            let check_first = !carries_genesis && !conn.genesis_ok;
-            if check_first {
+            let preamble = if carries_preamble {
+                Preamble::default()
+            } else {
+                self.preamble_of(Some(conn))
+            };
+            let res = if preamble.len() > 0 {
                 self.requests.fetch_add(1, Ordering::Relaxed);
+                self.count_calls(preamble.len());
+                let mut batch = Batch::default();
+                for (method, params) in preamble.calls() {
+                    batch.raw(method.to_owned(), params);
+                }
+                conn.client.batch_call(&batch)
+            } else {
+                Ok(Vec::new())
+            };
+            if let Ok(answers) = &res {
+                if let Err(e) = self.accept_preamble(conn, preamble, answers) {
+                    let f = Failure {
+                        reason: e.to_string(),
+                        server_said: false,
+                        retry: false,
+                    };
+                    return Err((f, e));
+                }
             }
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let res = if check_first {
-                self.count_calls(1);
-                conn.client
-                    .raw_call("blockchain.block.header", vec![Param::U32(0)])
-                    .map(Some)
-            } else {
-                Ok(None)
-            };
-            let res = res.and_then(|genesis| f(conn).map(|r| (genesis, r)));
-            match res {
-                Ok((genesis, r)) => {
-                    if let Some(v) = genesis {
-                        if let Err(e) = self.verify_genesis(&v) {
-                            let f = Failure {
-                                reason: e.to_string(),
-                                server_said: false,
-                                retry: false,
-                            };
-                            return Err((f, e));
-                        }
-                        conn.genesis_ok = true;
-                    }
-                    return Ok(r);
-                }
+            match res.and_then(|_| f(conn)) {
+                Ok(r) => return Ok(r),
                 Err(e) => {
                     let failure = classify(e);
                     if !failure.server_said {
@@ -481,13 +574,13 @@ impl ElectrumBackend {
     /// Calls of any methods written in bursts of up to [`MAX_BURST`] (one round trip each);
     /// answers in the order of `calls`. The error keeps what went wrong (an answer that is
     /// an error, or the connection).
-    /// With `genesis_first`, the first call is `blockchain.block.header 0`, checked here
-    /// for the connection that answers it.
+    /// The first calls are `preamble`'s, accepted here for the connection that answers
+    /// them (a wrong genesis is reported by the caller, which reads every answer).
     fn burst_calls(
         &self,
         what: &str,
         calls: &[(&'static str, Vec<Param>)],
-        genesis_first: bool,
+        preamble: Preamble,
     ) -> std::result::Result<Vec<Value>, (Failure, Error)> {
         let mut out = Vec::with_capacity(calls.len());
         for (n, chunk) in calls.chunks(MAX_BURST).enumerate() {
@@ -495,16 +588,17 @@ impl ElectrumBackend {
             for (method, params) in chunk {
                 batch.raw((*method).to_owned(), params.clone());
             }
-            let carries = genesis_first && n == 0;
-            let answers = self.call(what, true, carries, |c| {
+            let carried = if n == 0 {
+                preamble
+            } else {
+                Preamble::default()
+            };
+            let answers = self.call(what, true, carried.len() > 0, |c| {
                 self.count_calls(chunk.len());
                 let answers = c.client.batch_call(&batch)?;
-                if carries {
-                    // A wrong genesis is reported by the caller, which parses every answer.
-                    c.genesis_ok = answers
-                        .first()
-                        .is_some_and(|v| self.verify_genesis(v).is_ok());
-                }
+                let head = &answers[..carried.len().min(answers.len())];
+                // Errors are reported by the caller, which reads every answer.
+                let _ = self.accept_preamble(c, carried, head);
                 Ok(answers)
             })?;
             if answers.len() != chunk.len() {
@@ -596,6 +690,29 @@ impl ElectrumBackend {
     }
 }
 
+/// A plain TCP connection to `addr` (`host:port`) with `timeout` on connecting and on every
+/// read and write, and without Nagle's delay (a burst's lines go out at once).
+fn connect_tcp(addr: &str, timeout: std::time::Duration) -> std::io::Result<TcpStream> {
+    let mut last = None;
+    for a in addr.to_socket_addrs()? {
+        match TcpStream::connect_timeout(&a, timeout) {
+            Ok(stream) => {
+                stream.set_read_timeout(Some(timeout))?;
+                stream.set_write_timeout(Some(timeout))?;
+                stream.set_nodelay(true)?;
+                return Ok(stream);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{addr} resolves to no address"),
+        )
+    }))
+}
+
 fn script_hash_bytes(script: &Script) -> [u8; 32] {
     let mut b = sha256::Hash::hash(script.as_bytes()).to_byte_array();
     b.reverse();
@@ -639,11 +756,10 @@ impl Backend for ElectrumBackend {
     /// `None`.
     fn burst(&self, burst: &Burst) -> Result<BurstAnswer> {
         let mut calls: Vec<(&'static str, Vec<Param>)> = Vec::with_capacity(burst.calls() + 1);
-        // The first burst of a connection checks the server's chain in the same round trip.
-        let genesis = self.genesis_pending();
-        if genesis {
-            calls.push(("blockchain.block.header", vec![Param::U32(0)]));
-        }
+        // The first burst of a connection carries `server.version` and the chain check in
+        // the same round trip.
+        let preamble = self.pending_preamble();
+        calls.extend(preamble.calls());
         if burst.tip {
             calls.push(("blockchain.headers.subscribe", vec![]));
         }
@@ -680,24 +796,22 @@ impl Backend for ElectrumBackend {
             burst.txids.len(),
             burst.heights.len() + usize::from(burst.block_hash_at.is_some()),
         );
-        let mut answers = match self.burst_calls(&what, &calls, genesis) {
+        let mut answers = match self.burst_calls(&what, &calls, preamble) {
             Ok(a) => a,
             Err((f, _)) if f.server_said && burst.block_hash_at.is_some() => {
                 calls.pop();
                 let mut a = self
-                    .burst_calls(&what, &calls, genesis)
+                    .burst_calls(&what, &calls, preamble)
                     .map_err(|(_, e)| e)?;
                 a.push(Value::Null);
                 a
             }
             Err((_, e)) => return Err(e),
         };
-        if genesis {
-            // Checked before anything else of the answer is read.
-            let first = answers.first().cloned().unwrap_or(Value::Null);
-            self.verify_genesis(&first)?;
-            answers.remove(0);
-        }
+        // The preamble's answers, checked before anything else of the answer is read.
+        let rest = answers.split_off(preamble.len().min(answers.len()));
+        self.check_preamble(preamble, &answers)?;
+        let mut answers = rest;
         // Answers in the order of `calls`, consumed from the end.
         let mut out = BurstAnswer::default();
         if let Some(h) = burst.block_hash_at {

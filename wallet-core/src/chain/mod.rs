@@ -226,6 +226,20 @@ pub fn electrum_status(history: &[HistoryEntry]) -> Option<String> {
     ))
 }
 
+/// A status hash of a history that does not depend on the order of the transactions of one
+/// block (nor of the mempool): [`electrum_status`] of the history sorted by height (mempool
+/// last) then txid. Esplora histories are compared by it, since not every Esplora server lists
+/// one block's transactions in a stable order (mempool.space's electrs does not), and a
+/// history that did not change must not look changed.
+pub fn order_insensitive_status(history: &[HistoryEntry]) -> Option<String> {
+    let mut sorted = history.to_vec();
+    sorted.sort_by(|a, b| {
+        let key = |e: &HistoryEntry| (e.confirmed_height().unwrap_or(u32::MAX), e.txid);
+        key(a).cmp(&key(b))
+    });
+    electrum_status(&sorted)
+}
+
 pub(crate) fn hex_lower(bytes: &[u8]) -> String {
     use std::fmt::Write;
     let mut s = String::with_capacity(bytes.len() * 2);

@@ -29,7 +29,7 @@ use std::collections::{HashMap, HashSet};
 use elements::{BlockHash, BlockHeader, Script, Transaction, Txid};
 
 use super::SyncProgress;
-use crate::chain::{electrum_status, Backend, Burst, HistoryEntry};
+use crate::chain::{electrum_status, order_insensitive_status, Backend, Burst, HistoryEntry};
 use crate::descriptor::{Keychain, WalletDescriptor};
 use crate::store::{ChainState, ScriptRecord};
 use crate::{Error, Result};
@@ -333,10 +333,15 @@ impl<'a> Scanner<'a> {
                 for e in &mut history {
                     e.fee = None;
                 }
-                let status = server_status
-                    .get(&script)
-                    .cloned()
-                    .unwrap_or_else(|| electrum_status(&history));
+                // Without server status hashes (Esplora), histories are compared whatever
+                // the order of one block's transactions.
+                let status = server_status.get(&script).cloned().unwrap_or_else(|| {
+                    if backend.supports_status() {
+                        electrum_status(&history)
+                    } else {
+                        order_insensitive_status(&history)
+                    }
+                });
                 let before = self.stored_status.get(&script).cloned().flatten();
                 if self.full || status != before || !self.stored_status.contains_key(&script) {
                     changed.insert(script.clone());
