@@ -1,9 +1,9 @@
 //! Esplora REST API (Blockstream electrs, Liquid flavour) plus the sandbox control endpoints.
 //!
-//! `handle` is a pure request -> response function; `serve` runs it on tiny_http workers.
+//! `handle` is a pure request -> response function; `answer` adapts it to the sandbox's HTTP
+//! server (`crate::http`).
 
 use std::str::FromStr;
-use std::sync::Arc;
 
 use elements::{Address, AddressParams, AssetId, BlockHash, OutPoint, Txid};
 use serde::Serialize;
@@ -757,36 +757,13 @@ fn post(svc: &Service, parts: &[&str], body: &[u8]) -> R {
     }
 }
 
-/// Runs the Esplora server on `server` until it is unblocked; `delay_ms` before each response.
-pub(crate) fn serve(svc: Arc<Service>, server: Arc<tiny_http::Server>, delay_ms: u64) {
-    while let Ok(mut req) = server.recv() {
-        if svc.is_shutting_down() {
-            break;
-        }
-        let mut body = Vec::new();
-        // Bodies are small (a transaction); cap what we read.
-        let _ = std::io::Read::read_to_end(
-            &mut std::io::Read::take(req.as_reader(), 8 << 20),
-            &mut body,
-        );
-        let method = req.method().as_str().to_string();
-        let url = req.url().to_string();
-        let resp = handle(&svc, &method, &url, &body);
-        if delay_ms > 0 {
-            std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        }
-        let mut r = tiny_http::Response::from_data(resp.body).with_status_code(resp.status);
-        if let Ok(h) =
-            tiny_http::Header::from_bytes(&b"Content-Type"[..], resp.content_type.as_bytes())
-        {
-            r.add_header(h);
-        }
-        if let Some(ttl) = resp.ttl {
-            let v = format!("public, max-age={ttl}");
-            if let Ok(h) = tiny_http::Header::from_bytes(&b"Cache-Control"[..], v.as_bytes()) {
-                r.add_header(h);
-            }
-        }
-        let _ = req.respond(r);
+/// Answers one HTTP request of the Esplora API (see [`crate::http`] for the server).
+pub(crate) fn answer(svc: &Service, request: &crate::http::Request) -> crate::http::Reply {
+    let resp = handle(svc, &request.method, &request.url, &request.body);
+    crate::http::Reply {
+        status: resp.status,
+        content_type: resp.content_type,
+        ttl: resp.ttl,
+        body: resp.body,
     }
 }

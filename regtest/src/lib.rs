@@ -22,6 +22,7 @@ pub mod esplora;
 pub mod faucet;
 pub mod genesis;
 pub mod hexutil;
+mod http;
 pub mod json;
 pub mod miner;
 pub mod node;

@@ -101,12 +101,9 @@ pub struct Sandbox {
     svc: Arc<Service>,
     esplora_addr: SocketAddr,
     electrum_addr: SocketAddr,
-    http: Arc<tiny_http::Server>,
-    workers: Vec<JoinHandle<()>>,
+    http_acceptor: Option<JoinHandle<()>>,
     acceptor: Option<JoinHandle<()>>,
 }
-
-const HTTP_WORKERS: usize = 4;
 
 fn check_loopback(a: SocketAddr) -> Result<(), Error> {
     if a.ip().is_loopback() {
@@ -145,25 +142,13 @@ impl Sandbox {
         });
         let listener = TcpListener::bind(config.electrum)?;
         let electrum_addr = listener.local_addr()?;
-        let http = tiny_http::Server::http(config.esplora).map_err(|e| {
-            Error::Io(std::io::Error::other(format!(
-                "cannot bind {}: {e}",
-                config.esplora
-            )))
-        })?;
-        let esplora_addr = http
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| Error::Io(std::io::Error::other("esplora server has no IP address")))?;
-        let http = Arc::new(http);
-        let mut workers = Vec::new();
-        for _ in 0..HTTP_WORKERS {
-            let (svc, http) = (svc.clone(), http.clone());
+        let http = TcpListener::bind(config.esplora)?;
+        let esplora_addr = http.local_addr()?;
+        let http_acceptor = {
+            let svc = svc.clone();
             let delay = config.delay_ms;
-            workers.push(std::thread::spawn(move || {
-                crate::esplora::serve(svc, http, delay)
-            }));
-        }
+            std::thread::spawn(move || crate::http::serve(svc, http, delay, crate::esplora::answer))
+        };
         let acceptor = {
             let svc = svc.clone();
             let delay = config.delay_ms;
@@ -173,8 +158,7 @@ impl Sandbox {
             svc,
             esplora_addr,
             electrum_addr,
-            http,
-            workers,
+            http_acceptor: Some(http_acceptor),
             acceptor: Some(acceptor),
         })
     }
@@ -293,12 +277,13 @@ impl Sandbox {
         }
         self.request_stop();
         self.svc.shutting_down.store(true, Ordering::SeqCst);
-        for _ in 0..self.workers.len() {
-            self.http.unblock();
-        }
-        // Wake the Electrum acceptor.
+        // Wake both acceptors.
         let _ = TcpStream::connect(self.electrum_addr);
+        let _ = TcpStream::connect(self.esplora_addr);
         if let Some(a) = self.acceptor.take() {
+            let _ = a.join();
+        }
+        if let Some(a) = self.http_acceptor.take() {
             let _ = a.join();
         }
         for s in self
@@ -319,9 +304,6 @@ impl Sandbox {
             .collect();
         for t in threads {
             let _ = t.join();
-        }
-        for w in self.workers.drain(..) {
-            let _ = w.join();
         }
     }
 }
