@@ -133,7 +133,8 @@ fn verbose_errors_show_their_causes() {
         .spawn()
         .and_then(|mut child| {
             use std::io::Write;
-            child.stdin.take().unwrap().write_all(ABANDON.as_bytes())?;
+            // It may fail before it reads the words: a closed pipe is not the test's concern.
+            let _ = child.stdin.take().unwrap().write_all(ABANDON.as_bytes());
             child.wait_with_output()
         })
         .unwrap();

@@ -63,7 +63,8 @@ pub(crate) fn serve(
 }
 
 /// Answers the requests of one connection in order until the client closes it, asks to
-/// close it, or sends something that is not HTTP.
+/// close it, or sends something that is not HTTP; then closes it (the service keeps a clone
+/// of every stream to close them at shutdown, so dropping ours would not).
 fn connection(
     svc: &Service,
     stream: TcpStream,
@@ -73,6 +74,17 @@ fn connection(
     let Ok(mut writer) = stream.try_clone() else {
         return;
     };
+    answer_all(svc, stream, &mut writer, delay_ms, handle);
+    let _ = writer.shutdown(std::net::Shutdown::Both);
+}
+
+fn answer_all(
+    svc: &Service,
+    stream: TcpStream,
+    writer: &mut TcpStream,
+    delay_ms: u64,
+    handle: fn(&Service, &Request) -> Reply,
+) {
     let mut reader = BufReader::new(stream);
     loop {
         let (request, close) = match read_request(&mut reader) {
@@ -85,7 +97,7 @@ fn connection(
                     ttl: None,
                     body: b"malformed request".to_vec(),
                 };
-                let _ = write_reply(&mut writer, &reply, true);
+                let _ = write_reply(writer, &reply, true);
                 return;
             }
         };
@@ -96,7 +108,7 @@ fn connection(
         if delay_ms > 0 {
             std::thread::sleep(Duration::from_millis(delay_ms));
         }
-        if write_reply(&mut writer, &reply, close).is_err() || close {
+        if write_reply(writer, &reply, close).is_err() || close {
             return;
         }
     }
