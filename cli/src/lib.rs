@@ -67,6 +67,8 @@ fn dispatch(ctx: &Context, command: &Command) -> CliResult<()> {
         Command::Asset(AssetGroup::Label(args)) => cmd::label::label(ctx, args),
         Command::Asset(AssetGroup::Unlabel(args)) => cmd::label::unlabel(ctx, args),
         Command::Asset(AssetGroup::Labels) => cmd::label::labels(ctx),
+        Command::Offer(sub) => cmd::offer::run(ctx, sub),
+        Command::Deal(sub) => cmd::deal::run(ctx, sub),
         Command::Sync(args) => cmd::sync::run(ctx, args),
         Command::Balance(args) => cmd::sync::balance(ctx, args),
         Command::Txs(args) => cmd::history::txs(ctx, args),

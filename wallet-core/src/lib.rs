@@ -12,6 +12,7 @@ pub mod ops;
 pub mod pset;
 pub mod seed;
 pub mod store;
+pub mod swap;
 pub mod sync;
 pub mod tx;
 pub mod unblind;

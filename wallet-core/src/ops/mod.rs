@@ -17,6 +17,7 @@ mod knowledge;
 pub mod lock;
 pub mod payment;
 pub mod pset_sign;
+pub mod swap;
 
 use std::collections::BTreeMap;
 

@@ -17,14 +17,18 @@ use crate::network::Network;
 use crate::{Error, Result};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 mod chain_data;
+mod deals;
 mod issuances;
 mod outgoing;
 mod views;
 
 pub use chain_data::{ChainState, NewTx, OwnedOutput, ScriptRecord, SyncUpdate};
+pub use deals::{
+    holder as deal_holder, Deal, DealChange, DealEvent, DealRole, DealStatus, NewDeal,
+};
 pub use issuances::{AssetEvent, AssetEventKind, IssuanceRecord};
 pub(crate) use outgoing::{LedgerChange, OutgoingTx};
 pub use outgoing::{OutgoingState, PendingTx, SentOutput, TxKind};
@@ -58,6 +62,8 @@ const MIGRATIONS: &[&str] = &[
     issuances::MIGRATION_V3,
     // version 4: what the wallet signs: states, what it paid to others, reserved coins
     outgoing::MIGRATION_V4,
+    // version 5: the deal ledger (see `deals`)
+    deals::MIGRATION_V5,
 ];
 
 /// The wallet's identity, stored once at creation.
