@@ -353,7 +353,7 @@ fn show_terms(ctx: &Context, names: &AssetNames, offer: &Offer, role: DealRole) 
     if ctx.out.json || ctx.out.quiet {
         return;
     }
-    let now = wallet_core::store::now_secs();
+    let now = wallet_core::swap::now();
     eprintln!(
         "Offer {} ({}, expires {} at {})",
         offer.deal_id,
@@ -458,7 +458,7 @@ fn inspection_json(
     wallet: Option<&Wallet>,
     found: &Inspection,
 ) -> Value {
-    let now = wallet_core::store::now_secs();
+    let now = wallet_core::swap::now();
     let maker_inputs: Vec<Value> = offer
         .maker_inputs
         .iter()
@@ -544,7 +544,7 @@ fn inspect(ctx: &Context, args: &OfferInspectArgs) -> CliResult<()> {
         Some(w) => ctx.asset_names(w)?,
         None => ctx.trusted_asset_names()?,
     };
-    let now = wallet_core::store::now_secs();
+    let now = wallet_core::swap::now();
     let mut rows: Vec<(&str, String)> = vec![
         ("deal", offer.deal_id.clone()),
         ("stage", offer.stage.as_str().to_owned()),

@@ -158,7 +158,7 @@ pub fn create_offer(wallet: &mut Wallet, request: &CreateRequest) -> Result<Crea
                 .to_owned(),
         ));
     }
-    let created_at = now_secs();
+    let created_at = crate::swap::now();
     let offer = Offer {
         network,
         deal_id: deal_id.clone(),
@@ -280,22 +280,23 @@ fn precheck_accept(wallet: &Wallet, offer: &Offer, know: &Knowledge) -> Result<(
         }
         .into());
     }
-    offer.check_not_expired(now_secs())?;
-    check_maker_part(offer, wallet.policy_asset())?;
-    for (i, input) in offer.maker_inputs.iter().enumerate() {
-        if know.coins.contains_key(&input.outpoint) {
+    offer.check_not_expired(crate::swap::now())?;
+    for (i, input) in offer.pset.inputs().iter().enumerate() {
+        let outpoint = input.previous_outpoint();
+        if know.coins.contains_key(&outpoint) {
             return Err(Refusal::new(
                 "own_coin_in_offer",
                 format!(
                     "the offer's input {i} spends this wallet's coin {}: the maker put a coin \
                      of yours in its part",
-                    crate::pset::outpoint_text(&input.outpoint)
+                    crate::pset::outpoint_text(&outpoint)
                 ),
             )
             .hint("nothing was signed; do not trade on this offer")
             .into());
         }
     }
+    check_maker_part(offer, wallet.policy_asset())?;
     Ok(())
 }
 
@@ -554,7 +555,7 @@ fn settle_checks(
         .hint("nothing was signed; the envelope was tampered with: settle only what you offered")
         .into());
     }
-    check_not_expired(&deal.id, deal.expires_at, now_secs())?;
+    check_not_expired(&deal.id, deal.expires_at, crate::swap::now())?;
     let unspent: HashSet<OutPoint> = wallet
         .store()
         .utxos()?
@@ -1017,7 +1018,7 @@ fn check_of<T>(name: &'static str, ok_detail: &str, result: Result<T>) -> Check 
 /// (the taker's on a proposed offer, short of building its part; the maker's on an accepted
 /// one). Signs, reserves and records nothing.
 pub fn inspect_offer(offer: &Offer, wallet: Option<&Wallet>) -> Result<Inspection> {
-    let now = now_secs();
+    let now = crate::swap::now();
     let policy = match wallet {
         Some(w) => w.policy_asset(),
         None => offer.network.default_policy_asset(),

@@ -27,3 +27,9 @@ pub mod verify;
 pub use envelope::{Offer, RevealedInput, Stage, ENVELOPE_FORMAT, ENVELOPE_VERSION};
 pub use refusal::{Mismatch, Refusal};
 pub use terms::{Leg, Terms};
+
+/// The time deals are judged by (seconds since the epoch): the system clock, moved forward in
+/// test builds by [`crate::ops::fault::CLOCK_ENV`].
+pub fn now() -> u64 {
+    crate::store::now_secs().saturating_add(crate::ops::fault::clock_offset())
+}

@@ -184,8 +184,14 @@ pub fn check_maker_part(offer: &Offer, policy: AssetId) -> std::result::Result<M
         policy,
         maker_fee,
     ) {
-        refusal.code = "terms_mismatch";
-        refusal.reason = "the offer's PSET does not do what its terms say".to_owned();
+        refusal.reason = if refusal.code == "fee_payer" {
+            format!(
+                "the offer's part does not pay the fee of {maker_fee} sat its terms say the \
+                 maker pays: you would"
+            )
+        } else {
+            "the offer's PSET does not do what its terms say".to_owned()
+        };
         return Err(refusal);
     }
     Ok(MakerSide {
