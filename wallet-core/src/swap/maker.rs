@@ -134,6 +134,29 @@ pub(crate) fn build_maker_part(
 
 type Planned = (Vec<Spendable>, Vec<MakerOutput>, u64);
 
+/// The maker's coins of `asset` for `target`: the smallest single coin that covers it, else
+/// the largest first. An offer reveals its coins' amounts to the taker and reserves them
+/// until the deal ends, so it holds as little as it can.
+pub(crate) fn select_for_offer(
+    coins: &[Spendable],
+    asset: AssetId,
+    target: u64,
+) -> Result<(Vec<Spendable>, u64)> {
+    let single = coins
+        .iter()
+        .filter(|c| c.secrets.asset == asset && c.secrets.value >= target && c.secrets.value > 0)
+        .min_by(|a, b| {
+            a.secrets
+                .value
+                .cmp(&b.secrets.value)
+                .then_with(|| a.outpoint.cmp(&b.outpoint))
+        });
+    match single {
+        Some(coin) => Ok((vec![coin.clone()], coin.secrets.value)),
+        None => select_asset(coins, asset, target),
+    }
+}
+
 /// Selects the coins and lays out the outputs for a fee of `fee` (maker pays); returns the
 /// L-BTC change too small for an output, which goes to the fee.
 fn plan(
@@ -165,7 +188,7 @@ fn plan(
     }];
     let mut dust = 0u64;
     for (asset, needed) in needs {
-        let (chosen, sum) = select_asset(coins, asset, needed)?;
+        let (chosen, sum) = select_for_offer(coins, asset, needed)?;
         inputs.extend(chosen);
         let left = sum.checked_sub(needed).ok_or(Error::InsufficientFunds {
             asset,
