@@ -379,6 +379,11 @@ fn maker_refuses_a_sighash_other_than_all_on_its_input() {
     });
     let error = maker_refused(&d, settle_json(&d, &single), "sighash", &accepted);
     assert!(error["message"].as_str().unwrap().contains("SIGHASH_ALL"));
+    // A witness on the maker's input that the maker never made.
+    let witnessed = edit(&accepted, |_, pset| {
+        pset.inputs_mut()[0].final_script_witness = Some(vec![vec![1u8; 72], vec![2u8; 33]].into());
+    });
+    maker_refused(&d, settle_json(&d, &witnessed), "pset_problem", &accepted);
 }
 
 #[test]

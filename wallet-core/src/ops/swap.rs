@@ -583,6 +583,17 @@ fn settle_checks(
     let mut pending = 0u64;
     let own: HashSet<usize> = seen.own_inputs().into_iter().collect();
     for i in &own {
+        let input = &offer.pset.inputs()[*i];
+        if input.final_script_witness.is_some() || input.final_script_sig.is_some() {
+            return Err(Refusal::new(
+                "pset_problem",
+                format!("input {i} spends this wallet's coin but carries a witness it never made"),
+            )
+            .hint("nothing was signed; the envelope was tampered with")
+            .into());
+        }
+    }
+    for i in &own {
         if let Owner::Wallet(keychain, index) = seen.inputs[*i].owner {
             let w = descriptor
                 .spending_descriptor(keychain, index)?
