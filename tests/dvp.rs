@@ -24,6 +24,17 @@ fn create_accept_settle_through_pipes() {
     let doc: Value = serde_json::from_str(&accepted_envelope).unwrap();
     assert_eq!(doc["stage"], "accepted");
     assert_eq!(doc["deal_id"], deal_id.as_str());
+    // The maker reads its own outputs' amounts, and the taker's receiving one (the terms),
+    // but no field says what the taker's change holds.
+    let pset: elements::pset::PartiallySignedTransaction =
+        doc["pset"].as_str().unwrap().parse().unwrap();
+    let outputs = pset.outputs();
+    assert_eq!(outputs[2].amount, Some(150_000_000));
+    let change: Vec<_> = outputs[3..outputs.len() - 1].iter().collect();
+    assert!(!change.is_empty());
+    assert!(change
+        .iter()
+        .all(|o| o.amount.is_none() && o.asset.is_none() && o.amount_comm.is_some()));
 
     let settled = d.settle(&accepted_envelope, &[]).ok();
     let txid = settled.stdout.trim().to_string();
@@ -630,4 +641,41 @@ fn offer_inspect_with_and_without_a_wallet() {
     // It reserved and recorded nothing.
     assert!(d.deals(false).is_empty());
     assert!(d.reserved(false).is_empty());
+}
+
+#[test]
+fn demo_is_the_dvp_walk_through_in_one_json_document() {
+    let sb = common::Sandbox::new();
+    let doc = sb.run(&["--json", "demo"]).ok().json();
+    let steps = doc["steps"].as_array().unwrap();
+    assert!(steps.len() >= 8, "{doc}");
+    assert!(doc["wall_ms"].as_u64().unwrap() > 0);
+    let find = |key: &str| {
+        steps
+            .iter()
+            .find(|s| !s["data"][key].is_null())
+            .unwrap_or_else(|| panic!("no step with {key}: {doc}"))["data"]
+            .clone()
+    };
+    let offer = find("envelope_bytes");
+    assert!(offer["deal_id"].as_str().unwrap().len() == 32);
+    let accepted = find("fee");
+    let fee = accepted["fee"].as_u64().unwrap();
+    assert!(fee > 0 && fee < 1_000, "{fee}");
+    let refused = find("code");
+    assert_eq!(refused["code"], "envelope_terms");
+    let after = steps
+        .iter()
+        .find(|s| s["data"]["exchange_a"]["outputs_it_reads"].is_array())
+        .unwrap()["data"]
+        .clone();
+    assert_eq!(after["exchange_a"]["lbtc"], 50_000_000);
+    assert_eq!(after["exchange_a"]["jpy"], 15_000_000);
+    assert_eq!(after["desk_b"]["lbtc"], 100_000 + 150_000_000 - fee);
+    assert_eq!(after["desk_b"]["jpy"], 5_000_000);
+    let ledger = &steps.last().unwrap()["data"];
+    assert_eq!(ledger["exchange_a"]["status"], "confirmed");
+    assert_eq!(ledger["desk_b"]["status"], "confirmed");
+    // The demo cleans up after itself and never touches the user's data folder.
+    assert_eq!(std::fs::read_dir(sb.home()).unwrap().count(), 0);
 }

@@ -480,6 +480,16 @@ fn finish(
     spent.extend(inputs.iter().map(|c| c.txout.clone()));
     tx.verify_tx_amt_proofs(secp(), &spent)
         .map_err(|e| Error::Transaction(format!("amounts or proofs do not verify: {e}")))?;
+    // The taker's change says how much its coins held: the maker learns it from no field of
+    // the PSET (the commitments are all a signature needs).
+    for (output, planned) in pset.outputs_mut().iter_mut().zip(&outputs) {
+        if let Some((crate::descriptor::Keychain::Internal, _)) = planned.own {
+            output.amount = None;
+            output.asset = None;
+            output.blind_value_proof = None;
+            output.blind_asset_proof = None;
+        }
+    }
     Ok(TakerBuild {
         pset,
         inputs,
