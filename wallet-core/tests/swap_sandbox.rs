@@ -138,6 +138,24 @@ fn settle_with(payer: DealRole) {
         prepare_settle(&mut maker, accepted).unwrap(),
         SettleStart::Settled(_)
     ));
+    // Each side reads exactly its own outputs of the settlement, and no one else's.
+    let tx = sandbox.get_tx(&txid).unwrap();
+    let readable = |w: &Wallet| -> Vec<usize> {
+        tx.output
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| !o.is_fee())
+            .filter(|(_, o)| {
+                wallet_core::unblind::blinding_private_key(w.descriptor(), &o.script_pubkey)
+                    .and_then(|k| wallet_core::unblind::unblind_output(o, &k))
+                    .is_ok()
+            })
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let (mine, theirs) = (readable(&maker), readable(&taker));
+    assert_eq!(mine, [0, 1], "{theirs:?}");
+    assert!(theirs.iter().all(|i| *i >= 2), "{theirs:?}");
     sandbox.mine(1).unwrap();
     synced(&mut maker, backend.as_ref());
     synced(&mut taker, backend.as_ref());
