@@ -638,6 +638,12 @@ fn offer_inspect_with_and_without_a_wallet() {
     assert_eq!(doc["wallet"]["name"], "desk");
     assert_eq!(doc["wallet"]["terms_net"][&d.policy], 150_000_000);
     assert_eq!(doc["passes"], true, "{doc}");
+    // Its part built as a dry run: the net effect it would verify, the fee its own.
+    let last = doc["checks"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["check"], "acceptance");
+    let net = doc["wallet"]["net"][&d.policy].as_i64().unwrap();
+    assert!(net < 150_000_000 && net > 149_999_000, "{doc}");
+    assert_eq!(doc["wallet"]["net"][&d.jpy], -15_000_000);
     // It reserved and recorded nothing.
     assert!(d.deals(false).is_empty());
     assert!(d.reserved(false).is_empty());

@@ -534,7 +534,7 @@ fn inspect(ctx: &Context, args: &OfferInspectArgs) -> CliResult<()> {
     if let Some(w) = wallet.as_mut() {
         w.set_policy_asset(ctx.policy_asset()?);
     }
-    let found = inspect_offer(&offer, wallet.as_ref())?;
+    let found = inspect_offer(&offer, wallet.as_mut())?;
     if ctx.out.json {
         ctx.out
             .json(&inspection_json(ctx, &offer, wallet.as_ref(), &found));

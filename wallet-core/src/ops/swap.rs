@@ -1026,12 +1026,13 @@ fn check_of<T>(name: &'static str, ok_detail: &str, result: Result<T>) -> Check 
 
 /// Inspects an offer: with no wallet, what anyone can check (expiry, the maker's part against
 /// the terms, the revealed data); with a wallet, the checks its side would run before signing
-/// (the taker's on a proposed offer, short of building its part; the maker's on an accepted
-/// one). Signs, reserves and records nothing.
-pub fn inspect_offer(offer: &Offer, wallet: Option<&Wallet>) -> Result<Inspection> {
+/// (the taker's on a proposed offer, its part built as a dry run at 0.1 sat/vB from its last
+/// sync, without the chain check of the maker's coins; the maker's on an accepted one).
+/// Signs, reserves and records nothing.
+pub fn inspect_offer(offer: &Offer, wallet: Option<&mut Wallet>) -> Result<Inspection> {
     let now = crate::swap::now();
     let policy = match wallet {
-        Some(w) => w.policy_asset(),
+        Some(ref w) => w.policy_asset(),
         None => offer.network.default_policy_asset(),
     };
     let mut checks = vec![check_of(
@@ -1127,6 +1128,26 @@ pub fn inspect_offer(offer: &Offer, wallet: Option<&Wallet>) -> Result<Inspectio
                     })
                 },
             ));
+            if checks.iter().all(|c| c.ok) {
+                let dry = prepare_accept(
+                    wallet,
+                    offer.clone(),
+                    &AcceptRequest {
+                        fee_rate: FeeRate::MIN,
+                    },
+                    None,
+                    Mode::DryRun,
+                );
+                if let Ok(p) = &dry {
+                    seen = Some(p.prepared.view.clone());
+                }
+                checks.push(check_of(
+                    "acceptance",
+                    "its part built as a dry run (nothing signed or reserved): this wallet's \
+                     net effect is the terms', its outputs confidential, the fee within bounds",
+                    dry,
+                ));
+            }
         }
         (_, DealRole::Taker, Some(d)) => {
             checks.push(Check {

@@ -692,15 +692,15 @@ struct Move {
 
 /// Moves every open deal forward from what the store now holds, inside the sync's own SQLite
 /// transaction: its settlement seen in the mempool (broadcast) or in a block (confirmed, with
-/// the height; back to broadcast after a reorganisation), refused or conflicting (failed);
+/// the height; back to broadcast after a reorganisation; a failed deal too, when its
+/// settlement reached the chain after all), refused or conflicting (failed);
 /// its cancelling spend confirmed (cancelled or expired); one of its coins spent by a
 /// confirmed transaction that is neither (cancelled: it can never settle). Each move is an
 /// event; a final deal's reservations end.
 pub(super) fn reconcile(db: &rusqlite::Transaction<'_>) -> Result<()> {
     let mut stmt = db
         .prepare(&format!(
-            "SELECT {DEAL_COLUMNS} FROM deals
-             WHERE status NOT IN ('cancelled', 'expired', 'failed')"
+            "SELECT {DEAL_COLUMNS} FROM deals WHERE status NOT IN ('cancelled', 'expired')"
         ))
         .map_err(q("cannot read open deals"))?;
     let deals: Vec<Deal> = stmt
@@ -802,6 +802,10 @@ fn decide(db: &rusqlite::Transaction<'_>, deal: &Deal) -> Result<Option<Move>> {
             }
             None => {}
         }
+    }
+    if deal.status == DealStatus::Failed {
+        // Only its settlement seen on the chain after all can move a failed deal.
+        return Ok(None);
     }
     // A coin of the deal spent by another transaction that counts.
     let mut spenders = BTreeSet::new();

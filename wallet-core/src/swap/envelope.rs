@@ -69,7 +69,7 @@ pub struct RevealedInput {
 }
 
 /// A parsed offer: typed, checked for form; not yet verified against a wallet.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Offer {
     /// The network it is for.
     pub network: Network,
@@ -89,6 +89,20 @@ pub struct Offer {
     pub maker_inputs: Vec<RevealedInput>,
     /// The transaction.
     pub pset: PartiallySignedTransaction,
+}
+
+impl std::fmt::Debug for Offer {
+    /// The deal, not the unblinding data of the maker's coins nor the whole PSET.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Offer")
+            .field("network", &self.network)
+            .field("deal_id", &self.deal_id)
+            .field("stage", &self.stage)
+            .field("expires_at", &self.expires_at)
+            .field("terms", &self.terms)
+            .field("maker_inputs", &self.maker_inputs.len())
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Serialize, Deserialize)]
