@@ -322,16 +322,20 @@ impl Offer {
                     input.satisfaction_weight
                 )));
             }
+            let asset_bf = AssetBlindingFactor::from_str(&input.asset_blinder)
+                .map_err(|_| bad("the asset blinder is not 32 bytes of hex"))?;
+            let value_bf = ValueBlindingFactor::from_str(&input.value_blinder)
+                .map_err(|_| bad("the value blinder is not 32 bytes of hex"))?;
             maker_inputs.push(RevealedInput {
                 outpoint,
                 secrets: TxOutSecrets {
                     value: input.value,
                     asset: asset(&input.asset)?,
-                    asset_bf: AssetBlindingFactor::from_str(&input.asset_blinder)
-                        .map_err(|_| bad("the asset blinder is not 32 bytes of hex"))?,
-                    value_bf: ValueBlindingFactor::from_str(&input.value_blinder)
-                        .map_err(|_| bad("the value blinder is not 32 bytes of hex"))?,
-                    explicit: false,
+                    asset_bf,
+                    value_bf,
+                    // Zero blinders: an explicit coin (its secrets must still open it).
+                    explicit: asset_bf == AssetBlindingFactor::zero()
+                        && value_bf == ValueBlindingFactor::zero(),
                 },
                 satisfaction_weight: input.satisfaction_weight,
             });
