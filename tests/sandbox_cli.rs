@@ -165,56 +165,6 @@ fn sandbox_refuses_non_loopback_binds() {
         .fails(2, "loopback");
 }
 
-#[test]
-fn demo_walks_through_every_step() {
-    let sb = Sandbox::new();
-    let run = sb.run(&["--json", "demo"]).ok();
-    let steps: Vec<Value> = run
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert!(steps.len() >= 4, "{}", run.stdout);
-    assert!(steps.iter().all(|s| s["type"] == "step"));
-    let funded = steps
-        .iter()
-        .find(|s| s["data"]["funding_txid"].is_string())
-        .unwrap();
-    assert_eq!(funded["data"]["height"], 1);
-    let unblinded = steps
-        .iter()
-        .find(|s| s["data"]["alice"]["value"].is_u64())
-        .unwrap();
-    assert_eq!(unblinded["data"]["alice"]["value"], 150_000_000u64);
-    assert_eq!(
-        unblinded["data"]["alice"]["asset"],
-        "5ac9f65c0efcc4775e0baec4ec03abdde22473cd3cf33c0419ca290e0751b225"
-    );
-    assert_eq!(unblinded["data"]["bob"]["value"], 25_000_000_000u64);
-    assert_eq!(unblinded["data"]["bob"]["asset"], funded["data"]["asset"]);
-    assert_eq!(unblinded["data"]["bob_can_read_alice_output"], false);
-    let synced = steps
-        .iter()
-        .find(|s| s["data"]["bob_lbtc"].is_u64())
-        .unwrap();
-    assert_eq!(synced["data"]["bob_lbtc"], 1_000_000);
-    assert_eq!(synced["data"]["bob_tokens"], 25_000_000_000u64);
-    // After alice pays bob 0.5 L-BTC and bob delivers 100 tokens, each store agrees.
-    let last = steps.last().unwrap();
-    let paid = steps
-        .iter()
-        .find(|s| s["data"]["payment_fee"].is_u64())
-        .unwrap();
-    let alice_fee = paid["data"]["payment_fee"].as_u64().unwrap();
-    let bob_fee = paid["data"]["delivery_fee"].as_u64().unwrap();
-    assert_eq!(last["data"]["alice"]["lbtc"], 100_000_000 - alice_fee);
-    assert_eq!(last["data"]["alice"]["tokens"], 10_000_000_000u64);
-    assert_eq!(last["data"]["bob"]["lbtc"], 51_000_000 - bob_fee);
-    assert_eq!(last["data"]["bob"]["tokens"], 15_000_000_000u64);
-    // The demo cleans up after itself and never touches the user's data folder.
-    assert_eq!(std::fs::read_dir(sb.home()).unwrap().count(), 0);
-}
-
 /// The Esplora URL recorded in the data folder's `sandbox.json`.
 fn recorded_url(sb: &Sandbox) -> String {
     let text = std::fs::read_to_string(sb.home().join("sandbox.json")).unwrap();

@@ -141,6 +141,12 @@ precision take base units. ASSET is an asset id, or L-BTC."
     /// run in batches, track to confirmed, export).
     #[command(subcommand, long_about = crate::cmd::pegout::PEGOUT_LONG_HELP)]
     Pegout(crate::cmd::pegout::PegoutCommand),
+    /// DvP offers: create, inspect, accept, settle, cancel (one transaction, both legs).
+    #[command(subcommand, long_about = crate::cmd::offer::OFFER_LONG_HELP)]
+    Offer(crate::cmd::offer::OfferCommand),
+    /// The deal ledger: list, show, watch, export, expire.
+    #[command(subcommand)]
+    Deal(crate::cmd::deal::DealCommand),
     /// Scan the chain for the wallet's transactions and store them (incremental).
     #[command(
         long_about = "Scan the chain for the wallet's transactions and store them.\n\nBoth \

@@ -236,6 +236,20 @@ impl CliError {
             }
             CoreError::Unblind(_) => CliError::new(Exit::Refused, "unblind", message),
             CoreError::Refused(_) => CliError::new(Exit::Refused, "refused", message),
+            CoreError::Offer(refusal) => {
+                let mut err = CliError::new(
+                    Exit::Refused,
+                    refusal.code,
+                    format!("refused: {refusal}"),
+                );
+                if let Some(hint) = refusal.hint {
+                    err = err.hint(hint);
+                }
+                err
+            }
+            CoreError::InvalidOffer(_) => CliError::usage("invalid_offer", message).hint(
+                "pass the envelope `offer create` or `offer accept` wrote (a file, or - for stdin)",
+            ),
             CoreError::NothingToSign(_) => CliError::new(Exit::Refused, "nothing_to_sign", message)
                 .hint("sync the wallet if its coins are recent, or sign with the wallet that owns them"),
             CoreError::NotBroadcast { txid, failed, source } => {

@@ -71,6 +71,8 @@ fn dispatch(ctx: &Context, command: &Command) -> CliResult<()> {
         Command::Asset(AssetGroup::Unlabel(args)) => cmd::label::unlabel(ctx, args),
         Command::Asset(AssetGroup::Labels) => cmd::label::labels(ctx),
         Command::Pegout(sub) => cmd::pegout::run(ctx, sub),
+        Command::Offer(sub) => cmd::offer::run(ctx, sub),
+        Command::Deal(sub) => cmd::deal::run(ctx, sub),
         Command::Sync(args) => cmd::sync::run(ctx, args),
         Command::Balance(args) => cmd::sync::balance(ctx, args),
         Command::Txs(args) => cmd::history::txs(ctx, args),

@@ -1,6 +1,7 @@
 //! Shared helpers of the end-to-end tests: run the real binary in a temporary data folder.
 #![allow(dead_code)]
 
+pub mod desks;
 pub mod handmade;
 pub mod real_stack;
 pub mod scene;

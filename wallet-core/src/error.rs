@@ -177,6 +177,15 @@ pub enum Error {
     /// which and why, and nothing was signed.
     #[error("refused: {0}")]
     Refused(String),
+    /// A DvP offer (or the transaction in it) does not pass this wallet's checks: nothing was
+    /// signed, broadcast or reserved. The refusal says which check and why, in a trader's
+    /// words.
+    #[error("refused: {0}")]
+    Offer(crate::swap::Refusal),
+    /// A text that should be a DvP offer envelope is not one (not JSON, missing fields, a
+    /// malformed PSET or amount).
+    #[error("not a DvP offer: {0}")]
+    InvalidOffer(String),
     /// A PSET has no input this wallet can sign.
     #[error("nothing to sign: {0}")]
     NothingToSign(String),

@@ -13,6 +13,7 @@ pub mod pegout;
 pub mod pset;
 pub mod seed;
 pub mod store;
+pub mod swap;
 pub mod sync;
 pub mod tx;
 pub mod unblind;

@@ -1,40 +1,55 @@
-//! `demo`: a guided walk-through on throw-away wallets and an in-process sandbox.
+//! `demo`: the DvP walk-through on an in-process sandbox and throw-away wallets.
 //!
-//! Everything happens in a temporary folder that is deleted at the end; the wallets are real
-//! (encrypted seeds, SQLite stores, CT descriptors) and the chain validates every transaction.
+//! "Exchange A" sells 1.5 L-BTC to "Desk B" for 15,000,000 units of a JPY token issued on the
+//! sandbox: two real wallets (encrypted seeds, SQLite stores, CT descriptors) in separate
+//! data folders, the envelope passed between them as text, every verification shown, one
+//! transaction that the strict sandbox accepts, balances before and after, both ledgers at
+//! the end. Everything lives in a temporary folder that is deleted at the end. The demo
+//! checks what it shows: a mismatch is an error, so the README's first command is also a
+//! smoke test.
+
+use std::time::Instant;
 
 use regtest::{Sandbox, SandboxConfig};
 use serde_json::{json, Value};
-use wallet_core::amount::format_amount;
 use wallet_core::chain::{Backend, BackendConfig};
 use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
 use wallet_core::network::Network;
+use wallet_core::ops::swap::{
+    commit_settle, create_offer, finish_accept, prepare_accept, prepare_settle, CreateRequest,
+    SettleStart,
+};
+use wallet_core::ops::Mode;
 use wallet_core::seed::{encrypt_seed, SeedSecret, WordCount};
+use wallet_core::store::{DealRole, DealStatus};
+use wallet_core::swap::taker::AcceptRequest;
+use wallet_core::swap::{Leg, Offer};
 use wallet_core::sync::{sync, SyncOptions};
-use wallet_core::tx::{FeeRate, PaymentRequest, Recipient};
-use wallet_core::unblind::{blinding_private_key, unblind_output, TxOutSecrets};
+use wallet_core::tx::FeeRate;
+use wallet_core::unblind::{blinding_private_key, unblind_output};
 use wallet_core::wallet::{Wallet, Wallets};
 
-use elements::{Address, AssetId};
+use elements::AssetId;
 
-use crate::cmd::sandbox::{describe, sandbox_error};
+use crate::cmd::sandbox::sandbox_error;
 use crate::context::Context;
 use crate::error::{CliError, CliResult, Exit};
 
-/// Prints one step: a heading and fields for people, a JSON line with `type` for scripts.
+/// What the demo trades: 1.5 L-BTC for 15,000,000 JPY units.
+const LBTC_GIVEN: u64 = 150_000_000;
+const JPY_WANTED: u64 = 15_000_000;
+
+/// The steps: printed as they happen for people, gathered into one document for `--json`.
 struct Steps<'a> {
     ctx: &'a Context,
-    count: usize,
+    done: Vec<Value>,
 }
 
 impl Steps<'_> {
     fn step(&mut self, title: &str, data: Value, rows: &[(&str, String)]) {
-        self.count += 1;
-        if self.ctx.out.json {
-            let line = json!({ "type": "step", "step": self.count, "title": title, "data": data });
-            self.ctx.out.line(&line.to_string());
-        } else {
-            self.ctx.out.line(&format!("\n{}. {title}", self.count));
+        let n = self.done.len() + 1;
+        if !self.ctx.out.json {
+            self.ctx.out.line(&format!("\n{n}. {title}"));
             self.ctx.out.fields(
                 &rows
                     .iter()
@@ -42,6 +57,8 @@ impl Steps<'_> {
                     .collect::<Vec<_>>(),
             );
         }
+        self.done
+            .push(json!({ "step": n, "title": title, "data": data }));
     }
 }
 
@@ -62,59 +79,13 @@ fn demo_wallet(
     Ok(wallets.create(Network::Regtest, name, &descriptor, Some(&encrypted))?)
 }
 
-/// The output of `txid` paying `wallet`'s receive address `index`, unblinded with its key.
-fn received(
-    sandbox: &Sandbox,
-    wallet: &Wallet,
-    index: u32,
-    txid: &elements::Txid,
-) -> CliResult<TxOutSecrets> {
-    let (txout, script) = output_to(sandbox, wallet, index, txid)?;
-    let key = blinding_private_key(wallet.descriptor(), &script)?;
-    Ok(unblind_output(&txout, &key)?)
-}
-
-/// Whether `other` can unblind the output paying `wallet` (it must not).
-fn received_by_outsider(
-    sandbox: &Sandbox,
-    wallet: &Wallet,
-    index: u32,
-    txid: &elements::Txid,
-    other: &Wallet,
-) -> CliResult<bool> {
-    let (txout, script) = output_to(sandbox, wallet, index, txid)?;
-    let key = blinding_private_key(other.descriptor(), &script)?;
-    Ok(unblind_output(&txout, &key).is_ok())
-}
-
-fn output_to(
-    sandbox: &Sandbox,
-    wallet: &Wallet,
-    index: u32,
-    txid: &elements::Txid,
-) -> CliResult<(elements::TxOut, elements::Script)> {
-    let script = wallet
-        .descriptor()
-        .script_pubkey(Keychain::External, index)?;
-    let tx = sandbox.get_tx(txid).ok_or_else(|| {
-        CliError::new(Exit::Backend, "backend", format!("the sandbox lost {txid}"))
-    })?;
-    let txout = tx
-        .output
-        .into_iter()
-        .find(|o| o.script_pubkey == script)
-        .ok_or_else(|| {
-            CliError::new(
-                Exit::Refused,
-                "demo_mismatch",
-                format!("{txid} does not pay {}", wallet.name()),
-            )
-        })?;
-    Ok((txout, script))
+fn mismatch(what: impl Into<String>) -> CliError {
+    CliError::new(Exit::Refused, "demo_mismatch", what.into())
 }
 
 /// Runs the walk-through.
 pub fn run(ctx: &Context) -> CliResult<()> {
+    let started = Instant::now();
     let folder = tempfile::Builder::new()
         .prefix("liquid-otc-demo-")
         .tempdir()
@@ -125,63 +96,57 @@ pub fn run(ctx: &Context) -> CliResult<()> {
                 format!("cannot make a temporary folder: {e}"),
             )
         })?;
-    let mut steps = Steps { ctx, count: 0 };
-
+    let mut steps = Steps {
+        ctx,
+        done: Vec::new(),
+    };
     let sandbox = Sandbox::start(SandboxConfig::default()).map_err(sandbox_error)?;
-    let info = describe(&sandbox);
     steps.step(
         "Started a private Liquid regtest chain (the sandbox) on loopback",
-        info.clone(),
+        json!({
+            "esplora": sandbox.esplora_url(),
+            "electrum": sandbox.electrum_addr().to_string(),
+            "policy_asset": sandbox.policy_asset().to_string(),
+        }),
         &[
             ("esplora", sandbox.esplora_url()),
             ("electrum", sandbox.electrum_addr().to_string()),
-            ("policy asset", sandbox.policy_asset().to_string()),
         ],
     );
     let result = walk(ctx, &mut steps, &sandbox, folder.path());
     sandbox.shutdown();
-    result
+    result?;
+    let wall_ms = started.elapsed().as_millis() as u64;
+    if ctx.out.json {
+        ctx.out
+            .json(&json!({ "steps": steps.done, "wall_ms": wall_ms }));
+    } else {
+        ctx.out.note(&format!(
+            "\nDemo finished in {:.1} s; its temporary folder is removed.",
+            wall_ms as f64 / 1000.0
+        ));
+    }
+    Ok(())
 }
 
-/// Syncs `wallet` and returns its balance of `asset` (confirmed + unconfirmed).
-fn synced_balance(wallet: &mut Wallet, backend: &dyn Backend, asset: &AssetId) -> CliResult<u64> {
+fn balances(wallet: &mut Wallet, backend: &dyn Backend, assets: &[AssetId]) -> CliResult<Vec<u64>> {
     sync(wallet, backend, &SyncOptions::default(), &mut |_| {})?;
-    let balances = wallet.store().balances()?;
-    Ok(balances
-        .get(asset)
-        .map(|b| b.confirmed.saturating_add(b.unconfirmed))
-        .unwrap_or(0))
+    let all = wallet.store().balances()?;
+    Ok(assets
+        .iter()
+        .map(|a| {
+            all.get(a)
+                .map_or(0, |b| b.confirmed.saturating_add(b.unconfirmed))
+        })
+        .collect())
 }
 
-/// Pays `value` of `asset` from `wallet` to `to` with the same pipeline as `send`.
-fn pay(
-    wallet: &mut Wallet,
-    backend: &dyn Backend,
-    policy: AssetId,
-    to: Address,
-    value: u64,
-    asset: AssetId,
-    passphrase: &[u8],
-) -> CliResult<(elements::Txid, u64)> {
-    let request = PaymentRequest {
-        recipients: vec![Recipient {
-            address: to,
-            value,
-            asset,
-        }],
-        fee_rate: FeeRate::MIN,
-        drain: false,
-    };
-    wallet.set_policy_asset(policy);
-    let prepared = wallet_core::ops::payment::prepare_payment(
-        wallet,
-        &request,
-        wallet_core::ops::Mode::ForSigning,
-    )?;
-    let fee = prepared.fee();
-    let secret = wallet.unlock_seed(passphrase)?;
-    let committed = prepared.commit(wallet, &secret, backend)?;
-    Ok((committed.txid, fee))
+fn lbtc(sat: u64) -> String {
+    format!("{} L-BTC", wallet_core::amount::format_amount(sat, 8))
+}
+
+fn jpy(units: u64) -> String {
+    format!("{units} JPY")
 }
 
 fn walk(
@@ -190,251 +155,319 @@ fn walk(
     sandbox: &Sandbox,
     folder: &std::path::Path,
 ) -> CliResult<()> {
-    let wallets = Wallets::new(folder.join("data"));
-    // A throw-away passphrase for throw-away wallets in a temporary folder.
+    // Two desks, two data folders.
     let passphrase = b"demo passphrase";
-    let mut alice = demo_wallet(ctx, &wallets, "alice", passphrase)?;
-    let mut bob = demo_wallet(ctx, &wallets, "bob", passphrase)?;
+    let mut exchange = demo_wallet(
+        ctx,
+        &Wallets::new(folder.join("exchange-a")),
+        "exchange-a",
+        passphrase,
+    )?;
+    let mut desk = demo_wallet(
+        ctx,
+        &Wallets::new(folder.join("desk-b")),
+        "desk-b",
+        passphrase,
+    )?;
+    let policy = sandbox.policy_asset();
+    exchange.set_policy_asset(policy);
+    desk.set_policy_asset(policy);
     steps.step(
-        "Created two wallets with fresh mnemonics, seeds encrypted at rest",
+        "Created \"Exchange A\" and \"Desk B\": fresh mnemonics, seeds encrypted, separate data folders",
         json!({
-            "alice": alice.descriptor().to_string(),
-            "bob": bob.descriptor().to_string(),
+            "exchange_a": exchange.descriptor().to_string(),
+            "desk_b": desk.descriptor().to_string(),
         }),
         &[
-            ("alice", alice.descriptor().kind_name()),
-            ("bob", bob.descriptor().kind_name()),
-            ("folder", folder.display().to_string()),
+            ("Exchange A", exchange.descriptor().kind_name()),
+            ("Desk B", desk.descriptor().kind_name()),
         ],
     );
 
-    let alice_addr = alice.new_address(Keychain::External, Some("demo funding"))?;
-    let bob_addr = bob.new_address(Keychain::External, Some("token delivery"))?;
-    let inspected = wallet_core::address::inspect(&alice_addr.address)?;
-    steps.step(
-        "Handed out one confidential receive address each (index stored before shown)",
-        json!({ "alice": alice_addr.address, "bob": bob_addr.address, "alice_inspect": inspected }),
-        &[
-            ("alice", alice_addr.address.clone()),
-            ("bob", bob_addr.address.clone()),
-            (
-                "blinding key",
-                inspected.blinding_pubkey.clone().unwrap_or_default(),
-            ),
-        ],
-    );
-
-    let policy = sandbox.policy_asset();
-    let lbtc = 150_000_000u64;
-    let alice_address = alice.address_at(Keychain::External, alice_addr.index)?;
-    let funding = sandbox
-        .faucet(&alice_address, lbtc, None)
-        .map_err(sandbox_error)?;
-    // The token's contract says precision 8, which is how the demo shows its amounts.
+    // A JPY token on the sandbox, and funds.
     let issued = sandbox
         .issue_with_contract(
-            1_000 * 100_000_000,
-            r#"{"name":"demo token","precision":8,"ticker":"DEMO","version":0}"#,
+            1_000_000_000,
+            r#"{"name":"demo yen","precision":0,"ticker":"JPY","version":0}"#,
         )
         .map_err(sandbox_error)?;
-    let tokens = 250 * 100_000_000u64;
-    let bob_address = bob.address_at(Keychain::External, bob_addr.index)?;
-    let delivery = sandbox
-        .faucet(&bob_address, tokens, Some(issued.asset))
+    let jpy_asset = issued.asset;
+    let to_exchange = exchange.new_address(Keychain::External, Some("funding"))?;
+    let to_exchange = exchange.address_at(Keychain::External, to_exchange.index)?;
+    sandbox
+        .faucet(&to_exchange, 200_000_000, None)
         .map_err(sandbox_error)?;
-    // Bob needs a little L-BTC for fees of his own.
-    let bob_fee_money = 1_000_000u64;
-    let bob_funding = sandbox
-        .faucet(&bob_address, bob_fee_money, None)
+    let to_desk = desk.new_address(Keychain::External, Some("funding"))?;
+    let to_desk = desk.address_at(Keychain::External, to_desk.index)?;
+    sandbox
+        .faucet(&to_desk, 20_000_000, Some(jpy_asset))
         .map_err(sandbox_error)?;
-    let blocks = sandbox.mine(1).map_err(sandbox_error)?;
+    sandbox
+        .faucet(&to_desk, 100_000, None)
+        .map_err(sandbox_error)?;
+    sandbox.mine(1).map_err(sandbox_error)?;
     steps.step(
-        "Funded alice with L-BTC, issued a test token, sent some to bob, mined a block",
-        json!({
-            "funding_txid": funding.to_string(),
-            "asset": issued.asset.to_string(),
-            "issuance_txid": issued.txid.to_string(),
-            "delivery_txid": delivery.to_string(),
-            "bob_fee_funding_txid": bob_funding.to_string(),
-            "block": blocks.first().map(ToString::to_string),
-            "height": sandbox.tip_height(),
-        }),
+        "Issued a JPY token (precision 0) and funded both desks; mined a block",
+        json!({ "jpy_asset": jpy_asset.to_string(), "height": sandbox.tip_height() }),
         &[
+            ("JPY token", jpy_asset.to_string()),
+            ("Exchange A", format!("receives {}", lbtc(200_000_000))),
             (
-                "alice receives",
-                format!("{} L-BTC in {funding}", format_amount(lbtc, 8)),
+                "Desk B",
+                format!("receives {} and {}", jpy(20_000_000), lbtc(100_000)),
             ),
-            ("token", issued.asset.to_string()),
-            (
-                "bob receives",
-                format!("{} tokens in {delivery}", format_amount(tokens, 8)),
-            ),
-            (
-                "and for fees",
-                format!("{} L-BTC in {bob_funding}", format_amount(bob_fee_money, 8)),
-            ),
-            ("height", sandbox.tip_height().to_string()),
         ],
     );
 
-    let alice_sees = received(sandbox, &alice, alice_addr.index, &funding)?;
-    let bob_sees = received(sandbox, &bob, bob_addr.index, &delivery)?;
-    let outsider = received_by_outsider(sandbox, &alice, alice_addr.index, &funding, &bob)?;
-    steps.step(
-        "Each wallet unblinds what it received with its own blinding key; others cannot",
-        json!({
-            "alice": { "value": alice_sees.value, "asset": alice_sees.asset.to_string() },
-            "bob": { "value": bob_sees.value, "asset": bob_sees.asset.to_string() },
-            "bob_can_read_alice_output": outsider,
-        }),
-        &[
-            (
-                "alice",
-                format!("{} L-BTC", format_amount(alice_sees.value, 8)),
-            ),
-            (
-                "bob",
-                format!(
-                    "{} of token {}",
-                    format_amount(bob_sees.value, 8),
-                    bob_sees.asset
-                ),
-            ),
-            (
-                "bob reads alice's",
-                if outsider {
-                    "yes (a bug)"
-                } else {
-                    "no: only commitments"
-                }
-                .to_string(),
-            ),
-        ],
-    );
-    if alice_sees.value != lbtc
-        || alice_sees.asset != policy
-        || bob_sees.value != tokens
-        || bob_sees.asset != issued.asset
-        || outsider
-    {
-        return Err(mismatch("an unblinded amount differs from what was sent"));
-    }
-
-    // Alice syncs over Electrum, Bob over Esplora: the same wallets, either protocol.
     let electrum =
         BackendConfig::parse_electrum(&format!("tcp://{}", sandbox.electrum_addr()))?.connect()?;
     let esplora = BackendConfig::parse_esplora(&sandbox.esplora_url())?.connect()?;
-    let alice_lbtc = synced_balance(&mut alice, electrum.as_ref(), &policy)?;
-    let bob_tokens = synced_balance(&mut bob, esplora.as_ref(), &issued.asset)?;
-    let bob_lbtc = bob
-        .store()
-        .balances()?
-        .get(&policy)
-        .map_or(0, |b| b.confirmed.saturating_add(b.unconfirmed));
+    let assets = [policy, jpy_asset];
+    let a_before = balances(&mut exchange, electrum.as_ref(), &assets)?;
+    let b_before = balances(&mut desk, esplora.as_ref(), &assets)?;
     steps.step(
-        "Synced: alice over Electrum, bob over Esplora",
-        json!({ "alice_lbtc": alice_lbtc, "bob_tokens": bob_tokens, "bob_lbtc": bob_lbtc }),
-        &[
-            ("alice", format!("{} L-BTC", format_amount(alice_lbtc, 8))),
-            (
-                "bob",
-                format!(
-                    "{} L-BTC, {} tokens",
-                    format_amount(bob_lbtc, 8),
-                    format_amount(bob_tokens, 8)
-                ),
-            ),
-        ],
-    );
-    if bob_lbtc != bob_fee_money {
-        return Err(mismatch("bob's synced L-BTC differs from what was sent"));
-    }
-
-    // Alice pays bob, then bob pays alice in the token: build, verify, sign, record, broadcast.
-    let price = 50_000_000u64;
-    let to_bob = bob.new_address(Keychain::External, Some("payment"))?;
-    let to_bob = bob.address_at(Keychain::External, to_bob.index)?;
-    let (paid, alice_fee) = pay(
-        &mut alice,
-        electrum.as_ref(),
-        policy,
-        to_bob,
-        price,
-        policy,
-        passphrase,
-    )?;
-    let delivered = 100 * 100_000_000u64;
-    let to_alice = alice.new_address(Keychain::External, Some("delivery"))?;
-    let to_alice = alice.address_at(Keychain::External, to_alice.index)?;
-    let (sent_back, bob_fee) = pay(
-        &mut bob,
-        esplora.as_ref(),
-        policy,
-        to_alice,
-        delivered,
-        issued.asset,
-        passphrase,
-    )?;
-    sandbox.mine(1).map_err(sandbox_error)?;
-    steps.step(
-        "Alice paid bob 0.5 L-BTC; bob sent alice 100 tokens; both confidential, mined",
+        "Balances before (Exchange A synced over Electrum, Desk B over Esplora)",
         json!({
-            "payment_txid": paid.to_string(),
-            "payment_fee": alice_fee,
-            "delivery_txid": sent_back.to_string(),
-            "delivery_fee": bob_fee,
-        }),
-        &[
-            ("payment", format!("{paid} (fee {alice_fee} sat)")),
-            ("delivery", format!("{sent_back} (fee {bob_fee} sat)")),
-        ],
-    );
-
-    let alice_lbtc = synced_balance(&mut alice, electrum.as_ref(), &policy)?;
-    let alice_tokens = synced_balance(&mut alice, electrum.as_ref(), &issued.asset)?;
-    let bob_lbtc = synced_balance(&mut bob, esplora.as_ref(), &policy)?;
-    let bob_tokens = synced_balance(&mut bob, esplora.as_ref(), &issued.asset)?;
-    steps.step(
-        "Final balances, as each wallet's own store has them",
-        json!({
-            "alice": { "lbtc": alice_lbtc, "tokens": alice_tokens },
-            "bob": { "lbtc": bob_lbtc, "tokens": bob_tokens },
+            "exchange_a": { "lbtc": a_before[0], "jpy": a_before[1] },
+            "desk_b": { "lbtc": b_before[0], "jpy": b_before[1] },
         }),
         &[
             (
-                "alice",
-                format!(
-                    "{} L-BTC, {} tokens",
-                    format_amount(alice_lbtc, 8),
-                    format_amount(alice_tokens, 8)
-                ),
+                "Exchange A",
+                format!("{}, {}", lbtc(a_before[0]), jpy(a_before[1])),
             ),
             (
-                "bob",
-                format!(
-                    "{} L-BTC, {} tokens",
-                    format_amount(bob_lbtc, 8),
-                    format_amount(bob_tokens, 8)
-                ),
+                "Desk B",
+                format!("{}, {}", lbtc(b_before[0]), jpy(b_before[1])),
             ),
         ],
     );
-    let expected_alice = lbtc.checked_sub(price + alice_fee);
-    let expected_bob = (bob_fee_money + price).checked_sub(bob_fee);
-    if Some(alice_lbtc) != expected_alice
-        || alice_tokens != delivered
-        || Some(bob_lbtc) != expected_bob
-        || bob_tokens != tokens - delivered
+
+    // 1. Exchange A makes the offer.
+    let created = create_offer(
+        &mut exchange,
+        &CreateRequest {
+            gives: Leg {
+                asset: policy,
+                amount: LBTC_GIVEN,
+            },
+            receives: Leg {
+                asset: jpy_asset,
+                amount: JPY_WANTED,
+            },
+            fee_payer: DealRole::Taker,
+            fee_rate: FeeRate::MIN,
+            expires_in: 30 * 60,
+            counterparty: Some("Desk B".to_owned()),
+            memo: Some("demo trade".to_owned()),
+        },
+    )?;
+    let proposed_text = created.offer.to_json();
+    let reserved = exchange.store().reservations()?.len();
+    steps.step(
+        "Exchange A makes the offer: gives 1.5 L-BTC, wants 15,000,000 JPY (nothing signed)",
+        json!({
+            "deal_id": created.offer.deal_id,
+            "envelope_bytes": proposed_text.len(),
+            "reserved_coins": reserved,
+            "expires_at": created.offer.expires_at,
+        }),
+        &[
+            ("deal", created.offer.deal_id.clone()),
+            (
+                "envelope",
+                format!(
+                    "{} bytes of JSON (terms, PSET, its coins' unblinding data)",
+                    proposed_text.len()
+                ),
+            ),
+            (
+                "reserved",
+                format!("{reserved} coin(s), until the deal ends"),
+            ),
+            ("expires", "in 30 minutes".to_owned()),
+        ],
+    );
+
+    // 2. Desk B receives the text, verifies, builds its part, verifies again, signs.
+    let offer = Offer::parse(&proposed_text, Network::Regtest)?;
+    let accept = prepare_accept(
+        &mut desk,
+        offer,
+        &AcceptRequest {
+            fee_rate: FeeRate::MIN,
+        },
+        Some(esplora.as_ref()),
+        Mode::ForSigning,
+    )?;
+    let fee = accept.prepared.fee();
+    let desk_net = accept.prepared.view.net.clone();
+    let expected_desk = [
+        (policy, LBTC_GIVEN as i64 - fee as i64),
+        (jpy_asset, -(JPY_WANTED as i64)),
+    ];
+    if expected_desk
+        .iter()
+        .any(|(a, v)| desk_net.get(a).copied().unwrap_or(0) != *v)
     {
         return Err(mismatch(
-            "a final balance differs from what the payments moved",
+            "Desk B's verified net effect differs from the terms",
         ));
     }
-    ctx.out
-        .note("\nDemo finished; its temporary folder is removed.");
+    let secret = desk.unlock_seed(passphrase)?;
+    let (accepted, desk_deal) =
+        finish_accept(&mut desk, accept, &secret, Some("Exchange A".to_owned()))?;
+    drop(secret);
+    let accepted_text = accepted.to_json();
+    steps.step(
+        "Desk B verifies and accepts: its part added, every output blinded, its inputs signed",
+        json!({
+            "checks": [
+                "envelope version, network and genesis hash",
+                "not expired",
+                "the maker's part does exactly what the terms say",
+                "the revealed unblinding data reopens the maker's coins, which are the chain's",
+                "no coin of Desk B's is in the offer",
+                "Desk B's own view of the blinded transaction: net effect = terms, inputs = its chosen coins, outputs confidential, fee within bounds, SIGHASH_ALL",
+            ],
+            "net": { policy.to_string(): desk_net.get(&policy), jpy_asset.to_string(): desk_net.get(&jpy_asset) },
+            "fee": fee,
+            "txid": desk_deal.txid.map(|t| t.to_string()),
+            "envelope_bytes": accepted_text.len(),
+        }),
+        &[
+            ("checked", "envelope, expiry, maker's part vs terms, revealed data vs chain".to_owned()),
+            ("net effect", format!("+{} -{} (verified on the blinded transaction)", lbtc(LBTC_GIVEN - fee), jpy(JPY_WANTED))),
+            ("fee", format!("{fee} sat, paid by Desk B (0.1 sat/vB)")),
+            ("envelope", format!("{} bytes, back to Exchange A", accepted_text.len())),
+            ("exposed", "until it settles, expires, or Desk B spends a coin of the deal".to_owned()),
+        ],
+    );
+
+    // 3. A tampered copy is refused; the real one settles.
+    let mut tampered = Offer::parse(&accepted_text, Network::Regtest)?;
+    tampered.terms.maker_receives.amount -= 1;
+    let refusal = match prepare_settle(&mut exchange, tampered) {
+        Err(wallet_core::Error::Offer(r)) => r,
+        Err(other) => return Err(other.into()),
+        Ok(_) => return Err(mismatch("a tampered envelope was not refused")),
+    };
+    steps.step(
+        "A copy of the envelope asking one JPY less is refused by Exchange A: nothing signed",
+        json!({ "code": refusal.code, "reason": refusal.to_string() }),
+        &[("refused", format!("{} ({})", refusal, refusal.code))],
+    );
+    let accepted = Offer::parse(&accepted_text, Network::Regtest)?;
+    let SettleStart::Fresh(settle) = prepare_settle(&mut exchange, accepted)? else {
+        return Err(mismatch("the deal was settled already"));
+    };
+    let exchange_net = settle.prepared.view.net.clone();
+    if exchange_net.get(&policy) != Some(&-(LBTC_GIVEN as i64))
+        || exchange_net.get(&jpy_asset) != Some(&(JPY_WANTED as i64))
+    {
+        return Err(mismatch(
+            "Exchange A's verified net effect differs from the terms",
+        ));
+    }
+    let secret = exchange.unlock_seed(passphrase)?;
+    let txid = commit_settle(&mut exchange, *settle, &secret, electrum.as_ref())?;
+    drop(secret);
+    steps.step(
+        "Exchange A verifies the whole transaction, signs, records, broadcasts: both legs in one",
+        json!({
+            "checks": [
+                "the envelope's terms and times are the ones it offered; not expired",
+                "its inputs are exactly the coins it offered, unspent",
+                "its net effect is the terms', found by unblinding its outputs with its own keys",
+                "its outputs are confidential; one explicit L-BTC fee within bounds",
+                "Desk B's signatures verify against the transaction as it stands",
+            ],
+            "txid": txid.to_string(),
+        }),
+        &[
+            (
+                "net effect",
+                format!("-{} +{} (verified)", lbtc(LBTC_GIVEN), jpy(JPY_WANTED)),
+            ),
+            ("txid", txid.to_string()),
+        ],
+    );
+    sandbox.mine(1).map_err(sandbox_error)?;
+
+    // What each side can read on the chain.
+    let tx = sandbox
+        .get_tx(&txid)
+        .ok_or_else(|| mismatch("the sandbox lost the settlement"))?;
+    let exchange_outputs = readable(&exchange, &tx);
+    let desk_outputs = readable(&desk, &tx);
+    let a_after = balances(&mut exchange, electrum.as_ref(), &assets)?;
+    let b_after = balances(&mut desk, esplora.as_ref(), &assets)?;
+    steps.step(
+        "Mined. Each desk unblinds only its own outputs; balances after",
+        json!({
+            "exchange_a": { "lbtc": a_after[0], "jpy": a_after[1], "outputs_it_reads": exchange_outputs },
+            "desk_b": { "lbtc": b_after[0], "jpy": b_after[1], "outputs_it_reads": desk_outputs },
+            "outputs": tx.output.len(),
+        }),
+        &[
+            ("Exchange A", format!("{}, {} (reads outputs {exchange_outputs:?})", lbtc(a_after[0]), jpy(a_after[1]))),
+            ("Desk B", format!("{}, {} (reads outputs {desk_outputs:?})", lbtc(b_after[0]), jpy(b_after[1]))),
+        ],
+    );
+    let ok = a_after[0] == a_before[0] - LBTC_GIVEN
+        && a_after[1] == a_before[1] + JPY_WANTED
+        && b_after[0] == b_before[0] + LBTC_GIVEN - fee
+        && b_after[1] == b_before[1] - JPY_WANTED
+        && exchange_outputs.iter().all(|i| !desk_outputs.contains(i));
+    if !ok {
+        return Err(mismatch(
+            "a balance after the settlement differs from the terms",
+        ));
+    }
+
+    // The ledgers.
+    let a_deal = exchange
+        .store()
+        .deal(&created.offer.deal_id)?
+        .ok_or_else(|| mismatch("Exchange A lost the deal"))?;
+    let b_deal = desk
+        .store()
+        .deal(&created.offer.deal_id)?
+        .ok_or_else(|| mismatch("Desk B lost the deal"))?;
+    let events: Vec<String> = exchange
+        .store()
+        .deal_events(&a_deal.id)?
+        .iter()
+        .map(|e| e.status.as_str().to_owned())
+        .collect();
+    steps.step(
+        "The ledgers: each desk's deal confirmed, with its event log",
+        json!({
+            "exchange_a": { "status": a_deal.status.as_str(), "height": a_deal.height, "counterparty": a_deal.counterparty, "events": events },
+            "desk_b": { "status": b_deal.status.as_str(), "height": b_deal.height, "counterparty": b_deal.counterparty },
+        }),
+        &[
+            ("Exchange A", format!("{} at height {} with {}; events: {}", a_deal.status, a_deal.height.unwrap_or(0), a_deal.counterparty.clone().unwrap_or_default(), events.join(" → "))),
+            ("Desk B", format!("{} at height {} with {}", b_deal.status, b_deal.height.unwrap_or(0), b_deal.counterparty.clone().unwrap_or_default())),
+        ],
+    );
+    if a_deal.status != DealStatus::Confirmed || b_deal.status != DealStatus::Confirmed {
+        return Err(mismatch("a ledger does not show the deal confirmed"));
+    }
     Ok(())
 }
 
-fn mismatch(what: &str) -> CliError {
-    CliError::new(Exit::Refused, "demo_mismatch", what.to_string())
+/// The outputs of `tx` that `wallet` unblinds with its own keys.
+fn readable(wallet: &Wallet, tx: &elements::Transaction) -> Vec<usize> {
+    tx.output
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| !o.is_fee())
+        .filter(|(_, o)| {
+            blinding_private_key(wallet.descriptor(), &o.script_pubkey)
+                .and_then(|k| unblind_output(o, &k))
+                .is_ok()
+        })
+        .map(|(i, _)| i)
+        .collect()
 }

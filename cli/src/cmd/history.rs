@@ -206,8 +206,9 @@ pub fn utxos(ctx: &Context) -> CliResult<()> {
                 "keychain": u.keychain.as_str(),
                 "index": u.index,
                 "height": u.height,
-                "spendable": spendable,
+                "spendable": spendable && u.reserved_by.is_none(),
                 "public": u.explicit,
+                "reserved_by": u.reserved_by,
             }));
         }
         ctx.out.json(&Value::Array(rows));
@@ -227,12 +228,16 @@ pub fn utxos(ctx: &Context) -> CliResult<()> {
                 .ticker(asset)
                 .unwrap_or_else(|| short_id(&asset.to_string())),
             u.height.map_or_else(|| "-".to_owned(), |h| h.to_string()),
-            if u.explicit { "public" } else { "" }.to_owned(),
+            match (&u.reserved_by, u.explicit) {
+                (Some(holder), _) => format!("reserved ({holder})"),
+                (None, true) => "public".to_owned(),
+                (None, false) => String::new(),
+            },
             utxo_address(&wallet, u)?,
         ]);
     }
     ctx.out.table(
-        &["OUTPOINT", "VALUE", "ASSET", "HEIGHT", "PUBLIC", "ADDRESS"],
+        &["OUTPOINT", "VALUE", "ASSET", "HEIGHT", "NOTE", "ADDRESS"],
         &rows,
     );
     if !spendable {

@@ -3,9 +3,11 @@
 pub mod address;
 pub mod asset;
 pub mod completions;
+pub mod deal;
 pub mod demo;
 pub mod history;
 pub mod label;
+pub mod offer;
 pub mod pegout;
 pub mod pending;
 pub mod pset;

@@ -18,6 +18,7 @@ pub mod lock;
 pub mod payment;
 pub mod pegout;
 pub mod pset_sign;
+pub mod swap;
 
 use std::collections::BTreeMap;
 

@@ -437,6 +437,8 @@ impl Store {
             )
             .map_err(e("cannot record a used address"))?;
         }
+        // Deals move forward from what this sync stored, in the same transaction.
+        super::deals::reconcile(&tx)?;
         tx.commit().map_err(e("cannot commit the sync"))?;
         failed
             .into_iter()

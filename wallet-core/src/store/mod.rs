@@ -17,15 +17,19 @@ use crate::network::Network;
 use crate::{Error, Result};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 mod chain_data;
+mod deals;
 mod issuances;
 mod outgoing;
 mod pegouts;
 mod views;
 
 pub use chain_data::{ChainState, NewTx, OwnedOutput, ScriptRecord, SyncUpdate};
+pub use deals::{
+    holder as deal_holder, Deal, DealChange, DealEvent, DealRole, DealStatus, NewDeal,
+};
 pub use issuances::{AssetEvent, AssetEventKind, IssuanceRecord};
 pub(crate) use outgoing::{LedgerChange, OutgoingTx};
 pub use outgoing::{OutgoingState, PendingTx, SentOutput, TxKind};
@@ -66,6 +70,8 @@ const MIGRATIONS: &[&str] = &[
     outgoing::MIGRATION_V4,
     // version 5: the peg-out desk's request queue and audit log (see `pegouts`)
     pegouts::MIGRATION_PEGOUTS,
+    // version 6: the deal ledger (see `deals`)
+    deals::MIGRATION_DEALS,
 ];
 
 /// The wallet's identity, stored once at creation.

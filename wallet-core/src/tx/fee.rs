@@ -19,7 +19,7 @@ impl FeeRate {
     pub const MIN: FeeRate = FeeRate(100);
 
     /// A rate of `msat` milli-satoshi per vbyte.
-    pub fn from_msat_per_vb(msat: u64) -> FeeRate {
+    pub const fn from_msat_per_vb(msat: u64) -> FeeRate {
         FeeRate(msat)
     }
 

@@ -29,7 +29,9 @@ pub use assets::{
     build_burn, build_issuance, build_reissuance, burn_script, BurnRequest, IssueRequest,
     ReissueRequest,
 };
+pub(crate) use build::build_with;
 pub use build::{build_payment, MIN_POLICY_OUTPUT};
+pub(crate) use extras::Extras;
 pub use fee::{vsize_of_weight, FeeRate};
 pub use issuance::{issuance_proof_nonce, read_issued_amounts, Issuance};
 pub use pegout::{build_pegouts, PegoutBatch, PegoutOutput};

@@ -163,13 +163,22 @@ pub fn finalize_pset(
             missing.join("; ")
         )));
     }
+    // Inputs finalized already (a counterparty's in a DvP deal) keep their witness; the
+    // extraction below checks every input with the script interpreter all the same.
     let mut attempt = pset.clone();
-    attempt
-        .finalize_mut(secp(), genesis(network))
-        .map_err(|errors| {
-            let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            tx_error(format!("cannot finalize: {}", text.join("; ")))
-        })?;
+    let mut errors = Vec::new();
+    for index in 0..attempt.inputs().len() {
+        let input = &attempt.inputs()[index];
+        if input.final_script_witness.is_some() || input.final_script_sig.is_some() {
+            continue;
+        }
+        if let Err(e) = attempt.finalize_inp_mut(secp(), index, genesis(network)) {
+            errors.push(e.to_string());
+        }
+    }
+    if !errors.is_empty() {
+        return Err(tx_error(format!("cannot finalize: {}", errors.join("; "))));
+    }
     let tx = attempt
         .extract(secp(), genesis(network))
         .map_err(|e| tx_error(format!("the finalized transaction does not verify: {e}")))?;

@@ -1,0 +1,480 @@
+//! Every class of malicious or broken offer, through the built binary: refused with exit 3
+//! and a reason in a trader's words; nothing signed, nothing broadcast, no reservation left
+//! behind.
+//!
+//! The taker is the victim of an envelope the maker changed (`offer accept` refuses it). The
+//! maker is the victim of a taker that changes the offer before accepting it with honest
+//! software (so its signatures are valid for the changed transaction) and then puts the
+//! agreed terms back in the envelope (`offer settle` refuses it), or that changes the
+//! accepted envelope itself.
+
+mod common;
+
+use common::desks::{deal_id, edit, txid_of, Desks};
+use common::Run;
+use elements::pset::{Input, PartiallySignedTransaction, PsbtSighashType};
+use elements::{EcdsaSighashType, OutPoint, Txid};
+use serde_json::{json, Value};
+use std::str::FromStr;
+
+/// The taker refused: exit 3 with `code` in the JSON error; no envelope on stdout, no deal,
+/// no reservation, nothing recorded.
+fn taker_refused(d: &Desks, run: Run, code: &str) -> Value {
+    assert_eq!(
+        run.code, 3,
+        "expected a refusal:\nstdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(run.stdout.trim().is_empty(), "{}", run.stdout);
+    let error = run.json_error();
+    assert_eq!(error["code"], code, "{error}");
+    assert!(d.deals(false).is_empty());
+    assert!(d.reserved(false).is_empty());
+    assert!(d.pending(false).is_empty());
+    error
+}
+
+/// The maker refused: exit 3 with `code`; the deal still proposed, its own reservation
+/// only, nothing recorded, the settlement unknown to the chain.
+fn maker_refused(d: &Desks, run: Run, code: &str, envelope: &str) -> Value {
+    assert_eq!(
+        run.code, 3,
+        "expected a refusal:\nstdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(run.stdout.trim().is_empty(), "{}", run.stdout);
+    let error = run.json_error();
+    assert_eq!(error["code"], code, "{error}");
+    let id = deal_id(envelope);
+    assert_eq!(d.deal(true, &id)["status"], "proposed");
+    let holders: Vec<String> = d.reserved(true).into_iter().map(|(_, h)| h).collect();
+    assert_eq!(holders, vec![format!("deal:{id}")]);
+    assert!(d.pending(true).is_empty());
+    assert!(d.node.get_tx(&txid_of(envelope)).is_none());
+    error
+}
+
+fn accept_json(d: &Desks, envelope: &str) -> Run {
+    d.accept(envelope, &["--json"])
+}
+
+fn settle_json(d: &Desks, envelope: &str) -> Run {
+    d.settle(envelope, &["--json"])
+}
+
+/// The maker's change output (the L-BTC one) in a proposed offer.
+fn change_index(pset: &PartiallySignedTransaction, policy: &str) -> usize {
+    pset.outputs()
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(_, o)| o.asset.map(|a| a.to_string()).as_deref() == Some(policy))
+        .map(|(i, _)| i)
+        .unwrap()
+}
+
+/// A taker that changes the offer with `change` before accepting it with honest software,
+/// then puts the original terms back: a validly signed transaction that is not the deal.
+fn hostile_accept(
+    d: &Desks,
+    proposed: &str,
+    change: impl FnOnce(&mut Value, &mut PartiallySignedTransaction),
+) -> String {
+    let original: Value = serde_json::from_str(proposed).unwrap();
+    let changed = edit(proposed, change);
+    let accepted = d.accepted(&changed);
+    let mut doc: Value = serde_json::from_str(&accepted).unwrap();
+    doc["terms"] = original["terms"].clone();
+    doc.to_string()
+}
+
+// ---- the taker is the victim ---------------------------------------------------------------
+
+#[test]
+fn taker_refuses_a_wrong_asset_or_an_amount_short_by_one() {
+    let d = Desks::start(false);
+    let proposed = d.proposed(&[]);
+    // The maker gives one base unit less than the terms (its change is one more).
+    let short = edit(&proposed, |_, pset| {
+        let i = change_index(pset, &d.policy);
+        let out = &mut pset.outputs_mut()[i];
+        out.amount = Some(out.amount.unwrap() + 1);
+    });
+    let error = taker_refused(&d, accept_json(&d, &short), "terms_mismatch");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("gives you 1.49999999 L-BTC, the terms say 1.5 L-BTC"),
+        "{message}"
+    );
+    // The maker asks for one base unit more than the terms.
+    let more = edit(&proposed, |_, pset| {
+        let out = &mut pset.outputs_mut()[0];
+        out.amount = Some(out.amount.unwrap() + 1);
+    });
+    let error = taker_refused(&d, accept_json(&d, &more), "terms_mismatch");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("takes 15000001 base units"),
+        "{error}"
+    );
+    // The maker is paid in another asset than the terms say.
+    let cad = elements::AssetId::from_str(&d.cad).unwrap();
+    let wrong = edit(&proposed, |_, pset| {
+        pset.outputs_mut()[0].asset = Some(cad);
+    });
+    taker_refused(&d, accept_json(&d, &wrong), "terms_mismatch");
+}
+
+#[test]
+fn taker_refuses_an_offer_spending_its_own_coin() {
+    let d = Desks::start(false);
+    let proposed = d.proposed(&[]);
+    d.run(false, &["sync"], None).ok();
+    let utxos = d.run(false, &["--json", "utxos"], None).ok().json();
+    let mine = OutPoint::from_str(utxos[0]["outpoint"].as_str().unwrap()).unwrap();
+    let extra = edit(&proposed, |_, pset| {
+        pset.add_input(Input::from_prevout(mine));
+    });
+    let error = taker_refused(&d, accept_json(&d, &extra), "own_coin_in_offer");
+    assert!(error["message"].as_str().unwrap().contains("coin of yours"));
+}
+
+#[test]
+fn taker_refuses_a_fee_too_high_or_left_to_it() {
+    let d = Desks::start(false);
+    let proposed = d.proposed(&["--fee-payer", "maker", "--fee-rate", "0.1"]);
+    let fixed = serde_json::from_str::<Value>(&proposed).unwrap()["terms"]["fee"]
+        .as_u64()
+        .unwrap();
+    assert!(fixed > 0 && fixed < 1_000, "{fixed}");
+    // The maker's part pays a fee of 0.01 L-BTC: far beyond 10 sat/vB.
+    let huge = edit(&proposed, |doc, pset| {
+        doc["terms"]["fee"] = json!(fixed + 1_000_000);
+        let i = change_index(pset, &d.policy);
+        let out = &mut pset.outputs_mut()[i];
+        out.amount = Some(out.amount.unwrap() - 1_000_000);
+    });
+    taker_refused(&d, accept_json(&d, &huge), "fee_too_high");
+    // The terms say the maker pays, but its part does not fund the fee.
+    let unpaid = edit(&proposed, |_, pset| {
+        let i = change_index(pset, &d.policy);
+        let out = &mut pset.outputs_mut()[i];
+        out.amount = Some(out.amount.unwrap() + fixed);
+    });
+    let error = taker_refused(&d, accept_json(&d, &unpaid), "fee_payer");
+    assert!(error["message"].as_str().unwrap().contains("fee"));
+    // The taker's own fee rate beyond the cap.
+    d.cancel(true, &deal_id(&proposed)).ok();
+    let taker_pays = d.proposed(&[]);
+    taker_refused(
+        &d,
+        d.accept(&taker_pays, &["--json", "--fee-rate", "50"]),
+        "fee_too_high",
+    );
+}
+
+#[test]
+fn taker_refuses_the_wrong_network_an_unknown_version_and_expiry() {
+    let d = Desks::start(false);
+    let proposed = d.proposed(&[]);
+    let testnet = edit(&proposed, |doc, _| doc["network"] = json!("liquidtestnet"));
+    taker_refused(&d, accept_json(&d, &testnet), "wrong_network");
+    let genesis = edit(&proposed, |doc, _| {
+        doc["genesis_hash"] = json!("11".repeat(32))
+    });
+    taker_refused(&d, accept_json(&d, &genesis), "wrong_network");
+    let v2 = edit(&proposed, |doc, _| doc["version"] = json!(2));
+    taker_refused(&d, accept_json(&d, &v2), "unknown_version");
+    // Two hours later (the offer lasts one): expired.
+    let pass = d.taker.pass();
+    let late = d.run_env(
+        false,
+        &[
+            "--json",
+            "--yes",
+            "offer",
+            "accept",
+            "-",
+            "--passphrase-file",
+            &pass,
+        ],
+        Some(&proposed),
+        &[("LIQUID_OTC_CLOCK_OFFSET", "7200")],
+    );
+    let error = taker_refused(&d, late, "expired");
+    assert!(error["message"].as_str().unwrap().contains("expired"));
+    // A ticker in an envelope is not part of any version: refused as malformed (exit 2).
+    let ticker = edit(&proposed, |doc, _| doc["ticker"] = json!("USDT"));
+    let run = accept_json(&d, &ticker);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.json_error()["code"], "invalid_offer");
+    let run = d.accept("not an envelope", &["--json"]);
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn taker_refuses_terms_that_disagree_with_the_pset_and_overflows() {
+    let d = Desks::start(false);
+    let proposed = d.proposed(&[]);
+    let terms = edit(&proposed, |doc, _| {
+        doc["terms"]["maker_receives"]["amount"] = json!(14_000_000)
+    });
+    taker_refused(&d, accept_json(&d, &terms), "terms_mismatch");
+    let beyond = edit(&proposed, |doc, _| {
+        doc["terms"]["maker_gives"]["amount"] = json!(2_100_000_000_000_001u64)
+    });
+    taker_refused(&d, accept_json(&d, &beyond), "amount_overflow");
+    let max = edit(&proposed, |doc, _| {
+        doc["terms"]["maker_gives"]["amount"] = json!(u64::MAX)
+    });
+    taker_refused(&d, accept_json(&d, &max), "amount_overflow");
+    let output = edit(&proposed, |_, pset| {
+        pset.outputs_mut()[0].amount = Some(u64::MAX);
+    });
+    taker_refused(&d, accept_json(&d, &output), "amount_overflow");
+}
+
+#[test]
+fn taker_refuses_revealed_data_that_does_not_reopen_the_coins() {
+    let d = Desks::start(false);
+    let proposed = d.proposed(&[]);
+    let blinder = edit(&proposed, |doc, _| {
+        doc["maker_inputs"][0]["value_blinder"] = json!("01".repeat(32));
+    });
+    taker_refused(&d, accept_json(&d, &blinder), "bad_unblinding_data");
+    let value = edit(&proposed, |doc, _| {
+        let v = doc["maker_inputs"][0]["value"].as_u64().unwrap();
+        doc["maker_inputs"][0]["value"] = json!(v + 1);
+    });
+    taker_refused(&d, accept_json(&d, &value), "bad_unblinding_data");
+}
+
+#[test]
+fn taker_refuses_an_output_to_its_script_blinded_to_another_key() {
+    let d = Desks::start(false);
+    let proposed = d.proposed(&[]);
+    let mine: elements::Address = d.address(false).parse().unwrap();
+    // The maker's receiving output goes to the taker's script, still blinded to the maker's
+    // key: the taker could never spend what it would count as received.
+    let trap = edit(&proposed, |_, pset| {
+        pset.outputs_mut()[0].script_pubkey = mine.script_pubkey();
+    });
+    taker_refused(&d, accept_json(&d, &trap), "unreadable_own_output");
+}
+
+// ---- the maker is the victim ---------------------------------------------------------------
+
+#[test]
+fn maker_refuses_an_amount_short_by_one() {
+    let d = Desks::start(false);
+    let proposed = d.proposed(&[]);
+    let short = hostile_accept(&d, &proposed, |doc, pset| {
+        let out = &mut pset.outputs_mut()[0];
+        out.amount = Some(out.amount.unwrap() - 1);
+        doc["terms"]["maker_receives"]["amount"] = json!(14_999_999);
+    });
+    let error = maker_refused(&d, settle_json(&d, &short), "terms_mismatch", &short);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("gives you 14999999 base units of asset"),
+        "{error}"
+    );
+}
+
+#[test]
+fn maker_refuses_being_paid_in_another_asset() {
+    let d = Desks::start(false);
+    let proposed = d.proposed(&[]);
+    let cad = elements::AssetId::from_str(&d.cad).unwrap();
+    let other = hostile_accept(&d, &proposed, |doc, pset| {
+        pset.outputs_mut()[0].asset = Some(cad);
+        pset.outputs_mut()[0].amount = Some(1_000);
+        doc["terms"]["maker_receives"] = json!({ "asset": d.cad, "amount": 1_000 });
+    });
+    maker_refused(&d, settle_json(&d, &other), "terms_mismatch", &other);
+}
+
+#[test]
+fn maker_refuses_an_extra_input_of_its_own() {
+    let d = Desks::start(false);
+    let proposed = d.proposed(&[]);
+    let accepted = d.accepted(&proposed);
+    // The maker's other coin (0.5 L-BTC), not in the deal.
+    d.run(true, &["sync"], None).ok();
+    let utxos = d.run(true, &["--json", "utxos"], None).ok().json();
+    let free = utxos
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["reserved_by"].is_null() && u["value"] == 50_000_000)
+        .unwrap();
+    let outpoint = OutPoint::from_str(free["outpoint"].as_str().unwrap()).unwrap();
+    let txout = d.node.get_tx(&outpoint.txid).unwrap().output[outpoint.vout as usize].clone();
+    let extra = edit(&accepted, |_, pset| {
+        let mut input = Input::from_prevout(outpoint);
+        input.witness_utxo = Some(txout);
+        pset.add_input(input);
+    });
+    let error = maker_refused(&d, settle_json(&d, &extra), "extra_own_input", &accepted);
+    assert!(error["message"]
+        .as_str()
+        .unwrap()
+        .contains("did not put in the deal"));
+}
+
+#[test]
+fn maker_refuses_an_output_taking_its_change() {
+    let d = Desks::start(false);
+    let proposed = d.proposed(&[]);
+    let thief = d.thief_address();
+    let stolen = hostile_accept(&d, &proposed, |_, pset| {
+        let i = change_index(pset, &d.policy);
+        let out = &mut pset.outputs_mut()[i];
+        out.script_pubkey = thief.script_pubkey();
+        out.blinding_key = thief
+            .blinding_pubkey
+            .map(|inner| elements::bitcoin::PublicKey {
+                inner,
+                compressed: true,
+            });
+    });
+    let error = maker_refused(&d, settle_json(&d, &stolen), "terms_mismatch", &stolen);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("takes 2.0 L-BTC from you, the terms say 1.5 L-BTC"),
+        "{error}"
+    );
+}
+
+#[test]
+fn maker_refuses_a_fee_left_to_it() {
+    let d = Desks::start(false);
+    // The terms say the taker pays; the hostile taker makes the maker's part pay 2,000 sat.
+    let proposed = d.proposed(&[]);
+    let shifted = hostile_accept(&d, &proposed, |doc, pset| {
+        doc["terms"]["fee_payer"] = json!("maker");
+        doc["terms"]["fee"] = json!(2_000);
+        let i = change_index(pset, &d.policy);
+        let out = &mut pset.outputs_mut()[i];
+        out.amount = Some(out.amount.unwrap() - 2_000);
+    });
+    let error = maker_refused(&d, settle_json(&d, &shifted), "fee_payer", &shifted);
+    assert!(error["message"].as_str().unwrap().contains("taker pays it"));
+}
+
+#[test]
+fn maker_refuses_a_sighash_other_than_all_on_its_input() {
+    let d = Desks::start(false);
+    let accepted = d.accepted(&d.proposed(&[]));
+    let single = edit(&accepted, |_, pset| {
+        pset.inputs_mut()[0].sighash_type = Some(PsbtSighashType::from(
+            EcdsaSighashType::SinglePlusAnyoneCanPay,
+        ));
+    });
+    let error = maker_refused(&d, settle_json(&d, &single), "sighash", &accepted);
+    assert!(error["message"].as_str().unwrap().contains("SIGHASH_ALL"));
+    // A witness on the maker's input that the maker never made.
+    let witnessed = edit(&accepted, |_, pset| {
+        pset.inputs_mut()[0].final_script_witness = Some(vec![vec![1u8; 72], vec![2u8; 33]].into());
+    });
+    maker_refused(&d, settle_json(&d, &witnessed), "pset_problem", &accepted);
+}
+
+#[test]
+fn maker_refuses_changed_terms_network_and_expiry() {
+    let d = Desks::start(false);
+    let accepted = d.accepted(&d.proposed(&[]));
+    let terms = edit(&accepted, |doc, _| {
+        doc["terms"]["maker_gives"]["amount"] = json!(150_000_001)
+    });
+    maker_refused(&d, settle_json(&d, &terms), "envelope_terms", &accepted);
+    let later = edit(&accepted, |doc, _| {
+        let e = doc["expires_at"].as_u64().unwrap();
+        doc["expires_at"] = json!(e + 86_400);
+    });
+    maker_refused(&d, settle_json(&d, &later), "envelope_terms", &accepted);
+    let network = edit(&accepted, |doc, _| {
+        doc["genesis_hash"] = json!("22".repeat(32))
+    });
+    maker_refused(&d, settle_json(&d, &network), "wrong_network", &accepted);
+    let pass = d.maker.pass();
+    let late = d.run_env(
+        true,
+        &[
+            "--json",
+            "--yes",
+            "offer",
+            "settle",
+            "-",
+            "--passphrase-file",
+            &pass,
+        ],
+        Some(&accepted),
+        &[("LIQUID_OTC_CLOCK_OFFSET", "7200")],
+    );
+    maker_refused(&d, late, "expired", &accepted);
+    // A proposed envelope is not a settlement.
+    d.cancel(true, &deal_id(&accepted)).ok();
+    let proposed = d.proposed(&[]);
+    let run = settle_json(&d, &proposed);
+    assert_eq!(run.code, 3);
+    assert_eq!(run.json_error()["code"], "wrong_stage");
+}
+
+#[test]
+fn maker_refuses_an_output_to_its_script_blinded_to_another_key() {
+    let d = Desks::start(false);
+    let proposed = d.proposed(&[]);
+    let thief = d.thief_address();
+    let blinded = hostile_accept(&d, &proposed, |_, pset| {
+        pset.outputs_mut()[0].blinding_key =
+            thief
+                .blinding_pubkey
+                .map(|inner| elements::bitcoin::PublicKey {
+                    inner,
+                    compressed: true,
+                });
+    });
+    maker_refused(
+        &d,
+        settle_json(&d, &blinded),
+        "unreadable_own_output",
+        &blinded,
+    );
+}
+
+#[test]
+fn maker_refuses_a_transaction_changed_after_the_taker_signed() {
+    let d = Desks::start(false);
+    let accepted = d.accepted(&d.proposed(&[]));
+    let thief = d.thief_address();
+    // The taker's own receiving output redirected: nothing of the maker's changes, but the
+    // taker's signatures no longer verify.
+    let changed = edit(&accepted, |_, pset| {
+        let n = pset.outputs().len();
+        pset.outputs_mut()[n - 2].script_pubkey = thief.script_pubkey();
+    });
+    let error = maker_refused(&d, settle_json(&d, &changed), "bad_signature", &accepted);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not verify")
+            || error["message"].as_str().unwrap().contains("not signed")
+    );
+    // Unsigned taker inputs: refused the same way.
+    let unsigned = edit(&accepted, |_, pset| {
+        let n = pset.inputs().len();
+        pset.inputs_mut()[n - 1].final_script_witness = None;
+    });
+    maker_refused(&d, settle_json(&d, &unsigned), "bad_signature", &accepted);
+    // And the untouched envelope still settles.
+    let txid = d.settle(&accepted, &[]).ok().stdout.trim().to_string();
+    assert!(d.node.get_tx(&Txid::from_str(&txid).unwrap()).is_some());
+}
