@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use crate::chain::{Chain, ScriptHash};
 use crate::hexutil;
 use crate::node::Event;
-use crate::sandbox::Service;
+use crate::service::Service;
 
 const SERVER_VERSION: &str = "electrs-esplora 0.4.1";
 const PROTOCOL_VERSION: &str = "1.4";
@@ -313,11 +313,11 @@ fn cp_proof(chain: &Chain, height: u32, cp: u32) -> Result<(Vec<String>, String)
     let leaves: Vec<[u8; 32]> = (0..=cp)
         .filter_map(|h| chain.block_at(h).map(|b| b.hash.to_byte_array()))
         .collect();
-    let branch = crate::miner::merkle_branch(&leaves, height as usize)
+    let branch = crate::merkle::merkle_branch(&leaves, height as usize)
         .into_iter()
         .map(|h| BlockHash::from_byte_array(h).to_string())
         .collect();
-    let root = BlockHash::from_byte_array(crate::miner::merkle_root(&leaves)).to_string();
+    let root = BlockHash::from_byte_array(crate::merkle::merkle_root(&leaves)).to_string();
     Ok((branch, root))
 }
 
@@ -487,7 +487,7 @@ fn dispatch(
                 .ok_or("missing txid")?;
             if want_merkle {
                 let leaves: Vec<[u8; 32]> = b.txids.iter().map(|t| t.to_byte_array()).collect();
-                let merkle: Vec<String> = crate::miner::merkle_branch(&leaves, pos as usize)
+                let merkle: Vec<String> = crate::merkle::merkle_branch(&leaves, pos as usize)
                     .into_iter()
                     .map(|h| Txid::from_byte_array(h).to_string())
                     .collect();

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::chain::{script_hash, Chain, ScriptHash};
 use crate::hexutil;
 use crate::json::{BlockJson, TxJson, TxStatus, UtxoJson};
-use crate::sandbox::Service;
+use crate::service::Service;
 use crate::EsploraFlavour;
 
 /// Five years, electrs' cache time for immutable data.
@@ -424,7 +424,7 @@ pub fn merkle_proof(chain: &Chain, height: u32, pos: u32) -> serde_json::Value {
         .block_at(height)
         .map(|b| b.txids.iter().map(|t| t.to_byte_array()).collect())
         .unwrap_or_default();
-    let branch: Vec<String> = crate::miner::merkle_branch(&leaves, pos as usize)
+    let branch: Vec<String> = crate::merkle::merkle_branch(&leaves, pos as usize)
         .into_iter()
         .map(|h| Txid::from_byte_array(h).to_string())
         .collect();

@@ -103,7 +103,7 @@ pub fn genesis_block() -> Block {
             witness: TxOutWitness::default(),
         }],
     };
-    let root = crate::miner::merkle_root(&[
+    let root = crate::merkle::merkle_root(&[
         coinbase.txid().to_byte_array(),
         issuance.txid().to_byte_array(),
     ]);

@@ -14,7 +14,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::sandbox::Service;
+use crate::service::Service;
 
 /// Largest request head (request line and headers) read.
 const MAX_HEAD: usize = 64 * 1024;

@@ -1,100 +1,15 @@
 //! The running sandbox: node, faucet, Esplora and Electrum servers on loopback threads.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use elements::{Address, AssetId, BlockHash, Txid};
 
 use crate::node::{Clock, Node};
 use crate::persist::Store;
-use crate::{faucet, Error, EsploraFlavour, Issued, SandboxConfig};
-
-/// Everything the servers share.
-pub struct Service {
-    /// The node.
-    pub node: Node,
-    /// Which electrs line's Esplora answers to give.
-    pub esplora_flavour: EsploraFlavour,
-    faucet_lock: Mutex<()>,
-    shutting_down: AtomicBool,
-    streams: Mutex<Vec<TcpStream>>,
-    threads: Mutex<Vec<JoinHandle<()>>>,
-    stop: (Mutex<bool>, Condvar),
-}
-
-impl Service {
-    pub(crate) fn is_shutting_down(&self) -> bool {
-        self.shutting_down.load(Ordering::SeqCst)
-    }
-
-    pub(crate) fn track_stream(&self, s: TcpStream) {
-        let mut v = self.streams.lock().unwrap_or_else(|e| e.into_inner());
-        // Forget streams whose peer is gone.
-        v.retain(|s| s.peer_addr().is_ok());
-        v.push(s);
-    }
-
-    pub(crate) fn track_thread(&self, h: JoinHandle<()>) {
-        let mut v = self.threads.lock().unwrap_or_else(|e| e.into_inner());
-        v.retain(|t| !t.is_finished());
-        v.push(h);
-    }
-
-    /// Asks threads blocked in [`Sandbox::wait`] to return.
-    pub fn request_stop(&self) {
-        let (m, c) = &self.stop;
-        *m.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        c.notify_all();
-    }
-
-    /// Pays `amount_sat` of `asset` (L-BTC by default) to `address` from the faucet.
-    pub fn faucet(
-        &self,
-        address: &Address,
-        amount_sat: u64,
-        asset: Option<AssetId>,
-    ) -> Result<Txid, Error> {
-        if address.params != &elements::AddressParams::ELEMENTS {
-            return Err(Error::InvalidArgument(format!(
-                "{address} is not a liquidregtest address"
-            )));
-        }
-        let _g = self.faucet_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let seed = self.node.next_faucet_seed();
-        let tx = {
-            let chain = self.node.chain();
-            faucet::build_payment(&chain, &self.node.secp, seed, address, amount_sat, asset)?
-        };
-        Ok(self.node.broadcast_own(tx)?)
-    }
-
-    /// Issues a test asset held by the faucet (contract hash: sha256 of `name`).
-    pub fn issue(&self, amount_sat: u64, name: Option<&str>) -> Result<Issued, Error> {
-        self.issue_committing(amount_sat, faucet::name_contract_hash(name))
-    }
-
-    /// Issues a test asset held by the faucet whose id commits to the JSON `contract` (an
-    /// object, e.g. with the asset's `precision`).
-    pub fn issue_with_contract(&self, amount_sat: u64, contract: &str) -> Result<Issued, Error> {
-        self.issue_committing(amount_sat, faucet::json_contract_hash(contract)?)
-    }
-
-    fn issue_committing(
-        &self,
-        amount_sat: u64,
-        contract: elements::ContractHash,
-    ) -> Result<Issued, Error> {
-        let _g = self.faucet_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let (tx, asset, token) = {
-            let chain = self.node.chain();
-            faucet::build_issuance(&chain, amount_sat, contract)?
-        };
-        let txid = self.node.broadcast_own(tx)?;
-        Ok(Issued { asset, token, txid })
-    }
-}
+use crate::service::Service;
+use crate::{Error, Issued, SandboxConfig};
 
 /// A running sandbox; servers run on background threads until [`Sandbox::shutdown`].
 pub struct Sandbox {
@@ -131,15 +46,7 @@ impl Sandbox {
         .with_relay_policy(crate::standard::RelayPolicy {
             multi_data_permitted: config.multi_data_permitted,
         });
-        let svc = Arc::new(Service {
-            node,
-            esplora_flavour: config.esplora_flavour,
-            faucet_lock: Mutex::new(()),
-            shutting_down: AtomicBool::new(false),
-            streams: Mutex::new(Vec::new()),
-            threads: Mutex::new(Vec::new()),
-            stop: (Mutex::new(false), Condvar::new()),
-        });
+        let svc = Arc::new(Service::new(node, config.esplora_flavour));
         let listener = TcpListener::bind(config.electrum)?;
         let electrum_addr = listener.local_addr()?;
         let http = TcpListener::bind(config.esplora)?;
@@ -259,11 +166,7 @@ impl Sandbox {
 
     /// Blocks until [`Sandbox::request_stop`] is called (or a stop was requested before).
     pub fn wait(&self) {
-        let (m, c) = &self.svc.stop;
-        let mut stopped = m.lock().unwrap_or_else(|e| e.into_inner());
-        while !*stopped {
-            stopped = c.wait(stopped).unwrap_or_else(|e| e.into_inner());
-        }
+        self.svc.wait_for_stop();
     }
 
     /// Stops both servers, closes client connections and joins all threads.
@@ -276,7 +179,7 @@ impl Sandbox {
             return;
         }
         self.request_stop();
-        self.svc.shutting_down.store(true, Ordering::SeqCst);
+        self.svc.begin_shutdown();
         // Wake both acceptors.
         let _ = TcpStream::connect(self.electrum_addr);
         let _ = TcpStream::connect(self.esplora_addr);
@@ -286,25 +189,7 @@ impl Sandbox {
         if let Some(a) = self.http_acceptor.take() {
             let _ = a.join();
         }
-        for s in self
-            .svc
-            .streams
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .drain(..)
-        {
-            let _ = s.shutdown(std::net::Shutdown::Both);
-        }
-        let threads: Vec<JoinHandle<()>> = self
-            .svc
-            .threads
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .drain(..)
-            .collect();
-        for t in threads {
-            let _ = t.join();
-        }
+        self.svc.close_connections();
     }
 }
 

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 
 use regtest::elements::{self, encode::deserialize, BlockHeader, OutPoint, Transaction, TxOut};
-use regtest::{genesis, hexutil, miner, validate};
+use regtest::{genesis, hexutil, merkle, miner, validate};
 
 fn read_hex(dir: &std::path::Path, rel: &str) -> Vec<u8> {
     let s = std::fs::read_to_string(dir.join(rel)).unwrap();
@@ -97,14 +97,14 @@ fn coinbase_commitment_and_merkle_match_block_102() {
         .map(|t| t.txid().to_byte_array())
         .collect();
     assert_eq!(
-        miner::merkle_root(&leaves),
+        merkle::merkle_root(&leaves),
         block.header.merkle_root.to_byte_array()
     );
     assert_eq!(block.header.ext, genesis::ext_data(102));
     // Esplora merkle proof of tx 2.
     let proof =
         fixture_json(&dir, "esplora/tx_pay_lbtc_conf_addr0_merkle-proof.json")["body"].clone();
-    let branch: Vec<String> = miner::merkle_branch(&leaves, 2)
+    let branch: Vec<String> = merkle::merkle_branch(&leaves, 2)
         .into_iter()
         .map(|h| elements::Txid::from_byte_array(h).to_string())
         .collect();

@@ -12,6 +12,7 @@ pub mod ops;
 pub mod pegout;
 pub mod pset;
 pub mod seed;
+pub mod spend_lock;
 pub mod store;
 pub mod swap;
 pub mod sync;

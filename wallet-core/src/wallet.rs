@@ -354,10 +354,10 @@ impl Wallet {
         self.policy_asset = asset;
     }
 
-    /// Takes the wallet's spending lock (see [`crate::ops::lock`]): refused at once with
+    /// Takes the wallet's spending lock (see [`crate::spend_lock`]): refused at once with
     /// [`Error::WalletBusy`] while another process holds it.
-    pub fn lock_spending(&self) -> Result<crate::ops::lock::SpendLock> {
-        crate::ops::lock::SpendLock::acquire(&self.dir, &self.name)
+    pub fn lock_spending(&self) -> Result<crate::spend_lock::SpendLock> {
+        crate::spend_lock::SpendLock::acquire(&self.dir, &self.name)
     }
 
     /// The stored metadata.

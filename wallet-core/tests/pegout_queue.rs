@@ -10,8 +10,9 @@ use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescri
 use wallet_core::network::Network;
 use wallet_core::ops::pegout::{prepare_run, RunOptions};
 use wallet_core::ops::Mode;
-use wallet_core::pegout::queue::{self, RequestInput};
+use wallet_core::pegout::queue;
 use wallet_core::pegout::PegoutLimits;
+use wallet_core::pegout::RequestInput;
 use wallet_core::seed::{encrypt_seed, KdfParams, SeedSecret};
 use wallet_core::store::{Queued, RequestStatus};
 use wallet_core::sync::{sync, SyncOptions};

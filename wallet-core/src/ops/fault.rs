@@ -19,23 +19,3 @@ pub fn point(point: &str) {
 #[cfg(not(feature = "fault-injection"))]
 #[inline(always)]
 pub fn point(_point: &str) {}
-
-/// The environment variable that moves a test build's deal clock forward by that many
-/// seconds, so that expiry is tested without waiting.
-pub const CLOCK_ENV: &str = "LIQUID_OTC_CLOCK_OFFSET";
-
-/// Seconds the deal clock is moved forward ([`CLOCK_ENV`]; 0 when unset or malformed).
-#[cfg(feature = "fault-injection")]
-pub fn clock_offset() -> u64 {
-    std::env::var(CLOCK_ENV)
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// Always 0: this build's clock is the system's.
-#[cfg(not(feature = "fault-injection"))]
-#[inline(always)]
-pub fn clock_offset() -> u64 {
-    0
-}

@@ -5,7 +5,7 @@
 //!   against what was asked, and decide what may be signed ([`crate::pset::approve`]). The
 //!   result, a [`Prepared`], carries the view for the front end to show; nothing is signed or
 //!   written yet beyond the change addresses it reserved. An operation that will sign holds
-//!   the wallet's spending lock ([`lock`]) from coin selection on.
+//!   the wallet's spending lock ([`crate::spend_lock`]) from coin selection on.
 //! * **commit** ([`Prepared::commit`]): sign exactly the inputs the view counted, finalize,
 //!   record the transaction and every row it moves in ONE SQLite transaction, broadcast, then
 //!   note the outcome (broadcast, or failed on the server's definite refusal, when it stops
@@ -14,7 +14,6 @@
 pub mod assets;
 pub mod fault;
 mod knowledge;
-pub mod lock;
 pub mod payment;
 pub mod pegout;
 pub mod pset_sign;
@@ -69,7 +68,7 @@ pub struct Prepared {
     pub(crate) asset_event: Option<(AssetId, AssetEventKind, u64)>,
     pub(crate) release_holder: Option<String>,
     pub(crate) ledger: Vec<Box<dyn LedgerChange>>,
-    pub(crate) lock: Option<lock::SpendLock>,
+    pub(crate) lock: Option<crate::spend_lock::SpendLock>,
 }
 
 impl std::fmt::Debug for Prepared {

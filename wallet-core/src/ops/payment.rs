@@ -70,7 +70,7 @@ pub(crate) fn prepare_built(
 /// in the result until commit.
 pub(crate) fn prepare_built_locked(
     wallet: &mut Wallet,
-    lock: Option<super::lock::SpendLock>,
+    lock: Option<crate::spend_lock::SpendLock>,
     mode: Mode,
     kind: TxKind,
     previewed: u32,

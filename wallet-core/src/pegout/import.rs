@@ -11,7 +11,7 @@
 //! `amount` is refused, since binary floating point cannot hold every amount exactly.
 //! Unknown columns or keys are refused, so that a misspelt one is not silently dropped.
 
-use super::queue::RequestInput;
+use super::RequestInput;
 use crate::{Error, Result};
 
 /// The most rows one import may hold.

@@ -204,6 +204,22 @@ pub fn check_amount(amount: u64, min_amount: u64) -> Result<()> {
     Ok(())
 }
 
+/// A request as typed or imported, before it is checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestInput {
+    /// The desk's external reference (a ticket): 1 to 64 printable ASCII characters, no
+    /// spaces.
+    pub reference: String,
+    /// The Bitcoin address.
+    pub btc_address: String,
+    /// The amount in BTC, a decimal with at most 8 decimals.
+    pub amount: String,
+    /// The customer.
+    pub customer: Option<String>,
+    /// A note.
+    pub note: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

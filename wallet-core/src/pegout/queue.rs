@@ -3,7 +3,7 @@
 //! 8 decimals, reference, texts), then queued, approved, rejected. The store keeps every
 //! change in one SQLite transaction with its audit event (see [`crate::store`]'s `pegouts`).
 
-use super::{check_amount, check_supported, parse_btc_address};
+use super::{check_amount, check_supported, parse_btc_address, RequestInput};
 use crate::network::Network;
 use crate::store::{
     check_actor, Approved, DeskSettings, NewRequest, PegoutRequest, Queued, RowError,
@@ -19,22 +19,6 @@ pub const MAX_CUSTOMER_LEN: usize = 128;
 pub const MAX_NOTE_LEN: usize = 512;
 /// The longest rejection reason.
 pub const MAX_REASON_LEN: usize = 512;
-
-/// A request as typed or imported, before it is checked.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RequestInput {
-    /// The desk's external reference (a ticket): 1 to 64 printable ASCII characters, no
-    /// spaces.
-    pub reference: String,
-    /// The Bitcoin address.
-    pub btc_address: String,
-    /// The amount in BTC, a decimal with at most 8 decimals.
-    pub amount: String,
-    /// The customer.
-    pub customer: Option<String>,
-    /// A note.
-    pub note: Option<String>,
-}
 
 fn invalid(msg: String) -> Error {
     Error::InvalidPegoutRequest(msg)

@@ -13,15 +13,14 @@
 //! with its outputs and spends, and what it spent becomes unspent again.
 
 use std::collections::{HashMap, HashSet};
-use std::str::FromStr;
 
-use elements::{BlockHash, Script, Transaction, Txid};
+use elements::{BlockHash, Script, Txid};
 use rusqlite::{params, TransactionBehavior};
 
+use super::tx_rows::{insert_tx, parse_hash, parse_txid, NewTx};
 use super::{keychain_from_db, now_secs, storage_err, Store};
 use crate::chain::HistoryEntry;
 use crate::descriptor::Keychain;
-use crate::unblind::TxOutSecrets;
 use crate::{Error, Result};
 
 pub(super) const MIGRATION_V2: &str = "
@@ -109,28 +108,6 @@ pub struct ChainState {
     pub tip: Option<(u32, BlockHash)>,
 }
 
-/// One of the wallet's outputs in a transaction, unblinded.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OwnedOutput {
-    /// Output index.
-    pub vout: u32,
-    /// Keychain of the script it pays.
-    pub keychain: Keychain,
-    /// Derivation index of the script it pays.
-    pub index: u32,
-    /// Value, asset and blinding factors.
-    pub secrets: TxOutSecrets,
-}
-
-/// A transaction to store, with the wallet's outputs in it.
-#[derive(Clone, Debug)]
-pub struct NewTx {
-    /// The transaction (already checked against its txid).
-    pub tx: Transaction,
-    /// The outputs paying the wallet's scripts, unblinded.
-    pub outputs: Vec<OwnedOutput>,
-}
-
 /// Everything one sync writes, applied by [`Store::apply_sync`] in one transaction.
 #[derive(Clone, Debug, Default)]
 pub struct SyncUpdate {
@@ -157,79 +134,6 @@ pub struct SyncUpdate {
 
 fn to_i64(v: u64, what: &str) -> Result<i64> {
     i64::try_from(v).map_err(|_| Error::Storage(format!("{what} {v} is out of range")))
-}
-
-/// The fee of `tx`: the sum of its explicit fee outputs (empty script).
-pub(crate) fn tx_fee(tx: &Transaction) -> u64 {
-    tx.output
-        .iter()
-        .filter(|o| o.is_fee())
-        .filter_map(|o| o.value.explicit())
-        .fold(0u64, |acc, v| acc.saturating_add(v))
-}
-
-/// Inserts `new` (a transaction with its owned outputs and its spends); a transaction already
-/// stored is left as it is.
-pub(super) fn insert_tx(
-    tx: &rusqlite::Transaction<'_>,
-    new: &NewTx,
-    pending: bool,
-) -> rusqlite::Result<()> {
-    let txid = new.tx.txid().to_string();
-    let inserted = tx.execute(
-        "INSERT OR IGNORE INTO txs (txid, raw, height, fee, pending, first_seen)
-         VALUES (?1, ?2, NULL, ?3, ?4, ?5)",
-        params![
-            txid,
-            elements::encode::serialize(&new.tx),
-            i64::try_from(tx_fee(&new.tx)).unwrap_or(i64::MAX),
-            i64::from(pending),
-            i64::try_from(now_secs()).unwrap_or(i64::MAX)
-        ],
-    )?;
-    if inserted == 0 {
-        return Ok(());
-    }
-    for o in &new.outputs {
-        let Some(txout) = new.tx.output.get(o.vout as usize) else {
-            continue;
-        };
-        let Ok(value) = i64::try_from(o.secrets.value) else {
-            continue; // above any valid amount: not an output worth keeping
-        };
-        tx.execute(
-            "INSERT OR REPLACE INTO outputs
-             (txid, vout, txout, keychain, idx, value, asset, value_bf, asset_bf, explicit)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                txid,
-                i64::from(o.vout),
-                elements::encode::serialize(txout),
-                i64::from(o.keychain.index()),
-                i64::from(o.index),
-                value,
-                o.secrets.asset.to_string(),
-                o.secrets.value_bf.to_string(),
-                o.secrets.asset_bf.to_string(),
-                i64::from(o.secrets.explicit)
-            ],
-        )?;
-    }
-    for (vin, input) in new.tx.input.iter().enumerate() {
-        if input.previous_output.is_null() {
-            continue; // coinbase
-        }
-        tx.execute(
-            "INSERT OR IGNORE INTO spends (txid, vin, prev_txid, prev_vout) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                txid,
-                i64::try_from(vin).unwrap_or(i64::MAX),
-                input.previous_output.txid.to_string(),
-                i64::from(input.previous_output.vout)
-            ],
-        )?;
-    }
-    Ok(())
 }
 
 impl Store {
@@ -488,12 +392,4 @@ fn fail_lost_pending(
         }
     }
     Ok(failed)
-}
-
-pub(super) fn parse_txid(s: &str) -> Result<Txid> {
-    Txid::from_str(s).map_err(|_| Error::Storage(format!("bad txid '{s}' in the store")))
-}
-
-pub(super) fn parse_hash(s: &str) -> Result<BlockHash> {
-    BlockHash::from_str(s).map_err(|_| Error::Storage(format!("bad block hash '{s}' in the store")))
 }

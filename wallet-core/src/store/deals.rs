@@ -22,8 +22,8 @@ use std::str::FromStr;
 use elements::{AssetId, OutPoint, Txid};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
-use super::chain_data::parse_txid;
 use super::outgoing::LedgerChange;
+use super::tx_rows::parse_txid;
 use super::{now_secs, storage_err, Store};
 use crate::{Error, Result};
 

@@ -11,7 +11,7 @@ use std::str::FromStr;
 use elements::{AssetEntropy, AssetId, ContractHash, Txid};
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::chain_data::parse_txid;
+use super::tx_rows::parse_txid;
 use super::{now_secs, Store};
 use crate::{Error, Result};
 

@@ -24,9 +24,10 @@ mod deals;
 mod issuances;
 mod outgoing;
 mod pegouts;
+mod tx_rows;
 mod views;
 
-pub use chain_data::{ChainState, NewTx, OwnedOutput, ScriptRecord, SyncUpdate};
+pub use chain_data::{ChainState, ScriptRecord, SyncUpdate};
 pub use deals::{
     holder as deal_holder, Deal, DealChange, DealEvent, DealRole, DealStatus, NewDeal,
 };
@@ -38,6 +39,7 @@ pub use pegouts::{
     Approval, Approved, DeskSettings, LiveTx, NewRequest, PegoutEvent, PegoutRequest, Queued,
     RequestStatus, RowError,
 };
+pub use tx_rows::{NewTx, OwnedOutput};
 pub use views::{Balance, OwnedCoin, TxStatus, WalletTx, WalletUtxo};
 
 /// Largest non-hardened BIP32 index.

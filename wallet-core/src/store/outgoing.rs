@@ -22,8 +22,8 @@ use elements::hex::DisplayHex;
 use elements::{AssetId, OutPoint, Script, Transaction, TxOut, Txid};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
-use super::chain_data::{insert_tx, parse_txid, NewTx, OwnedOutput};
 use super::issuances::{insert_asset_event, insert_issuance, AssetEventKind, IssuanceRecord};
+use super::tx_rows::{insert_tx, parse_txid, NewTx, OwnedOutput};
 use super::{now_secs, storage_err, Store};
 use crate::unblind::TxOutSecrets;
 use crate::{Error, Result};

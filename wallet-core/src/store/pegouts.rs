@@ -33,6 +33,7 @@ use elements::{OutPoint, Txid};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
 use super::outgoing::{fail_with_descendants, LedgerChange};
+use super::tx_rows::parse_txid;
 use super::{now_secs, storage_err, Store};
 use crate::{Error, Result};
 
@@ -1180,10 +1181,6 @@ fn requeue(
         refs.push(reference);
     }
     Ok(refs)
-}
-
-fn parse_txid(s: &str) -> Result<Txid> {
-    Txid::from_str(s).map_err(|_| Error::Storage(format!("bad txid '{s}' in the peg-out queue")))
 }
 
 /// The requests a run pays, written in the same SQLite transaction as the signed

@@ -12,7 +12,7 @@ use elements::confidential::{AssetBlindingFactor, ValueBlindingFactor};
 use elements::{AssetId, OutPoint, Transaction, TxOut, Txid};
 use rusqlite::OptionalExtension;
 
-use super::chain_data::parse_txid;
+use super::tx_rows::parse_txid;
 use super::{keychain_from_db, Store};
 use crate::descriptor::Keychain;
 use crate::unblind::TxOutSecrets;

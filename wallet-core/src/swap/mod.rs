@@ -29,7 +29,27 @@ pub use refusal::{Mismatch, Refusal};
 pub use terms::{Leg, Terms};
 
 /// The time deals are judged by (seconds since the epoch): the system clock, moved forward in
-/// test builds by [`crate::ops::fault::CLOCK_ENV`].
+/// test builds by [`CLOCK_ENV`].
 pub fn now() -> u64 {
-    crate::store::now_secs().saturating_add(crate::ops::fault::clock_offset())
+    crate::store::now_secs().saturating_add(clock_offset())
+}
+
+/// The environment variable that moves a test build's deal clock forward by that many
+/// seconds, so that expiry is tested without waiting.
+pub const CLOCK_ENV: &str = "LIQUID_OTC_CLOCK_OFFSET";
+
+/// Seconds the deal clock is moved forward ([`CLOCK_ENV`]; 0 when unset or malformed).
+#[cfg(feature = "fault-injection")]
+fn clock_offset() -> u64 {
+    std::env::var(CLOCK_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Always 0: this build's clock is the system's.
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+fn clock_offset() -> u64 {
+    0
 }

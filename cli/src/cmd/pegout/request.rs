@@ -4,7 +4,8 @@ use std::path::Path;
 
 use clap::{Args, Subcommand};
 use serde_json::json;
-use wallet_core::pegout::queue::{self, RequestInput};
+use wallet_core::pegout::queue;
+use wallet_core::pegout::RequestInput;
 use wallet_core::store::{PegoutRequest, Queued, RequestStatus};
 
 use super::{btc, request_json, rfc3339, status_arg, ActorArgs};
