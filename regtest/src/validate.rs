@@ -262,7 +262,7 @@ fn check_context_free(tx: &Transaction, policy: AssetId) -> Result<(), Reject> {
 /// the opcode and push prefixes).
 pub const MAX_DATA_SCRIPT: usize = 83;
 /// elementsd's dust relay fee, sat per 1000 bytes (Elements' default, a thirtieth of
-/// Bitcoin's; measured against elementsd 23.3.3 by `tests/differential.rs`).
+/// Bitcoin's; measured against elementsd 23.3.3 by `tests/e2e/differential.rs`).
 pub const DUST_RELAY_FEE_PER_KB: u64 = 100;
 
 /// The smallest explicit value an output may carry (elementsd's `GetDustThreshold`): the fee,
@@ -286,7 +286,7 @@ pub fn dust_threshold(out: &TxOut) -> u64 {
     ((size + spend) * DUST_RELAY_FEE_PER_KB).div_ceil(1000)
 }
 
-/// Standardness (elementsd's `IsStandardTx`, the rules the corpus of `tests/differential.rs`
+/// Standardness (elementsd's `IsStandardTx`, the rules the corpus of `tests/e2e/differential.rs`
 /// compares): version 1 or 2, data outputs of at most 83 bytes, no dust among explicit
 /// outputs of the policy asset (fee outputs aside; elementsd applies no dust rule to other
 /// assets: a 1-unit explicit reissuance token output is standard).

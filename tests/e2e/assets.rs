@@ -2,9 +2,7 @@
 //! in balances and accepted by the sandbox's validator, an issued asset paid to another
 //! wallet with `send`, and bad input with its exit code.
 
-mod common;
-
-use common::{Run, Sandbox, ABANDON};
+use crate::common::{Run, Sandbox, ABANDON};
 use regtest::SandboxConfig;
 use serde_json::Value;
 
@@ -77,7 +75,7 @@ fn row_of(rows: &Value, asset: &str) -> Value {
 /// (confirmed, unconfirmed) of `asset` after a sync.
 fn balance(sb: &Sandbox, chain: &Chain, wallet: &str, asset: &str) -> (u64, u64) {
     let doc = lotc(sb, chain, wallet, &["--json", "balance"]).ok().json();
-    common::balance_of(&doc, asset)
+    crate::common::balance_of(&doc, asset)
 }
 
 fn setup() -> (Sandbox, Chain) {

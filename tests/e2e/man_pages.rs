@@ -1,5 +1,5 @@
 //! The committed man pages in `man/` must match the clap tree.
-//! Regenerate them with `UPDATE_MAN=1 cargo test --test man_pages`.
+//! Regenerate them with `UPDATE_MAN=1 cargo test --test e2e man_pages`.
 
 use std::path::Path;
 
@@ -35,7 +35,7 @@ fn man_pages_are_up_to_date() {
     }
     assert!(
         stale.is_empty(),
-        "man pages are stale: {stale:?}; run `UPDATE_MAN=1 cargo test --test man_pages`"
+        "man pages are stale: {stale:?}; run `UPDATE_MAN=1 cargo test --test e2e man_pages`"
     );
     let root = std::fs::read_to_string(dir.join("liquid-otc.1")).unwrap();
     assert!(root.contains("EXIT STATUS"));

@@ -1,9 +1,7 @@
 //! A chain reorganisation corrects the wallet's history and balances, and the block time of a
 //! transaction re-mined at the same height, over both backends.
 
-mod common;
-
-use common::Sandbox;
+use crate::common::Sandbox;
 use regtest::SandboxConfig;
 use serde_json::Value;
 
@@ -15,7 +13,7 @@ fn state(sb: &Sandbox, server: &[&str], policy: &str) -> ((u64, u64), Vec<Value>
     let mut balance = args.clone();
     balance.extend(["--json", "balance"]);
     let doc = sb.run(&balance).ok().json();
-    let lbtc = common::balance_of(&doc, policy);
+    let lbtc = crate::common::balance_of(&doc, policy);
     let mut txs = args;
     txs.extend(["--json", "txs"]);
     let txs = sb.run(&txs).ok().json();

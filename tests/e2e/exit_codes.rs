@@ -3,9 +3,7 @@
 //! file), an unknown asset and a malformed asset id are told apart, and `-v` shows an error's
 //! causes.
 
-mod common;
-
-use common::{Sandbox, ABANDON};
+use crate::common::{Sandbox, ABANDON};
 
 const ASSET: &str = "1111111111111111111111111111111111111111111111111111111111111111";
 const REGTEST_ADDRESS: &str = "el1qq2xvpcvfup5j8zscjq05u2wxxjcyewk7979f3mmz5l7uw5pqmx6xf5xy50hsn6vhkm5euwt72x878eq6zxx2z0z676mna6kdq";

@@ -1,13 +1,11 @@
 //! A DvP deal on every chain: always on the embedded sandbox, and on a real elementsd +
 //! electrs (liquidregtest) when `ELEMENTSD_EXEC` and `ELECTRS_LIQUID_EXEC` are set (the
-//! harness of `tests/common/real_stack.rs`). Maker and taker in separate data folders, the
+//! harness of `tests/e2e/common/real_stack.rs`). Maker and taker in separate data folders, the
 //! envelope through pipes, over Esplora and over Electrum, each fee payer; then the
 //! settlement is refused by the node when the taker cancelled first.
 
-mod common;
-
-use common::real_stack::{with_real_stack, Backend, TestChain, BACKENDS};
-use common::{Run, Sandbox as Home};
+use crate::common::real_stack::{with_real_stack, Backend, TestChain, BACKENDS};
+use crate::common::{Run, Sandbox as Home};
 use elements::Address;
 use serde_json::Value;
 
@@ -73,7 +71,7 @@ impl<'a> Desk<'a> {
 
     fn balance(&self, asset: &str) -> u64 {
         let doc = self.ok(&["--json", "balance"], None).json();
-        let (c, u) = common::balance_of(&doc, asset);
+        let (c, u) = crate::common::balance_of(&doc, asset);
         c + u
     }
 

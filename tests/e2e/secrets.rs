@@ -1,11 +1,9 @@
 //! Runs every wallet and address command and checks that no secret reaches stdout, stderr or
 //! the wallet database in clear: no run of mnemonic words, no passphrase, no private key.
 
-mod common;
-
 use std::path::Path;
 
-use common::{Sandbox, ABANDON, PASSPHRASE};
+use crate::common::{Sandbox, ABANDON, PASSPHRASE};
 use elements::bitcoin::bip32::Xpriv;
 use elements::bitcoin::NetworkKind;
 

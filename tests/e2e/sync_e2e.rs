@@ -1,15 +1,13 @@
 //! `sync`, `balance`, `txs`, `utxos` and `tx show` through the built binary against an
 //! in-process sandbox, over both backends; hostile servers; the gap limit after a restore; a
-//! restored wallet's history after spends. Reorgs: `tests/sync_reorg.rs` (the sandbox orphans
-//! blocks); payments back and forth: `tests/payments.rs`.
-
-mod common;
+//! restored wallet's history after spends. Reorgs: `tests/e2e/sync_reorg.rs` (the sandbox orphans
+//! blocks); payments back and forth: `tests/e2e/payments.rs`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::str::FromStr;
 
-use common::{Run, Sandbox as Home};
+use crate::common::{Run, Sandbox as Home};
 use elements::{Address, AssetId};
 use regtest::{Sandbox, SandboxConfig};
 use serde_json::Value;
@@ -427,7 +425,7 @@ fn a_liquid_wallet_refuses_a_regtest_server_with_exit_3() {
             "--passphrase-file",
             &home.pass(),
         ],
-        Some(common::ABANDON),
+        Some(crate::common::ABANDON),
     )
     .ok();
     for (name, server) in backends(&sb) {
@@ -744,7 +742,7 @@ fn restored_wallet_finds_the_same_history_after_spends() {
             let v = lotc(&home, &[], &["--wallet", w, "--json", "txs"])
                 .ok()
                 .json();
-            common::history_rows(&v)
+            crate::common::history_rows(&v)
         };
         let original = history("alice");
         assert_eq!(original.len(), 3, "{kind}: {original:?}");

@@ -1,7 +1,5 @@
 //! The README's examples work as written (issue 12, item 11).
 
-mod common;
-
 use std::process::{Command, Stdio};
 
 /// The first ```sh block after the heading `heading` of the README.
@@ -26,7 +24,7 @@ fn the_short_tour_runs_as_written_in_a_fresh_data_folder() {
         "set -euo pipefail\nlotc() {{ \"$LOTC\" \"$@\"; }}\n{}",
         &block[alias.len()..]
     );
-    let sb = common::Sandbox::new();
+    let sb = crate::common::Sandbox::new();
     let work = sb.path("work");
     std::fs::create_dir(&work).unwrap();
     let out = Command::new("bash")

@@ -1,5 +1,5 @@
 //! Peg-outs on both chains: the embedded sandbox always, and elementsd + electrs when
-//! `ELEMENTSD_EXEC` and `ELECTRS_LIQUID_EXEC` are set (see `tests/common/real_stack.rs`).
+//! `ELEMENTSD_EXEC` and `ELECTRS_LIQUID_EXEC` are set (see `tests/e2e/common/real_stack.rs`).
 //!
 //! A default liquidregtest node relays one `OP_RETURN` output per transaction: `pegout send`
 //! is accepted; a queue of three requests is paid one per run; a batch (config.json claiming
@@ -7,10 +7,8 @@
 //! is abandoned and paid again one by one. Every peg-out is checked on the chain through
 //! Esplora's `/tx/:txid` (an `op_return` output of the exact amount and script).
 
-mod common;
-
-use common::real_stack::{with_real_stack, Backend, TestChain};
-use common::{Run, Sandbox, ABANDON};
+use crate::common::real_stack::{with_real_stack, Backend, TestChain};
+use crate::common::{Run, Sandbox, ABANDON};
 use serde_json::Value;
 
 const COIN: u64 = 100_000_000;

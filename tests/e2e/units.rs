@@ -3,9 +3,7 @@
 //! ticker and a precision; "base units" is said wherever the precision is unknown; and
 //! "insufficient funds" is said in the asset's units.
 
-mod common;
-
-use common::{Run, Sandbox, ABANDON};
+use crate::common::{Run, Sandbox, ABANDON};
 use serde_json::Value;
 
 const OTHER: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
@@ -84,7 +82,7 @@ impl Setup {
     /// (confirmed + unconfirmed) base units of `asset` in `wallet`'s balance, after a sync.
     fn held(&self, wallet: &str, asset: &str) -> u64 {
         let doc = self.lotc(wallet, &["--json", "balance"]).ok().json();
-        let (c, u) = common::balance_of(&doc, asset);
+        let (c, u) = crate::common::balance_of(&doc, asset);
         c + u
     }
 

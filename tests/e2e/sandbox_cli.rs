@@ -1,11 +1,9 @@
 //! `sandbox start | faucet | mine | issue` and `demo`, through the built binary.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
-use common::Sandbox;
+use crate::common::Sandbox;
 use serde_json::Value;
 
 /// A `sandbox start --json` process; stopped with SIGINT when dropped.
@@ -138,7 +136,7 @@ fn sandbox_commands_drive_a_running_sandbox() {
         .fails(2, "decimals");
     sb.run(&["sandbox", "faucet", &address, "1", "--asset", "xyz"])
         .fails(2, "asset id");
-    if let Some(vectors) = common::shared("vectors") {
+    if let Some(vectors) = crate::common::shared("vectors") {
         let text = std::fs::read_to_string(vectors.join("elip151.json")).unwrap();
         let doc: Value = serde_json::from_str(&text).unwrap();
         let mainnet = doc["valid"][0]["confidential_address"].as_str().unwrap();

@@ -1,11 +1,9 @@
 //! End to end through the built binary: wallets, addresses, JSON shapes and bad input.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
 
-use common::{shared, Sandbox, ABANDON};
+use crate::common::{shared, Sandbox, ABANDON};
 use serde_json::Value;
 
 fn keys(value: &Value) -> BTreeSet<String> {
@@ -721,7 +719,7 @@ fn passphrase_can_come_from_a_file_descriptor() {
                 "--mnemonic-out",
                 out.to_str().unwrap(),
             ],
-            Some(&format!("{}\n", common::PASSPHRASE)),
+            Some(&format!("{}\n", crate::common::PASSPHRASE)),
         )
         .ok()
         .json();

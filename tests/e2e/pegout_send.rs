@@ -1,9 +1,7 @@
 //! `pegout send` through the built binary against the embedded chain: one peg-out accepted,
 //! recorded by the chain and served like any output; the dry run; the networks that refuse.
 
-mod common;
-
-use common::{Run, Sandbox, ABANDON};
+use crate::common::{Run, Sandbox, ABANDON};
 use regtest::SandboxConfig;
 
 const COIN: u64 = 100_000_000;
@@ -46,7 +44,7 @@ fn funded(electrum: bool) -> (Sandbox, Chain) {
 
 fn lbtc(sb: &Sandbox, chain: &Chain) -> (u64, u64) {
     let doc = lotc(sb, chain, &["--json", "balance"]).ok().json();
-    common::balance_of(&doc, &chain.node.policy_asset().to_string())
+    crate::common::balance_of(&doc, &chain.node.policy_asset().to_string())
 }
 
 fn pegout_send_pays_the_bitcoin_script(electrum: bool) {

@@ -2,10 +2,8 @@
 //! `pset inspect` works without a wallet and on coins the wallet has not synced, and an
 //! unsigned PSET's finalize names what is missing.
 
-mod common;
-
-use common::scene::{Scene, COIN};
-use common::{Run, ABANDON};
+use crate::common::scene::{Scene, COIN};
+use crate::common::{Run, ABANDON};
 use serde_json::Value;
 
 const BOB: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
@@ -56,7 +54,7 @@ fn json_stages_pipe_into_each_other() {
         .ok()
         .json();
     assert_eq!(
-        common::balance_of(&bob, &chain.policy_asset().to_string()),
+        crate::common::balance_of(&bob, &chain.policy_asset().to_string()),
         (25_000_000, 0)
     );
     // A JSON document without a PSET in it is a usage error.

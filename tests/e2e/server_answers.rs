@@ -6,14 +6,12 @@
 //! liquidregtest genesis block, error texts for fixed inputs), the bodies must be equal too.
 //! Runs with `ELEMENTSD_EXEC` and `ELECTRS_LIQUID_EXEC` (skipped with a notice otherwise).
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use common::handmade::*;
-use common::real_stack::{with_real_stack, TestChain};
+use crate::common::handmade::*;
+use crate::common::real_stack::{with_real_stack, TestChain};
 use elements::Address;
 use serde_json::{json, Value};
 

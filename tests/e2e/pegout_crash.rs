@@ -3,11 +3,9 @@
 //! transaction that a conflicting spend made impossible. Every claim is checked on the chain
 //! (the peg-outs the sandbox recorded), not only in the queue.
 
-mod common;
-
 use std::process::Stdio;
 
-use common::{Run, Sandbox, ABANDON};
+use crate::common::{Run, Sandbox, ABANDON};
 use regtest::SandboxConfig;
 use serde_json::Value;
 

@@ -2,15 +2,13 @@
 //! the `--help` of every command, and the shape (keys and value types, not values) of the
 //! `--json` document of every command in one scenario on the sandbox.
 //!
-//! Regenerate the snapshots with `UPDATE_SNAPSHOTS=1 cargo test --test interface`, and read
+//! Regenerate the snapshots with `UPDATE_SNAPSHOTS=1 cargo test --test e2e interface`, and read
 //! the diff: it is the interface change.
-
-mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{Run, Sandbox, ABANDON};
+use crate::common::{Run, Sandbox, ABANDON};
 use regtest::SandboxConfig;
 use serde_json::Value;
 
@@ -37,7 +35,7 @@ fn check_snapshot(name: &str, text: &str) {
             .position(|(a, b)| a != b)
             .unwrap_or(committed.lines().count().min(text.lines().count()));
         panic!(
-            "{} is stale (first difference at line {}): run `UPDATE_SNAPSHOTS=1 cargo test --test \
+            "{} is stale (first difference at line {}): run `UPDATE_SNAPSHOTS=1 cargo test --test e2e \
              interface` and review the diff\ncommitted: {:?}\nnow:       {:?}",
             path.display(),
             first + 1,

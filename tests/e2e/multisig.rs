@@ -1,9 +1,7 @@
 //! A 2-of-3 confidential multisig through files: a watch-only coordinator builds the PSET,
 //! two cosigners sign their copies, the coordinator combines, finalizes and broadcasts.
 
-mod common;
-
-use common::{Run, Sandbox, ABANDON};
+use crate::common::{Run, Sandbox, ABANDON};
 use regtest::SandboxConfig;
 
 const SECOND: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";

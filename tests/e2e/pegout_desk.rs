@@ -3,9 +3,7 @@
 //! transaction, sync to confirmed with height and output index, status and export, bad
 //! input, funds, the one-data-output chain, and the audit log.
 
-mod common;
-
-use common::{Run, Sandbox, ABANDON};
+use crate::common::{Run, Sandbox, ABANDON};
 use regtest::SandboxConfig;
 use serde_json::Value;
 

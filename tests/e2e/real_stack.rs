@@ -8,16 +8,14 @@
 //! *stand-ins*: this test binary re-executed as a fake elementsd and a fake electrs that speak
 //! just enough JSON-RPC and Esplora. The stand-ins check the harness, never the chain.
 
-mod common;
-
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use common::real_stack::{
+use crate::common::real_stack::{
     self as rs, with_real_stack, Backend, RealStack, StackConfig, TestChain, BACKENDS,
 };
-use common::{Run, Sandbox as Home};
+use crate::common::{Run, Sandbox as Home};
 use elements::{Address, AssetId};
 use serde_json::{json, Value};
 
@@ -123,14 +121,14 @@ impl<'a> Cli<'a> {
     /// (confirmed, unconfirmed) of `asset` after a sync.
     fn balance(&self, wallet: &str, asset: &str) -> (u64, u64) {
         let doc = self.run(wallet, &["--json", "balance"]).ok().json();
-        common::balance_of(&doc, asset)
+        crate::common::balance_of(&doc, asset)
     }
 
     /// `txs` after a sync: one "txid|status|net|fee" line per transaction, sorted.
     fn history(&self, wallet: &str) -> Vec<String> {
         self.run(wallet, &["--json", "sync"]).ok();
         let doc = self.run(wallet, &["--json", "txs"]).ok().json();
-        common::history_rows(&doc)
+        crate::common::history_rows(&doc)
     }
 
     /// `utxos` (read from the store): "outpoint|value|asset|keychain", sorted.
@@ -448,7 +446,7 @@ fn multisig_cosigning(chain: &dyn TestChain, backend: Backend) {
     let cli = Cli::new(chain, backend);
     let ctx = cli.ctx();
     let policy = cli.policy();
-    let phrases = [common::ABANDON, SECOND, THIRD];
+    let phrases = [crate::common::ABANDON, SECOND, THIRD];
     let keys: Vec<String> = phrases
         .iter()
         .enumerate()
@@ -783,7 +781,7 @@ fn both_variables_or_neither() {
 /// A recorded elementsd answer (`elementsd/NAME` of the fixtures), as the JSON-RPC envelope
 /// elementsd sends it (the fixtures hold only the result).
 fn recorded(name: &str) -> Option<(Value, String)> {
-    let dir = common::shared("fixtures/electrs-liquidregtest/elementsd")?;
+    let dir = crate::common::shared("fixtures/electrs-liquidregtest/elementsd")?;
     let text = std::fs::read_to_string(dir.join(name)).unwrap();
     let result: Value = if name.ends_with(".json") {
         serde_json::from_str(&text).unwrap()
@@ -1103,7 +1101,7 @@ fn stand_in(dir: &Path, mode: &str) -> std::path::PathBuf {
          LOTC_STAND_IN_PIDFILE='{pid}'\n\
          LOTC_STAND_IN_ARGS=$(printf '%s\\n' \"$@\")\n\
          export LOTC_STAND_IN LOTC_STAND_IN_PIDFILE LOTC_STAND_IN_ARGS\n\
-         exec '{exe}' stand_in_process --exact --ignored --nocapture --test-threads=1\n",
+         exec '{exe}' real_stack::stand_in_process --exact --ignored --nocapture --test-threads=1\n",
         pid = pidfile.display(),
         exe = exe.display(),
     );
@@ -1333,7 +1331,7 @@ mod stand_in {
 
     use serde_json::{json, Value};
 
-    use super::common::real_stack as rs;
+    use crate::common::real_stack as rs;
 
     struct Request {
         path: String,

@@ -3,10 +3,8 @@
 //! time per wallet; payments to the wallet's own addresses; what the wallet paid to others
 //! shown in `send --dry-run`, `tx show` and `txs`.
 
-mod common;
-
-use common::scene::{Scene, COIN};
-use common::{Run, ABANDON};
+use crate::common::scene::{Scene, COIN};
+use crate::common::{Run, ABANDON};
 
 const BOB: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
 

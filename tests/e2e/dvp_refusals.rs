@@ -8,10 +8,8 @@
 //! agreed terms back in the envelope (`offer settle` refuses it), or that changes the
 //! accepted envelope itself.
 
-mod common;
-
-use common::desks::{deal_id, edit, txid_of, Desks};
-use common::Run;
+use crate::common::desks::{deal_id, edit, txid_of, Desks};
+use crate::common::Run;
 use elements::pset::{Input, PartiallySignedTransaction, PsbtSighashType};
 use elements::{EcdsaSighashType, OutPoint, Txid};
 use serde_json::{json, Value};

@@ -2,11 +2,9 @@
 //! a second sandbox, passphrase retries on a terminal, the hints and columns the README
 //! promises.
 
-mod common;
-
 use std::process::Stdio;
 
-use common::Sandbox;
+use crate::common::Sandbox;
 
 /// Runs the binary with its stdout (or stderr) already closed by the reader, as `| head -1`
 /// leaves it: every write to it fails with a broken pipe. Returns (exit code, the other
@@ -127,7 +125,7 @@ fn concurrent_creates_of_one_name_leave_one_wallet_and_say_the_name_is_taken() {
             .map(|c| c.stdin.take().unwrap())
             .collect();
         for stdin in &mut stdins {
-            std::io::Write::write_all(stdin, format!("{}\n", common::PASSPHRASE).as_bytes())
+            std::io::Write::write_all(stdin, format!("{}\n", crate::common::PASSPHRASE).as_bytes())
                 .unwrap();
         }
         drop(stdins);
@@ -218,7 +216,11 @@ fn a_cosigner_shows_its_own_fingerprint() {
     let sb = Sandbox::new();
     let mut keys = Vec::new();
     let mut fingerprints = Vec::new();
-    for (name, phrase) in [("k1", common::ABANDON), ("k2", SECOND), ("k3", THIRD)] {
+    for (name, phrase) in [
+        ("k1", crate::common::ABANDON),
+        ("k2", SECOND),
+        ("k3", THIRD),
+    ] {
         let doc = restore(&sb, name, phrase, None);
         let descriptor = doc["descriptor"].as_str().unwrap();
         let start = descriptor.find("elwpkh(").unwrap() + "elwpkh(".len();
@@ -585,7 +587,7 @@ fn a_wrong_passphrase_at_the_terminal_can_be_typed_again_up_to_three_times() {
     term.type_secret("not-the-passphrase");
     term.wait_for("Wrong passphrase; try again (2 attempts left).");
     term.wait_for("Encryption passphrase");
-    term.type_secret(common::PASSPHRASE);
+    term.type_secret(crate::common::PASSPHRASE);
     let (code, shown) = term.finish();
     assert_eq!(code, 0, "{shown}");
     assert!(
@@ -593,7 +595,7 @@ fn a_wrong_passphrase_at_the_terminal_can_be_typed_again_up_to_three_times() {
         "{shown}"
     );
     assert!(
-        !shown.contains(common::PASSPHRASE),
+        !shown.contains(crate::common::PASSPHRASE),
         "the passphrase is never echoed"
     );
 
@@ -674,11 +676,11 @@ fn a_signer_at_the_terminal_gets_another_try_at_the_passphrase() {
     term.type_secret("not-it");
     term.wait_for("Wrong passphrase; try again (2 attempts left).");
     term.wait_for("Encryption passphrase");
-    term.type_secret(common::PASSPHRASE);
+    term.type_secret(crate::common::PASSPHRASE);
     let (code, shown) = term.finish();
     assert_eq!(code, 0, "{shown}");
     assert!(
-        !shown.contains(common::PASSPHRASE),
+        !shown.contains(crate::common::PASSPHRASE),
         "the passphrase is never echoed"
     );
 }

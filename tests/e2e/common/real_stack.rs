@@ -223,7 +223,7 @@ pub fn skip_message(test: &str) -> String {
         "skipping the real-stack run of {test}: set {ELEMENTSD_ENV} (an elementsd, Elements Core \
          23.x) and {ELECTRS_ENV} (electrs built with --features liquid) to run it against a real \
          liquidregtest node and electrs as well, e.g. {ELEMENTSD_ENV}=../shared/real-stack/\
-         elementsd {ELECTRS_ENV}=../shared/real-stack/electrs cargo test --test real_stack \
+         elementsd {ELECTRS_ENV}=../shared/real-stack/electrs cargo test --test e2e real_stack \
          (or run .ci/run, which does)"
     )
 }

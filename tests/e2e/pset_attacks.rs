@@ -4,12 +4,10 @@
 //! honest PSET of the wallet's own coins; `pset sign` must exit 3, print no PSET (so no
 //! signature leaves the wallet) and record nothing, while the honest PSET still signs.
 
-mod common;
-
 use std::str::FromStr;
 
-use common::scene::{Scene, COIN};
-use common::{Run, ABANDON};
+use crate::common::scene::{Scene, COIN};
+use crate::common::{Run, ABANDON};
 use elements::pset::PartiallySignedTransaction;
 
 const BOB: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";

@@ -10,10 +10,8 @@
 //! script, no signature) and to a P2WPKH of a fixed test key (for the signature cases), so
 //! that any transaction can be written by hand; blinding uses seeded generators.
 
-mod common;
-
-use common::handmade::*;
-use common::real_stack::{with_real_stack, TestChain, Verdict};
+use crate::common::handmade::*;
+use crate::common::real_stack::{with_real_stack, TestChain, Verdict};
 use elements::script::Builder;
 use elements::{
     confidential, opcodes, Address, LockTime, OutPoint, Script, Sequence, Transaction, TxOut, Txid,

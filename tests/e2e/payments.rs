@@ -1,11 +1,9 @@
 //! Payments through the built binary against the embedded chain: send, the PSET pipeline
 //! through pipes, crash safety between signing and broadcast, and bad input.
 
-mod common;
-
 use std::process::Stdio;
 
-use common::{Run, Sandbox, ABANDON};
+use crate::common::{Run, Sandbox, ABANDON};
 use regtest::SandboxConfig;
 use serde_json::Value;
 
@@ -70,7 +68,7 @@ fn new_address(sb: &Sandbox, chain: &Chain, wallet: &str) -> String {
 /// Confirmed and unconfirmed L-BTC of a wallet after a sync.
 fn lbtc(sb: &Sandbox, chain: &Chain, wallet: &str) -> (u64, u64) {
     let doc = lotc(sb, chain, wallet, &["--json", "balance"]).ok().json();
-    common::balance_of(&doc, &chain.node.policy_asset().to_string())
+    crate::common::balance_of(&doc, &chain.node.policy_asset().to_string())
 }
 
 /// Runs `send 0.3 to bob` as alice with the process aborted after the signed transaction is
@@ -407,7 +405,7 @@ fn bad_payments_fail_with_their_exit_codes() {
         .unwrap()
         .to_string();
     send(format!("{unconfidential}:0.1")).fails(2, "--allow-unconfidential");
-    if let Some(vectors) = common::shared("vectors") {
+    if let Some(vectors) = crate::common::shared("vectors") {
         let text = std::fs::read_to_string(vectors.join("elip151.json")).unwrap();
         let doc: Value = serde_json::from_str(&text).unwrap();
         let mainnet = doc["valid"][0]["confidential_address"].as_str().unwrap();

@@ -1,9 +1,7 @@
 //! DvP offers through the built binary: maker and taker in separate data folders, on the
 //! embedded chain, the envelope passed through pipes and files.
 
-mod common;
-
-use common::desks::Desks;
+use crate::common::desks::Desks;
 use serde_json::Value;
 
 #[test]
@@ -215,7 +213,7 @@ fn asset_against_asset_maker_pays_over_electrum_through_files() {
 fn ledgers_export_and_watch_after_settlement() {
     let d = Desks::start(false);
     let proposed = d.proposed(&["--counterparty", "Desk, \"B\"", "--memo", "=HYPERLINK(1)"]);
-    let id = common::desks::deal_id(&proposed);
+    let id = crate::common::desks::deal_id(&proposed);
     let accepted = d.accepted(&proposed);
     // Before it settles the taker is exposed, and its ledger says so.
     let shown = d.run(false, &["deal", "show", &id[..10]], None).ok();
@@ -311,7 +309,7 @@ fn a_crash_between_record_and_broadcast_is_sent_again_never_signed_twice() {
     let d = Desks::start(false);
     for by_show in [false, true] {
         let proposed = d.proposed(&[]);
-        let id = common::desks::deal_id(&proposed);
+        let id = crate::common::desks::deal_id(&proposed);
         let accepted = d.accepted(&proposed);
         let pass = d.maker.pass();
         let crashed = d.run_env(
@@ -321,7 +319,7 @@ fn a_crash_between_record_and_broadcast_is_sent_again_never_signed_twice() {
             &[("LIQUID_OTC_FAULT", "commit.after_record")],
         );
         assert_ne!(crashed.code, 0);
-        let txid = common::desks::txid_of(&accepted);
+        let txid = crate::common::desks::txid_of(&accepted);
         assert!(d.node.get_tx(&txid).is_none());
         // Recorded, signed, not sent.
         let listed = d.run(true, &["--json", "deal", "list"], None).ok().json();
@@ -373,7 +371,7 @@ fn a_crash_between_record_and_broadcast_is_sent_again_never_signed_twice() {
 fn the_taker_cancels_by_spending_a_coin_and_the_deal_can_never_settle() {
     let d = Desks::start(false);
     let proposed = d.proposed(&[]);
-    let id = common::desks::deal_id(&proposed);
+    let id = crate::common::desks::deal_id(&proposed);
     let accepted = d.accepted(&proposed);
     let cancelled = d.cancel(false, &id).ok().json();
     assert_eq!(cancelled["status"], "cancelling");
@@ -407,7 +405,7 @@ fn the_taker_cancels_by_spending_a_coin_and_the_deal_can_never_settle() {
 fn the_maker_cancels_before_signing_and_settle_refuses_the_deal() {
     let d = Desks::start(false);
     let proposed = d.proposed(&[]);
-    let id = common::desks::deal_id(&proposed);
+    let id = crate::common::desks::deal_id(&proposed);
     let accepted = d.accepted(&proposed);
     assert_eq!(d.reserved(true).len(), 1);
     let cancelled = d.cancel(true, &id).ok().json();
@@ -427,7 +425,7 @@ fn the_maker_cancels_before_signing_and_settle_refuses_the_deal() {
 fn deal_expire_closes_what_is_past_its_expiry() {
     let d = Desks::start(false);
     let proposed = d.proposed(&["--expires", "30m"]);
-    let id = common::desks::deal_id(&proposed);
+    let id = crate::common::desks::deal_id(&proposed);
     let accepted = d.accepted(&proposed);
     let later = [("LIQUID_OTC_CLOCK_OFFSET", "3600")];
     // Nothing is due yet.
@@ -541,8 +539,8 @@ fn offers_never_share_a_coin() {
     );
     assert_eq!(send.code, 5, "{}", send.stderr);
     // Two offers made at the same moment never share a coin (one may find the wallet busy).
-    d.cancel(true, &common::desks::deal_id(&first)).ok();
-    d.cancel(true, &common::desks::deal_id(&second)).ok();
+    d.cancel(true, &crate::common::desks::deal_id(&first)).ok();
+    d.cancel(true, &crate::common::desks::deal_id(&second)).ok();
     let spawn = || {
         let (sb, wallet) = (&d.maker, "exchange");
         let mut args = vec!["--network", "regtest"];
@@ -588,7 +586,7 @@ fn offer_inspect_with_and_without_a_wallet() {
     let d = Desks::start(false);
     let proposed = d.proposed(&["--memo", "for Desk B"]);
     // Anyone: a data folder with no wallet.
-    let stranger = common::Sandbox::new();
+    let stranger = crate::common::Sandbox::new();
     let doc = stranger
         .run_with_stdin(
             &["--network", "regtest", "--json", "offer", "inspect", "-"],
@@ -617,7 +615,7 @@ fn offer_inspect_with_and_without_a_wallet() {
     assert!(text.stdout.contains("maker gives"), "{}", text.stdout);
     assert!(text.stderr.contains("no wallet chosen"), "{}", text.stderr);
     // A changed envelope fails its checks (inspect reports; it does not refuse).
-    let changed = common::desks::edit(&proposed, |doc, _| {
+    let changed = crate::common::desks::edit(&proposed, |doc, _| {
         doc["terms"]["maker_gives"]["amount"] = serde_json::json!(160_000_000)
     });
     let doc = stranger
@@ -651,7 +649,7 @@ fn offer_inspect_with_and_without_a_wallet() {
 
 #[test]
 fn demo_is_the_dvp_walk_through_in_one_json_document() {
-    let sb = common::Sandbox::new();
+    let sb = crate::common::Sandbox::new();
     let doc = sb.run(&["--json", "demo"]).ok().json();
     let steps = doc["steps"].as_array().unwrap();
     assert!(steps.len() >= 8, "{doc}");

@@ -3,10 +3,8 @@
 //! exist only in test builds, `LIQUID_OTC_FAULT`), the user recovers with the documented
 //! command, and the chain shows the payment exactly once with nothing lost.
 
-mod common;
-
-use common::scene::{Scene, COIN};
-use common::ABANDON;
+use crate::common::scene::{Scene, COIN};
+use crate::common::ABANDON;
 
 const BOB: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
 const POINTS: [&str; 3] = [
@@ -80,7 +78,7 @@ impl Recovery for Scene {
         let balance = self.run("bob", &["--json", "balance"], None).ok().json();
         let txs = self.run("bob", &["--json", "txs"], None).ok().json();
         (
-            common::balance_of(&balance, &self.chain.policy_asset().to_string()).0,
+            crate::common::balance_of(&balance, &self.chain.policy_asset().to_string()).0,
             txs.as_array().unwrap().len(),
         )
     }
@@ -107,7 +105,7 @@ fn a_payment_survives_a_crash_at_every_write_point() {
         );
         let alice = scene.run("alice", &["--json", "balance"], None).ok().json();
         let (confirmed, unconfirmed) =
-            common::balance_of(&alice, &scene.chain.policy_asset().to_string());
+            crate::common::balance_of(&alice, &scene.chain.policy_asset().to_string());
         assert_eq!(unconfirmed, 0, "{point}");
         assert!(
             confirmed > 69_000_000 && confirmed < 70_000_000,
