@@ -1,20 +1,18 @@
 //! The regtest fixture wallet (electrs-liquidregtest/wallet/wallet.json) is reproduced.
 
-mod common;
-
 use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
 use wallet_core::network::Network;
 
 #[test]
 fn regtest_fixture_wallet_is_reproduced() {
-    let Some(dir) = common::shared_dir("fixtures/electrs-liquidregtest") else {
+    let Some(dir) = crate::common::shared_dir("fixtures/electrs-liquidregtest") else {
         return;
     };
     let text = std::fs::read_to_string(dir.join("wallet/wallet.json")).unwrap();
     let w: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(w["mnemonic"].as_str().unwrap(), common::ABANDON);
+    assert_eq!(w["mnemonic"].as_str().unwrap(), crate::common::ABANDON);
 
-    let seed = common::abandon_seed();
+    let seed = crate::common::abandon_seed();
     let d = WalletDescriptor::from_seed(
         &seed,
         Network::Regtest,
@@ -60,7 +58,7 @@ fn regtest_fixture_wallet_is_reproduced() {
         );
         let spk = d.script_pubkey(keychain, index).unwrap();
         assert_eq!(
-            common::hex(spk.as_bytes()),
+            crate::common::hex(spk.as_bytes()),
             a["script_pubkey"].as_str().unwrap()
         );
     }

@@ -1,14 +1,12 @@
 //! Mnemonic parsing and the encrypted seed file.
 
-mod common;
-
 use wallet_core::seed::{decrypt_seed, encrypt_seed, KdfParams, SeedSecret, WordCount};
 use wallet_core::Error;
 
 const PASS: &[u8] = b"correct horse battery staple";
 
 fn sample() -> (SeedSecret, Vec<u8>) {
-    let secret = SeedSecret::from_phrase(common::ABANDON, "TREZOR".to_owned()).unwrap();
+    let secret = SeedSecret::from_phrase(crate::common::ABANDON, "TREZOR".to_owned()).unwrap();
     let file = encrypt_seed(&secret, PASS, &KdfParams::fast_for_tests()).unwrap();
     (secret, file)
 }
@@ -17,10 +15,10 @@ fn sample() -> (SeedSecret, Vec<u8>) {
 fn roundtrip() {
     let (secret, file) = sample();
     let back = decrypt_seed(&file, PASS).unwrap();
-    assert_eq!(back.phrase().as_str(), common::ABANDON);
+    assert_eq!(back.phrase().as_str(), crate::common::ABANDON);
     assert_eq!(*back.seed(), *secret.seed());
     // The BIP39 passphrase is part of the secret.
-    assert_ne!(*back.seed(), common::abandon_seed());
+    assert_ne!(*back.seed(), crate::common::abandon_seed());
 
     let generated = SeedSecret::generate(WordCount::TwentyFour, String::new()).unwrap();
     let file = encrypt_seed(&generated, b"x", &KdfParams::fast_for_tests()).unwrap();
@@ -128,13 +126,13 @@ fn truncated_and_foreign_files() {
 #[test]
 fn mnemonic_errors() {
     // Bad checksum: the last word changed.
-    let bad_checksum = common::ABANDON.replace("about", "abandon");
+    let bad_checksum = crate::common::ABANDON.replace("about", "abandon");
     match SeedSecret::from_phrase(&bad_checksum, String::new()) {
         Err(Error::InvalidMnemonic(m)) => assert!(m.contains("checksum"), "{m}"),
         other => panic!("{other:?}"),
     }
     // Unknown word: the message gives its position and never the word.
-    let unknown = common::ABANDON
+    let unknown = crate::common::ABANDON
         .replacen("abandon", "zzzqqq", 5)
         .replacen("zzzqqq", "abandon", 4);
     assert_eq!(unknown.split(' ').position(|w| w == "zzzqqq"), Some(4));
@@ -148,7 +146,7 @@ fn mnemonic_errors() {
         other => panic!("{other:?}"),
     }
     // 11 words.
-    let eleven: Vec<&str> = common::ABANDON.split(' ').take(11).collect();
+    let eleven: Vec<&str> = crate::common::ABANDON.split(' ').take(11).collect();
     match SeedSecret::from_phrase(&eleven.join(" "), String::new()) {
         Err(Error::InvalidMnemonic(m)) => assert!(m.contains("got 11"), "{m}"),
         other => panic!("{other:?}"),

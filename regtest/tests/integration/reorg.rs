@@ -1,8 +1,6 @@
 //! Reorganisations: the last blocks are replaced by a longer branch, their transactions
 //! vanish or return to the mempool, and every view (Esplora included) follows.
 
-mod common;
-
 use regtest::{control, Sandbox, SandboxConfig};
 
 fn sandbox() -> Sandbox {
@@ -17,11 +15,11 @@ fn sandbox() -> Sandbox {
 fn a_reorg_drops_the_orphaned_transactions() {
     let sb = sandbox();
     sb.mine(2).unwrap();
-    let addr = common::p2wpkh(7, true);
+    let addr = crate::common::p2wpkh(7, true);
     let txid = sb.faucet(&addr, 1_000_000, None).unwrap();
     let orphaned = sb.mine(1).unwrap();
     assert_eq!(sb.tip_height(), 3);
-    let sh = common::esplora_sh(&addr);
+    let sh = crate::common::esplora_sh(&addr);
     let (_, body) = control::request(
         &sb.esplora_url(),
         "GET",
@@ -58,7 +56,7 @@ fn a_reorg_drops_the_orphaned_transactions() {
 fn a_reorg_can_return_transactions_to_the_mempool() {
     let sb = sandbox();
     sb.mine(2).unwrap();
-    let addr = common::p2wpkh(8, false);
+    let addr = crate::common::p2wpkh(8, false);
     let txid = sb.faucet(&addr, 2_000_000, None).unwrap();
     sb.mine(1).unwrap();
     control::reorg(&sb.esplora_url(), 1, true).unwrap();

@@ -1,7 +1,5 @@
 //! What `WalletDescriptor::parse` accepts and refuses beyond the public vectors.
 
-mod common;
-
 use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
 use wallet_core::network::Network;
 use wallet_core::Error;
@@ -107,7 +105,7 @@ fn single_path_descriptor_uses_one_chain() {
 
 #[test]
 fn from_seed_variants() {
-    let seed = common::abandon_seed();
+    let seed = crate::common::abandon_seed();
     for network in Network::ALL {
         for kind in ScriptKind::ALL {
             for blinding in BlindingScheme::ALL {
@@ -159,7 +157,7 @@ fn refuses_wif_spending_keys() {
 
 #[test]
 fn lwk_testnet_wallet_descriptor() {
-    let Some(dir) = common::shared_dir("vectors/lwk-testnet-psets") else {
+    let Some(dir) = crate::common::shared_dir("vectors/lwk-testnet-psets") else {
         return;
     };
     let text = std::fs::read_to_string(dir.join("descriptor")).unwrap();

@@ -1,7 +1,6 @@
 //! Esplora JSON shapes, error texts and status codes compared with recorded electrs answers.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use regtest::chain::Chain;
 use regtest::elements::{self, encode::deserialize, Transaction};

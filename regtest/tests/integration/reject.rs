@@ -1,7 +1,6 @@
 //! Every rejection class, with real transactions signed (and blinded) in the test.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use rand::SeedableRng;
 use regtest::elements::hashes::{hash160, sha256};

@@ -1,7 +1,5 @@
 //! Wallets on disk: create, open, list, remove, watch-only, names.
 
-mod common;
-
 use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
 use wallet_core::network::Network;
 use wallet_core::seed::{encrypt_seed, KdfParams, SeedSecret};
@@ -11,7 +9,7 @@ use wallet_core::Error;
 const PASS: &[u8] = b"pass";
 
 fn signing_parts(network: Network) -> (WalletDescriptor, Vec<u8>) {
-    let secret = SeedSecret::from_phrase(common::ABANDON, String::new()).unwrap();
+    let secret = SeedSecret::from_phrase(crate::common::ABANDON, String::new()).unwrap();
     let d = WalletDescriptor::from_seed(
         &secret.seed(),
         network,
@@ -74,7 +72,7 @@ fn create_open_list_remove() {
     assert_eq!(w.addresses().unwrap().len(), 2);
     assert_eq!(w.descriptor().to_string(), d.to_string());
     let secret = w.unlock_seed(PASS).unwrap();
-    assert_eq!(secret.phrase().as_str(), common::ABANDON);
+    assert_eq!(secret.phrase().as_str(), crate::common::ABANDON);
     assert!(matches!(
         w.unlock_seed(b"nope"),
         Err(Error::WrongPassphrase)

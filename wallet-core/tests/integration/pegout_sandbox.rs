@@ -3,9 +3,7 @@
 //! the chain relays several data outputs), and the check before signing refuses every
 //! transaction that does not pay exactly the requested peg-outs.
 
-mod common;
-
-use common::test_wallet::{assert_fee_covers, sandbox, TestWallet, COIN};
+use crate::common::test_wallet::{assert_fee_covers, sandbox, TestWallet, COIN};
 
 use elements::encode::{deserialize, serialize};
 use elements::{Address, Txid};
@@ -27,14 +25,14 @@ const FIXTURE_BTC: &str = "bcrt1q6rz28mcfaxtmd6v789l9rrlrusdprr9pz3cppk";
 
 #[test]
 fn pegout_output_matches_elementsd_byte_for_byte() {
-    let Some(dir) = common::shared_dir("fixtures/electrs-liquidregtest") else {
+    let Some(dir) = crate::common::shared_dir("fixtures/electrs-liquidregtest") else {
         return;
     };
     let text = std::fs::read_to_string(dir.join("elementsd/getrawtransaction_pegout_verbose.json"))
         .unwrap();
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     let tx: elements::Transaction =
-        deserialize(&common::unhex(doc["hex"].as_str().unwrap())).unwrap();
+        deserialize(&crate::common::unhex(doc["hex"].as_str().unwrap())).unwrap();
     assert_eq!(
         tx.txid().to_string(),
         "9bd8761e3077c575d6a421809de4b5f27ed5c9e7a4cf0368df973b7ad3d5d528"
@@ -44,7 +42,7 @@ fn pegout_output_matches_elementsd_byte_for_byte() {
     let ours = pegout_txout(Network::Regtest, policy, &dest.script, 30_000_000);
     assert_eq!(serialize(&ours), serialize(&tx.output[1]));
     assert_eq!(
-        common::hex(ours.script_pubkey.as_bytes()),
+        crate::common::hex(ours.script_pubkey.as_bytes()),
         doc["vout"][1]["scriptPubKey"]["hex"].as_str().unwrap()
     );
     assert_eq!(
@@ -58,7 +56,7 @@ fn pegout_output_matches_elementsd_byte_for_byte() {
 
 /// A sandbox and the "abandon" wallet holding one confirmed coin of 1 L-BTC at external/0.
 fn funded(sandbox: &Sandbox) -> (TestWallet, Vec<Spendable>) {
-    let w = TestWallet::new(common::ABANDON, ScriptKind::Wpkh);
+    let w = TestWallet::new(crate::common::ABANDON, ScriptKind::Wpkh);
     let funding = w.address(Keychain::External, 0);
     let txid: Txid = sandbox.faucet(&funding, COIN, None).unwrap();
     sandbox.mine(1).unwrap();

@@ -1,7 +1,6 @@
 //! Start/stop, loopback-only binds, delays, persistence, determinism, the control client.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

@@ -2,8 +2,6 @@
 //! chain, which validates the settlement strictly: create, accept, settle; each side's
 //! ledger, reservations and balances; the chain's view of what each side received.
 
-mod common;
-
 use regtest::{Sandbox, SandboxConfig};
 use wallet_core::chain::{Backend, BackendConfig};
 use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
@@ -71,7 +69,7 @@ fn settle_with(payer: DealRole) {
     let tmp = tempfile::tempdir().unwrap();
     let maker_home = Wallets::new(tmp.path().join("maker"));
     let taker_home = Wallets::new(tmp.path().join("taker"));
-    let (mut maker, maker_seed) = wallet(&maker_home, "exchange", common::ABANDON);
+    let (mut maker, maker_seed) = wallet(&maker_home, "exchange", crate::common::ABANDON);
     let (mut taker, taker_seed) = wallet(&taker_home, "desk", OTHER);
     let jpy = sandbox.issue(100_000_000, Some("JPY")).unwrap().asset;
     fund(&sandbox, &mut maker, 200_000_000, None);

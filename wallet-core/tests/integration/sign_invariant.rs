@@ -7,11 +7,9 @@
 //! stored coin (its value commitment and the descriptor's script code), not whatever the PSET
 //! claims.
 
-mod common;
-
 use std::collections::HashMap;
 
-use common::test_wallet::{sandbox, TestWallet, COIN};
+use crate::common::test_wallet::{sandbox, TestWallet, COIN};
 use elements::bitcoin::bip32::{ChildNumber, DerivationPath, Fingerprint};
 use elements::pset::{PartiallySignedTransaction, PsbtSighashType};
 use elements::secp256k1_zkp::{ecdsa::Signature, Message, Secp256k1};
@@ -105,7 +103,7 @@ fn mutate(pset: &mut PartiallySignedTransaction, rng: &mut StdRng, txs: &[elemen
 #[test]
 fn whatever_is_signed_was_counted_for_the_coin_the_wallet_recorded() {
     let sb = sandbox();
-    let alice = TestWallet::new(common::ABANDON, ScriptKind::Wpkh);
+    let alice = TestWallet::new(crate::common::ABANDON, ScriptKind::Wpkh);
     let bob = TestWallet::new(OTHER, ScriptKind::Wpkh);
     let mut funding = Vec::new();
     let mut coins = Vec::new();

@@ -1,8 +1,6 @@
 //! SLIP-77 vectors: master key from seed or mnemonic, blinding key per script, addresses.
 
-mod common;
-
-use common::{hex, s, unhex};
+use crate::common::{hex, s, unhex};
 use wallet_core::descriptor::{
     slip77_blinding_keypair, slip77_master_blinding_key, Keychain, WalletDescriptor,
 };
@@ -10,7 +8,7 @@ use wallet_core::seed::SeedSecret;
 
 #[test]
 fn slip77_vectors() {
-    let Some(v) = common::vectors("slip77.json") else {
+    let Some(v) = crate::common::vectors("slip77.json") else {
         return;
     };
     let vectors = v["vectors"].as_array().unwrap();
@@ -57,7 +55,7 @@ fn slip77_vectors() {
             }
             if e["descriptor"].is_null() {
                 if let Some(addr) = e["confidential_address"].as_str() {
-                    let network = common::network(s(e, "network"));
+                    let network = crate::common::network(s(e, "network"));
                     let a =
                         elements::Address::from_script(&script, Some(pk), network.address_params())
                             .unwrap();
@@ -73,7 +71,7 @@ fn slip77_vectors() {
         }
 
         if let Some(desc) = e["descriptor"].as_str() {
-            let network = common::network(s(e, "network"));
+            let network = crate::common::network(s(e, "network"));
             let d = WalletDescriptor::parse(desc, network)
                 .unwrap_or_else(|err| panic!("{name}: {err}"));
             let index = e["derivation_index"].as_u64().unwrap_or(0) as u32;

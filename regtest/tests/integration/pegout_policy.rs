@@ -2,8 +2,7 @@
 //! relay policy on data outputs (one per transaction unless `-multi_data_permitted`, at most
 //! 83 bytes, pushes only), and the Esplora and Electrum shapes of the recorded peg-out.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use regtest::elements::{
     self, confidential::Value, encode::deserialize, script::Builder, OutPoint, Script, TxOut,

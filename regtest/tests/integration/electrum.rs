@@ -1,7 +1,6 @@
 //! Electrum protocol against recorded electrs exchanges and on a live sandbox.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use regtest::elements::{OutPoint, TxOut};
 use regtest::{Sandbox, SandboxConfig};

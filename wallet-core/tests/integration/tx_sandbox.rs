@@ -1,9 +1,7 @@
 //! Payments built, blinded, signed and finalized by wallet-core, then judged by the embedded
 //! regtest chain (a strict validator that shares no code with the wallet).
 
-mod common;
-
-use common::test_wallet::{assert_fee_covers, sandbox, TestWallet, COIN};
+use crate::common::test_wallet::{assert_fee_covers, sandbox, TestWallet, COIN};
 
 use elements::{Address, AssetId, OutPoint, Transaction};
 use regtest::Sandbox;
@@ -51,7 +49,7 @@ fn request(recipients: Vec<Recipient>) -> PaymentRequest {
 #[test]
 fn confidential_lbtc_payment_is_accepted_and_unblinds_for_both_sides() {
     let sb = sandbox();
-    let mut alice = TestWallet::new(common::ABANDON, ScriptKind::Wpkh);
+    let mut alice = TestWallet::new(crate::common::ABANDON, ScriptKind::Wpkh);
     let bob = TestWallet::new(OTHER, ScriptKind::Wpkh);
     let funding = sb
         .faucet(&alice.address(Keychain::External, 0), COIN, None)
@@ -96,7 +94,7 @@ fn confidential_lbtc_payment_is_accepted_and_unblinds_for_both_sides() {
 #[test]
 fn asset_payment_pays_fee_in_lbtc_with_change_per_asset() {
     let sb = sandbox();
-    let mut alice = TestWallet::new(common::ABANDON, ScriptKind::Wpkh);
+    let mut alice = TestWallet::new(crate::common::ABANDON, ScriptKind::Wpkh);
     let bob = TestWallet::new(OTHER, ScriptKind::Wpkh);
     let issued = sb.issue(1_000 * COIN, Some("TEST")).unwrap();
     let asset_tx = sb
@@ -149,7 +147,7 @@ fn asset_payment_pays_fee_in_lbtc_with_change_per_asset() {
 fn nested_segwit_wallet_spends_and_drain_sweeps_everything() {
     let sb = sandbox();
     let mut carol = TestWallet::new(OTHER, ScriptKind::ShWpkh);
-    let bob = TestWallet::new(common::ABANDON, ScriptKind::Wpkh);
+    let bob = TestWallet::new(crate::common::ABANDON, ScriptKind::Wpkh);
     let a = sb
         .faucet(&carol.address(Keychain::External, 0), 2 * COIN, None)
         .unwrap();
@@ -187,7 +185,7 @@ fn nested_segwit_wallet_spends_and_drain_sweeps_everything() {
 #[test]
 fn bad_payments_are_refused_before_anything_is_signed() {
     let sb = sandbox();
-    let mut alice = TestWallet::new(common::ABANDON, ScriptKind::Wpkh);
+    let mut alice = TestWallet::new(crate::common::ABANDON, ScriptKind::Wpkh);
     let funding = sb
         .faucet(&alice.address(Keychain::External, 0), COIN, None)
         .unwrap();
@@ -265,7 +263,7 @@ fn bad_payments_are_refused_before_anything_is_signed() {
 #[test]
 fn the_chain_refuses_a_payment_tampered_after_signing() {
     let sb = sandbox();
-    let mut alice = TestWallet::new(common::ABANDON, ScriptKind::Wpkh);
+    let mut alice = TestWallet::new(crate::common::ABANDON, ScriptKind::Wpkh);
     let bob = TestWallet::new(OTHER, ScriptKind::Wpkh);
     let funding = sb
         .faucet(&alice.address(Keychain::External, 0), COIN, None)
@@ -293,7 +291,7 @@ fn the_chain_refuses_a_payment_tampered_after_signing() {
 
 #[test]
 fn discounted_sizes_match_elip200_vectors() {
-    let Some(doc) = common::vectors("elip200.json") else {
+    let Some(doc) = crate::common::vectors("elip200.json") else {
         return;
     };
     for v in doc["vectors"].as_array().unwrap() {
@@ -338,7 +336,7 @@ fn knowledge_maps(wallet: &TestWallet, coins: &[Spendable]) -> (OwnedCoins, OwnS
 fn pset_view_gives_each_side_its_net_effect_and_refuses_lies() {
     use wallet_core::pset::{view, Owner, WalletKnowledge};
     let sb = sandbox();
-    let mut alice = TestWallet::new(common::ABANDON, ScriptKind::Wpkh);
+    let mut alice = TestWallet::new(crate::common::ABANDON, ScriptKind::Wpkh);
     let bob = TestWallet::new(OTHER, ScriptKind::Wpkh);
     let funding = sb
         .faucet(&alice.address(Keychain::External, 0), COIN, None)

@@ -1,7 +1,6 @@
 //! Esplora on a live sandbox: paging, ordering, stats, utxos, outspends, proofs, caching.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use regtest::elements::{confidential::Value, OutPoint, TxOut, Txid};
 use regtest::{EsploraFlavour, Sandbox, SandboxConfig};

@@ -1,11 +1,9 @@
 //! The chain backends against the recorded answers of a real electrs + elementsd on
 //! liquidregtest (shared/fixtures/electrs-liquidregtest), replayed on loopback.
 
-mod chain_support;
-
 use std::path::Path;
 
-use chain_support::{read_json, unhex, wallet_script, ElectrumReplay, EsploraReplay};
+use crate::chain_support::{read_json, unhex, wallet_script, ElectrumReplay, EsploraReplay};
 use elements::{BlockHash, Script, Transaction, Txid};
 use wallet_core::chain::{
     electrum_scripthash, electrum_status, esplora_scripthash, Backend, BackendConfig, HistoryEntry,
@@ -101,7 +99,7 @@ fn recorded_post_tx(fx: &Path, file: &str) -> (Transaction, serde_json::Value) {
 
 #[test]
 fn scripthashes_follow_each_servers_byte_order() {
-    let Some(fx) = chain_support::fixtures() else {
+    let Some(fx) = crate::chain_support::fixtures() else {
         return;
     };
     let w = read_json(&fx.join("wallet/wallet.json"));
@@ -114,7 +112,7 @@ fn scripthashes_follow_each_servers_byte_order() {
 
 #[test]
 fn electrum_status_hashes_recompute_from_history() {
-    let Some(fx) = chain_support::fixtures() else {
+    let Some(fx) = crate::chain_support::fixtures() else {
         return;
     };
     let v = read_json(&fx.join("electrum/status_hash_verification.json"));
@@ -144,7 +142,7 @@ fn electrum_status_hashes_recompute_from_history() {
 
 #[test]
 fn esplora_replay_reads_every_recorded_shape() {
-    let Some(fx) = chain_support::fixtures() else {
+    let Some(fx) = crate::chain_support::fixtures() else {
         return;
     };
     let server = EsploraReplay::load(&fx).serve();
@@ -262,7 +260,7 @@ fn esplora_replay_reads_every_recorded_shape() {
 
 #[test]
 fn esplora_replay_broadcasts() {
-    let Some(fx) = chain_support::fixtures() else {
+    let Some(fx) = crate::chain_support::fixtures() else {
         return;
     };
     let server = EsploraReplay::load(&fx).serve();
@@ -317,7 +315,7 @@ fn esplora_replay_broadcasts() {
     }
 }
 
-fn electrum(fx: &Path) -> (chain_support::TestServer, Box<dyn Backend>) {
+fn electrum(fx: &Path) -> (crate::chain_support::TestServer, Box<dyn Backend>) {
     let server = ElectrumReplay::load(fx).serve();
     let b = BackendConfig::parse_electrum(&server.tcp_url())
         .unwrap()
@@ -328,7 +326,7 @@ fn electrum(fx: &Path) -> (chain_support::TestServer, Box<dyn Backend>) {
 
 #[test]
 fn electrum_replay_reads_every_recorded_shape() {
-    let Some(fx) = chain_support::fixtures() else {
+    let Some(fx) = crate::chain_support::fixtures() else {
         return;
     };
     let (server, b) = electrum(&fx);
@@ -417,7 +415,7 @@ fn electrum_replay_reads_every_recorded_shape() {
 
 #[test]
 fn electrum_replay_broadcasts() {
-    let Some(fx) = chain_support::fixtures() else {
+    let Some(fx) = crate::chain_support::fixtures() else {
         return;
     };
     let (server, b) = electrum(&fx);
@@ -461,7 +459,7 @@ fn electrum_replay_broadcasts() {
 fn electrum_notifications_between_calls_are_absorbed() {
     // electrs pushes status and header notifications, without ids, on a connection that
     // subscribed; they arrive before the answer of whatever call comes next.
-    let Some(fx) = chain_support::fixtures() else {
+    let Some(fx) = crate::chain_support::fixtures() else {
         return;
     };
     let session = read_json(&fx.join("electrum/notifications_session.json"));
@@ -477,10 +475,10 @@ fn electrum_notifications_between_calls_are_absorbed() {
         ["result"]
         .clone();
     let sent = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let server = chain_support::spawn_lines(move |line| {
+    let server = crate::chain_support::spawn_lines(move |line| {
         let req: serde_json::Value = serde_json::from_str(line).unwrap();
-        let reply = |result| chain_support::rpc_result(&req, result);
-        chain_support::LineAction::Reply(match req["method"].as_str().unwrap() {
+        let reply = |result| crate::chain_support::rpc_result(&req, result);
+        crate::chain_support::LineAction::Reply(match req["method"].as_str().unwrap() {
             "server.version" => reply(serde_json::json!(["electrs-esplora 0.4.1", "1.4"])),
             "blockchain.scripthash.subscribe" => reply(serde_json::json!(first_status.clone())),
             _ => {
@@ -514,19 +512,19 @@ fn electrum_notifications_between_calls_are_absorbed() {
 
 #[test]
 fn a_header_for_another_height_is_refused() {
-    let Some(fx) = chain_support::fixtures() else {
+    let Some(fx) = crate::chain_support::fixtures() else {
         return;
     };
     let tip_hex = read_json(&fx.join("electrum/blockchain.block.header_tip.json"))["response"]
         ["result"]
         .clone();
-    let server = chain_support::spawn_lines(move |line| {
+    let server = crate::chain_support::spawn_lines(move |line| {
         let req: serde_json::Value = serde_json::from_str(line).unwrap();
         let result = match req["method"].as_str().unwrap() {
             "server.version" => serde_json::json!(["x", "1.4"]),
             _ => tip_hex.clone(),
         };
-        chain_support::LineAction::Reply(chain_support::rpc_result(&req, result))
+        crate::chain_support::LineAction::Reply(crate::chain_support::rpc_result(&req, result))
     });
     let b = BackendConfig::parse_electrum(&server.tcp_url())
         .unwrap()

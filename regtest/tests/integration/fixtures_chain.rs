@@ -1,8 +1,7 @@
 //! The chain against recorded elementsd/electrs ground truth: genesis, headers, coinbase
 //! commitment, merkle proofs, and the validator on real elementsd/lwk transactions.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use regtest::elements::{self, encode::deserialize, BlockHeader, OutPoint, Transaction, TxOut};
 use regtest::{genesis, hexutil, merkle, miner, validate};

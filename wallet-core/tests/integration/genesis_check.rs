@@ -2,8 +2,6 @@
 //! hash is checked once per connection, in the first burst (Electrum: the same round trip;
 //! Esplora: the same parallel pool), or before the first other request.
 
-mod common;
-
 use regtest::{Sandbox, SandboxConfig};
 use wallet_core::chain::{BackendConfig, Burst};
 use wallet_core::descriptor::{BlindingScheme, ScriptKind, WalletDescriptor};
@@ -50,7 +48,7 @@ fn a_liquid_wallet_refuses_a_regtest_server() {
     let sb = Sandbox::start(SandboxConfig::default()).unwrap();
     sb.mine(1).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let secret = SeedSecret::from_phrase(common::ABANDON, String::new()).unwrap();
+    let secret = SeedSecret::from_phrase(crate::common::ABANDON, String::new()).unwrap();
     let descriptor = WalletDescriptor::from_seed(
         &secret.seed(),
         Network::Liquid,

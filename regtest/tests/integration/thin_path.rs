@@ -1,8 +1,7 @@
 //! The thinnest path end to end: genesis -> mine -> faucet to P2WPKH -> Esplora shows it ->
 //! a signed spend is accepted, a bad signature is rejected.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use regtest::elements::{confidential::Value, OutPoint, Txid};
 use regtest::{Sandbox, SandboxConfig};

@@ -1,13 +1,11 @@
 //! The chain backends against servers that lie, break or stall: every case is an error that
 //! names the server, never a panic and never a hang.
 
-mod chain_support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chain_support::{
+use crate::chain_support::{
     hex, rpc_error, rpc_result, spawn_http, spawn_lines, HttpAction, LineAction, TestServer,
 };
 use elements::{Script, Transaction};

@@ -1,8 +1,6 @@
 //! ELIP-150 and ELIP-151 test vectors, and LWK's fixed addresses.
 
-mod common;
-
-use common::s;
+use crate::common::s;
 use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
 use wallet_core::network::Network;
 
@@ -12,7 +10,7 @@ fn first_address(d: &WalletDescriptor, network: Network) -> elements::Address {
 
 #[test]
 fn elip150_valid() {
-    let Some(v) = common::vectors("elip150.json") else {
+    let Some(v) = crate::common::vectors("elip150.json") else {
         return;
     };
     let valid = v["valid"].as_array().unwrap();
@@ -55,7 +53,7 @@ fn elip150_valid() {
 
 #[test]
 fn elip150_invalid() {
-    let Some(v) = common::vectors("elip150.json") else {
+    let Some(v) = crate::common::vectors("elip150.json") else {
         return;
     };
     let invalid = v["invalid"].as_array().unwrap();
@@ -73,7 +71,7 @@ fn elip150_invalid() {
 
 #[test]
 fn elip151_valid() {
-    let Some(v) = common::vectors("elip151.json") else {
+    let Some(v) = crate::common::vectors("elip151.json") else {
         return;
     };
     let valid = v["valid"].as_array().unwrap();
@@ -117,7 +115,7 @@ fn elip151_valid() {
 
 #[test]
 fn elip151_invalid() {
-    let Some(v) = common::vectors("elip151.json") else {
+    let Some(v) = crate::common::vectors("elip151.json") else {
         return;
     };
     let invalid = v["invalid"].as_array().unwrap();
@@ -134,15 +132,18 @@ fn elip151_invalid() {
 }
 
 fn check_lwk_fixed(file: &str, scheme: BlindingScheme) {
-    let Some(v) = common::vectors(file) else {
+    let Some(v) = crate::common::vectors(file) else {
         return;
     };
-    assert_eq!(s(&v, "lwk_fixed_addresses_mnemonic"), common::ABANDON);
-    let seed = common::abandon_seed();
+    assert_eq!(
+        s(&v, "lwk_fixed_addresses_mnemonic"),
+        crate::common::ABANDON
+    );
+    let seed = crate::common::abandon_seed();
     let entries = v["lwk_fixed_addresses"].as_array().unwrap();
     assert_eq!(entries.len(), 6);
     for e in entries {
-        let network = common::network(s(e, "address_params"));
+        let network = crate::common::network(s(e, "address_params"));
         let kind = if s(e, "bip").starts_with("BIP84") {
             ScriptKind::Wpkh
         } else {

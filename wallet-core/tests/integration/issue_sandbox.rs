@@ -1,9 +1,7 @@
 //! Issuance, reissuance and burns built by wallet-core and judged by the embedded regtest
 //! chain, whose asset index (electrs' `/asset/:id`) computes ids and supply on its own.
 
-mod common;
-
-use common::test_wallet::{assert_fee_covers, sandbox, TestWallet, COIN};
+use crate::common::test_wallet::{assert_fee_covers, sandbox, TestWallet, COIN};
 
 use elements::{Address, AssetId, ContractHash, Transaction, Txid};
 use regtest::Sandbox;
@@ -21,7 +19,7 @@ use wallet_core::Error;
 /// A sandbox and the "abandon" wallet holding one confirmed coin of 1 L-BTC at external/0.
 fn funded() -> (Sandbox, TestWallet, Vec<Spendable>) {
     let sandbox = sandbox();
-    let w = TestWallet::new(common::ABANDON, ScriptKind::Wpkh);
+    let w = TestWallet::new(crate::common::ABANDON, ScriptKind::Wpkh);
     let funding = w.address(Keychain::External, 0);
     let txid: Txid = sandbox.faucet(&funding, COIN, None).unwrap();
     sandbox.mine(1).unwrap();

@@ -1,7 +1,5 @@
 //! Issuance ids computed by wallet-core against the public ELIP-203 vectors.
 
-mod common;
-
 use std::str::FromStr;
 
 use elements::AssetEntropy;
@@ -10,7 +8,7 @@ use wallet_core::tx::issuance_ids;
 #[test]
 fn ids_of_elip203_vector_2() {
     // ELIP-203 test vector 2: an explicit issuance on its only input.
-    let Some(doc) = common::vectors("elip203.json") else {
+    let Some(doc) = crate::common::vectors("elip203.json") else {
         return;
     };
     let hex = doc["vectors"][1]["tx_hex"].as_str().unwrap();

@@ -3,8 +3,6 @@
 //! mempool evictions and reorgs (through a backend that hides transactions), pending
 //! transactions, and failures that leave the store unchanged.
 
-mod common;
-
 use std::collections::HashSet;
 use std::sync::Mutex;
 
@@ -20,7 +18,7 @@ use wallet_core::wallet::{Wallet, Wallets};
 use wallet_core::Result;
 
 fn descriptor() -> WalletDescriptor {
-    let secret = SeedSecret::from_phrase(common::ABANDON, String::new()).unwrap();
+    let secret = SeedSecret::from_phrase(crate::common::ABANDON, String::new()).unwrap();
     WalletDescriptor::from_seed(
         &secret.seed(),
         Network::Regtest,

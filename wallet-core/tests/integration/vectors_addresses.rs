@@ -1,15 +1,13 @@
 //! rust-elements address vectors: decode, compare, re-encode; reject the invalid ones.
 
-mod common;
-
-use common::s;
+use crate::common::s;
 use wallet_core::address::{inspect, parse_for_network};
 use wallet_core::network::Network;
 use wallet_core::Error;
 
 #[test]
 fn valid_addresses() {
-    let Some(v) = common::vectors("addresses.json") else {
+    let Some(v) = crate::common::vectors("addresses.json") else {
         return;
     };
     let valid = v["valid"].as_array().unwrap();
@@ -17,7 +15,7 @@ fn valid_addresses() {
     for e in valid {
         let addr = s(e, "address");
         let info = inspect(addr).unwrap_or_else(|err| panic!("{addr}: {err}"));
-        let network = common::network(s(e, "network"));
+        let network = crate::common::network(s(e, "network"));
         assert_eq!(info.network, network, "{addr}");
         assert_eq!(
             info.confidential,
@@ -63,7 +61,7 @@ fn valid_addresses() {
 
 #[test]
 fn invalid_addresses() {
-    let Some(v) = common::vectors("addresses.json") else {
+    let Some(v) = crate::common::vectors("addresses.json") else {
         return;
     };
     let invalid = v["invalid"].as_array().unwrap();
@@ -90,14 +88,14 @@ fn rebuild_from_inputs() {
     use elements::secp256k1_zkp::{Secp256k1, XOnlyPublicKey};
     use std::str::FromStr;
 
-    let Some(v) = common::vectors("addresses.json") else {
+    let Some(v) = crate::common::vectors("addresses.json") else {
         return;
     };
     let secp = Secp256k1::verification_only();
     let mut rebuilt = 0;
     for e in v["valid"].as_array().unwrap() {
         let addr = s(e, "address");
-        let network = common::network(s(e, "network"));
+        let network = crate::common::network(s(e, "network"));
         let params = network.address_params();
         let blinder = e["blinding_pubkey"]
             .as_str()
@@ -107,7 +105,7 @@ fn rebuild_from_inputs() {
             .map(|k| PublicKey::from_str(k).unwrap());
         let script = e["input_script_hex"]
             .as_str()
-            .map(|h| elements::Script::from(common::unhex(h)));
+            .map(|h| elements::Script::from(crate::common::unhex(h)));
         let built = match (s(e, "type"), pk, script) {
             ("p2pkh", Some(pk), _) => elements::Address::p2pkh(&pk, blinder, params),
             ("p2wpkh", Some(pk), _) => elements::Address::p2wpkh(&pk, blinder, params),

@@ -2,8 +2,6 @@
 //! transitions, one live payment, an append-only log) hold against direct SQL, and a run
 //! whose requests changed after it was prepared records and broadcasts nothing.
 
-mod common;
-
 use regtest::{Sandbox, SandboxConfig};
 use wallet_core::chain::{Backend, BackendConfig};
 use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
@@ -27,7 +25,7 @@ const BTC: [&str; 2] = [
 ];
 
 fn wallet(dir: &std::path::Path) -> Wallet {
-    let secret = SeedSecret::from_phrase(common::ABANDON, String::new()).unwrap();
+    let secret = SeedSecret::from_phrase(crate::common::ABANDON, String::new()).unwrap();
     let descriptor = WalletDescriptor::from_seed(
         &secret.seed(),
         Network::Regtest,
