@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::common::scene::Scene;
 use crate::common::{Run, Sandbox, ABANDON};
 use regtest::SandboxConfig;
 use serde_json::Value;
@@ -348,4 +349,161 @@ fn every_commands_json_shape_is_pinned() {
         &json(&["--yes", "--wallet", "carol", "wallet", "remove"], None),
     );
     check_snapshot("json_shapes.txt", &(shapes.lines.join("\n") + "\n"));
+}
+
+#[test]
+fn offer_deal_pegout_and_demo_json_shapes_are_pinned() {
+    use crate::common::desks::{deal_id, Desks};
+    let mut shapes = Shapes { lines: Vec::new() };
+    // DvP: maker and taker in their own data folders.
+    let desks = Desks::start(false);
+    let created = desks.create(&["--json"]);
+    shapes.add("offer create", &created);
+    // The maker has not signed: its cancel frees the coins off the chain.
+    let first = deal_id(&created.stdout);
+    let pass = desks.maker.pass();
+    shapes.add(
+        "offer cancel",
+        &desks.run(
+            true,
+            &[
+                "--json",
+                "--yes",
+                "offer",
+                "cancel",
+                &first,
+                "--passphrase-file",
+                &pass,
+            ],
+            None,
+        ),
+    );
+    let proposed = desks.proposed(&[]);
+    shapes.add(
+        "offer inspect (no wallet)",
+        &desks.taker.run_with_stdin(
+            &["--network", "regtest", "--json", "offer", "inspect", "-"],
+            Some(&proposed),
+        ),
+    );
+    shapes.add(
+        "offer inspect",
+        &desks.run(false, &["--json", "offer", "inspect", "-"], Some(&proposed)),
+    );
+    // Each stage reads the previous stage's JSON document.
+    let accepted = desks.accept(&proposed, &["--json"]);
+    shapes.add("offer accept", &accepted);
+    shapes.add("offer settle", &desks.settle(&accepted.stdout, &["--json"]));
+    let id = deal_id(&proposed);
+    desks.node.mine(1).unwrap();
+    desks.run(true, &["sync"], None).ok();
+    shapes.add(
+        "deal list",
+        &desks.run(true, &["--json", "deal", "list"], None),
+    );
+    shapes.add(
+        "deal show",
+        &desks.run(true, &["--json", "deal", "show", &id], None),
+    );
+    shapes.add(
+        "deal export",
+        &desks.run(
+            true,
+            &["--json", "deal", "export", "--format", "json"],
+            None,
+        ),
+    );
+    shapes.add(
+        "deal expire --dry-run",
+        &desks.run(true, &["--json", "deal", "expire", "--dry-run"], None),
+    );
+    // The peg-out desk.
+    let scene = Scene::new(&[("desk", ABANDON)]);
+    let address = scene.address("desk");
+    scene.fund(&address, 100_000_000);
+    let pass = scene.sb.pass();
+    let btc = "bcrt1q6rz28mcfaxtmd6v789l9rrlrusdprr9pz3cppk";
+    let json = |args: &[&str]| -> Run {
+        let mut full = vec!["--json"];
+        full.extend_from_slice(args);
+        scene.run("desk", &full, None)
+    };
+    shapes.add(
+        "pegout send --dry-run",
+        &json(&[
+            "pegout",
+            "send",
+            "--btc-address",
+            btc,
+            "--amount",
+            "0.01",
+            "--dry-run",
+        ]),
+    );
+    shapes.add(
+        "pegout request add",
+        &json(&[
+            "pegout",
+            "request",
+            "add",
+            "--ref",
+            "T-1",
+            "--btc-address",
+            btc,
+            "--amount",
+            "0.02",
+            "--customer",
+            "ACME",
+            "--by",
+            "carol",
+        ]),
+    );
+    shapes.add("pegout request list", &json(&["pegout", "request", "list"]));
+    shapes.add(
+        "pegout request approve",
+        &json(&["pegout", "request", "approve", "T-1", "--by", "erin"]),
+    );
+    shapes.add("pegout settings", &json(&["pegout", "settings"]));
+    shapes.add(
+        "pegout run --dry-run",
+        &json(&["pegout", "run", "--dry-run", "--by", "dave"]),
+    );
+    shapes.add(
+        "pegout run",
+        &json(&[
+            "--yes",
+            "pegout",
+            "run",
+            "--by",
+            "dave",
+            "--passphrase-file",
+            &pass,
+        ]),
+    );
+    shapes.add(
+        "pegout request show",
+        &json(&["pegout", "request", "show", "T-1"]),
+    );
+    shapes.add("pegout status", &json(&["pegout", "status"]));
+    shapes.add(
+        "pegout export",
+        &json(&["pegout", "export", "--format", "json"]),
+    );
+    shapes.add(
+        "pegout send",
+        &json(&[
+            "--yes",
+            "pegout",
+            "send",
+            "--btc-address",
+            btc,
+            "--amount",
+            "0.01",
+            "--passphrase-file",
+            &pass,
+        ]),
+    );
+    // The demo: one JSON document.
+    shapes.add("demo", &scene.sb.run(&["--json", "demo"]));
+    check_snapshot("json_shapes_desks.txt", &(shapes.lines.join("\n") + "\n"));
 }
