@@ -664,16 +664,22 @@ fn conflicting_spend_refused(chain: &dyn TestChain, backend: Backend) {
         "{ctx}: {}",
         refused.stderr
     );
-    // The refused transaction stays recorded as pending until it is forgotten (issue 12,
-    // item 1, is fixed with the operations layer in another branch; `tx forget` is the
-    // documented way out until then).
+    // The refused transaction is recorded as failed: it no longer counts, and says why.
+    assert!(
+        refused.stderr.contains("recorded as failed"),
+        "{ctx}: {}",
+        refused.stderr
+    );
     let pending = cli.run("alice", &["--json", "tx", "pending"]).ok().json();
-    for t in pending.as_array().unwrap() {
-        let txid = t["txid"].as_str().unwrap();
-        if txid != first["txid"].as_str().unwrap() {
-            cli.run("alice", &["--yes", "tx", "forget", txid]).ok();
-        }
-    }
+    let failed: Vec<&serde_json::Value> = pending
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["txid"] != first["txid"])
+        .collect();
+    assert_eq!(failed.len(), 1, "{ctx}: {pending}");
+    assert_eq!(failed[0]["state"], "failed", "{ctx}: {pending}");
+    assert_eq!(failed[0]["counts"], false, "{ctx}: {pending}");
     chain.mine(1).unwrap();
     assert_eq!(cli.balance("bob", &policy), (30_000_000, 0), "{ctx}");
     assert_eq!(
