@@ -45,6 +45,22 @@ fn create_accept_settle_through_pipes() {
     let taker_lbtc = d.balance(false, &d.policy);
     assert!(taker_lbtc > 150_000_000 + 1_000_000 - 1_000, "{taker_lbtc}");
     assert_eq!(d.balance(true, &d.policy), 100_000_000);
+
+    // The taker blinded every output and kept the secrets of the one it paid the maker (the
+    // JPY leg, not the maker's change): its `tx show` says what it paid.
+    let shown = d
+        .run(false, &["--json", "tx", "show", &txid], None)
+        .ok()
+        .json();
+    let paid: Vec<&serde_json::Value> = shown["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["paid_by_wallet"] == true)
+        .collect();
+    assert_eq!(paid.len(), 1, "{shown}");
+    assert_eq!(paid[0]["value"], 15_000_000);
+    assert_eq!(paid[0]["asset"], d.jpy.as_str());
 }
 
 #[test]

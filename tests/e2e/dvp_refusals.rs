@@ -476,3 +476,22 @@ fn maker_refuses_a_transaction_changed_after_the_taker_signed() {
     let txid = d.settle(&accepted, &[]).ok().stdout.trim().to_string();
     assert!(d.node.get_tx(&Txid::from_str(&txid).unwrap()).is_some());
 }
+
+#[test]
+fn taker_refuses_an_offer_of_coins_the_chain_does_not_have() {
+    let d = Desks::start(false);
+    let proposed = d.proposed(&[]);
+    // The maker's coin moved to a transaction nobody has: the same revealed data, the same
+    // spent output, another outpoint.
+    let made_up = Txid::from_str(&"ab".repeat(32)).unwrap();
+    let ghost = edit(&proposed, |doc, pset| {
+        let vout = pset.inputs()[0].previous_output_index;
+        pset.inputs_mut()[0].previous_txid = made_up;
+        doc["maker_inputs"][0]["outpoint"] = json!(format!("{made_up}:{vout}"));
+    });
+    let error = taker_refused(&d, accept_json(&d, &ghost), "unknown_maker_coin");
+    assert!(
+        error["message"].as_str().unwrap().contains("cannot give"),
+        "{error}"
+    );
+}

@@ -94,13 +94,25 @@ fn check_maker_coins_on_chain(offer: &Offer, backend: &dyn Backend) -> Result<()
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let txs = backend.transactions(&txids).map_err(|e| match e {
-        Error::Backend { .. } => e,
-        other => Error::Offer(Refusal::new(
-            "unknown_maker_coin",
-            format!("the server cannot give the transactions of the offer's coins: {other}"),
-        )),
-    })?;
+    let unknown = |why: String| {
+        Error::Offer(
+            Refusal::new(
+                "unknown_maker_coin",
+                format!("the server cannot give the transactions of the offer's coins: {why}"),
+            )
+            .hint("nothing was signed; the offer names coins the chain does not have"),
+        )
+    };
+    let txs = match backend.transactions(&txids) {
+        Ok(txs) => txs,
+        // A server that answers its tip but not these transactions does not know them: the
+        // offer's coins are not on its chain (a refusal); one that answers nothing is down.
+        Err(e @ Error::Backend { .. }) => match backend.tip() {
+            Ok(_) => return Err(unknown(e.to_string())),
+            Err(_) => return Err(e),
+        },
+        Err(other) => return Err(unknown(other.to_string())),
+    };
     for (i, (input, revealed)) in offer
         .pset
         .inputs()
@@ -278,6 +290,19 @@ pub fn finish_accept(
     );
     deal.txid = Some(txid);
     deal.fee = Some(accept.prepared.fee());
+    // The taker blinded every output, the maker's too: it keeps what it paid the maker (the
+    // output of the leg it gives, not the maker's change), so that `tx show` and `txs` say
+    // it once the settlement is on the chain.
+    let pays = accept.offer.terms.maker_receives;
+    let sent: Vec<_> = crate::ops::sent_outputs(
+        &accept.prepared.view,
+        &accept.prepared.pset,
+        wallet.network(),
+    )
+    .into_iter()
+    .filter(|(_, s)| s.secrets.asset == pays.asset && s.secrets.value == pays.amount)
+    .collect();
+    wallet.store_mut().record_sent(&sent)?;
     wallet.store_mut().insert_deal(&NewDeal {
         deal: deal.clone(),
         detail: format!(
