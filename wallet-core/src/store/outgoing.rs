@@ -501,3 +501,176 @@ impl Store {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::HistoryEntry;
+    use crate::descriptor::Keychain;
+    use crate::network::Network;
+    use crate::store::{ScriptRecord, SyncUpdate, WalletMeta};
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = WalletMeta {
+            name: "w".to_owned(),
+            network: Network::Regtest,
+            descriptor: "d".to_owned(),
+            fingerprint: None,
+            watch_only: true,
+            created_at: 1,
+        };
+        let store = Store::create(&dir.path().join("w.sqlite"), &meta).unwrap();
+        (dir, store)
+    }
+
+    /// A transaction spending `prev` and paying `value` to a fee output.
+    fn spend(prev: OutPoint, value: u64) -> Transaction {
+        Transaction {
+            version: 2,
+            lock_time: elements::LockTime::ZERO,
+            input: vec![elements::TxIn {
+                previous_output: prev,
+                ..Default::default()
+            }],
+            output: vec![elements::TxOut::new_fee(
+                value,
+                Network::Regtest.default_policy_asset(),
+            )],
+        }
+    }
+
+    fn record(store: &mut Store, tx: &Transaction) {
+        store
+            .record_outgoing(&OutgoingTx {
+                tx,
+                kind: TxKind::Payment,
+                owned: Vec::new(),
+                sent: Vec::new(),
+                issuance: None,
+                asset_event: None,
+                release_holder: None,
+                ledger: Vec::new(),
+            })
+            .unwrap();
+    }
+
+    fn state(store: &Store, txid: &Txid) -> Option<OutgoingState> {
+        store
+            .pending()
+            .unwrap()
+            .into_iter()
+            .find(|p| p.tx.txid() == *txid)
+            .map(|p| p.state)
+    }
+
+    fn coin() -> OutPoint {
+        OutPoint::new(Txid::from_byte_array([7; 32]), 0)
+    }
+
+    #[test]
+    fn a_broadcast_transaction_the_server_forgot_is_dropped_after_the_grace_period() {
+        let (_dir, mut store) = store();
+        let tx = spend(coin(), 100);
+        let child = spend(OutPoint::new(tx.txid(), 0), 50);
+        record(&mut store, &tx);
+        record(&mut store, &child);
+        store.mark_broadcast(&tx.txid()).unwrap();
+        // Within the grace period: still pending.
+        let failed = store
+            .apply_sync(&SyncUpdate {
+                drop_unseen_broadcast_before: Some(now_secs().saturating_sub(60)),
+                ..SyncUpdate::default()
+            })
+            .unwrap();
+        assert!(failed.is_empty(), "{failed:?}");
+        assert!(matches!(
+            state(&store, &tx.txid()),
+            Some(OutgoingState::Broadcast(_))
+        ));
+        // Past it, unseen: dropped, and so is the transaction spending its output; the one
+        // never broadcast is kept by the grace rule but fails as a descendant.
+        let failed = store
+            .apply_sync(&SyncUpdate {
+                drop_unseen_broadcast_before: Some(now_secs() + 1),
+                ..SyncUpdate::default()
+            })
+            .unwrap();
+        let txids: Vec<Txid> = failed.iter().map(|(t, _)| *t).collect();
+        assert_eq!(txids, vec![tx.txid(), child.txid()]);
+        assert!(failed[0].1.starts_with("dropped:"), "{}", failed[0].1);
+        assert!(failed[1].1.contains("which failed"), "{}", failed[1].1);
+        assert!(matches!(
+            state(&store, &child.txid()),
+            Some(OutgoingState::Failed(_))
+        ));
+        // Broadcast again, it counts again.
+        store.mark_broadcast(&tx.txid()).unwrap();
+        assert!(matches!(
+            state(&store, &tx.txid()),
+            Some(OutgoingState::Broadcast(_))
+        ));
+    }
+
+    #[test]
+    fn a_recorded_transaction_conflicting_with_a_chain_one_fails_and_one_listed_counts() {
+        let (_dir, mut store) = store();
+        let ours = spend(coin(), 100);
+        record(&mut store, &ours);
+        // Another transaction spending the same coin is on the chain (a script's history
+        // lists it).
+        let theirs = spend(coin(), 200);
+        let script = elements::Script::from(vec![0x51]);
+        let failed = store
+            .apply_sync(&SyncUpdate {
+                new_scripts: vec![ScriptRecord {
+                    script: script.clone(),
+                    keychain: Keychain::External,
+                    index: 0,
+                    status: None,
+                }],
+                histories: vec![(
+                    script.clone(),
+                    vec![HistoryEntry {
+                        txid: theirs.txid(),
+                        height: 5,
+                        fee: None,
+                    }],
+                    Some("s".to_owned()),
+                )],
+                new_txs: vec![NewTx {
+                    tx: theirs.clone(),
+                    outputs: Vec::new(),
+                }],
+                ..SyncUpdate::default()
+            })
+            .unwrap();
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert_eq!(failed[0].0, ours.txid());
+        assert!(
+            failed[0].1.contains(&theirs.txid().to_string()),
+            "{}",
+            failed[0].1
+        );
+        // Listed by a history after all: a chain transaction again.
+        store
+            .apply_sync(&SyncUpdate {
+                histories: vec![(
+                    script,
+                    vec![HistoryEntry {
+                        txid: ours.txid(),
+                        height: 6,
+                        fee: None,
+                    }],
+                    Some("t".to_owned()),
+                )],
+                ..SyncUpdate::default()
+            })
+            .unwrap();
+        assert_eq!(
+            state(&store, &ours.txid()),
+            None,
+            "no longer pending or failed"
+        );
+    }
+}
