@@ -250,6 +250,19 @@ pub fn show_summary(ctx: &Context, names: &AssetNames, view: &PsetView) -> CliRe
     Ok(())
 }
 
+/// What a dry run prints where it stops: the prepared transaction's view as JSON, with
+/// `extra` and `"dry_run": true`, or a note that nothing was signed.
+pub fn print_dry_run(ctx: &Context, prepared: &wallet_core::ops::Prepared, extra: Value) {
+    if ctx.out.json {
+        let mut doc = view_json(ctx, &prepared.pset, &prepared.view);
+        merge(&mut doc, extra);
+        doc["dry_run"] = json!(true);
+        ctx.out.json(&doc);
+    } else {
+        ctx.out.note("Dry run: nothing was signed or sent.");
+    }
+}
+
 /// The inspect table of a view, on stdout.
 pub fn show_table(
     ctx: &Context,

@@ -116,17 +116,7 @@ fn main() {
         // The wallet's view and approval are part of what signing costs.
         let owned = coins
             .iter()
-            .map(|c| {
-                (
-                    c.outpoint,
-                    OwnedCoin {
-                        txout: c.txout.clone(),
-                        secrets: c.secrets,
-                        keychain: c.keychain,
-                        index: c.index,
-                    },
-                )
-            })
+            .map(|c| (c.outpoint, OwnedCoin::from(c)))
             .collect();
         let scripts = script_map(&desc, 2, 1).unwrap();
         let know = WalletKnowledge {

@@ -24,7 +24,7 @@ use crate::context::{AssetNames, Context};
 use crate::error::{CliError, CliResult, Exit};
 use crate::signing;
 use crate::values::{self, AssetArg, Decimal};
-use crate::view::{net_json, show_summary, view_json};
+use crate::view::{net_json, show_summary};
 
 /// Long help of `asset`.
 pub const ASSET_LONG_HELP: &str = "Issue, reissue and burn assets; list and inspect the wallet's \
@@ -217,17 +217,11 @@ fn show_and_commit(
     show_summary(ctx, &names, &prepared.view)?;
     let summary = json!({ "fee": prepared.fee(), "net": net_json(prepared.net()) });
     if args.dry_run {
-        if ctx.out.json {
-            let mut doc = view_json(ctx, &prepared.pset, &prepared.view);
-            doc["dry_run"] = json!(true);
-            if let Some(i) = &prepared.issuance {
-                doc["asset"] = json!(i.asset.to_string());
-                doc["token"] = json!(i.token.to_string());
-            }
-            ctx.out.json(&doc);
-        } else {
-            ctx.out.note("Dry run: nothing was signed or sent.");
-        }
+        let ids = match &prepared.issuance {
+            Some(i) => json!({ "asset": i.asset.to_string(), "token": i.token.to_string() }),
+            None => json!({}),
+        };
+        crate::view::print_dry_run(ctx, &prepared, ids);
         return Ok(None);
     }
     let committed = signing::confirm_and_commit(

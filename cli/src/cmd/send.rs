@@ -11,7 +11,7 @@ use crate::context::Context;
 use crate::error::CliResult;
 use crate::pay::{self, PaymentArgs};
 use crate::signing;
-use crate::view::{self, show_summary, view_json, write_pset};
+use crate::view::{self, show_summary, write_pset};
 
 /// Arguments of `send`.
 #[derive(Debug, Args)]
@@ -45,13 +45,7 @@ pub fn run(ctx: &Context, args: &SendArgs) -> CliResult<()> {
     let names = ctx.asset_names(&wallet)?;
     show_summary(ctx, &names, &prepared.view)?;
     if args.dry_run {
-        if ctx.out.json {
-            let mut doc = view_json(ctx, &prepared.pset, &prepared.view);
-            doc["dry_run"] = json!(true);
-            ctx.out.json(&doc);
-        } else {
-            ctx.out.note("Dry run: nothing was signed or sent.");
-        }
+        view::print_dry_run(ctx, &prepared, json!({}));
         return Ok(());
     }
     let committed = signing::confirm_and_commit(

@@ -13,6 +13,7 @@ use super::envelope::RevealedInput;
 use super::fee::{
     estimate_weight, taker_allowance, SizedInput, TAKER_ALLOWANCE_INPUTS, TAKER_ALLOWANCE_OUTPUTS,
 };
+use super::own::{own_output, satisfaction_weight};
 use super::{Leg, Terms};
 use crate::store::DealRole;
 use crate::tx::{select_asset, vsize_of_weight, FeeRate, Spendable, WalletContext};
@@ -63,16 +64,6 @@ pub struct MakerPart {
     pub outputs: Vec<MakerOutput>,
     /// The terms it implements (with the fee fixed when the maker pays).
     pub terms: Terms,
-}
-
-/// The largest witness weight spending the wallet's coin `coin` adds.
-pub(crate) fn satisfaction_weight(ctx: &WalletContext, coin: &Spendable) -> Result<u64> {
-    let weight = ctx
-        .descriptor
-        .spending_descriptor(coin.keychain, coin.index)?
-        .max_weight_to_satisfy()
-        .map_err(|e| Error::Transaction(format!("cannot size the input {}: {e}", coin.outpoint)))?;
-    Ok(weight as u64)
 }
 
 /// Builds the maker's part of `request` from `coins`, paying what it wants to `receive`
@@ -243,27 +234,15 @@ fn finish(
         });
     }
     for o in &outputs {
-        let blinding = ctx
-            .descriptor
-            .address(o.keychain, o.index, ctx.network)?
-            .blinding_pubkey
-            .ok_or_else(|| {
-                Error::Transaction(
-                    "the wallet's addresses are not confidential: a deal's outputs must be"
-                        .to_owned(),
-                )
-            })?;
-        let mut output = pset::Output::new_explicit(
-            o.script.clone(),
+        // Blinded by the taker, the last blinder, with input 0's secrets among the others.
+        pset.add_output(own_output(
+            ctx,
+            &o.script,
             o.value,
             o.asset,
-            Some(elements::bitcoin::PublicKey {
-                inner: blinding,
-                compressed: true,
-            }),
-        );
-        output.blinder_index = Some(0);
-        pset.add_output(output);
+            (o.keychain, o.index),
+            0,
+        )?);
     }
     Ok(MakerPart {
         pset,

@@ -19,6 +19,7 @@
 pub mod envelope;
 pub mod fee;
 pub mod maker;
+pub(crate) mod own;
 pub mod refusal;
 pub mod taker;
 pub mod terms;

@@ -11,7 +11,7 @@ use elements::secp256k1_zkp::{self, Secp256k1};
 use elements::{confidential, Address, AssetId, CtLocation, CtLocationType, Script, TxOut};
 
 use super::fee::{estimate_weight, SizedInput};
-use super::maker::satisfaction_weight;
+use super::own::{own_output, satisfaction_weight};
 use super::terms::compare_net;
 use super::{Offer, Refusal, Stage};
 use crate::store::DealRole;
@@ -386,29 +386,14 @@ fn finish(
     }
     for o in outputs.iter().skip(maker_outputs) {
         let output = match o.own {
-            Some((keychain, index)) => {
-                let blinding = ctx
-                    .descriptor
-                    .address(keychain, index, ctx.network)?
-                    .blinding_pubkey
-                    .ok_or_else(|| {
-                        Error::Transaction(
-                            "the wallet's addresses are not confidential: a deal's outputs must be"
-                                .to_owned(),
-                        )
-                    })?;
-                let mut output = pset::Output::new_explicit(
-                    o.script.clone(),
-                    o.value,
-                    o.asset,
-                    Some(elements::bitcoin::PublicKey {
-                        inner: blinding,
-                        compressed: true,
-                    }),
-                );
-                output.blinder_index = Some(u32::try_from(maker_n).unwrap_or(u32::MAX));
-                output
-            }
+            Some(own) => own_output(
+                ctx,
+                &o.script,
+                o.value,
+                o.asset,
+                own,
+                u32::try_from(maker_n).unwrap_or(u32::MAX),
+            )?,
             None => pset::Output::new_explicit(o.script.clone(), o.value, o.asset, None),
         };
         pset.add_output(output);

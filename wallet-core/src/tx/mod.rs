@@ -66,6 +66,17 @@ pub struct Spendable {
     pub index: u32,
 }
 
+impl From<&Spendable> for crate::store::OwnedCoin {
+    fn from(coin: &Spendable) -> Self {
+        crate::store::OwnedCoin {
+            txout: coin.txout.clone(),
+            secrets: coin.secrets,
+            keychain: coin.keychain,
+            index: coin.index,
+        }
+    }
+}
+
 /// One payee.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Recipient {

@@ -14,7 +14,7 @@ use crate::context::Context;
 use crate::error::{CliError, CliResult};
 use crate::signing;
 use crate::values::{self, Decimal};
-use crate::view::{self, show_summary, view_json};
+use crate::view::{self, show_summary};
 
 /// Arguments of `pegout send`.
 #[derive(Debug, Args)]
@@ -82,14 +82,7 @@ pub fn run(ctx: &Context, args: &PegoutSendArgs) -> CliResult<()> {
         "net": view::net_json(prepared.net()),
     });
     if args.dry_run {
-        if ctx.out.json {
-            let mut doc = view_json(ctx, &prepared.pset, &prepared.view);
-            view::merge(&mut doc, summary);
-            doc["dry_run"] = json!(true);
-            ctx.out.json(&doc);
-        } else {
-            ctx.out.note("Dry run: nothing was signed or sent.");
-        }
+        view::print_dry_run(ctx, &prepared, summary);
         return Ok(());
     }
     let committed = signing::confirm_and_commit(

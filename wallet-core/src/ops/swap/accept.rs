@@ -226,7 +226,7 @@ pub fn prepare_accept(
         pending = pending.saturating_add(r.satisfaction_weight);
     }
     for coin in &build.inputs {
-        pending = pending.saturating_add(crate::swap::maker::satisfaction_weight(&ctx, coin)?);
+        pending = pending.saturating_add(crate::swap::own::satisfaction_weight(&ctx, coin)?);
     }
     check_fee_of(&seen, &build.pset, &offer.terms, pending)?;
     // The taker blinded every output: show what the maker's hold.
