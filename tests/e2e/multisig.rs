@@ -143,13 +143,29 @@ fn two_of_three_multisig_payment_through_files() {
     )
     .fails(1, "watch-only");
 
-    // 2. Each cosigner checks and signs its own copy. `pset sign` syncs first, so m1 signs
-    // straight away, as the README shows; m3 looks at it first (inspect reads what the
-    // store holds and looks up the coins it has not synced).
+    // 2. Each cosigner signs its own copy. `pset sign` syncs first, so m1 signs straight away,
+    // as the README shows; m3 syncs and looks at it first (inspect reads the store).
     for name in ["m1", "m3"] {
-        if name == "m3" {
-            run(&sb, &url, name, &["sync"], None).ok();
+        if name == "m1" {
+            let signed = run(
+                &sb,
+                &url,
+                name,
+                &[
+                    "--yes",
+                    "pset",
+                    "sign",
+                    sb.path("unsigned.pset").to_str().unwrap(),
+                    "--passphrase-file",
+                    &sb.pass(),
+                ],
+                None,
+            )
+            .ok();
+            std::fs::write(sb.path("m1.pset"), &signed.stdout).unwrap();
+            continue;
         }
+        run(&sb, &url, name, &["sync"], None).ok();
         let view = run(
             &sb,
             &url,

@@ -24,8 +24,9 @@ use crate::view::{print_pset, read_pset, show_summary, show_table, view_json};
 pub enum PsetCommand {
     /// Build an unsigned, blinded PSET paying the recipients (as `send`, without signing).
     Create(PsetCreateArgs),
-    /// Show a PSET: every input and output, the fee, issuances; with a wallet, its net effect,
-    /// what it can unblind, and every reason it would refuse to sign.
+    /// Show a PSET: every input and output, the fee, issuances; with a wallet (read offline,
+    /// as of its last sync), its net effect, what it can unblind, and every reason it would
+    /// refuse to sign.
     Inspect(PsetInspectArgs),
     /// Sign exactly this wallet's inputs (SIGHASH_ALL) after showing what is signed; prints
     /// the PSET. Syncs first, and refuses a PSET it cannot fully account for.
@@ -125,9 +126,9 @@ fn inspect(ctx: &Context, args: &PsetInspectArgs) -> CliResult<()> {
     let pset = read_pset(&args.pset)?;
     let wallet = optional_wallet(ctx)?;
     let view = match &wallet {
-        // Coins the store does not know are looked up when a server is configured; without
-        // one, the view marks what it cannot read and still shows the rest.
-        Some(w) => inspect_pset(w, &pset, ctx.backend().ok())?,
+        // Offline, from the store: coins it has not synced are marked as such (sync first, or
+        // let `pset sign` do it) and the rest is shown.
+        Some(w) => inspect_pset(w, &pset, None)?,
         None => public_view(&pset, ctx.network, ctx.policy_asset()?)?,
     };
     if ctx.out.json {

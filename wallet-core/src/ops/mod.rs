@@ -55,9 +55,6 @@ pub struct Prepared {
     /// The wallet's view: what leaves, what arrives, the fee, every output; outputs the
     /// wallet built for others carry the amounts it blinded them with.
     pub view: PsetView,
-    /// What the operation expects to happen, in words, for the confirmation (e.g. the
-    /// issuance it makes).
-    pub warnings: Vec<String>,
     /// The issuance it makes, when it makes one.
     pub issuance: Option<crate::tx::Issuance>,
     pub(crate) plan: SigningPlan,
@@ -124,7 +121,6 @@ impl Prepared {
         Prepared {
             pset,
             view,
-            warnings: Vec::new(),
             issuance: None,
             plan,
             kind,

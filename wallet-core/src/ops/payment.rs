@@ -159,18 +159,8 @@ fn verify_built(wallet: &Wallet, payment: Payment, kind: TxKind) -> Result<Prepa
     };
     let plan = approve(&payment.pset, &view, &know, allowed)?;
     let sent = sent_outputs(&view, &payment.pset, wallet.network());
-    Ok(Prepared {
-        pset: payment.pset,
-        view,
-        warnings: Vec::new(),
-        issuance: payment.issuance,
-        plan,
-        kind,
-        sent,
-        issuance_record: None,
-        asset_event: None,
-        release_holder: None,
-        ledger: Vec::new(),
-        lock: None,
-    })
+    let mut prepared = Prepared::new(payment.pset, view, plan, kind);
+    prepared.issuance = payment.issuance;
+    prepared.sent = sent;
+    Ok(prepared)
 }
