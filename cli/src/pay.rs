@@ -42,9 +42,8 @@ fn recipient(
     drain: bool,
     policy: elements::AssetId,
 ) -> CliResult<Recipient> {
-    if arg.address.params != ctx.network.address_params() {
-        wallet_core::address::parse_for_network(&arg.address.to_string(), ctx.network)?;
-    }
+    // Refused (exit 3) with the address's network named when it is not this one.
+    wallet_core::address::parse_for_network(&arg.address.to_string(), ctx.network)?;
     let asset = arg.asset.resolve(policy);
     let value = match (&arg.amount, drain) {
         (None, true) => 0,
