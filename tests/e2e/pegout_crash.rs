@@ -203,12 +203,11 @@ impl Desk {
     }
 }
 
-fn aborted(out: &std::process::Output) {
-    assert!(
-        !out.status.success() && out.status.code().is_none(),
-        "the process was not aborted: {:?}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
+fn aborted(out: &std::process::Output, point: &str) {
+    crate::common::assert_aborted(
+        &out.status,
+        &format!("pegout run at {point}"),
+        &String::from_utf8_lossy(&out.stderr),
     );
 }
 
@@ -224,7 +223,7 @@ fn a_crash_at_each_step_of_a_run_and_a_rerun_pay_each_request_once() {
     for (point, status_after, in_mempool) in points {
         let desk = Desk::new();
         let refs = desk.queue("T");
-        aborted(&desk.crash_run(point));
+        aborted(&desk.crash_run(point), point);
         for r in &refs {
             assert_eq!(
                 desk.lotc(&["--json", "pegout", "request", "show", r])
@@ -271,9 +270,8 @@ fn a_second_run_is_refused_while_one_holds_the_wallet() {
         .open(&lock_path)
         .unwrap();
     lock.lock().unwrap();
-    let run = desk.run();
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert_eq!(run.json_error()["code"], "wallet_busy");
+    desk.run()
+        .fails_json(1, "wallet_busy", "wallet 'alice' is busy");
     assert!(desk.mempool().is_empty());
     drop(lock);
     desk.run().ok();
@@ -325,7 +323,10 @@ fn abandon_needs_a_transaction_nobody_knows_and_the_next_run_conflicts_with_it()
     // A second coin, so that the run after the abandon could avoid the first one.
     desk.fund("alice", COIN);
     let refs = desk.queue("T");
-    aborted(&desk.crash_run("commit.after_record"));
+    aborted(
+        &desk.crash_run("commit.after_record"),
+        "commit.after_record",
+    );
     let old = desk.lotc(&["--json", "pegout", "status"]).ok().json()["transactions"][0]["txid"]
         .as_str()
         .unwrap()
@@ -336,7 +337,11 @@ fn abandon_needs_a_transaction_nobody_knows_and_the_next_run_conflicts_with_it()
         .to_owned();
     // Without --yes and without a terminal, nothing happens.
     desk.lotc(&["pegout", "abandon", &old, "--by", "dave"])
-        .fails(2, "--yes");
+        .fails(
+            2,
+            "needs a confirmation, and there is no terminal to ask on",
+        )
+        .fails(2, "hint: pass --yes to confirm from a script");
     let doc = desk
         .lotc(&["--json", "--yes", "pegout", "abandon", &old, "--by", "dave"])
         .ok()
@@ -380,7 +385,11 @@ fn abandon_needs_a_transaction_nobody_knows_and_the_next_run_conflicts_with_it()
     let run = desk.lotc(&[
         "--json", "--yes", "pegout", "abandon", &live, "--by", "dave",
     ]);
-    assert_eq!(run.code, 3, "{}", run.stderr);
+    run.fails_json(
+        3,
+        "refused",
+        "it can still confirm, so its requests stay with it",
+    );
     let mut all = refs.clone();
     all.extend(more);
     desk.assert_each_paid_once(&all);
@@ -400,7 +409,10 @@ fn abandon_needs_a_transaction_nobody_knows_and_the_next_run_conflicts_with_it()
 fn a_conflicting_spend_puts_the_requests_back_and_they_are_paid_once() {
     let desk = Desk::new();
     let refs = desk.queue("T");
-    aborted(&desk.crash_run("commit.after_record"));
+    aborted(
+        &desk.crash_run("commit.after_record"),
+        "commit.after_record",
+    );
     // The same keys in another wallet spend every coin elsewhere (as a restored copy, or
     // another instance of the desk's wallet, could): the recorded transaction can never
     // confirm.
@@ -469,13 +481,10 @@ fn a_refused_batch_stays_signed_until_abandoned() {
     };
     desk.fund("alice", COIN);
     let refs = desk.queue("T");
-    let run = desk.run();
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    let err = run.json_error();
-    assert!(
-        err["message"].as_str().unwrap().contains("multi-op-return"),
-        "{err}"
-    );
+    let err = desk
+        .run()
+        .fails_json(1, "broadcast_rejected", "multi-op-return")
+        .json_error();
     assert!(
         err["hints"][0].as_str().unwrap().contains("pegout abandon"),
         "{err}"
