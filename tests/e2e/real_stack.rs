@@ -435,7 +435,7 @@ fn asset_issue_reissue_burn(chain: &dyn TestChain, backend: Backend) {
             &pass,
         ],
     )
-    .fails(3, "only explicit (not confidential) reissuances");
+    .fails_json(3, "transaction", "comes from an issuance with explicit amounts: Elements accepts only explicit (not confidential) reissuances");
 }
 
 /// A 2-of-3 multisig wallet: a watch-only coordinator builds the PSET, two cosigners (each
@@ -658,17 +658,15 @@ fn conflicting_spend_refused(chain: &dyn TestChain, backend: Backend) {
         &["--json", "pset", "broadcast", "-"],
         Some(&signed),
     );
-    assert_ne!(refused.code, 0, "{ctx}: {}", refused.stdout);
-    assert!(
-        refused.stderr.contains("txn-mempool-conflict"),
-        "{ctx}: {}",
-        refused.stderr
-    );
+    assert_eq!(refused.code, 1, "{ctx}: {}", refused.stderr);
+    let error = refused.json_error();
+    assert_eq!(error["code"], "broadcast_rejected", "{ctx}: {error}");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("txn-mempool-conflict"), "{ctx}: {error}");
     // The refused transaction is recorded as failed: it no longer counts, and says why.
     assert!(
-        refused.stderr.contains("recorded as failed"),
-        "{ctx}: {}",
-        refused.stderr
+        message.contains("is recorded as failed and does not count"),
+        "{ctx}: {error}"
     );
     let pending = cli.run("alice", &["--json", "tx", "pending"]).ok().json();
     let failed: Vec<&serde_json::Value> = pending
