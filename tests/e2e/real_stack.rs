@@ -875,9 +875,17 @@ fn rpc_errors_name_the_method() {
         r#"{"result":null,"error":{"code":-28,"message":"Loading block index…"},"id":1}"#,
     )
     .unwrap_err();
+    assert!(
+        matches!(&warm, rs::RpcError::Rpc { method, code: -28, .. } if method == "getblockchaininfo"),
+        "{warm}"
+    );
     assert!(warm.is_not_ready(), "{warm}");
     // Wrong credentials: an empty 401.
     let auth = rs::parse_response("getblockcount", 401, "").unwrap_err();
+    assert!(
+        matches!(&auth, rs::RpcError::Http { method, status: 401, .. } if method == "getblockcount"),
+        "{auth}"
+    );
     assert!(
         auth.to_string().contains("getblockcount") && auth.to_string().contains("rpcpassword"),
         "{auth}"
@@ -891,9 +899,18 @@ fn rpc_errors_name_the_method() {
     )
     .unwrap_err();
     assert_eq!(unknown.code(), Some(-32601));
+    assert!(
+        matches!(&unknown, rs::RpcError::Rpc { message, .. } if message == "Method not found"),
+        "{unknown}"
+    );
     let garbage = rs::parse_response("getblockcount", 200, "<html>").unwrap_err();
     assert!(garbage.to_string().contains("getblockcount"), "{garbage}");
+    assert!(
+        matches!(&garbage, rs::RpcError::Malformed { reason, .. } if reason.starts_with("not JSON (")),
+        "{garbage}"
+    );
     let empty = rs::parse_response("getblockcount", 200, r#"{"id":1}"#).unwrap_err();
+    assert!(matches!(empty, rs::RpcError::Malformed { .. }), "{empty}");
     assert!(
         empty.to_string().contains("neither result nor error"),
         "{empty}"
@@ -916,6 +933,10 @@ fn rpc_errors_name_the_method() {
         Duration::from_secs(5),
     );
     let refused = rpc.call("getblockcount", json!([])).unwrap_err();
+    assert!(
+        matches!(&refused, rs::RpcError::Transport { method, .. } if method == "getblockcount"),
+        "{refused}"
+    );
     assert!(refused.is_not_ready(), "{refused}");
     assert!(refused.to_string().contains("getblockcount"), "{refused}");
     // Named parameters travel as an object.
