@@ -232,8 +232,11 @@ mod tests {
         // One character changed: the checksum fails.
         let bad = "bcrt1q6rz28mcfaxtmd6v789l9rrlrusdprr9pz3cppl";
         let e = parse_btc_address(bad, Network::Regtest).unwrap_err();
-        assert!(matches!(e, Error::InvalidAddress(_)), "{e:?}");
-        assert!(e.to_string().to_lowercase().contains("checksum"), "{e}");
+        assert!(
+            matches!(&e, Error::InvalidAddress(m) if m.starts_with(&format!("{bad} is not a valid Bitcoin address: "))
+                && m.contains("checksum")),
+            "{e:?}"
+        );
         // Witness version 2: valid bech32m, a kind no one pays yet.
         let v2 = witness_address(2, 16);
         assert!(v2.starts_with("bcrt1z"), "{v2}");
