@@ -159,26 +159,41 @@ fn deterministic_with_fixed_clock() {
 fn garbage_never_crashes_or_hangs() {
     let sb = Sandbox::start(SandboxConfig::default()).unwrap();
     let url = sb.esplora_url();
-    // A malformed parameter of a known route is 400, as electrs answers; a route that does
-    // not exist is 404.
-    for (p, status) in [
-        ("/tx/", 400),
-        ("/block/%ff%fe", 400),
-        ("/scripthash//txs", 400),
-        ("/address/%00", 400),
-        ("/blocks/-1", 400),
-        ("/block-height/99999999999", 400),
-        ("/tx/00/outspend/x", 400),
-        ("/", 404),
-        ("/mempool/x", 404),
+    // A malformed parameter of a known route is 400, a route that does not exist 404, each
+    // with electrs's words.
+    const BAD_HEX: &str = "Invalid hex string";
+    const BAD_NUMBER: &str = "Invalid number";
+    for (p, status, body_text) in [
+        ("/tx/", 400, BAD_HEX.to_owned()),
+        ("/block/%ff%fe", 400, BAD_HEX.to_owned()),
+        ("/scripthash//txs", 400, BAD_HEX.to_owned()),
+        ("/address/%00", 400, "base58 error: decode".to_owned()),
+        ("/blocks/-1", 400, BAD_NUMBER.to_owned()),
+        ("/block-height/99999999999", 400, BAD_NUMBER.to_owned()),
+        ("/tx/00/outspend/x", 400, BAD_HEX.to_owned()),
+        ("/", 404, "endpoint does not exist \"/\"".to_owned()),
+        (
+            "/mempool/x",
+            404,
+            "endpoint does not exist \"/mempool/x\"".to_owned(),
+        ),
     ] {
-        let (st, _) = get(&url, p);
-        assert_eq!(st, status, "{p}");
+        let (st, body) = get(&url, p);
+        assert_eq!((st, body), (status, body_text), "{p}");
     }
-    let (st, _) = post(&url, "/sandbox/mine", "{\"blocks\": -1}");
+    let (st, body) = post(&url, "/sandbox/mine", "{\"blocks\": -1}");
     assert_eq!(st, 400);
-    let (st, _) = post(&url, "/tx", &"00".repeat(100_000));
+    assert!(
+        body.starts_with("bad request: invalid value: integer `-1`, expected u32"),
+        "{body}"
+    );
+    let (st, body) = post(&url, "/tx", &"00".repeat(100_000));
     assert_eq!(st, 400);
+    assert_eq!(
+        body,
+        "sendrawtransaction RPC error: {\"code\":-22,\"message\":\"TX decode failed. Make sure \
+         the tx has at least one input.\"}"
+    );
     for line in [
         "",
         "[]",
