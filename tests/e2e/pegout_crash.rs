@@ -299,15 +299,14 @@ fn two_runs_at_once_make_one_transaction() {
         let (one, two) = (spawn(), spawn());
         let mut paid = 0;
         for child in [one, two] {
-            let out = child.wait_with_output().unwrap();
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            match out.status.code() {
-                Some(0) => {
-                    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-                    paid += doc["paid"].as_array().unwrap().len();
+            let run = crate::common::Run::of(child.wait_with_output().unwrap());
+            // Each run pays, or finds the wallet busy: nothing else.
+            match run.code {
+                0 => paid += run.json()["paid"].as_array().unwrap().len(),
+                1 => {
+                    run.fails_json(1, "wallet_busy", "wallet 'alice' is busy");
                 }
-                Some(1) => assert!(stderr.contains("wallet_busy"), "{stderr}"),
-                other => panic!("round {round}: exit {other:?}: {stderr}"),
+                other => panic!("round {round}: exit {other}: {}", run.stderr),
             }
         }
         assert_eq!(paid, 3, "round {round}: the requests are paid by one run");
@@ -372,11 +371,17 @@ fn abandon_needs_a_transaction_nobody_knows_and_the_next_run_conflicts_with_it()
         .iter()
         .any(|o| o.previous_output == i.previous_output)));
     // So the old transaction, if anyone still had it, can no longer enter the chain.
-    let refused = desk.node.broadcast(old_tx.clone()).unwrap_err().to_string();
-    assert!(refused.contains("txn-mempool-conflict"), "{refused}");
+    let refused = desk.node.broadcast(old_tx.clone()).unwrap_err();
+    assert!(
+        matches!(&refused, regtest::Error::Rejected(m) if m.ends_with("-26: txn-mempool-conflict")),
+        "{refused:?}"
+    );
     desk.assert_each_paid_once(&refs);
-    let refused = desk.node.broadcast(old_tx).unwrap_err().to_string();
-    assert!(refused.contains("missingorspent"), "{refused}");
+    let refused = desk.node.broadcast(old_tx).unwrap_err();
+    assert!(
+        matches!(&refused, regtest::Error::Rejected(m) if m.ends_with("-25: bad-txns-inputs-missingorspent")),
+        "{refused:?}"
+    );
 
     // A transaction the server knows cannot be abandoned.
     let more = desk.queue("U");
