@@ -385,7 +385,8 @@ fn bad_asset_input_has_its_exit_code() {
     let unknown = "11".repeat(32);
     // Malformed and unknown ids.
     lotc(&sb, &chain, "alice", &["asset", "info", "xyz"]).fails(2, "not an asset id");
-    lotc(&sb, &chain, "alice", &["asset", "info", &unknown]).fails(2, "neither holds");
+    lotc(&sb, &chain, "alice", &["asset", "info", &unknown])
+        .fails(2, "error: this wallet neither holds nor issued asset 1111");
     signed(
         &sb,
         &chain,

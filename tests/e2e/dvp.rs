@@ -310,7 +310,10 @@ fn ledgers_export_and_watch_after_settlement() {
         .json();
     assert_eq!(confirmed.as_array().unwrap().len(), 1);
     d.run(true, &["deal", "list", "--status", "done"], None)
-        .fails(2, "not a deal status");
+        .fails(
+            2,
+            "error: invalid value 'done' for '--status <STATUS>': 'done' is not a deal status",
+        );
     d.run(true, &["deal", "list", "--since", "yesterday"], None)
         .fails(
             2,

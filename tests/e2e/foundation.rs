@@ -610,7 +610,11 @@ fn create_without_terminal_needs_files() {
         "--passphrase-file",
         &sb.pass(),
     ])
-    .fails(2, "--mnemonic-out");
+    .fails(
+        2,
+        "error: without a terminal the new mnemonic cannot be shown",
+    )
+    .fails(2, "hint: pass --mnemonic-out FILE");
     let out = sb.path("words");
     sb.run(&[
         "--network",
@@ -620,7 +624,11 @@ fn create_without_terminal_needs_files() {
         "--mnemonic-out",
         out.to_str().unwrap(),
     ])
-    .fails(2, "--passphrase-file");
+    .fails(
+        2,
+        "error: the seed-encryption passphrase is needed, and there is no terminal to ask on",
+    )
+    .fails(2, "hint: pass --passphrase-file FILE or --passphrase-fd N");
     assert!(!out.exists(), "a failed create leaves no mnemonic file");
     // 24 words, nested segwit, ELIP-151 blinding.
     let created = sb
@@ -671,7 +679,7 @@ fn create_without_terminal_needs_files() {
         "--mnemonic-out",
         again.to_str().unwrap(),
     ])
-    .fails(1, "already exists");
+    .fails(1, "error: a wallet named 'big' already exists on regtest");
     assert!(!again.exists());
 }
 

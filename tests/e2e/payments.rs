@@ -282,7 +282,10 @@ fn pset_pipeline_through_pipes() {
             out.to_str().unwrap(),
         ],
     )
-    .fails(2, "already exists");
+    .fails(
+        2,
+        "from-send.pset already exists; it will not be overwritten",
+    );
 
     // create | sign - | broadcast -, as a shell pipeline would run it: each stage's stdout
     // piped to the next one's stdin.
@@ -430,7 +433,12 @@ fn bad_payments_fail_with_their_exit_codes() {
         .as_str()
         .unwrap()
         .to_string();
-    send(format!("{unconfidential}:0.1")).fails(2, "--allow-unconfidential");
+    send(format!("{unconfidential}:0.1"))
+        .fails(
+            2,
+            "is unconfidential: the amount and asset paid to it become public",
+        )
+        .fails(2, "or pass --allow-unconfidential");
     if let Some(vectors) = crate::common::shared("vectors") {
         let text = std::fs::read_to_string(vectors.join("elip151.json")).unwrap();
         let doc: Value = serde_json::from_str(&text).unwrap();
@@ -501,7 +509,7 @@ fn bad_payments_fail_with_their_exit_codes() {
         "alice",
         &["--yes", "tx", "forget", &"ab".repeat(32)],
     )
-    .fails(1, "not a pending");
+    .fails(1, "is not a pending transaction of this wallet");
 
     // Malformed PSETs and a PSET of another network.
     std::fs::write(sb.path("garbage.pset"), "not a pset").unwrap();

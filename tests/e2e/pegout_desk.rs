@@ -650,7 +650,7 @@ fn four_eyes_rejections_and_settings() {
     desk.lotc(&[
         "pegout", "request", "reject", "T-2", "--reason", "again", "--by", "x",
     ])
-    .fails(3, "only requested or approved");
+    .fails(3, "error: refused: request 'T-2' is rejected: only requested or approved requests can be rejected");
     desk.lotc(&["pegout", "request", "approve", "NOPE", "--by", "x"])
         .fails(1, "no peg-out request has reference 'NOPE'");
 

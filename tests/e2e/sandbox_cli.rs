@@ -64,7 +64,9 @@ fn get(url: &str, path: &str) -> Value {
 fn sandbox_commands_drive_a_running_sandbox() {
     let sb = Sandbox::new();
     // Nothing running yet: a backend error (4) that says how to start one.
-    sb.run(&["sandbox", "mine"]).fails(4, "sandbox start");
+    sb.run(&["sandbox", "mine"])
+        .fails(4, "error: no running sandbox is recorded in ")
+        .fails(4, "hint: start one with `liquid-otc sandbox start`");
 
     let running = Running::start(&sb);
     assert_eq!(

@@ -114,7 +114,10 @@ fn an_asset_of_unknown_precision_is_in_base_units_everywhere() {
         args.extend_from_slice(extra);
         s.plain(&args)
     };
-    issue(&["--amount", "1.5"]).fails(2, "invalid amount");
+    issue(&["--amount", "1.5"]).fails(
+        2,
+        "error: invalid amount '1.5': more than 0 decimals for an asset of precision 0",
+    );
     issue(&["--amount", "1", "--precision", "9"]).fails(
         2,
         "error: invalid value '9' for '--precision <P>': 9 is not in 0..=8",
@@ -159,7 +162,7 @@ fn an_asset_of_unknown_precision_is_in_base_units_everywhere() {
     // Too much: said in base units, with the numbers in the JSON error.
     let run = s
         .send(&format!("{bob}:8:{asset}"))
-        .fails(5, "insufficient funds");
+        .fails(5, "error: insufficient funds: 8 base units of asset ");
     assert!(
         run.stderr.starts_with(&format!(
             "error: insufficient funds: 8 base units of asset {asset} needed, 5 base units available"
@@ -191,7 +194,9 @@ fn an_asset_of_unknown_precision_is_in_base_units_everywhere() {
     );
 
     // L-BTC has a precision: its shortfall is said in L-BTC.
-    let run = s.send(&format!("{bob}:2")).fails(5, "insufficient funds");
+    let run = s
+        .send(&format!("{bob}:2"))
+        .fails(5, "error: insufficient funds: 2.0 L-BTC needed, ");
     assert!(
         run.stderr.starts_with("error: insufficient funds: 2.0"),
         "{}",
