@@ -344,8 +344,17 @@ fn a_crash_between_record_and_broadcast_is_sent_again_never_signed_twice() {
         let txid = crate::common::desks::txid_of(&accepted);
         assert!(d.node.get_tx(&txid).is_none());
         // Recorded, signed, not sent.
+        // The list is newest first, by the second: the first round's deal, made in the same
+        // second, may come first. Look this deal up by its id.
         let listed = d.run(true, &["--json", "deal", "list"], None).ok().json();
-        assert_eq!(listed[0]["status"], "signed");
+        let this: Vec<&Value> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|deal| deal["deal_id"] == id.as_str())
+            .collect();
+        assert_eq!(this.len(), 1, "{listed}");
+        assert_eq!(this[0]["status"], "signed", "{listed}");
         assert_eq!(d.pending(true).len(), 1);
         if by_show {
             let shown = d
