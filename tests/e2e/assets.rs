@@ -204,7 +204,7 @@ fn issue_reissue_burn_and_send_an_asset() {
             "--confidential",
         ],
     )
-    .fails(3, "only explicit (not confidential) reissuances");
+    .fails_json(3, "transaction", "comes from an issuance with explicit amounts: Elements accepts only explicit (not confidential) reissuances");
 
     // Reissue 5.5: the balance grows, the tokens stay.
     let reissued = signed(
@@ -256,7 +256,7 @@ fn issue_reissue_burn_and_send_an_asset() {
         "alice",
         &["asset", "burn", &asset, "--amount", "13.26"],
     )
-    .fails(5, "insufficient");
+    .fails_json(5, "insufficient_funds", ": the wallet holds 13.25");
 
     // Alice types amounts of her asset in its precision everywhere: 1.00 (100 base units)
     // and the 3 tokens to bob; a third decimal is refused.
@@ -267,7 +267,11 @@ fn issue_reissue_burn_and_send_an_asset() {
         "alice",
         &["send", "--to", &format!("{to_bob}:0.001:{asset}")],
     )
-    .fails(2, "decimals");
+    .fails_json(
+        2,
+        "invalid_amount",
+        "invalid amount '0.001': more than 2 decimals for an asset of precision 2",
+    );
     let sent = signed(
         &sb,
         &chain,
@@ -316,10 +320,23 @@ fn issue_reissue_burn_and_send_an_asset() {
         args.extend_from_slice(&["--passphrase-file", &pass]);
         sb.on_server(&["--electrum", &electrum], "bob", &args, None)
     };
-    bob_over_electrum(&["--amount", "1"]).fails(2, "--issuance-tx");
-    bob_over_electrum(&["--amount", "1", "--issuance-tx", "not-a-txid"]).fails(2, "not a txid");
+    bob_over_electrum(&["--amount", "1"])
+        .fails_json(
+            2,
+            "unknown_issuance",
+            "this wallet did not issue it, and the server does not say which transaction did",
+        )
+        .fails(
+            2,
+            "pass --issuance-tx TXID, the asset's issuance transaction",
+        );
+    bob_over_electrum(&["--amount", "1", "--issuance-tx", "not-a-txid"]).fails_json(
+        2,
+        "usage",
+        "invalid value 'not-a-txid' for '--issuance-tx <TXID>': 'not-a-txid' is not a txid",
+    );
     let not_issuance = sent["txid"].as_str().unwrap();
-    bob_over_electrum(&["--amount", "1", "--issuance-tx", not_issuance]).fails(2, "does not issue");
+    bob_over_electrum(&["--amount", "1", "--issuance-tx", not_issuance]).fails_json(2, "unknown_issuance", "does not issue it (pass the transaction that first issued the asset, not a reissuance or a payment)");
     // Named, the entropy is read from it: bob reissues 2 base units (his wallet does not know
     // the precision).
     let issuance_txid = issued["txid"].as_str().unwrap();
@@ -355,7 +372,11 @@ fn issue_reissue_burn_and_send_an_asset() {
         "alice",
         &["asset", "reissue", &asset, "--amount", "1"],
     )
-    .fails(5, "reissuance token");
+    .fails_json(
+        5,
+        "no_reissuance_token",
+        "the wallet does not hold the reissuance token ",
+    );
 }
 
 #[test]
@@ -364,38 +385,55 @@ fn bad_asset_input_has_its_exit_code() {
     let unknown = "11".repeat(32);
     // Malformed and unknown ids.
     lotc(&sb, &chain, "alice", &["asset", "info", "xyz"]).fails(2, "not an asset id");
-    lotc(&sb, &chain, "alice", &["asset", "info", &unknown]).fails(2, "neither holds");
+    lotc(&sb, &chain, "alice", &["asset", "info", &unknown])
+        .fails(2, "error: this wallet neither holds nor issued asset 1111");
     signed(
         &sb,
         &chain,
         "alice",
         &["asset", "reissue", &unknown, "--amount", "1"],
     )
-    .fails(2, "did not issue");
+    .fails_json(
+        2,
+        "unknown_issuance",
+        "this wallet did not issue it, and the server does not say which transaction did",
+    );
     signed(
         &sb,
         &chain,
         "alice",
         &["asset", "burn", &unknown, "--amount", "1"],
     )
-    .fails(5, "holds 0");
+    .fails_json(5, "insufficient_funds", "cannot burn 1 of 1111111111111111111111111111111111111111111111111111111111111111: the wallet holds 0");
     // Amounts: too many decimals for precision 0, above MAX_MONEY, zero, bad precision.
-    signed(&sb, &chain, "alice", &["asset", "issue", "--amount", "1.5"]).fails(2, "invalid amount");
+    signed(&sb, &chain, "alice", &["asset", "issue", "--amount", "1.5"]).fails_json(
+        2,
+        "invalid_amount",
+        "invalid amount '1.5': more than 0 decimals for an asset of precision 0",
+    );
     signed(
         &sb,
         &chain,
         "alice",
         &["asset", "issue", "--amount", "21000001", "--precision", "8"],
     )
-    .fails(2, "ELIP-203");
-    signed(&sb, &chain, "alice", &["asset", "issue", "--amount", "0"]).fails(2, "0");
+    .fails_json(2, "invalid_amount", "the amount is above the most one issuance may create (2100000000000000 base units, ELIP-203)");
+    signed(&sb, &chain, "alice", &["asset", "issue", "--amount", "0"]).fails_json(
+        2,
+        "invalid_amount",
+        "invalid amount 0: an issuance must create some of the asset or of its token",
+    );
     signed(
         &sb,
         &chain,
         "alice",
         &["asset", "issue", "--amount", "1", "--precision", "9"],
     )
-    .fails(2, "precision");
+    .fails_json(
+        2,
+        "usage",
+        "invalid value '9' for '--precision <P>': 9 is not in 0..=8",
+    );
     // A contract that is not a JSON object.
     let bad = sb.path("bad.json");
     std::fs::write(&bad, "[1, 2]").unwrap();
@@ -412,7 +450,11 @@ fn bad_asset_input_has_its_exit_code() {
             &bad.display().to_string(),
         ],
     )
-    .fails(2, "json object");
+    .fails_json(
+        2,
+        "invalid_contract",
+        "bad.json: the contract must be a JSON object",
+    );
     // Dry run: nothing signed, nothing on the chain; the balance is unchanged.
     let dry = lotc(
         &sb,
@@ -426,7 +468,12 @@ fn bad_asset_input_has_its_exit_code() {
     let asset = dry["asset"].as_str().unwrap();
     assert_eq!(balance(&sb, &chain, "alice", asset), (0, 0));
     // Without a terminal and without --yes, no signing.
-    lotc(&sb, &chain, "alice", &["asset", "issue", "--amount", "5"]).fails(2, "--yes");
+    lotc(&sb, &chain, "alice", &["asset", "issue", "--amount", "5"])
+        .fails(
+            2,
+            "needs a confirmation, and there is no terminal to ask on",
+        )
+        .fails(2, "hint: pass --yes to confirm from a script");
 }
 
 #[test]

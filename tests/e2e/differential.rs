@@ -21,9 +21,19 @@ use elements::{
 struct Case {
     class: &'static str,
     name: &'static str,
-    /// What elementsd does with it (and so the sandbox must).
-    expect_allowed: bool,
+    /// What elementsd does with it (and so the sandbox must): accept it (`None`), or refuse
+    /// it by the rule its reason starts with.
+    expect: Option<&'static str>,
     tx: Transaction,
+}
+
+/// The case is accepted.
+const ACCEPTED: Option<&str> = None;
+
+/// The case is refused by `rule` (the start of the reason: the rule's name, and for script
+/// failures the script error).
+fn refused(rule: &'static str) -> Option<&'static str> {
+    Some(rule)
 }
 
 /// The corpus on `chain`: funds its coins, then builds every case (nothing is broadcast but
@@ -102,21 +112,21 @@ fn corpus(chain: &dyn TestChain) -> Vec<Case> {
     };
 
     let mut cases = Vec::new();
-    let mut case = |class, name, expect_allowed, tx| {
+    let mut case = |class, name, expect, tx| {
         cases.push(Case {
             class,
             name,
-            expect_allowed,
+            expect,
             tx,
         })
     };
-    case("valid", "explicit payment", true, valid.clone());
-    case("valid", "confidential payment", true, conf.clone());
-    case("valid", "signed P2WPKH payment", true, signed.clone());
+    case("valid", "explicit payment", ACCEPTED, valid.clone());
+    case("valid", "confidential payment", ACCEPTED, conf.clone());
+    case("valid", "signed P2WPKH payment", ACCEPTED, signed.clone());
     case(
         "valid",
         "peg-out to the parent chain",
-        true,
+        ACCEPTED,
         with_output(
             pegout(policy, 300_000, parent_genesis),
             COIN_VALUE - 300_000 - FEE,
@@ -125,7 +135,7 @@ fn corpus(chain: &dyn TestChain) -> Vec<Case> {
     case(
         "valid",
         "explicit burn (bare OP_RETURN)",
-        true,
+        ACCEPTED,
         with_output(
             explicit(
                 policy,
@@ -140,7 +150,7 @@ fn corpus(chain: &dyn TestChain) -> Vec<Case> {
     case(
         "valid",
         "zero-value data output",
-        true,
+        ACCEPTED,
         with_output(data_output(20, 0), COIN_VALUE - FEE),
     );
 
@@ -151,7 +161,12 @@ fn corpus(chain: &dyn TestChain) -> Vec<Case> {
     );
     t.output[0].witness.surjection_proof = b;
     t.output[1].witness.surjection_proof = a;
-    case("proofs", "surjection proofs swapped", false, t);
+    case(
+        "proofs",
+        "surjection proofs swapped",
+        refused("bad-txns-in-ne-out"),
+        t,
+    );
     let mut t = conf.clone();
     let (a, b) = (
         t.output[0].witness.rangeproof.clone(),
@@ -159,47 +174,72 @@ fn corpus(chain: &dyn TestChain) -> Vec<Case> {
     );
     t.output[0].witness.rangeproof = b;
     t.output[1].witness.rangeproof = a;
-    case("proofs", "rangeproofs swapped", false, t);
+    case(
+        "proofs",
+        "rangeproofs swapped",
+        refused("bad-txns-in-ne-out"),
+        t,
+    );
     let mut t = conf.clone();
     t.output[0].witness.surjection_proof = elements::SurjectionProof::EMPTY;
-    case("proofs", "surjection proof missing", false, t);
+    case(
+        "proofs",
+        "surjection proof missing",
+        refused("bad-txns-in-ne-out"),
+        t,
+    );
     let mut t = conf.clone();
     t.output[1].witness.rangeproof = elements::RangeProof::EMPTY;
-    case("proofs", "rangeproof missing", false, t);
+    case(
+        "proofs",
+        "rangeproof missing",
+        refused("bad-txns-in-ne-out"),
+        t,
+    );
 
     let mut t = signed.clone();
     let mut items: Vec<Vec<u8>> = t.input[0].witness.script_witness.to_vec();
     items[0][10] ^= 0x01;
     t.input[0].witness.script_witness = items.into();
-    case("signature", "signature altered", false, t);
+    case("signature", "signature altered", refused("mempool-script-verify-flag-failed (Signature must be zero for failed CHECK(MULTI)SIG operation)"), t);
     let mut t = signed.clone();
     t.input[0].witness.script_witness.clear();
-    case("signature", "signature missing", false, t);
+    case(
+        "signature",
+        "signature missing",
+        refused("mempool-script-verify-flag-failed (Witness program hash mismatch)"),
+        t,
+    );
     let mut t = signed.clone();
     t.output[0].value = confidential::Value::Explicit(COIN_VALUE - FEE - 1);
     t.output[1].value = confidential::Value::Explicit(FEE + 1);
-    case("signature", "outputs changed after signing", false, t);
+    case("signature", "outputs changed after signing", refused("mempool-script-verify-flag-failed (Signature must be zero for failed CHECK(MULTI)SIG operation)"), t);
 
     case(
         "balance",
         "fee one more than the inputs allow",
-        false,
+        refused("bad-txns-in-ne-out"),
         simple(COIN_VALUE - FEE, FEE + 1),
     );
     let mut t = conf.clone();
     t.output[0].value = t.output[1].value;
-    case("balance", "value commitment of another output", false, t);
+    case(
+        "balance",
+        "value commitment of another output",
+        refused("bad-txns-in-ne-out"),
+        t,
+    );
     case(
         "balance",
         "outputs above the inputs",
-        false,
+        refused("bad-txns-in-ne-out"),
         simple(COIN_VALUE, FEE),
     );
 
     case(
         "fee",
         "fee output missing",
-        false,
+        refused("min relay fee not met"),
         spend_op_true(
             &[coin],
             vec![explicit(policy, COIN_VALUE, op_true_spk.clone())],
@@ -212,39 +252,49 @@ fn corpus(chain: &dyn TestChain) -> Vec<Case> {
         ..t.output[1].clone()
     };
     t.output[1] = explicit(policy, FEE, op_true_spk.clone());
-    case("fee", "fee output blinded", false, t);
+    case(
+        "fee",
+        "fee output blinded",
+        refused("min relay fee not met"),
+        t,
+    );
     case(
         "fee",
         "fee below the relay minimum",
-        false,
+        refused("min relay fee not met"),
         simple(COIN_VALUE - 1, 1),
     );
 
     case(
         "inputs",
         "a transaction already in a block",
-        false,
+        refused("txn-already-known"),
         pay_back(spent_coin),
     );
     case(
         "inputs",
         "input spent in a block by another transaction",
-        false,
+        refused("missing-inputs"),
         simple(COIN_VALUE - 2 * FEE, 2 * FEE).tap_input(spent_coin),
     );
     case(
         "inputs",
         "input that does not exist",
-        false,
+        refused("missing-inputs"),
         pay_back(OutPoint::new(Txid::from_byte_array([0x5a; 32]), 0)),
     );
     let mut t = valid.clone();
     t.input.push(t.input[0].clone());
-    case("inputs", "the same input twice", false, t);
+    case(
+        "inputs",
+        "the same input twice",
+        refused("bad-txns-inputs-duplicate"),
+        t,
+    );
     case(
         "inputs",
         "input spent by a mempool transaction",
-        false,
+        refused("txn-mempool-conflict"),
         simple(COIN_VALUE - 2 * FEE, 2 * FEE).tap_input(conflict_coin),
     );
 
@@ -267,21 +317,31 @@ fn corpus(chain: &dyn TestChain) -> Vec<Case> {
         ];
         t
     };
-    case("issuance", "explicit issuance", true, issuance(5_000, 100));
+    case(
+        "issuance",
+        "explicit issuance",
+        ACCEPTED,
+        issuance(5_000, 100),
+    );
     case(
         "issuance",
         "explicit issuance with a 1-unit token output",
-        true,
+        ACCEPTED,
         issuance(5_000, 1),
     );
     let mut t = issuance(5_000, 100);
     t.output[0].value = confidential::Value::Explicit(5_001);
-    case("issuance", "more issued than declared", false, t);
+    case(
+        "issuance",
+        "more issued than declared",
+        refused("bad-txns-in-ne-out"),
+        t,
+    );
 
     case(
         "peg-out",
         "peg-out output with another chain's genesis",
-        true,
+        ACCEPTED,
         with_output(
             pegout(policy, 300_000, other_genesis),
             COIN_VALUE - 300_000 - FEE,
@@ -291,13 +351,13 @@ fn corpus(chain: &dyn TestChain) -> Vec<Case> {
     case(
         "standardness",
         "above the standard weight",
-        false,
+        refused("tx-size"),
         with_output(data_output(400_001, 0), COIN_VALUE - FEE),
     );
     case(
         "standardness",
         "bare OP_TRUE output",
-        true,
+        ACCEPTED,
         with_output(
             explicit(policy, 10_000, op_true()),
             COIN_VALUE - 10_000 - FEE,
@@ -306,32 +366,67 @@ fn corpus(chain: &dyn TestChain) -> Vec<Case> {
     case(
         "standardness",
         "data output above 83 bytes",
-        false,
+        refused("scriptpubkey"),
         with_output(data_output(100, 0), COIN_VALUE - FEE),
     );
     // Dust: elementsd's threshold is 0.1 sat per byte of the output and of an input spending
     // it, rounded up: 15 sat for an explicit P2WSH output, 14 for a P2WPKH one.
-    for (name, value, script, allowed) in [
-        ("dust: 1 sat to P2WSH", 1, op_true_spk.clone(), false),
-        ("dust: 14 sat to P2WSH", 14, op_true_spk.clone(), false),
-        ("not dust: 15 sat to P2WSH", 15, op_true_spk.clone(), true),
-        ("dust: 13 sat to P2WPKH", 13, signer_spk.clone(), false),
-        ("not dust: 14 sat to P2WPKH", 14, signer_spk.clone(), true),
+    for (name, value, script, expect) in [
+        (
+            "dust: 1 sat to P2WSH",
+            1,
+            op_true_spk.clone(),
+            refused("dust"),
+        ),
+        (
+            "dust: 14 sat to P2WSH",
+            14,
+            op_true_spk.clone(),
+            refused("dust"),
+        ),
+        (
+            "not dust: 15 sat to P2WSH",
+            15,
+            op_true_spk.clone(),
+            ACCEPTED,
+        ),
+        (
+            "dust: 13 sat to P2WPKH",
+            13,
+            signer_spk.clone(),
+            refused("dust"),
+        ),
+        (
+            "not dust: 14 sat to P2WPKH",
+            14,
+            signer_spk.clone(),
+            ACCEPTED,
+        ),
     ] {
         case(
             "standardness",
             name,
-            allowed,
+            expect,
             with_output(explicit(policy, value, script), COIN_VALUE - value - FEE),
         );
     }
     let mut t = valid.clone();
     t.version = 3;
-    case("standardness", "transaction version 3", false, t);
+    case(
+        "standardness",
+        "transaction version 3",
+        refused("version"),
+        t,
+    );
     let mut t = valid.clone();
     t.lock_time = LockTime::from_height(50_000).unwrap();
     t.input[0].sequence = Sequence::ZERO;
-    case("standardness", "lock time in the future", false, t);
+    case(
+        "standardness",
+        "lock time in the future",
+        refused("non-final"),
+        t,
+    );
     cases
 }
 
@@ -348,14 +443,24 @@ impl TapInput for Transaction {
 }
 
 /// Every case's verdict on `chain`.
-fn judge(chain: &dyn TestChain) -> Vec<(&'static str, &'static str, bool, Verdict)> {
+fn judge(
+    chain: &dyn TestChain,
+) -> Vec<(&'static str, &'static str, Option<&'static str>, Verdict)> {
     corpus(chain)
         .into_iter()
         .map(|c| {
             let verdict = chain.test_accept(&c.tx).unwrap();
-            (c.class, c.name, c.expect_allowed, verdict)
+            (c.class, c.name, c.expect, verdict)
         })
         .collect()
+}
+
+/// Whether `verdict` is the one `expect` declares: accepted, or refused by that rule.
+fn as_declared(expect: Option<&str>, verdict: &Verdict) -> bool {
+    match expect {
+        None => verdict.allowed,
+        Some(rule) => !verdict.allowed && verdict.reason.starts_with(rule),
+    }
 }
 
 fn embedded() -> regtest::Sandbox {
@@ -368,9 +473,10 @@ fn the_sandbox_judges_the_corpus_as_declared() {
     let verdicts = judge(&chain);
     let wrong: Vec<String> = verdicts
         .iter()
-        .filter(|(_, _, expect, v)| v.allowed != *expect)
+        .filter(|(_, _, expect, v)| !as_declared(*expect, v))
         .map(|(class, name, expect, v)| {
-            format!("{class}/{name}: expected allowed={expect}, got {v:?}")
+            let expected = expect.map_or("accepted".to_owned(), |r| format!("refused by {r:?}"));
+            format!("{class}/{name}: expected {expected}, got {v:?}")
         })
         .collect();
     let classes: std::collections::BTreeSet<&str> = verdicts.iter().map(|v| v.0).collect();
@@ -391,8 +497,9 @@ fn the_sandbox_and_elementsd_agree_on_every_case() {
         assert_eq!(ours.len(), theirs.len());
         let mut report = Vec::new();
         let mut disagreements = 0;
-        for ((class, name, _, s), (_, _, _, e)) in ours.iter().zip(&theirs) {
-            let agree = s.allowed == e.allowed && s.code() == e.code();
+        for ((class, name, expect, s), (_, _, _, e)) in ours.iter().zip(&theirs) {
+            // The two chains agree with each other, and elementsd with the declaration.
+            let agree = s.allowed == e.allowed && s.code() == e.code() && as_declared(*expect, e);
             if !agree {
                 disagreements += 1;
             }

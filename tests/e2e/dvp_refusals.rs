@@ -15,34 +15,24 @@ use elements::{EcdsaSighashType, OutPoint, Txid};
 use serde_json::{json, Value};
 use std::str::FromStr;
 
-/// The taker refused: exit 3 with `code` in the JSON error; no envelope on stdout, no deal,
-/// no reservation, nothing recorded.
-fn taker_refused(d: &Desks, run: Run, code: &str) -> Value {
-    assert_eq!(
-        run.code, 3,
-        "expected a refusal:\nstdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
+/// The taker refused: exit 3 with `code` in the JSON error and a message that says `words`;
+/// no envelope on stdout, no deal, no reservation, nothing recorded.
+#[track_caller]
+fn taker_refused(d: &Desks, run: Run, code: &str, words: &str) -> Value {
     assert!(run.stdout.trim().is_empty(), "{}", run.stdout);
-    let error = run.json_error();
-    assert_eq!(error["code"], code, "{error}");
+    let error = refusal(run, code, words);
     assert!(d.deals(false).is_empty());
     assert!(d.reserved(false).is_empty());
     assert!(d.pending(false).is_empty());
     error
 }
 
-/// The maker refused: exit 3 with `code`; the deal still proposed, its own reservation
-/// only, nothing recorded, the settlement unknown to the chain.
-fn maker_refused(d: &Desks, run: Run, code: &str, envelope: &str) -> Value {
-    assert_eq!(
-        run.code, 3,
-        "expected a refusal:\nstdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
+/// The maker refused: exit 3 with `code` and a message that says `words`; the deal still
+/// proposed, its own reservation only, nothing recorded, the settlement unknown to the chain.
+#[track_caller]
+fn maker_refused(d: &Desks, run: Run, code: &str, words: &str, envelope: &str) -> Value {
     assert!(run.stdout.trim().is_empty(), "{}", run.stdout);
-    let error = run.json_error();
-    assert_eq!(error["code"], code, "{error}");
+    let error = refusal(run, code, words);
     let id = deal_id(envelope);
     assert_eq!(d.deal(true, &id)["status"], "proposed");
     let holders: Vec<String> = d.reserved(true).into_iter().map(|(_, h)| h).collect();
@@ -50,6 +40,12 @@ fn maker_refused(d: &Desks, run: Run, code: &str, envelope: &str) -> Value {
     assert!(d.pending(true).is_empty());
     assert!(d.node.get_tx(&txid_of(envelope)).is_none());
     error
+}
+
+/// A refusal (exit 3) with `code` in the JSON error and `words` in its message.
+#[track_caller]
+fn refusal(run: Run, code: &str, words: &str) -> Value {
+    run.fails_json(3, code, words).json_error()
 }
 
 fn accept_json(d: &Desks, envelope: &str) -> Run {
@@ -98,7 +94,7 @@ fn taker_refuses_a_wrong_asset_or_an_amount_short_by_one() {
         let out = &mut pset.outputs_mut()[i];
         out.amount = Some(out.amount.unwrap() + 1);
     });
-    let error = taker_refused(&d, accept_json(&d, &short), "terms_mismatch");
+    let error = taker_refused(&d, accept_json(&d, &short), "terms_mismatch", "the offer's PSET does not do what its terms say: the transaction gives you 1.49999999 L-BTC");
     let message = error["message"].as_str().unwrap();
     assert!(
         message.contains("gives you 1.49999999 L-BTC, the terms say 1.5 L-BTC"),
@@ -109,7 +105,7 @@ fn taker_refuses_a_wrong_asset_or_an_amount_short_by_one() {
         let out = &mut pset.outputs_mut()[0];
         out.amount = Some(out.amount.unwrap() + 1);
     });
-    let error = taker_refused(&d, accept_json(&d, &more), "terms_mismatch");
+    let error = taker_refused(&d, accept_json(&d, &more), "terms_mismatch", "the offer's PSET does not do what its terms say: the transaction takes 15000001 base units of asset");
     assert!(
         error["message"]
             .as_str()
@@ -122,7 +118,12 @@ fn taker_refuses_a_wrong_asset_or_an_amount_short_by_one() {
     let wrong = edit(&proposed, |_, pset| {
         pset.outputs_mut()[0].asset = Some(cad);
     });
-    taker_refused(&d, accept_json(&d, &wrong), "terms_mismatch");
+    taker_refused(
+        &d,
+        accept_json(&d, &wrong),
+        "terms_mismatch",
+        "which the terms do not mention",
+    );
 }
 
 #[test]
@@ -135,7 +136,12 @@ fn taker_refuses_an_offer_spending_its_own_coin() {
     let extra = edit(&proposed, |_, pset| {
         pset.add_input(Input::from_prevout(mine));
     });
-    let error = taker_refused(&d, accept_json(&d, &extra), "own_coin_in_offer");
+    let error = taker_refused(
+        &d,
+        accept_json(&d, &extra),
+        "own_coin_in_offer",
+        "the offer's input 1 spends this wallet's coin ",
+    );
     assert!(error["message"].as_str().unwrap().contains("coin of yours"));
 }
 
@@ -154,14 +160,24 @@ fn taker_refuses_a_fee_too_high_or_left_to_it() {
         let out = &mut pset.outputs_mut()[i];
         out.amount = Some(out.amount.unwrap() - 1_000_000);
     });
-    taker_refused(&d, accept_json(&d, &huge), "fee_too_high");
+    taker_refused(
+        &d,
+        accept_json(&d, &huge),
+        "fee_too_high",
+        " sat is above the cap of ",
+    );
     // The terms say the maker pays, but its part does not fund the fee.
     let unpaid = edit(&proposed, |_, pset| {
         let i = change_index(pset, &d.policy);
         let out = &mut pset.outputs_mut()[i];
         out.amount = Some(out.amount.unwrap() + fixed);
     });
-    let error = taker_refused(&d, accept_json(&d, &unpaid), "fee_payer");
+    let error = taker_refused(
+        &d,
+        accept_json(&d, &unpaid),
+        "fee_payer",
+        "sat its terms say the maker pays: you would",
+    );
     assert!(error["message"].as_str().unwrap().contains("fee"));
     // The taker's own fee rate beyond the cap.
     d.cancel(true, &deal_id(&proposed)).ok();
@@ -170,6 +186,7 @@ fn taker_refuses_a_fee_too_high_or_left_to_it() {
         &d,
         d.accept(&taker_pays, &["--json", "--fee-rate", "50"]),
         "fee_too_high",
+        " sat is above the cap of ",
     );
 }
 
@@ -178,13 +195,28 @@ fn taker_refuses_the_wrong_network_an_unknown_version_and_expiry() {
     let d = Desks::start(false);
     let proposed = d.proposed(&[]);
     let testnet = edit(&proposed, |doc, _| doc["network"] = json!("liquidtestnet"));
-    taker_refused(&d, accept_json(&d, &testnet), "wrong_network");
+    taker_refused(
+        &d,
+        accept_json(&d, &testnet),
+        "wrong_network",
+        "the offer is for liquidtestnet, this wallet is on regtest",
+    );
     let genesis = edit(&proposed, |doc, _| {
         doc["genesis_hash"] = json!("11".repeat(32))
     });
-    taker_refused(&d, accept_json(&d, &genesis), "wrong_network");
+    taker_refused(
+        &d,
+        accept_json(&d, &genesis),
+        "wrong_network",
+        "refused: the offer is bound to the chain with genesis block 1111",
+    );
     let v2 = edit(&proposed, |doc, _| doc["version"] = json!(2));
-    taker_refused(&d, accept_json(&d, &v2), "unknown_version");
+    taker_refused(
+        &d,
+        accept_json(&d, &v2),
+        "unknown_version",
+        "the envelope is version 2; this build reads version 1",
+    );
     // Two hours later (the offer lasts one): expired.
     let pass = d.taker.pass();
     let late = d.run_env(
@@ -201,15 +233,20 @@ fn taker_refuses_the_wrong_network_an_unknown_version_and_expiry() {
         Some(&proposed),
         &[("LIQUID_OTC_CLOCK_OFFSET", "7200")],
     );
-    let error = taker_refused(&d, late, "expired");
+    let error = taker_refused(&d, late, "expired", "expired 1h 0m ago");
     assert!(error["message"].as_str().unwrap().contains("expired"));
     // A ticker in an envelope is not part of any version: refused as malformed (exit 2).
     let ticker = edit(&proposed, |doc, _| doc["ticker"] = json!("USDT"));
-    let run = accept_json(&d, &ticker);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert_eq!(run.json_error()["code"], "invalid_offer");
-    let run = d.accept("not an envelope", &["--json"]);
-    assert_eq!(run.code, 2);
+    accept_json(&d, &ticker).fails_json(
+        2,
+        "invalid_offer",
+        "the envelope is malformed: unknown field `ticker`",
+    );
+    d.accept("not an envelope", &["--json"]).fails_json(
+        2,
+        "invalid_offer",
+        "not a DvP offer: not JSON",
+    );
 }
 
 #[test]
@@ -219,19 +256,34 @@ fn taker_refuses_terms_that_disagree_with_the_pset_and_overflows() {
     let terms = edit(&proposed, |doc, _| {
         doc["terms"]["maker_receives"]["amount"] = json!(14_000_000)
     });
-    taker_refused(&d, accept_json(&d, &terms), "terms_mismatch");
+    taker_refused(
+        &d,
+        accept_json(&d, &terms),
+        "terms_mismatch",
+        "the terms say 14000000 base units of asset",
+    );
     let beyond = edit(&proposed, |doc, _| {
         doc["terms"]["maker_gives"]["amount"] = json!(2_100_000_000_000_001u64)
     });
-    taker_refused(&d, accept_json(&d, &beyond), "amount_overflow");
+    taker_refused(
+        &d,
+        accept_json(&d, &beyond),
+        "amount_overflow",
+        "the terms ask for 2100000000000001 base units to the taker, more than any asset can have",
+    );
     let max = edit(&proposed, |doc, _| {
         doc["terms"]["maker_gives"]["amount"] = json!(u64::MAX)
     });
-    taker_refused(&d, accept_json(&d, &max), "amount_overflow");
+    taker_refused(
+        &d,
+        accept_json(&d, &max),
+        "amount_overflow",
+        "the terms ask for 18446744073709551615 base units to the taker",
+    );
     let output = edit(&proposed, |_, pset| {
         pset.outputs_mut()[0].amount = Some(u64::MAX);
     });
-    taker_refused(&d, accept_json(&d, &output), "amount_overflow");
+    taker_refused(&d, accept_json(&d, &output), "amount_overflow", "the offer holds an amount of 18446744073709551615 base units, more than any asset can have");
 }
 
 #[test]
@@ -241,12 +293,22 @@ fn taker_refuses_revealed_data_that_does_not_reopen_the_coins() {
     let blinder = edit(&proposed, |doc, _| {
         doc["maker_inputs"][0]["value_blinder"] = json!("01".repeat(32));
     });
-    taker_refused(&d, accept_json(&d, &blinder), "bad_unblinding_data");
+    taker_refused(
+        &d,
+        accept_json(&d, &blinder),
+        "bad_unblinding_data",
+        "the unblinding data the offer reveals for its input 0",
+    );
     let value = edit(&proposed, |doc, _| {
         let v = doc["maker_inputs"][0]["value"].as_u64().unwrap();
         doc["maker_inputs"][0]["value"] = json!(v + 1);
     });
-    taker_refused(&d, accept_json(&d, &value), "bad_unblinding_data");
+    taker_refused(
+        &d,
+        accept_json(&d, &value),
+        "bad_unblinding_data",
+        "the unblinding data the offer reveals for its input 0",
+    );
 }
 
 #[test]
@@ -259,7 +321,12 @@ fn taker_refuses_an_output_to_its_script_blinded_to_another_key() {
     let trap = edit(&proposed, |_, pset| {
         pset.outputs_mut()[0].script_pubkey = mine.script_pubkey();
     });
-    taker_refused(&d, accept_json(&d, &trap), "unreadable_own_output");
+    taker_refused(
+        &d,
+        accept_json(&d, &trap),
+        "unreadable_own_output",
+        "output 0 pays this wallet but does not unblind with its keys",
+    );
 }
 
 // ---- the maker is the victim ---------------------------------------------------------------
@@ -273,7 +340,7 @@ fn maker_refuses_an_amount_short_by_one() {
         out.amount = Some(out.amount.unwrap() - 1);
         doc["terms"]["maker_receives"]["amount"] = json!(14_999_999);
     });
-    let error = maker_refused(&d, settle_json(&d, &short), "terms_mismatch", &short);
+    let error = maker_refused(&d, settle_json(&d, &short), "terms_mismatch", "this wallet's net effect is not what the terms say: the transaction gives you 14999999 base units of asset", &short);
     assert!(
         error["message"]
             .as_str()
@@ -293,7 +360,13 @@ fn maker_refuses_being_paid_in_another_asset() {
         pset.outputs_mut()[0].amount = Some(1_000);
         doc["terms"]["maker_receives"] = json!({ "asset": d.cad, "amount": 1_000 });
     });
-    maker_refused(&d, settle_json(&d, &other), "terms_mismatch", &other);
+    maker_refused(
+        &d,
+        settle_json(&d, &other),
+        "terms_mismatch",
+        "the transaction gives you 1000 base units of asset ",
+        &other,
+    );
 }
 
 #[test]
@@ -317,7 +390,13 @@ fn maker_refuses_an_extra_input_of_its_own() {
         input.witness_utxo = Some(txout);
         pset.add_input(input);
     });
-    let error = maker_refused(&d, settle_json(&d, &extra), "extra_own_input", &accepted);
+    let error = maker_refused(
+        &d,
+        settle_json(&d, &extra),
+        "extra_own_input",
+        "the transaction also spends this wallet's coin(s) ",
+        &accepted,
+    );
     assert!(error["message"]
         .as_str()
         .unwrap()
@@ -340,7 +419,7 @@ fn maker_refuses_an_output_taking_its_change() {
                 compressed: true,
             });
     });
-    let error = maker_refused(&d, settle_json(&d, &stolen), "terms_mismatch", &stolen);
+    let error = maker_refused(&d, settle_json(&d, &stolen), "terms_mismatch", "this wallet's net effect is not what the terms say: the transaction takes 2.0 L-BTC from you, the terms say 1.5 L-BTC", &stolen);
     assert!(
         error["message"]
             .as_str()
@@ -362,7 +441,13 @@ fn maker_refuses_a_fee_left_to_it() {
         let out = &mut pset.outputs_mut()[i];
         out.amount = Some(out.amount.unwrap() - 2_000);
     });
-    let error = maker_refused(&d, settle_json(&d, &shifted), "fee_payer", &shifted);
+    let error = maker_refused(
+        &d,
+        settle_json(&d, &shifted),
+        "fee_payer",
+        "sat; the terms say the taker pays it",
+        &shifted,
+    );
     assert!(error["message"].as_str().unwrap().contains("taker pays it"));
 }
 
@@ -375,13 +460,19 @@ fn maker_refuses_a_sighash_other_than_all_on_its_input() {
             EcdsaSighashType::SinglePlusAnyoneCanPay,
         ));
     });
-    let error = maker_refused(&d, settle_json(&d, &single), "sighash", &accepted);
+    let error = maker_refused(&d, settle_json(&d, &single), "sighash", "input 0 asks for signature hash PsbtSighashType { inner: 131 }; this wallet signs only SIGHASH_ALL", &accepted);
     assert!(error["message"].as_str().unwrap().contains("SIGHASH_ALL"));
     // A witness on the maker's input that the maker never made.
     let witnessed = edit(&accepted, |_, pset| {
         pset.inputs_mut()[0].final_script_witness = Some(vec![vec![1u8; 72], vec![2u8; 33]].into());
     });
-    maker_refused(&d, settle_json(&d, &witnessed), "pset_problem", &accepted);
+    maker_refused(
+        &d,
+        settle_json(&d, &witnessed),
+        "pset_problem",
+        "input 0 spends this wallet's coin but carries a witness it never made",
+        &accepted,
+    );
 }
 
 #[test]
@@ -391,16 +482,34 @@ fn maker_refuses_changed_terms_network_and_expiry() {
     let terms = edit(&accepted, |doc, _| {
         doc["terms"]["maker_gives"]["amount"] = json!(150_000_001)
     });
-    maker_refused(&d, settle_json(&d, &terms), "envelope_terms", &accepted);
+    maker_refused(
+        &d,
+        settle_json(&d, &terms),
+        "envelope_terms",
+        "the envelope's terms or times are not those of the offer this wallet made",
+        &accepted,
+    );
     let later = edit(&accepted, |doc, _| {
         let e = doc["expires_at"].as_u64().unwrap();
         doc["expires_at"] = json!(e + 86_400);
     });
-    maker_refused(&d, settle_json(&d, &later), "envelope_terms", &accepted);
+    maker_refused(
+        &d,
+        settle_json(&d, &later),
+        "envelope_terms",
+        "the envelope's terms or times are not those of the offer this wallet made",
+        &accepted,
+    );
     let network = edit(&accepted, |doc, _| {
         doc["genesis_hash"] = json!("22".repeat(32))
     });
-    maker_refused(&d, settle_json(&d, &network), "wrong_network", &accepted);
+    maker_refused(
+        &d,
+        settle_json(&d, &network),
+        "wrong_network",
+        "refused: the offer is bound to the chain with genesis block 2222",
+        &accepted,
+    );
     let pass = d.maker.pass();
     let late = d.run_env(
         true,
@@ -416,13 +525,15 @@ fn maker_refuses_changed_terms_network_and_expiry() {
         Some(&accepted),
         &[("LIQUID_OTC_CLOCK_OFFSET", "7200")],
     );
-    maker_refused(&d, late, "expired", &accepted);
+    maker_refused(&d, late, "expired", "expired 1h 0m ago", &accepted);
     // A proposed envelope is not a settlement.
     d.cancel(true, &deal_id(&accepted)).ok();
     let proposed = d.proposed(&[]);
-    let run = settle_json(&d, &proposed);
-    assert_eq!(run.code, 3);
-    assert_eq!(run.json_error()["code"], "wrong_stage");
+    settle_json(&d, &proposed).fails_json(
+        3,
+        "wrong_stage",
+        "this envelope is the offer as proposed: the taker has not accepted (signed) it yet",
+    );
 }
 
 #[test]
@@ -443,6 +554,7 @@ fn maker_refuses_an_output_to_its_script_blinded_to_another_key() {
         &d,
         settle_json(&d, &blinded),
         "unreadable_own_output",
+        "output 0 pays this wallet but does not unblind with its keys",
         &blinded,
     );
 }
@@ -458,20 +570,25 @@ fn maker_refuses_a_transaction_changed_after_the_taker_signed() {
         let n = pset.outputs().len();
         pset.outputs_mut()[n - 2].script_pubkey = thief.script_pubkey();
     });
-    let error = maker_refused(&d, settle_json(&d, &changed), "bad_signature", &accepted);
-    assert!(
-        error["message"]
-            .as_str()
-            .unwrap()
-            .contains("does not verify")
-            || error["message"].as_str().unwrap().contains("not signed")
+    maker_refused(
+        &d,
+        settle_json(&d, &changed),
+        "bad_signature",
+        "the counterparty's input 1 has a signature that does not verify",
+        &accepted,
     );
     // Unsigned taker inputs: refused the same way.
     let unsigned = edit(&accepted, |_, pset| {
         let n = pset.inputs().len();
         pset.inputs_mut()[n - 1].final_script_witness = None;
     });
-    maker_refused(&d, settle_json(&d, &unsigned), "bad_signature", &accepted);
+    maker_refused(
+        &d,
+        settle_json(&d, &unsigned),
+        "bad_signature",
+        "the counterparty's input 2 is not signed",
+        &accepted,
+    );
     // And the untouched envelope still settles.
     let txid = d.settle(&accepted, &[]).ok().stdout.trim().to_string();
     assert!(d.node.get_tx(&Txid::from_str(&txid).unwrap()).is_some());
@@ -489,7 +606,12 @@ fn taker_refuses_an_offer_of_coins_the_chain_does_not_have() {
         pset.inputs_mut()[0].previous_txid = made_up;
         doc["maker_inputs"][0]["outpoint"] = json!(format!("{made_up}:{vout}"));
     });
-    let error = taker_refused(&d, accept_json(&d, &ghost), "unknown_maker_coin");
+    let error = taker_refused(
+        &d,
+        accept_json(&d, &ghost),
+        "unknown_maker_coin",
+        "the server cannot give the transactions of the offer's coins",
+    );
     assert!(
         error["message"].as_str().unwrap().contains("cannot give"),
         "{error}"

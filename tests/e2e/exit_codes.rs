@@ -32,46 +32,135 @@ fn a_malformed_argument_is_a_usage_error_wherever_it_appears() {
     let sb = setup();
     let to_bad_amount = format!("{REGTEST_ADDRESS}:1.2.3");
     let to_bad_asset = format!("{REGTEST_ADDRESS}:1:USDT");
-    let cases: Vec<Vec<&str>> = vec![
-        vec!["tx", "show", "not-a-txid"],
-        vec!["tx", "rebroadcast", "abc"],
-        vec!["tx", "forget", "00"],
-        vec!["send", "--to", "not-an-address:1"],
-        vec!["send", "--to", &to_bad_amount],
-        vec!["send", "--to", &to_bad_asset],
-        vec!["send", "--to", REGTEST_ADDRESS, "--fee-rate", "fast"],
-        vec!["send", "--to", REGTEST_ADDRESS, "--fee-rate", "0.01"],
-        vec!["pset", "create", "--to", "el1qq:1"],
-        vec!["asset", "info", "not-an-asset"],
-        vec!["asset", "burn", "USDT", "--amount", "1"],
-        vec!["asset", "burn", ASSET, "--amount", "-1"],
-        vec!["asset", "reissue", ASSET, "--amount", "1e3"],
-        vec![
-            "asset",
-            "reissue",
-            ASSET,
-            "--amount",
-            "1",
-            "--issuance-tx",
-            "zz",
-        ],
-        vec!["asset", "issue", "--amount", "ten"],
-        vec!["asset", "issue", "--amount", "1", "--token", "-1"],
-        vec!["asset", "label", "not-an-asset", "--ticker", "X"],
-        vec!["sandbox", "faucet", REGTEST_ADDRESS, "lots"],
-        vec!["sandbox", "faucet", REGTEST_ADDRESS, "1", "--asset", "gold"],
+    // Every one is clap's usage error, naming the argument and, through the value parser,
+    // what is wrong with the value.
+    let not_a_txid = |v: &str, arg: &str| {
+        format!("invalid value '{v}' for '{arg}': '{v}' is not a txid: a txid is 64 hex characters")
+    };
+    let not_an_amount = |v: &str, arg: &str| {
+        format!(
+            "invalid value '{v}' for '{arg}': '{v}' is not an amount: write a decimal such as 0.5 \
+             or 1000 (no sign, no exponent, no thousands separators)"
+        )
+    };
+    let not_an_asset = |v: &str, arg: &str| {
+        format!(
+            "invalid value '{v}' for '{arg}': '{v}' is not an asset id: assets are named by their \
+             64-hex id (or L-BTC); `balance` and `asset list` show the wallet's"
+        )
+    };
+    const TO: &str = "--to <ADDRESS:AMOUNT[:ASSET]>";
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (vec!["tx", "show", "not-a-txid"], not_a_txid("not-a-txid", "<TXID>")),
+        (vec!["tx", "rebroadcast", "abc"], not_a_txid("abc", "<TXID>")),
+        (vec!["tx", "forget", "00"], not_a_txid("00", "<TXID>")),
+        (
+            vec!["send", "--to", "not-an-address:1"],
+            format!("invalid value 'not-an-address:1' for '{TO}': invalid address: base58 error"),
+        ),
+        (
+            vec!["send", "--to", &to_bad_amount],
+            format!(
+                "invalid value '{to_bad_amount}' for '{TO}': '1.2.3' is not an amount: write a \
+                 decimal"
+            ),
+        ),
+        (
+            vec!["send", "--to", &to_bad_asset],
+            format!(
+                "invalid value '{to_bad_asset}' for '{TO}': 'USDT' is not an asset id: assets are \
+                 named by their 64-hex id (or L-BTC)"
+            ),
+        ),
+        (
+            vec!["send", "--to", REGTEST_ADDRESS, "--fee-rate", "fast"],
+            "invalid value 'fast' for '--fee-rate <SAT_PER_VB>': invalid amount fee rate 'fast': \
+             a decimal in sat/vB with at most 3 decimals, e.g. 0.1"
+                .to_owned(),
+        ),
+        (
+            vec!["send", "--to", REGTEST_ADDRESS, "--fee-rate", "0.01"],
+            "invalid value '0.01' for '--fee-rate <SAT_PER_VB>': 0.01 sat/vB is below the relay \
+             floor of 0.1 sat/vB"
+                .to_owned(),
+        ),
+        (
+            vec!["pset", "create", "--to", "el1qq:1"],
+            format!("invalid value 'el1qq:1' for '{TO}': invalid address: blech32 error: invalid checksum"),
+        ),
+        (
+            vec!["asset", "info", "not-an-asset"],
+            not_an_asset("not-an-asset", "<ID>"),
+        ),
+        (
+            vec!["asset", "burn", "USDT", "--amount", "1"],
+            not_an_asset("USDT", "<ASSET>"),
+        ),
+        // Written apart, "-1" reads as an unknown flag to clap, before any value parser...
+        (
+            vec!["asset", "burn", ASSET, "--amount", "-1"],
+            "unexpected argument '-1' found".to_owned(),
+        ),
+        // ...and attached it reaches the amount's parser.
+        (
+            vec!["asset", "burn", ASSET, "--amount=-1"],
+            not_an_amount("-1", "--amount <AMOUNT>"),
+        ),
+        (
+            vec!["asset", "reissue", ASSET, "--amount", "1e3"],
+            not_an_amount("1e3", "--amount <AMOUNT>"),
+        ),
+        (
+            vec![
+                "asset",
+                "reissue",
+                ASSET,
+                "--amount",
+                "1",
+                "--issuance-tx",
+                "zz",
+            ],
+            not_a_txid("zz", "--issuance-tx <TXID>"),
+        ),
+        (
+            vec!["asset", "issue", "--amount", "ten"],
+            not_an_amount("ten", "--amount <AMOUNT>"),
+        ),
+        (
+            vec!["asset", "issue", "--amount", "1", "--token", "-1"],
+            "unexpected argument '-1' found".to_owned(),
+        ),
+        (
+            vec!["asset", "issue", "--amount", "1", "--token=-1"],
+            "invalid value '-1' for '--token <N>': invalid digit found in string".to_owned(),
+        ),
+        (
+            vec!["asset", "label", "not-an-asset", "--ticker", "X"],
+            not_an_asset("not-an-asset", "<ASSET>"),
+        ),
+        (
+            vec!["sandbox", "faucet", REGTEST_ADDRESS, "lots"],
+            not_an_amount("lots", "<AMOUNT>"),
+        ),
+        (
+            vec!["sandbox", "faucet", REGTEST_ADDRESS, "1", "--asset", "gold"],
+            not_an_asset("gold", "--asset <ID>"),
+        ),
     ];
-    for args in cases {
+    for (args, words) in cases {
         let (code, error, message) = error_of(&sb, &args);
-        assert_eq!(code, 2, "{args:?}: {error}: {message}");
+        assert_eq!((code, error.as_str()), (2, "usage"), "{args:?}: {message}");
+        assert!(
+            message.contains(&words),
+            "{args:?}: {message:?} does not say {words:?}"
+        );
     }
     // A PSET that is not one.
-    let run = sb.run_with_stdin(
+    sb.run_with_stdin(
         &["--network", "regtest", "--json", "pset", "inspect", "-"],
         Some("not a pset"),
-    );
-    assert_eq!(run.code, 2);
-    assert_eq!(run.json_error()["code"], "invalid_pset");
+    )
+    .fails_json(2, "invalid_pset", "-: not a PSET (base64)");
 }
 
 #[test]
@@ -92,6 +181,7 @@ fn failed_verifications_are_refusals() {
     let liquid = "lq1qqf8er278e6nyvuwtgf39e6ewvdcnjupn9a86rzpx655y5lhkt0walu3djf9cklkxd3ryld97hu8h3xepw7sh2rlu7q45dcew5";
     let (code, error, message) = error_of(&sb, &["send", "--to", &format!("{liquid}:1")]);
     assert_eq!((code, error.as_str()), (3, "wrong_network"), "{message}");
+    assert_eq!(message, "wrong network: expected regtest, found liquid");
 
     // A wallet database replaced by something that is not one.
     let db = sb.home().join("regtest/alice/wallet.sqlite");
@@ -100,6 +190,11 @@ fn failed_verifications_are_refusals() {
     assert_eq!(
         (code, error.as_str()),
         (3, "wallet_file_damaged"),
+        "{message}"
+    );
+    assert!(
+        message.starts_with("the wallet's database is damaged or was modified: ")
+            && message.ends_with("file is not a database"),
         "{message}"
     );
 }
@@ -138,5 +233,14 @@ fn verbose_errors_show_their_causes() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("caused by:"), "{stderr}");
+    // The error names the path it could not use; -v adds the cause under it.
+    let regtest = file.join("regtest");
+    assert!(
+        stderr.starts_with(&format!("error: {}: Not a directory", regtest.display())),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("\n  caused by: Not a directory"),
+        "{stderr}"
+    );
 }

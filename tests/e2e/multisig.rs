@@ -141,7 +141,10 @@ fn two_of_three_multisig_payment_through_files() {
         ],
         None,
     )
-    .fails(1, "watch-only");
+    .fails(
+        1,
+        "error: watch-only wallet: wallet 'coord' has no seed, so it cannot sign",
+    );
 
     // 2. Each cosigner signs its own copy. `pset sign` syncs first, so m1 signs straight away,
     // as the README shows; m3 syncs and looks at it first (inspect reads the store).

@@ -233,7 +233,10 @@ fn pset_pipeline_through_pipes() {
         ],
         Some(&pset_text),
     )
-    .fails(3, "no input");
+    .fails(
+        3,
+        "error: nothing to sign: no input of this PSET is this wallet's",
+    );
 
     // send --pset-out writes the same kind of unsigned PSET to a new 0600 file.
     let out = sb.path("from-send.pset");
@@ -279,7 +282,10 @@ fn pset_pipeline_through_pipes() {
             out.to_str().unwrap(),
         ],
     )
-    .fails(2, "already exists");
+    .fails(
+        2,
+        "from-send.pset already exists; it will not be overwritten",
+    );
 
     // create | sign - | broadcast -, as a shell pipeline would run it: each stage's stdout
     // piped to the next one's stdin.
@@ -311,7 +317,11 @@ fn a_crash_between_signing_and_broadcast_loses_nothing() {
     let (sb, chain) = setup_on(true);
     let to_bob = new_address(&sb, &chain, "bob");
     let crashed = crash_send(&sb, &chain, &to_bob);
-    assert!(!crashed.status.success(), "the process must have died");
+    crate::common::assert_aborted(
+        &crashed.status,
+        "send at commit.after_record",
+        &String::from_utf8_lossy(&crashed.stderr),
+    );
     // Nothing reached the chain, but the wallet remembers the signed transaction.
     assert_eq!(lbtc(&sb, &chain, "bob"), (0, 0));
     let pending = lotc(&sb, &chain, "alice", &["--json", "tx", "pending"])
@@ -337,7 +347,7 @@ fn a_crash_between_signing_and_broadcast_loses_nothing() {
             &sb.pass(),
         ],
     )
-    .fails(5, "insufficient");
+    .fails(5, "error: insufficient funds: 0.9 L-BTC needed, ");
 
     let again = lotc(
         &sb,
@@ -366,12 +376,21 @@ fn forgetting_a_pending_transaction_frees_its_coins() {
     let (sb, chain) = setup();
     let to_bob = new_address(&sb, &chain, "bob");
     let crashed = crash_send(&sb, &chain, &to_bob);
-    assert!(!crashed.status.success());
+    crate::common::assert_aborted(
+        &crashed.status,
+        "send at commit.after_record",
+        &String::from_utf8_lossy(&crashed.stderr),
+    );
     let pending = lotc(&sb, &chain, "alice", &["--json", "tx", "pending"])
         .ok()
         .json();
     let txid = pending[0]["txid"].as_str().unwrap().to_string();
-    lotc(&sb, &chain, "alice", &["tx", "forget", &txid]).fails(2, "--yes");
+    lotc(&sb, &chain, "alice", &["tx", "forget", &txid])
+        .fails(
+            2,
+            "needs a confirmation, and there is no terminal to ask on",
+        )
+        .fails(2, "hint: pass --yes to confirm from a script");
     lotc(&sb, &chain, "alice", &["--yes", "tx", "forget", &txid]).ok();
     assert_eq!(lbtc(&sb, &chain, "alice"), (COIN, 0));
 }
@@ -389,14 +408,24 @@ fn bad_payments_fail_with_their_exit_codes() {
             &["--yes", "send", "--to", &to, "--passphrase-file", &pass],
         )
     };
-    send(format!("{to_bob}:2")).fails(5, "insufficient");
-    send(format!("{to_bob}:0.000000001")).fails(2, "decimals");
-    send(format!("{to_bob}:999999999999")).fails(2, "too large");
-    send(format!("{to_bob}:0.1:nonsense")).fails(2, "asset id");
+    send(format!("{to_bob}:2")).fails(
+        5,
+        "error: insufficient funds: 2.0 L-BTC needed, 1.0 L-BTC available",
+    );
+    send(format!("{to_bob}:0.000000001")).fails(
+        2,
+        "error: invalid amount '0.000000001': more than 8 decimals for an asset of precision 8",
+    );
+    send(format!("{to_bob}:999999999999"))
+        .fails(2, "error: invalid amount '999999999999': too large");
+    send(format!("{to_bob}:0.1:nonsense")).fails(
+        2,
+        "'nonsense' is not an asset id: assets are named by their 64-hex id (or L-BTC)",
+    );
     // An asset the wallet does not hold (of unknown precision: base units).
-    send(format!("{to_bob}:10:{}", "ab".repeat(32))).fails(5, "insufficient");
-    send(format!("{to_bob}:0.000001")).fails(2, "dust");
-    send(to_bob.clone()).fails(2, "no amount");
+    send(format!("{to_bob}:10:{}", "ab".repeat(32))).fails(5, "error: insufficient funds: 10 base units of asset abababababababababababababababababababababababababababababababab needed, 0 base units available");
+    send(format!("{to_bob}:0.000001")).fails(2, " is dust: the smallest L-BTC output is 546 sat");
+    send(to_bob.clone()).fails(2, " has no amount");
     let unconfidential = sb
         .run(&["--json", "address", "inspect", &to_bob])
         .ok()
@@ -404,12 +433,18 @@ fn bad_payments_fail_with_their_exit_codes() {
         .as_str()
         .unwrap()
         .to_string();
-    send(format!("{unconfidential}:0.1")).fails(2, "--allow-unconfidential");
+    send(format!("{unconfidential}:0.1"))
+        .fails(
+            2,
+            "is unconfidential: the amount and asset paid to it become public",
+        )
+        .fails(2, "or pass --allow-unconfidential");
     if let Some(vectors) = crate::common::shared("vectors") {
         let text = std::fs::read_to_string(vectors.join("elip151.json")).unwrap();
         let doc: Value = serde_json::from_str(&text).unwrap();
         let mainnet = doc["valid"][0]["confidential_address"].as_str().unwrap();
-        send(format!("{mainnet}:0.1")).fails(3, "liquid");
+        send(format!("{mainnet}:0.1"))
+            .fails(3, "error: wrong network: expected regtest, found liquid");
     }
     // Without --yes and without a terminal: an error naming --yes, nothing sent.
     lotc(
@@ -424,7 +459,11 @@ fn bad_payments_fail_with_their_exit_codes() {
             &pass,
         ],
     )
-    .fails(2, "--yes");
+    .fails(
+        2,
+        "needs a confirmation, and there is no terminal to ask on",
+    )
+    .fails(2, "hint: pass --yes to confirm from a script");
     // Dry run: the plan, nothing signed, and no change index used up.
     let change_index = |sb: &Sandbox| {
         sb.run(&[
@@ -460,14 +499,17 @@ fn bad_payments_fail_with_their_exit_codes() {
     assert_eq!(lbtc(&sb, &chain, "bob"), (0, 0));
 
     // Pending-transaction commands with bad txids.
-    lotc(&sb, &chain, "alice", &["tx", "rebroadcast", "zz"]).fails(2, "not a txid");
+    lotc(&sb, &chain, "alice", &["tx", "rebroadcast", "zz"]).fails(
+        2,
+        "error: invalid value 'zz' for '<TXID>': 'zz' is not a txid",
+    );
     lotc(
         &sb,
         &chain,
         "alice",
         &["--yes", "tx", "forget", &"ab".repeat(32)],
     )
-    .fails(1, "not a pending");
+    .fails(1, "is not a pending transaction of this wallet");
 
     // Malformed PSETs and a PSET of another network.
     std::fs::write(sb.path("garbage.pset"), "not a pset").unwrap();
@@ -478,7 +520,7 @@ fn bad_payments_fail_with_their_exit_codes() {
         "alice",
         &["pset", "inspect", garbage.to_str().unwrap()],
     )
-    .fails(2, "not a PSET");
+    .fails(2, "garbage.pset: not a PSET (base64)");
     let created = lotc(
         &sb,
         &chain,
@@ -504,7 +546,10 @@ fn bad_payments_fail_with_their_exit_codes() {
         &["--network", "liquidtestnet", "pset", "inspect", "-"],
         Some(&created.stdout),
     )
-    .fails(3, "network");
+    .fails(
+        3,
+        "error: wrong network: expected liquidtestnet, found a PSET whose fee is paid in ",
+    );
 
     // Two different PSETs cannot be combined.
     let other = lotc(

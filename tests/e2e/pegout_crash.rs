@@ -203,12 +203,11 @@ impl Desk {
     }
 }
 
-fn aborted(out: &std::process::Output) {
-    assert!(
-        !out.status.success() && out.status.code().is_none(),
-        "the process was not aborted: {:?}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
+fn aborted(out: &std::process::Output, point: &str) {
+    crate::common::assert_aborted(
+        &out.status,
+        &format!("pegout run at {point}"),
+        &String::from_utf8_lossy(&out.stderr),
     );
 }
 
@@ -224,7 +223,7 @@ fn a_crash_at_each_step_of_a_run_and_a_rerun_pay_each_request_once() {
     for (point, status_after, in_mempool) in points {
         let desk = Desk::new();
         let refs = desk.queue("T");
-        aborted(&desk.crash_run(point));
+        aborted(&desk.crash_run(point), point);
         for r in &refs {
             assert_eq!(
                 desk.lotc(&["--json", "pegout", "request", "show", r])
@@ -271,9 +270,8 @@ fn a_second_run_is_refused_while_one_holds_the_wallet() {
         .open(&lock_path)
         .unwrap();
     lock.lock().unwrap();
-    let run = desk.run();
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert_eq!(run.json_error()["code"], "wallet_busy");
+    desk.run()
+        .fails_json(1, "wallet_busy", "wallet 'alice' is busy");
     assert!(desk.mempool().is_empty());
     drop(lock);
     desk.run().ok();
@@ -301,15 +299,14 @@ fn two_runs_at_once_make_one_transaction() {
         let (one, two) = (spawn(), spawn());
         let mut paid = 0;
         for child in [one, two] {
-            let out = child.wait_with_output().unwrap();
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            match out.status.code() {
-                Some(0) => {
-                    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-                    paid += doc["paid"].as_array().unwrap().len();
+            let run = crate::common::Run::of(child.wait_with_output().unwrap());
+            // Each run pays, or finds the wallet busy: nothing else.
+            match run.code {
+                0 => paid += run.json()["paid"].as_array().unwrap().len(),
+                1 => {
+                    run.fails_json(1, "wallet_busy", "wallet 'alice' is busy");
                 }
-                Some(1) => assert!(stderr.contains("wallet_busy"), "{stderr}"),
-                other => panic!("round {round}: exit {other:?}: {stderr}"),
+                other => panic!("round {round}: exit {other}: {}", run.stderr),
             }
         }
         assert_eq!(paid, 3, "round {round}: the requests are paid by one run");
@@ -325,7 +322,10 @@ fn abandon_needs_a_transaction_nobody_knows_and_the_next_run_conflicts_with_it()
     // A second coin, so that the run after the abandon could avoid the first one.
     desk.fund("alice", COIN);
     let refs = desk.queue("T");
-    aborted(&desk.crash_run("commit.after_record"));
+    aborted(
+        &desk.crash_run("commit.after_record"),
+        "commit.after_record",
+    );
     let old = desk.lotc(&["--json", "pegout", "status"]).ok().json()["transactions"][0]["txid"]
         .as_str()
         .unwrap()
@@ -336,7 +336,11 @@ fn abandon_needs_a_transaction_nobody_knows_and_the_next_run_conflicts_with_it()
         .to_owned();
     // Without --yes and without a terminal, nothing happens.
     desk.lotc(&["pegout", "abandon", &old, "--by", "dave"])
-        .fails(2, "--yes");
+        .fails(
+            2,
+            "needs a confirmation, and there is no terminal to ask on",
+        )
+        .fails(2, "hint: pass --yes to confirm from a script");
     let doc = desk
         .lotc(&["--json", "--yes", "pegout", "abandon", &old, "--by", "dave"])
         .ok()
@@ -367,11 +371,17 @@ fn abandon_needs_a_transaction_nobody_knows_and_the_next_run_conflicts_with_it()
         .iter()
         .any(|o| o.previous_output == i.previous_output)));
     // So the old transaction, if anyone still had it, can no longer enter the chain.
-    let refused = desk.node.broadcast(old_tx.clone()).unwrap_err().to_string();
-    assert!(refused.contains("txn-mempool-conflict"), "{refused}");
+    let refused = desk.node.broadcast(old_tx.clone()).unwrap_err();
+    assert!(
+        matches!(&refused, regtest::Error::Rejected(m) if m.ends_with("-26: txn-mempool-conflict")),
+        "{refused:?}"
+    );
     desk.assert_each_paid_once(&refs);
-    let refused = desk.node.broadcast(old_tx).unwrap_err().to_string();
-    assert!(refused.contains("missingorspent"), "{refused}");
+    let refused = desk.node.broadcast(old_tx).unwrap_err();
+    assert!(
+        matches!(&refused, regtest::Error::Rejected(m) if m.ends_with("-25: bad-txns-inputs-missingorspent")),
+        "{refused:?}"
+    );
 
     // A transaction the server knows cannot be abandoned.
     let more = desk.queue("U");
@@ -380,7 +390,11 @@ fn abandon_needs_a_transaction_nobody_knows_and_the_next_run_conflicts_with_it()
     let run = desk.lotc(&[
         "--json", "--yes", "pegout", "abandon", &live, "--by", "dave",
     ]);
-    assert_eq!(run.code, 3, "{}", run.stderr);
+    run.fails_json(
+        3,
+        "refused",
+        "it can still confirm, so its requests stay with it",
+    );
     let mut all = refs.clone();
     all.extend(more);
     desk.assert_each_paid_once(&all);
@@ -400,7 +414,10 @@ fn abandon_needs_a_transaction_nobody_knows_and_the_next_run_conflicts_with_it()
 fn a_conflicting_spend_puts_the_requests_back_and_they_are_paid_once() {
     let desk = Desk::new();
     let refs = desk.queue("T");
-    aborted(&desk.crash_run("commit.after_record"));
+    aborted(
+        &desk.crash_run("commit.after_record"),
+        "commit.after_record",
+    );
     // The same keys in another wallet spend every coin elsewhere (as a restored copy, or
     // another instance of the desk's wallet, could): the recorded transaction can never
     // confirm.
@@ -469,13 +486,10 @@ fn a_refused_batch_stays_signed_until_abandoned() {
     };
     desk.fund("alice", COIN);
     let refs = desk.queue("T");
-    let run = desk.run();
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    let err = run.json_error();
-    assert!(
-        err["message"].as_str().unwrap().contains("multi-op-return"),
-        "{err}"
-    );
+    let err = desk
+        .run()
+        .fails_json(1, "broadcast_rejected", "multi-op-return")
+        .json_error();
     assert!(
         err["hints"][0].as_str().unwrap().contains("pegout abandon"),
         "{err}"

@@ -303,7 +303,10 @@ fn a_batch_is_paid_in_one_transaction_and_followed_to_confirmed() {
         "--since",
         "yesterday",
     ])
-    .fails(2, "not a date");
+    .fails(
+        2,
+        "invalid value 'yesterday' for '--since <DATE>': 'yesterday' is not a date",
+    );
 
     // A second run has nothing to pay.
     let again = desk.run(&[]).ok().json();
@@ -342,8 +345,11 @@ fn adding_is_idempotent_and_a_reused_reference_is_refused() {
         text.stdout
     );
     let other = desk.add("T-1", 0, "0.6");
-    assert_eq!(other.code, 3, "{}", other.stderr);
-    assert_eq!(other.json_error()["code"], "duplicate_ref");
+    other.fails_json(
+        3,
+        "duplicate_ref",
+        "a peg-out request with reference 'T-1' is already queued (requested) with other content",
+    );
     assert_eq!(desk.list().len(), 1);
     assert_eq!(desk.request("T-1")["amount"], 50_000_000);
     assert_eq!(events(&desk.request("T-1")), ["requested"]);
@@ -368,7 +374,7 @@ fn bad_input_queues_nothing() {
             "carol",
         ])
     };
-    let cases: [(&str, &str, &str, i32, &str); 7] = [
+    let cases: [(&str, &str, &str, i32, &str, &str); 7] = [
         // Bitcoin mainnet address on regtest.
         (
             "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
@@ -376,6 +382,7 @@ fn bad_input_queues_nothing() {
             "A",
             3,
             "wrong_network",
+            "is a Bitcoin mainnet address, and peg-outs from regtest pay Bitcoin regtest addresses",
         ),
         // Bad checksum (last character changed).
         (
@@ -384,6 +391,7 @@ fn bad_input_queues_nothing() {
             "B",
             2,
             "invalid_address",
+            "is not a valid Bitcoin address: bech32: decoding segwit address failed: invalid checksum",
         ),
         // Segwit version 2: a script kind peg-outs do not pay.
         (
@@ -392,13 +400,36 @@ fn bad_input_queues_nothing() {
             "C",
             2,
             "invalid_address",
+            "is a segwit version 2 address, a script kind peg-outs do not pay",
         ),
         // Below the minimum.
-        (DEST[0].0, "0.00099999", "D", 2, "invalid_amount"),
+        (
+            DEST[0].0,
+            "0.00099999",
+            "D",
+            2,
+            "invalid_amount",
+            "invalid amount 0.00099999: below the minimum peg-out of 0.001 BTC (100000 sat)",
+        ),
         // Nine decimals.
-        (DEST[0].0, "0.123456789", "E", 2, "invalid_amount"),
+        (
+            DEST[0].0,
+            "0.123456789",
+            "E",
+            2,
+            "invalid_amount",
+            "more than 8 decimals for an asset of precision 8 (amounts are in BTC)",
+        ),
         // A reference with a space.
-        (DEST[0].0, "0.5", "F 1", 2, "invalid_request"),
+        (
+            DEST[0].0,
+            "0.5",
+            "F 1",
+            2,
+            "invalid_request",
+            "invalid peg-out request: reference 'F 1' must be 1 to 64 printable ASCII characters \
+             without spaces",
+        ),
         // A Liquid address.
         (
             "ert1q6rz28mcfaxtmd6v789l9rrlrusdprr9p69dllk",
@@ -406,15 +437,18 @@ fn bad_input_queues_nothing() {
             "G",
             2,
             "invalid_address",
+            "is a Liquid address: a peg-out pays a Bitcoin address on the parent chain",
         ),
     ];
-    for (address, amount, reference, code, err) in cases {
-        let run = add(address, amount, reference);
-        assert_eq!(run.code, code, "{reference}: {}", run.stderr);
-        assert_eq!(run.json_error()["code"], err, "{reference}");
+    for (address, amount, reference, exit, code, words) in cases {
+        add(address, amount, reference).fails_json(exit, code, words);
     }
     // A malformed amount is a usage error of the command line.
-    add(DEST[0].0, "1e-3", "H").fails(2, "not an amount");
+    add(DEST[0].0, "1e-3", "H").fails_json(
+        2,
+        "usage",
+        "invalid value '1e-3' for '--amount <BTC>': '1e-3' is not an amount",
+    );
     assert!(desk.list().is_empty());
     let log = desk
         .lotc(&["--json", "pegout", "export", "--format", "json"])
@@ -437,11 +471,11 @@ fn bad_input_queues_nothing() {
         "--by",
         "carol",
     ]);
-    assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(run.json_error()["message"]
-        .as_str()
-        .unwrap()
-        .contains("PAK"));
+    run.fails_json(
+        3,
+        "refused",
+        "Liquid mainnet enforces peg-out authorization (PAK)",
+    );
 }
 
 #[test]
@@ -461,9 +495,13 @@ fn an_import_is_all_or_nothing_with_each_bad_row_named() {
     let run = desk.lotc(&[
         "--json", "pegout", "request", "import", &path, "--by", "carol",
     ]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    let err = run.json_error();
-    assert_eq!(err["code"], "import_rejected");
+    let err = run
+        .fails_json(
+            2,
+            "import_rejected",
+            "3 of 5 rows are invalid; nothing was imported (first: line 3: wrong network",
+        )
+        .json_error();
     let hints: Vec<String> = err["hints"]
         .as_array()
         .unwrap()
@@ -531,16 +569,23 @@ fn an_import_is_all_or_nothing_with_each_bad_row_named() {
         ],
         Some(&dup),
     );
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.json_error()["hints"][0]
+    assert!(run
+        .fails_json(
+            2,
+            "import_rejected",
+            "1 of 2 rows are invalid; nothing was imported",
+        )
+        .json_error()["hints"][0]
         .as_str()
         .unwrap()
         .contains("line 3: reference 'J-1' is already in the queue"));
-    assert!(
-        desk.lotc(&["--json", "pegout", "request", "show", "K-1"])
-            .code
-            != 0
-    );
+    // Nothing of the file was queued, not even its good rows.
+    desk.lotc(&["--json", "pegout", "request", "show", "K-1"])
+        .fails_json(
+            1,
+            "unknown_request",
+            "no peg-out request has reference 'K-1'",
+        );
     assert_eq!(desk.list().len(), 4);
 }
 
@@ -591,8 +636,12 @@ fn four_eyes_rejections_and_settings() {
         .json();
     assert_eq!(rejected["status"], "rejected");
     assert_eq!(rejected["reason"], "KYC failed");
-    let run = desk.approve(&["T-2", "T-3"], "gina");
-    assert_eq!(run.code, 3, "{}", run.stderr);
+    desk.approve(&["T-2", "T-3"], "gina").fails_json(
+        3,
+        "refused",
+        "request 'T-2' is rejected: only requested or approved requests can be approved; \
+         nothing was approved",
+    );
     // All or none: T-3 did not get gina's approval.
     assert_eq!(
         desk.request("T-3")["approvals"].as_array().unwrap().len(),
@@ -601,7 +650,7 @@ fn four_eyes_rejections_and_settings() {
     desk.lotc(&[
         "pegout", "request", "reject", "T-2", "--reason", "again", "--by", "x",
     ])
-    .fails(3, "only requested or approved");
+    .fails(3, "error: refused: request 'T-2' is rejected: only requested or approved requests can be rejected");
     desk.lotc(&["pegout", "request", "approve", "NOPE", "--by", "x"])
         .fails(1, "no peg-out request has reference 'NOPE'");
 
@@ -627,7 +676,7 @@ fn four_eyes_rejections_and_settings() {
     desk.lotc(&[
         "pegout", "request", "reject", "T-1", "--reason", "late", "--by", "x",
     ])
-    .fails(3, "is broadcast");
+    .fails(3, "error: refused: request 'T-1' is broadcast: only requested or approved requests can be rejected");
     assert_eq!(signed["status"], "broadcast");
 }
 
@@ -660,8 +709,11 @@ fn a_run_pays_what_the_wallet_can_in_order_and_says_who_waits() {
         .contains("not enough L-BTC"));
     desk.node.mine(1).unwrap();
     // The wallet now holds less than T-3: nothing can be paid, exit 5, nothing recorded.
-    let run = desk.run(&[]);
-    assert_eq!(run.code, 5, "{}", run.stderr);
+    desk.run(&[]).fails_json(
+        5,
+        "insufficient_funds",
+        "2 approved request(s) wait and the wallet cannot pay the first of them",
+    );
     assert_eq!(desk.request("T-3")["status"], "approved");
     // --max and the human text.
     desk.fund(COIN);

@@ -143,6 +143,7 @@ fn scenario(chain: &dyn TestChain, backend: Backend) {
     let run = desk.run();
     assert_eq!(run.code, 1, "{label}: {}", run.stderr);
     let err = run.json_error();
+    assert_eq!(err["code"], "broadcast_rejected", "{label}: {err}");
     assert!(
         err["message"].as_str().unwrap().contains("multi-op-return"),
         "{label}: {err}"

@@ -203,27 +203,33 @@ fn bad_addresses_and_amounts_are_refused_with_their_exit_codes() {
         )
     };
     // A Bitcoin mainnet address on regtest.
-    let run = send("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "0.5");
-    assert_eq!(run.code, 3, "{}", run.stderr);
-    assert_eq!(run.json_error()["code"], "wrong_network");
+    send("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "0.5").fails_json(
+        3,
+        "wrong_network",
+        "is a Bitcoin mainnet address, and peg-outs from regtest pay Bitcoin regtest addresses",
+    );
     // A bad checksum.
-    let run = send("bcrt1q6rz28mcfaxtmd6v789l9rrlrusdprr9pz3cppl", "0.5");
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.json_error()["message"]
-        .as_str()
-        .unwrap()
-        .contains("checksum"));
+    send("bcrt1q6rz28mcfaxtmd6v789l9rrlrusdprr9pz3cppl", "0.5").fails_json(
+        2,
+        "invalid_address",
+        "is not a valid Bitcoin address: bech32: decoding segwit address failed: invalid checksum",
+    );
     // Below the minimum, and nine decimals.
-    let run = send(BTC, "0.00099999");
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.json_error()["message"]
-        .as_str()
-        .unwrap()
-        .contains("minimum"));
-    let run = send(BTC, "0.123456789");
-    assert_eq!(run.code, 2, "{}", run.stderr);
+    send(BTC, "0.00099999").fails_json(
+        2,
+        "invalid_amount",
+        "invalid amount 0.00099999: below the minimum peg-out of 0.001 BTC (100000 sat)",
+    );
+    send(BTC, "0.123456789").fails_json(
+        2,
+        "invalid_amount",
+        "more than 8 decimals for an asset of precision 8",
+    );
     // More than the wallet has.
-    let run = send(BTC, "2");
-    assert_eq!(run.code, 5, "{}", run.stderr);
+    send(BTC, "2").fails_json(
+        5,
+        "insufficient_funds",
+        "insufficient funds: 2.0 L-BTC needed, 1.0 L-BTC available",
+    );
     assert!(chain.node.pegouts().is_empty());
 }

@@ -147,5 +147,8 @@ fn finalizing_an_unsigned_pset_names_the_missing_signatures() {
         &["--network", "regtest", "pset", "broadcast", "-"],
         Some(&pset),
     )
-    .fails(3, "needs 1 more");
+    .fails(
+        3,
+        "error: refused: cannot finalize yet: input 0 has 0 of 1 signature(s); it needs 1 more",
+    );
 }

@@ -435,7 +435,7 @@ fn asset_issue_reissue_burn(chain: &dyn TestChain, backend: Backend) {
             &pass,
         ],
     )
-    .fails(3, "only explicit (not confidential) reissuances");
+    .fails_json(3, "transaction", "comes from an issuance with explicit amounts: Elements accepts only explicit (not confidential) reissuances");
 }
 
 /// A 2-of-3 multisig wallet: a watch-only coordinator builds the PSET, two cosigners (each
@@ -658,17 +658,15 @@ fn conflicting_spend_refused(chain: &dyn TestChain, backend: Backend) {
         &["--json", "pset", "broadcast", "-"],
         Some(&signed),
     );
-    assert_ne!(refused.code, 0, "{ctx}: {}", refused.stdout);
-    assert!(
-        refused.stderr.contains("txn-mempool-conflict"),
-        "{ctx}: {}",
-        refused.stderr
-    );
+    assert_eq!(refused.code, 1, "{ctx}: {}", refused.stderr);
+    let error = refused.json_error();
+    assert_eq!(error["code"], "broadcast_rejected", "{ctx}: {error}");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("txn-mempool-conflict"), "{ctx}: {error}");
     // The refused transaction is recorded as failed: it no longer counts, and says why.
     assert!(
-        refused.stderr.contains("recorded as failed"),
-        "{ctx}: {}",
-        refused.stderr
+        message.contains("is recorded as failed and does not count"),
+        "{ctx}: {error}"
     );
     let pending = cli.run("alice", &["--json", "tx", "pending"]).ok().json();
     let failed: Vec<&serde_json::Value> = pending
@@ -877,9 +875,17 @@ fn rpc_errors_name_the_method() {
         r#"{"result":null,"error":{"code":-28,"message":"Loading block index…"},"id":1}"#,
     )
     .unwrap_err();
+    assert!(
+        matches!(&warm, rs::RpcError::Rpc { method, code: -28, .. } if method == "getblockchaininfo"),
+        "{warm}"
+    );
     assert!(warm.is_not_ready(), "{warm}");
     // Wrong credentials: an empty 401.
     let auth = rs::parse_response("getblockcount", 401, "").unwrap_err();
+    assert!(
+        matches!(&auth, rs::RpcError::Http { method, status: 401, .. } if method == "getblockcount"),
+        "{auth}"
+    );
     assert!(
         auth.to_string().contains("getblockcount") && auth.to_string().contains("rpcpassword"),
         "{auth}"
@@ -893,9 +899,18 @@ fn rpc_errors_name_the_method() {
     )
     .unwrap_err();
     assert_eq!(unknown.code(), Some(-32601));
+    assert!(
+        matches!(&unknown, rs::RpcError::Rpc { message, .. } if message == "Method not found"),
+        "{unknown}"
+    );
     let garbage = rs::parse_response("getblockcount", 200, "<html>").unwrap_err();
     assert!(garbage.to_string().contains("getblockcount"), "{garbage}");
+    assert!(
+        matches!(&garbage, rs::RpcError::Malformed { reason, .. } if reason.starts_with("not JSON (")),
+        "{garbage}"
+    );
     let empty = rs::parse_response("getblockcount", 200, r#"{"id":1}"#).unwrap_err();
+    assert!(matches!(empty, rs::RpcError::Malformed { .. }), "{empty}");
     assert!(
         empty.to_string().contains("neither result nor error"),
         "{empty}"
@@ -918,6 +933,10 @@ fn rpc_errors_name_the_method() {
         Duration::from_secs(5),
     );
     let refused = rpc.call("getblockcount", json!([])).unwrap_err();
+    assert!(
+        matches!(&refused, rs::RpcError::Transport { method, .. } if method == "getblockcount"),
+        "{refused}"
+    );
     assert!(refused.is_not_ready(), "{refused}");
     assert!(refused.to_string().contains("getblockcount"), "{refused}");
     // Named parameters travel as an object.

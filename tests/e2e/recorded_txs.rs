@@ -163,7 +163,11 @@ fn a_transaction_the_server_refuses_is_recorded_failed_and_stops_counting() {
     // The twin's copy is refused by the server: recorded as failed, and it says so.
     let refused = scene
         .run("twin", &["--json", "pset", "broadcast", "-"], Some(&signed))
-        .fails(1, "recorded as failed");
+        .fails_json(
+            1,
+            "broadcast_rejected",
+            "is recorded as failed and does not count",
+        );
     assert!(refused.stderr.contains("missingorspent") || refused.stderr.contains("spent"));
     let pending = scene.pending("twin");
     assert_eq!(pending.len(), 1);
@@ -194,7 +198,7 @@ fn a_recorded_transaction_that_a_chain_transaction_conflicts_with_fails_at_sync(
     let pass = scene.sb.pass();
     let to = format!("{bob}:0.2");
     let args = ["--yes", "send", "--to", &to, "--passphrase-file", &pass];
-    assert!(scene.crash("twin", "commit.after_record", &args, None));
+    scene.crash("twin", "commit.after_record", &args, None);
     assert_eq!(scene.pending("twin")[0]["state"], "recorded");
 
     // alice spends the same coin; it confirms.
@@ -232,7 +236,7 @@ fn one_money_moving_command_at_a_time_per_wallet() {
         .unwrap();
     held.try_lock().unwrap();
     let bob = scene.address("bob");
-    send(&scene, "alice", &[format!("{bob}:0.1")]).fails(1, "is busy");
+    send(&scene, "alice", &[format!("{bob}:0.1")]).fails_json(1, "wallet_busy", "wallet 'alice' is busy: another liquid-otc command is building, signing or broadcasting with it");
     assert!(scene.pending("alice").is_empty(), "nothing recorded");
     // A dry run needs no lock.
     scene

@@ -274,7 +274,7 @@ fn receive_confirm_explicit_and_watch_only_over_both_backends() {
             &[],
             &["--wallet", "alice", "tx", "show", &"00".repeat(32)],
         )
-        .fails(1, "not one of");
+        .fails(1, "error: transaction 0000000000000000000000000000000000000000000000000000000000000000 is not one of wallet 'alice's");
 
         // A watch-only wallet sees the same.
         import_watch_only(&home, "alice", "watch");
@@ -398,10 +398,13 @@ fn gap_limit_after_restore_and_same_history() {
 fn regtest_without_server_says_how_to_start_the_sandbox() {
     let home = Home::new();
     home.restore_abandon("w");
-    let r = lotc(&home, &[], &["--json", "sync"]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    let e = r.json_error();
-    assert_eq!(e["code"], "no_server");
+    let e = lotc(&home, &[], &["--json", "sync"])
+        .fails_json(
+            2,
+            "no_server",
+            "regtest has no default chain server and no running sandbox is recorded",
+        )
+        .json_error();
     assert!(e["hints"].to_string().contains("sandbox start"), "{e}");
     // Offline commands work without any server.
     lotc(&home, &[], &["--json", "balance", "--offline"]).ok();
@@ -546,8 +549,9 @@ fn hostile_servers_fail_with_exit_4_and_leave_the_store_unchanged() {
         &["--esplora".into(), swap.clone()],
         &["--json", "sync"],
     );
-    assert_eq!(r.code, 4, "{}", r.stderr);
-    let e = r.json_error();
+    let e = r
+        .fails_json(4, "backend", "but the server sent")
+        .json_error();
     assert!(
         e["message"].as_str().unwrap().contains(&swap),
         "names the server: {e}"
@@ -571,8 +575,13 @@ fn hostile_servers_fail_with_exit_4_and_leave_the_store_unchanged() {
         &["--esplora".into(), garbage.clone()],
         &["--json", "sync"],
     );
-    assert_eq!(r.code, 4, "{}", r.stderr);
-    assert!(r.json_error()["message"]
+    assert!(r
+        .fails_json(
+            4,
+            "backend",
+            "/txs: malformed JSON (invalid type: integer `12`"
+        )
+        .json_error()["message"]
         .as_str()
         .unwrap()
         .contains(&garbage));
@@ -588,8 +597,13 @@ fn hostile_servers_fail_with_exit_4_and_leave_the_store_unchanged() {
         &["--esplora".into(), truncated.clone()],
         &["--json", "sync"],
     );
-    assert_eq!(r.code, 4, "{}", r.stderr);
-    assert!(r.json_error()["message"]
+    assert!(r
+        .fails_json(
+            4,
+            "backend",
+            "the connection closed before the answer was complete",
+        )
+        .json_error()["message"]
         .as_str()
         .unwrap()
         .contains(&truncated));
@@ -618,6 +632,7 @@ fn hostile_servers_fail_with_exit_4_and_leave_the_store_unchanged() {
             &["--json", "sync"],
         );
         assert_eq!(r.code, 4, "{flag}: {}", r.stderr);
+        assert_eq!(r.json_error()["code"], "backend", "{flag}: {}", r.stderr);
         assert!(
             r.json_error()["message"]
                 .as_str()
@@ -645,8 +660,9 @@ fn hostile_servers_fail_with_exit_4_and_leave_the_store_unchanged() {
         &["--electrum".into(), bad_addr.to_string()],
         &["--json", "sync"],
     );
-    assert_eq!(r.code, 4, "{}", r.stderr);
-    assert!(r.json_error()["message"]
+    assert!(r
+        .fails_json(4, "backend", "malformed answer: expected ident")
+        .json_error()["message"]
         .as_str()
         .unwrap()
         .contains(&bad_addr.to_string()));
@@ -692,7 +708,10 @@ fn asset_labels_from_config_are_trusted_tickers() {
     // A bad label is refused with the file named.
     let config = serde_json::json!({ "regtest": { "asset_labels": { "zz": "X" } } });
     std::fs::write(home.home().join("config.json"), config.to_string()).unwrap();
-    lotc(&home, &[], &["balance", "--offline"]).fails(2, "config.json");
+    lotc(&home, &[], &["balance", "--offline"]).fails(
+        2,
+        "config.json: regtest.asset_labels: 'zz' is not an asset id",
+    );
     sb.shutdown();
 }
 

@@ -114,8 +114,11 @@ mod tests {
             "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
             "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy",
         ] {
-            let e = inspect(a).unwrap_err().to_string();
-            assert!(e.contains("Bitcoin address"), "{a}: {e}");
+            let e = inspect(a).unwrap_err();
+            assert!(
+                matches!(&e, Error::InvalidAddress(m) if m.contains("this is a Bitcoin address")),
+                "{a}: {e:?}"
+            );
         }
     }
 

@@ -97,31 +97,39 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_an_exact_amount() {
-        for text in [
-            "",
-            " ",
-            ".",
-            "1.",
-            "-1",
-            "+1",
-            "1e8",
-            "1,5",
-            "1.2.3",
-            "0x10",
-            "1 000",
-            "abc",
-            "0.000000001",
-            "1.5",
+        // Each refusal is an `InvalidAmount` that says why, so that the user can fix the text.
+        let refused = |text: &str, precision: u8, why: &str| match parse_amount(text, precision) {
+            Err(Error::InvalidAmount(m)) => assert!(
+                m.contains(why),
+                "{text:?} (precision {precision}): {m:?} does not say {why:?}"
+            ),
+            other => panic!("{text:?} (precision {precision}) should be refused: {other:?}"),
+        };
+        const NOT_DIGITS: &str = "only digits and one '.' are allowed";
+        for (text, why) in [
+            ("", "empty amount"),
+            (" ", "empty amount"),
+            (".", "no digits"),
+            ("1.", "a '.' must be followed by digits"),
+            ("-1", NOT_DIGITS),
+            ("+1", NOT_DIGITS),
+            ("1e8", NOT_DIGITS),
+            ("1,5", NOT_DIGITS),
+            ("1.2.3", NOT_DIGITS),
+            ("0x10", NOT_DIGITS),
+            ("1 000", NOT_DIGITS),
+            ("abc", NOT_DIGITS),
+            (
+                "0.000000001",
+                "more than 8 decimals for an asset of precision 8",
+            ),
         ] {
-            let precision = if text == "1.5" { 0 } else { 8 };
-            assert!(
-                parse_amount(text, precision).is_err(),
-                "{text:?} should be refused"
-            );
+            refused(text, 8, why);
         }
-        assert!(parse_amount("184467440737.09551616", 8).is_err());
-        assert!(parse_amount("99999999999999999999", 0).is_err());
-        assert!(parse_amount("1", 9).is_err());
+        refused("1.5", 0, "more than 0 decimals for an asset of precision 0");
+        refused("184467440737.09551616", 8, "too large");
+        refused("99999999999999999999", 0, "too large");
+        refused("1", 9, "the asset's precision is above 8");
     }
 
     #[test]

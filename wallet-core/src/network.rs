@@ -133,7 +133,12 @@ mod tests {
             "liquidregtest".parse::<Network>().unwrap(),
             Network::Regtest
         );
-        assert!("bitcoin".parse::<Network>().is_err());
+        let e = "bitcoin".parse::<Network>().unwrap_err();
+        assert_eq!(e, ParseNetworkError("bitcoin".to_owned()));
+        assert_eq!(
+            e.to_string(),
+            "unknown network 'bitcoin': use liquid, liquidtestnet or regtest"
+        );
     }
 
     #[test]

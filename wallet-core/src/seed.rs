@@ -513,26 +513,29 @@ mod tests {
         assert!(KdfParams::fast_for_tests().check().is_ok());
         assert_eq!(KdfParams::default(), KdfParams::strong());
         assert!(KdfParams::strong().memory_kib >= 64 * 1024);
-        assert!(KdfParams {
-            memory_kib: u32::MAX,
-            iterations: 1,
-            parallelism: 1
-        }
-        .check()
-        .is_err());
-        assert!(KdfParams {
-            memory_kib: 64,
-            iterations: 0,
-            parallelism: 1
-        }
-        .check()
-        .is_err());
-        assert!(KdfParams {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 0
-        }
-        .check()
-        .is_err());
+        let refused = |memory_kib: u32, iterations: u32, parallelism: u32| {
+            KdfParams {
+                memory_kib,
+                iterations,
+                parallelism,
+            }
+            .check()
+            .unwrap_err()
+        };
+        assert_eq!(
+            refused(u32::MAX, 1, 1),
+            format!(
+                "KDF memory {} KiB is outside 64..={MAX_MEMORY_KIB} KiB",
+                u32::MAX
+            )
+        );
+        assert_eq!(
+            refused(64, 0, 1),
+            format!("KDF iterations 0 is outside 1..={MAX_ITERATIONS}")
+        );
+        assert_eq!(
+            refused(64, 1, 0),
+            format!("KDF parallelism 0 is outside 1..={MAX_PARALLELISM}")
+        );
     }
 }

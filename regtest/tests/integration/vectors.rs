@@ -80,8 +80,10 @@ fn proofs_of_public_vectors_verify() {
             .position(|o| o.value != Value::Explicit(0))
             .unwrap();
         t.output.remove(i);
-        assert!(
-            validate::check_proofs(&secp, &t, &spent).is_err(),
+        let e = validate::check_proofs(&secp, &t, &spent).unwrap_err();
+        assert_eq!(
+            (e.code, e.reason.as_str()),
+            (-26, "bad-txns-in-ne-out (value in != value out)"),
             "{f} tampered"
         );
     }

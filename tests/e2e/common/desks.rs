@@ -158,12 +158,7 @@ impl Desks {
                 .write_all(text.as_bytes())
                 .unwrap();
         }
-        let out = child.wait_with_output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::of(child.wait_with_output().unwrap())
     }
 
     /// (confirmed + unconfirmed) of `asset` after a sync.

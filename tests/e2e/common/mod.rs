@@ -8,7 +8,7 @@ pub mod scene;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, ExitStatus, Output, Stdio};
 
 use serde_json::Value;
 
@@ -77,12 +77,45 @@ pub struct Sandbox {
 
 /// What one run of the binary gave.
 pub struct Run {
+    /// The exit code; -1 when the process was killed by a signal (see `status`).
     pub code: i32,
+    pub status: ExitStatus,
     pub stdout: String,
     pub stderr: String,
 }
 
+/// Asserts that a process was aborted at a crash point (`LIQUID_OTC_FAULT`), as a crash
+/// would end it: killed by a signal, with no exit code; on Unix by SIGABRT, the signal of
+/// `std::process::abort`, not some other death (a timeout's kill, a segfault).
+#[track_caller]
+pub fn assert_aborted(status: &ExitStatus, context: &str, stderr: &str) {
+    assert_eq!(
+        status.code(),
+        None,
+        "{context}: the process was not killed but exited: {status:?}\n{stderr}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(
+            status.signal(),
+            Some(libc::SIGABRT),
+            "{context}: the process did not abort: {status:?}\n{stderr}"
+        );
+    }
+}
+
 impl Run {
+    /// The run of a finished process.
+    pub fn of(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     /// The stdout as JSON; panics with both streams when it is not.
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
@@ -110,7 +143,36 @@ impl Run {
         self
     }
 
+    /// Asserts that the process was aborted at a crash point (see [`assert_aborted`]).
+    #[track_caller]
+    pub fn aborted(self, context: &str) -> Self {
+        assert_aborted(&self.status, context, &self.stderr);
+        self
+    }
+
+    /// Asserts, of a `--json` run, the exit code and the JSON error on stderr: its `code`,
+    /// its `exit` (the same as the process's) and that its message contains `needle` as
+    /// written (case included).
+    #[track_caller]
+    pub fn fails_json(self, exit: i32, code: &str, needle: &str) -> Self {
+        assert_eq!(
+            self.code, exit,
+            "unexpected exit code:\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        let error = self.json_error();
+        assert_eq!(error["code"], code, "{error}");
+        assert_eq!(error["exit"], exit, "{error}");
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(needle),
+            "the error message does not mention {needle:?}: {error}"
+        );
+        self
+    }
+
     /// Asserts the exit code and that stderr mentions `needle`.
+    #[track_caller]
     pub fn fails(self, code: i32, needle: &str) -> Self {
         assert_eq!(
             self.code, code,
@@ -188,16 +250,7 @@ impl Sandbox {
                 .write_all(text.as_bytes())
                 .unwrap();
         }
-        let Output {
-            status,
-            stdout,
-            stderr,
-        } = child.wait_with_output().unwrap();
-        Run {
-            code: status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        }
+        Run::of(child.wait_with_output().unwrap())
     }
 
     /// Restores the "abandon ... about" wallet on regtest under `name`.

@@ -73,8 +73,8 @@ impl Scene {
     }
 
     /// Runs `args` as `wallet` with the process aborted at crash point `point`
-    /// (`LIQUID_OTC_FAULT`); returns whether it was aborted (killed by a signal).
-    pub fn crash(&self, wallet: &str, point: &str, args: &[&str], stdin: Option<&str>) -> bool {
+    /// (`LIQUID_OTC_FAULT`), and asserts that it was (killed by SIGABRT, not an exit).
+    pub fn crash(&self, wallet: &str, point: &str, args: &[&str], stdin: Option<&str>) {
         let mut full = vec![
             "--network",
             "regtest",
@@ -106,6 +106,10 @@ impl Scene {
                 .unwrap();
         }
         let out = child.wait_with_output().unwrap();
-        out.status.code().is_none()
+        super::assert_aborted(
+            &out.status,
+            &format!("{point}: {args:?}"),
+            &String::from_utf8_lossy(&out.stderr),
+        );
     }
 }

@@ -232,8 +232,11 @@ mod tests {
         // One character changed: the checksum fails.
         let bad = "bcrt1q6rz28mcfaxtmd6v789l9rrlrusdprr9pz3cppl";
         let e = parse_btc_address(bad, Network::Regtest).unwrap_err();
-        assert!(matches!(e, Error::InvalidAddress(_)), "{e:?}");
-        assert!(e.to_string().to_lowercase().contains("checksum"), "{e}");
+        assert!(
+            matches!(&e, Error::InvalidAddress(m) if m.starts_with(&format!("{bad} is not a valid Bitcoin address: "))
+                && m.contains("checksum")),
+            "{e:?}"
+        );
         // Witness version 2: valid bech32m, a kind no one pays yet.
         let v2 = witness_address(2, 16);
         assert!(v2.starts_with("bcrt1z"), "{v2}");
@@ -248,20 +251,22 @@ mod tests {
             Network::Regtest,
         )
         .unwrap_err();
-        assert!(e.to_string().contains("Liquid address"), "{e}");
-        for junk in [
-            "",
-            "   ",
-            "not an address",
-            "bcrt1q\u{7}x",
-            &"1".repeat(200),
+        assert!(
+            matches!(&e, Error::InvalidAddress(m) if m.contains("is a Liquid address")),
+            "{e:?}"
+        );
+        const NOT_AN_ADDRESS: &str = "is not a Bitcoin address (letters and digits only";
+        for (junk, why) in [
+            ("", "the Bitcoin address is empty"),
+            ("   ", "the Bitcoin address is empty"),
+            ("not an address", NOT_AN_ADDRESS),
+            ("bcrt1q\u{7}x", NOT_AN_ADDRESS),
+            (&"1".repeat(200), NOT_AN_ADDRESS),
         ] {
+            let e = parse_btc_address(junk, Network::Regtest);
             assert!(
-                matches!(
-                    parse_btc_address(junk, Network::Regtest),
-                    Err(Error::InvalidAddress(_))
-                ),
-                "{junk:?}"
+                matches!(&e, Err(Error::InvalidAddress(m)) if m.contains(why)),
+                "{junk:?}: {e:?}"
             );
         }
     }

@@ -227,44 +227,47 @@ mod tests {
         assert_eq!(ok.customer.as_deref(), Some("ACME"));
         assert_eq!(ok.note, None);
         let err = |i: RequestInput| validate(&i, Network::Regtest, 100_000).unwrap_err();
-        assert!(matches!(
-            err(input("T 1", BTC, "1")),
-            Error::InvalidPegoutRequest(_)
-        ));
-        assert!(matches!(
-            err(input("", BTC, "1")),
-            Error::InvalidPegoutRequest(_)
-        ));
-        assert!(matches!(
-            err(input(&"x".repeat(65), BTC, "1")),
-            Error::InvalidPegoutRequest(_)
-        ));
-        assert!(matches!(
-            err(input("T", BTC, "0.123456789")),
-            Error::InvalidAmount(_)
-        ));
-        assert!(matches!(
-            err(input("T", BTC, "0.00099999")),
-            Error::InvalidAmount(_)
-        ));
-        assert!(matches!(
-            err(input("T", BTC, "-1")),
-            Error::InvalidAmount(_)
-        ));
+        let bad_request = |i: RequestInput, why: &str| {
+            let e = err(i);
+            assert!(
+                matches!(&e, Error::InvalidPegoutRequest(m) if m.contains(why)),
+                "{e:?} does not say {why:?}"
+            );
+        };
+        let bad_amount = |amount: &str, why: &str| {
+            let e = err(input("T", BTC, amount));
+            assert!(
+                matches!(&e, Error::InvalidAmount(m) if m.contains(why)),
+                "{amount}: {e:?} does not say {why:?}"
+            );
+        };
+        const BAD_REFERENCE: &str = "must be 1 to 64 printable ASCII characters without spaces";
+        bad_request(input("T 1", BTC, "1"), BAD_REFERENCE);
+        bad_request(input("", BTC, "1"), BAD_REFERENCE);
+        bad_request(input(&"x".repeat(65), BTC, "1"), BAD_REFERENCE);
+        bad_amount("0.123456789", "more than 8 decimals");
+        bad_amount("0.00099999", "below the minimum peg-out of 0.001 BTC");
+        bad_amount("-1", "only digits and one '.' are allowed");
+        // A typed amount that does not parse says that amounts are in BTC.
+        bad_amount("-1", "(amounts are in BTC)");
         assert!(matches!(
             err(input(
                 "T",
                 "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
                 "1"
             )),
-            Error::WrongBitcoinNetwork { .. }
+            Error::WrongBitcoinNetwork { ref expected, ref found, .. }
+                if expected == "Bitcoin regtest" && found == "Bitcoin mainnet"
         ));
         let mut bad_note = input("T", BTC, "1");
         bad_note.note = Some("line\nbreak".to_owned());
-        assert!(matches!(err(bad_note), Error::InvalidPegoutRequest(_)));
+        bad_request(
+            bad_note,
+            "the note must be at most 512 characters without control characters",
+        );
         assert!(matches!(
             validate(&input("T", BTC, "1"), Network::Liquid, 1),
-            Err(Error::Refused(_))
+            Err(Error::Refused(m)) if m.contains("Liquid mainnet enforces peg-out authorization (PAK)")
         ));
     }
 }

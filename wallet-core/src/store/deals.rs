@@ -866,7 +866,13 @@ mod tests {
         for s in DealStatus::ALL {
             assert_eq!(DealStatus::from_str(s.as_str()).unwrap(), s);
         }
-        assert!(DealStatus::from_str("done").is_err());
+        // Every caller maps this error to its own storage error; the variant is what the
+        // parser returns today (`InvalidAmount`, though a status is not an amount).
+        let e = DealStatus::from_str("done").unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidAmount(m) if m.starts_with("'done' is not a deal status: one of ")),
+            "{e:?}"
+        );
         assert!(DealStatus::Confirmed.is_final());
         assert!(!DealStatus::Cancelling.is_final());
     }

@@ -135,10 +135,22 @@ mod tests {
 
     #[test]
     fn the_floor_and_the_cap() {
-        assert!(check_fee(100, 1_000).is_ok());
-        assert_eq!(check_fee(99, 1_000).unwrap_err().code, "fee_too_low");
-        assert!(check_fee(10_000, 1_000).is_ok());
-        assert_eq!(check_fee(10_001, 1_000).unwrap_err().code, "fee_too_high");
+        check_fee(100, 1_000).unwrap();
+        let low = check_fee(99, 1_000).unwrap_err();
+        assert_eq!(low.code, "fee_too_low");
+        assert_eq!(
+            low.reason,
+            "the fee of 99 sat is below the network's minimum of 100 sat for this 1000-vbyte \
+             transaction (at 0.1 sat/vB)"
+        );
+        check_fee(10_000, 1_000).unwrap();
+        let high = check_fee(10_001, 1_000).unwrap_err();
+        assert_eq!(high.code, "fee_too_high");
+        assert_eq!(
+            high.reason,
+            "the fee of 10001 sat is above the cap of 10000 sat for this 1000-vbyte transaction \
+             (10.0 sat/vB)"
+        );
     }
 
     #[test]

@@ -232,17 +232,41 @@ mod tests {
     #[test]
     fn bad_terms_are_refused() {
         let policy = asset(9);
-        assert!(terms(DealRole::Maker, None).check(policy).is_err());
-        assert!(terms(DealRole::Taker, Some(1)).check(policy).is_err());
+        let refused = |t: Terms, code: &str, why: &str| {
+            let r = t.check(policy).unwrap_err();
+            assert_eq!(r.code, code, "{r:?}");
+            assert!(r.reason.contains(why), "{r:?} does not say {why:?}");
+        };
+        refused(
+            terms(DealRole::Maker, None),
+            "bad_terms",
+            "the terms say the maker pays the fee but do not fix it",
+        );
+        refused(
+            terms(DealRole::Taker, Some(1)),
+            "bad_terms",
+            "the terms say the taker pays the fee but fix it as the maker would",
+        );
         let mut t = terms(DealRole::Taker, None);
         t.maker_receives.asset = t.maker_gives.asset;
-        assert_eq!(t.check(policy).unwrap_err().code, "bad_terms");
+        refused(t, "bad_terms", "a swap exchanges two different assets");
         let mut t = terms(DealRole::Taker, None);
         t.maker_gives.amount = MAX_MONEY + 1;
-        assert_eq!(t.check(policy).unwrap_err().code, "amount_overflow");
+        refused(
+            t,
+            "amount_overflow",
+            &format!(
+                "the terms ask for {} base units to the taker, more than any asset can have",
+                MAX_MONEY + 1
+            ),
+        );
         let mut t = terms(DealRole::Taker, None);
         t.maker_gives.amount = u64::MAX;
-        assert!(t.check(policy).is_err());
+        refused(
+            t,
+            "amount_overflow",
+            &format!("the terms ask for {} base units to the taker", u64::MAX),
+        );
     }
 
     #[test]

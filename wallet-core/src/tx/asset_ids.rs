@@ -111,7 +111,14 @@ mod tests {
         use elements::hashes::sha256;
         let expected = sha256::Hash::hash(br#"{"a":{"x":3,"y":2},"b":1}"#);
         assert_eq!(a.to_byte_array(), expected.to_byte_array());
-        assert!(contract_hash_from_json("[1,2]").is_err());
-        assert!(contract_hash_from_json("{").is_err());
+        assert!(matches!(
+            contract_hash_from_json("[1,2]"),
+            Err(crate::Error::Transaction(m)) if m == "the contract must be a JSON object"
+        ));
+        let e = contract_hash_from_json("{");
+        assert!(
+            matches!(&e, Err(crate::Error::Transaction(m)) if m.starts_with("the contract is not JSON: ")),
+            "{e:?}"
+        );
     }
 }

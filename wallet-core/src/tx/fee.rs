@@ -79,17 +79,25 @@ mod tests {
             FeeRate::parse_sat_per_vb("2.5").unwrap().msat_per_vb(),
             2500
         );
-        assert!(FeeRate::parse_sat_per_vb("0.0001").is_err());
-        assert!(FeeRate::parse_sat_per_vb("-1").is_err());
+        for text in ["0.0001", "-1"] {
+            let e = FeeRate::parse_sat_per_vb(text).unwrap_err();
+            assert!(
+                matches!(&e, Error::InvalidAmount(m) if *m == format!(
+                    "fee rate '{text}': a decimal in sat/vB with at most 3 decimals, e.g. 0.1"
+                )),
+                "{e:?}"
+            );
+        }
         assert_eq!(FeeRate::MIN.fee_for_vsize(326).unwrap(), 33);
         assert_eq!(FeeRate::MIN.fee_for_vsize(0).unwrap(), 0);
         assert_eq!(FeeRate::from_estimate(Some(0.05)), FeeRate::MIN);
         assert_eq!(FeeRate::from_estimate(Some(1.0001)).msat_per_vb(), 1001);
         assert_eq!(FeeRate::from_estimate(Some(f64::NAN)), FeeRate::MIN);
         assert_eq!(FeeRate::from_estimate(None), FeeRate::MIN);
-        assert!(FeeRate::from_msat_per_vb(u64::MAX)
-            .fee_for_vsize(2)
-            .is_err());
+        assert!(matches!(
+            FeeRate::from_msat_per_vb(u64::MAX).fee_for_vsize(2),
+            Err(Error::InvalidAmount(m)) if m == "the fee overflows"
+        ));
         assert_eq!(FeeRate::MIN.to_string(), "0.1 sat/vB");
     }
 }

@@ -458,15 +458,19 @@ fn backend_urls() {
     assert_eq!(c.concurrency, 8);
     assert!(BackendConfig::parse_esplora("https://blockstream.info/liquid/api").is_ok());
     assert!(BackendConfig::parse_esplora("http://[::1]:3000").is_ok());
-    for bad in [
-        "127.0.0.1:3000",
-        "ftp://x",
-        "http://",
-        "http://host:port",
-        "http://a:99999",
+    const NO_SCHEME: &str = "must start with http:// or https:// (e.g. http://127.0.0.1:3000)";
+    for (bad, why) in [
+        ("127.0.0.1:3000", NO_SCHEME),
+        ("ftp://x", NO_SCHEME),
+        ("http://", "has no host"),
+        ("http://host:port", "has an invalid port 'port'"),
+        ("http://a:99999", "has an invalid port '99999'"),
     ] {
         let e = BackendConfig::parse_esplora(bad).unwrap_err();
-        assert!(matches!(e, Error::BackendConfig(_)), "{bad}: {e:?}");
+        assert!(
+            matches!(&e, Error::BackendConfig(m) if *m == format!("Esplora URL '{bad}' {why}")),
+            "{bad}: {e:?}"
+        );
     }
     let c = BackendConfig::parse_electrum("tls://blockstream.info:995").unwrap();
     assert_eq!(
@@ -491,9 +495,21 @@ fn backend_urls() {
             .url(),
         "tcp://[::1]:50001"
     );
-    for bad in ["host", "http://h:1", "tcp://h:0", "tcp://:5", "h:x"] {
+    for (bad, why) in [
+        ("host", " needs a port: host:port, e.g. 127.0.0.1:50001"),
+        (
+            "http://h:1",
+            ": unknown scheme; use tcp://host:port, tls://host:port or host:port",
+        ),
+        ("tcp://h:0", " has an invalid port '0'"),
+        ("tcp://:5", " has an invalid host"),
+        ("h:x", " has an invalid port 'x'"),
+    ] {
         let e = BackendConfig::parse_electrum(bad).unwrap_err();
-        assert!(matches!(e, Error::BackendConfig(_)), "{bad}: {e:?}");
+        assert!(
+            matches!(&e, Error::BackendConfig(m) if *m == format!("Electrum server '{bad}'{why}")),
+            "{bad}: {e:?}"
+        );
     }
     let d = |n, k| BackendConfig::default_for(n, k).map(|c| c.url());
     assert_eq!(
@@ -512,9 +528,9 @@ fn backend_urls() {
         d(Network::LiquidTestnet, BackendKind::Electrum).unwrap(),
         "tls://blockstream.info:465"
     );
-    let msg = d(Network::Regtest, BackendKind::Esplora)
-        .unwrap_err()
-        .to_string();
+    let e = d(Network::Regtest, BackendKind::Esplora).unwrap_err();
+    assert!(matches!(e, Error::BackendConfig(_)), "{e:?}");
+    let msg = e.to_string();
     assert!(msg.contains("regtest has no default"), "{msg}");
     assert!(msg.contains("liquid-otc sandbox start"), "{msg}");
     assert!(

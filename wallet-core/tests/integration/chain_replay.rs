@@ -212,7 +212,7 @@ fn esplora_replay_reads_every_recorded_shape() {
         .unwrap();
     let e = b.transactions(&[unknown]).unwrap_err();
     let msg = e.to_string();
-    assert!(matches!(e, Error::Backend { .. }));
+    assert!(matches!(e, Error::Backend { .. }), "{e:?}");
     assert!(msg.contains(&url) && msg.contains("404"), "{msg}");
 
     // Fee estimates: every target is 1.0 sat/vB on this regtest.
@@ -401,7 +401,9 @@ fn electrum_replay_reads_every_recorded_shape() {
     let unknown: Txid = "abababababababababababababababababababababababababababababababab"
         .parse()
         .unwrap();
-    let msg = b.transactions(&[unknown]).unwrap_err().to_string();
+    let e = b.transactions(&[unknown]).unwrap_err();
+    assert!(matches!(e, Error::Backend { .. }), "{e:?}");
+    let msg = e.to_string();
     assert!(
         msg.contains(&server.tcp_url()) && msg.contains("missing transaction"),
         "{msg}"
@@ -534,6 +536,7 @@ fn a_header_for_another_height_is_refused() {
         b.block_header(5).unwrap_err(),
         b.block_headers(&[111, 5]).unwrap_err(),
     ] {
+        assert!(matches!(e, Error::Backend { .. }), "{e:?}");
         let msg = e.to_string();
         assert!(msg.contains(&server.tcp_url()), "{msg}");
         assert!(

@@ -61,32 +61,47 @@ fn the_schema_refuses_what_the_desk_never_does() {
     assert!(matches!(queued, Queued::Added(_)));
     queue::reject(&mut w, "T-1", "wrong customer", "erin").unwrap();
     let conn = db(&w);
-    for sql in [
-        "UPDATE pegout_requests SET amount = 1",
-        "UPDATE pegout_requests SET btc_address = 'x'",
-        "UPDATE pegout_requests SET ref = 'T-2'",
-        "DELETE FROM pegout_requests",
+    // Each refusal is the schema's own trigger (RAISE(ABORT, ...)), with its words.
+    let refused_by_trigger = |sql: &str, err: rusqlite::Error, words: &str| match err {
+        rusqlite::Error::SqliteFailure(e, Some(m)) => {
+            assert_eq!(
+                e.extended_code,
+                rusqlite::ffi::SQLITE_CONSTRAINT_TRIGGER,
+                "{sql}: {e:?}"
+            );
+            assert_eq!(m, words, "{sql}");
+        }
+        other => panic!("{sql}: {other:?}"),
+    };
+    const FROZEN: &str = "a peg-out request never changes once queued";
+    const NOT_ALLOWED: &str = "this peg-out status change is not allowed";
+    const APPEND_ONLY: &str = "the peg-out audit log is append-only";
+    for (sql, words) in [
+        ("UPDATE pegout_requests SET amount = 1", FROZEN),
+        ("UPDATE pegout_requests SET btc_address = 'x'", FROZEN),
+        ("UPDATE pegout_requests SET ref = 'T-2'", FROZEN),
+        (
+            "DELETE FROM pegout_requests",
+            "peg-out requests are never deleted",
+        ),
         // rejected is final.
-        "UPDATE pegout_requests SET status = 'approved'",
-        "UPDATE pegout_requests SET status = 'signed'",
-        "UPDATE pegout_events SET detail = 'nothing happened'",
-        "DELETE FROM pegout_events",
+        (
+            "UPDATE pegout_requests SET status = 'approved'",
+            NOT_ALLOWED,
+        ),
+        ("UPDATE pegout_requests SET status = 'signed'", NOT_ALLOWED),
+        (
+            "UPDATE pegout_events SET detail = 'nothing happened'",
+            APPEND_ONLY,
+        ),
+        ("DELETE FROM pegout_events", APPEND_ONLY),
     ] {
-        let err = conn.execute(sql, []).unwrap_err().to_string();
-        assert!(
-            err.contains("never") || err.contains("not allowed") || err.contains("append-only"),
-            "{sql}: {err}"
-        );
+        refused_by_trigger(sql, conn.execute(sql, []).unwrap_err(), words);
     }
     // requested -> signed skips the approval: refused.
     queue::add(&mut w, &input("T-2", 1, "0.5"), "carol").unwrap();
-    let err = conn
-        .execute(
-            "UPDATE pegout_requests SET status = 'signed' WHERE ref = 'T-2'",
-            [],
-        )
-        .unwrap_err();
-    assert!(err.to_string().contains("not allowed"), "{err}");
+    let sql = "UPDATE pegout_requests SET status = 'signed' WHERE ref = 'T-2'";
+    refused_by_trigger(sql, conn.execute(sql, []).unwrap_err(), NOT_ALLOWED);
     let events = w.store().pegout_events(None).unwrap();
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["requested", "rejected", "requested"]);
@@ -161,7 +176,8 @@ fn a_run_whose_requests_changed_records_and_sends_nothing() {
     queue::set_settings(&mut other, Some(2), None, "boss").unwrap();
     assert!(matches!(
         run.commit(&mut w, &seed, backend.as_ref()),
-        Err(Error::Refused(_))
+        Err(Error::Refused(m)) if m == "request 'T-1' is no longer approved (another command \
+            changed it); nothing was recorded or broadcast"
     ));
     assert!(sandbox.pegouts().is_empty());
     assert_eq!(

@@ -22,6 +22,7 @@ use wallet_core::network::Network;
 use wallet_core::pset::{approve, script_map, view, Allowed, Owner, WalletKnowledge};
 use wallet_core::store::OwnedCoin;
 use wallet_core::tx::{build_payment, sign_pset, FeeRate, PaymentRequest, Recipient};
+use wallet_core::Error;
 
 const OTHER: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
 const ROUNDS: usize = 600;
@@ -161,27 +162,41 @@ fn whatever_is_signed_was_counted_for_the_coin_the_wallet_recorded() {
         for _ in 0..rng.gen_range(1..=3) {
             mutate(&mut pset, &mut rng, &funding);
         }
-        let Ok(seen) = view(&pset, &know) else {
-            refused_rounds += 1;
-            continue;
+        // A mutated PSET may be refused at any of the three steps, and each step refuses
+        // in its own way only: the view when the PSET is no transaction at all, the approval
+        // with a reason per input (what it checks), the signer when a field it needs is
+        // missing. Anything else (a storage or crypto error, another kind of refusal) fails.
+        let seen = match view(&pset, &know) {
+            Ok(seen) => seen,
+            Err(Error::Transaction(m)) if m.starts_with("the PSET does not form a transaction") => {
+                refused_rounds += 1;
+                continue;
+            }
+            Err(e) => panic!("round {round}: the view failed unexpectedly: {e:?}"),
         };
-        let Ok(plan) = approve(&pset, &seen, &know, Allowed::default()) else {
-            refused_rounds += 1;
-            continue;
+        let plan = match approve(&pset, &seen, &know, Allowed::default()) {
+            Ok(plan) => plan,
+            Err(Error::Refused(m)) if m.starts_with("nothing was signed: input ") => {
+                refused_rounds += 1;
+                continue;
+            }
+            Err(e) => panic!("round {round}: the approval failed unexpectedly: {e:?}"),
         };
         let before: Vec<usize> = pset.inputs().iter().map(|i| i.partial_sigs.len()).collect();
         let mut signed = pset.clone();
-        if sign_pset(
+        match sign_pset(
             &mut signed,
             &plan,
             &alice.descriptor,
             alice.seed(),
             Network::Regtest,
-        )
-        .is_err()
-        {
-            refused_rounds += 1;
-            continue;
+        ) {
+            Ok(_) => {}
+            Err(Error::Transaction(m)) if m.starts_with("input ") => {
+                refused_rounds += 1;
+                continue;
+            }
+            Err(e) => panic!("round {round}: signing failed unexpectedly: {e:?}"),
         }
         signed_rounds += 1;
         let tx = signed.extract_tx().unwrap();

@@ -296,7 +296,12 @@ fn evictions_failures_and_pending() {
     b.hide.lock().unwrap().clear();
     *b.fail_transactions.lock().unwrap() = true;
     let options = SyncOptions::default();
-    assert!(sync(&mut w, &b, &options, &mut |_| {}).is_err());
+    let r = sync(&mut w, &b, &options, &mut |_| {});
+    assert!(
+        matches!(&r, Err(wallet_core::Error::Backend { server, reason }) if server == "hiding" && reason == "down"),
+        "{:?}",
+        r.map(|_| ())
+    );
     assert!(w.store().balances().unwrap().is_empty());
     *b.fail_transactions.lock().unwrap() = false;
     let r = run(&mut w, &b, 20);

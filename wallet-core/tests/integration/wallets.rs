@@ -91,16 +91,19 @@ fn create_open_list_remove() {
         }
         other => panic!("{other:?}"),
     }
+    // Opening looks the name up among the wallets: a path is just a name no wallet has.
     assert!(matches!(
         wallets.open(Network::Regtest, "../bob"),
-        Err(Error::WalletNotFound { .. })
+        Err(Error::WalletNotFound { name, network: Network::Regtest, available })
+            if name == "../bob" && available == ["alice", "bob"]
     ));
 
     wallets.remove(Network::Regtest, "bob").unwrap();
     assert_eq!(wallets.list(Network::Regtest).unwrap(), ["alice"]);
     assert!(matches!(
         wallets.remove(Network::Regtest, "bob"),
-        Err(Error::WalletNotFound { .. })
+        Err(Error::WalletNotFound { name, network: Network::Regtest, available })
+            if name == "bob" && available == ["alice"]
     ));
     // Removing frees the name.
     wallets.create(Network::Regtest, "bob", &d, None).unwrap();
@@ -116,7 +119,12 @@ fn watch_only_cannot_unlock() {
         .unwrap();
     assert!(w.is_watch_only());
     assert!(!w.dir().join("seed.enc").exists());
-    assert!(matches!(w.unlock_seed(PASS), Err(Error::WatchOnly(_))));
+    let r = w.unlock_seed(PASS).map(|_| ());
+    assert!(
+        matches!(&r, Err(Error::WatchOnly(m))
+            if m == "wallet 'watch' has no seed, so it cannot sign; restore it from its mnemonic to sign"),
+        "{r:?}"
+    );
     let w = wallets.open(Network::LiquidTestnet, "watch").unwrap();
     assert!(w.is_watch_only());
     assert!(w.meta().unwrap().watch_only);
@@ -132,7 +140,12 @@ fn seed_of_another_wallet_is_refused() {
     let w = wallets
         .create(Network::Regtest, "mixed", &d, Some(&enc))
         .unwrap();
-    assert!(matches!(w.unlock_seed(PASS), Err(Error::Crypto(_))));
+    let r = w.unlock_seed(PASS).map(|_| ());
+    assert!(
+        matches!(&r, Err(Error::Crypto(m))
+            if m.contains("does not match wallet 'mixed' (its descriptor differs): the seed file was replaced")),
+        "{r:?}"
+    );
 }
 
 #[cfg(unix)]
@@ -158,21 +171,29 @@ fn wallet_names() {
     for ok in ["a", "My_wallet-2", &"x".repeat(64)] {
         validate_wallet_name(ok).unwrap();
     }
-    for bad in [
-        "",
-        " ",
-        "a b",
-        "../x",
-        "x/y",
-        ".",
-        "..",
-        "é",
-        "a.b",
-        &"x".repeat(65),
+    // The refusal names the first character that is not allowed, and where it is.
+    let not_allowed = |at: usize, c: char| {
+        format!("character {at} ({c:?}) is not allowed: use letters, digits, '_' and '-'")
+    };
+    for (bad, why) in [
+        ("", "the name is empty".to_owned()),
+        (" ", not_allowed(1, ' ')),
+        ("a b", not_allowed(2, ' ')),
+        ("../x", not_allowed(1, '.')),
+        ("x/y", not_allowed(2, '/')),
+        (".", not_allowed(1, '.')),
+        ("..", not_allowed(1, '.')),
+        ("é", not_allowed(1, 'é')),
+        ("a.b", not_allowed(2, '.')),
+        (
+            &"x".repeat(65),
+            "the name has 65 characters; at most 64 are allowed".to_owned(),
+        ),
     ] {
+        let r = validate_wallet_name(bad);
         assert!(
-            matches!(validate_wallet_name(bad), Err(Error::InvalidWalletName(_))),
-            "{bad:?} accepted"
+            matches!(&r, Err(Error::InvalidWalletName(m)) if *m == why),
+            "{bad:?}: {r:?}"
         );
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -180,7 +201,7 @@ fn wallet_names() {
     let (d, _) = signing_parts(Network::Regtest);
     assert!(matches!(
         wallets.create(Network::Regtest, "../evil", &d, None),
-        Err(Error::InvalidWalletName(_))
+        Err(Error::InvalidWalletName(m)) if m == not_allowed(1, '.')
     ));
 }
 
