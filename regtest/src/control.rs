@@ -139,7 +139,16 @@ fn post_json(esplora_url: &str, path: &str, body: Value) -> Result<Value, Error>
                 "{esplora_url} is not a sandbox (no {path}): {text}"
             ))
         } else {
-            Error::Faucet(text)
+            // The sandbox answers with its own error's words ("faucet: ...", "invalid
+            // argument: ..."): read them back as that error, not wrapped twice.
+            let text = text.trim();
+            if let Some(why) = text.strip_prefix("invalid argument: ") {
+                Error::InvalidArgument(why.to_owned())
+            } else if let Some(why) = text.strip_prefix("faucet: ") {
+                Error::Faucet(why.to_owned())
+            } else {
+                Error::Faucet(text.to_owned())
+            }
         });
     }
     serde_json::from_str(&text).map_err(|e| Error::Protocol(format!("{path}: {e}")))
