@@ -30,7 +30,22 @@ use output::Output;
 
 /// The complete clap command tree (for completions, man pages and tests).
 pub fn command() -> clap::Command {
-    Cli::command()
+    values_may_be_negative(Cli::command())
+}
+
+/// No flag of this tool is a number, so `-1` after an option is its value, for the value's
+/// own parser to refuse with a message naming the option ("no sign"), not clap's
+/// "unexpected argument '-1'".
+fn values_may_be_negative(command: clap::Command) -> clap::Command {
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|sub| sub.get_name().to_owned())
+        .collect();
+    names
+        .iter()
+        .fold(command.allow_negative_numbers(true), |command, name| {
+            command.mut_subcommand(name, values_may_be_negative)
+        })
 }
 
 /// Runs the command line and returns the process exit code.

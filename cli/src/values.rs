@@ -76,9 +76,26 @@ pub fn txid(text: &str) -> Result<Txid, String> {
         .map_err(|_| format!("'{text}' is not a txid: a txid is 64 hex characters"))
 }
 
+/// Parses a count of reissuance tokens: a whole number, no sign.
+pub fn token_count(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit()) {
+        return Err(format!(
+            "'{text}' is not a number of tokens: write a whole number such as 0 or 1"
+        ));
+    }
+    t.parse()
+        .map_err(|_| format!("{t} tokens is more than can be issued"))
+}
+
 /// Parses a fee rate in sat per discounted vbyte, at least the relay floor of 0.1.
 pub fn fee_rate(text: &str) -> Result<FeeRate, String> {
-    let rate = FeeRate::parse_sat_per_vb(text.trim()).map_err(|e| e.to_string())?;
+    let rate = FeeRate::parse_sat_per_vb(text.trim()).map_err(|_| {
+        format!(
+            "'{text}' is not a fee rate: write a decimal in sat/vB with at most 3 decimals, \
+             e.g. 0.1"
+        )
+    })?;
     if rate < FeeRate::MIN {
         return Err(format!(
             "{rate} is below the relay floor of {}",
@@ -166,6 +183,19 @@ mod tests {
     }
 
     #[test]
+    fn token_counts_are_whole_numbers() {
+        assert_eq!(token_count("1"), Ok(1));
+        assert_eq!(
+            token_count("-1").unwrap_err(),
+            "'-1' is not a number of tokens: write a whole number such as 0 or 1"
+        );
+        assert_eq!(
+            token_count("99999999999999999999").unwrap_err(),
+            "99999999999999999999 tokens is more than can be issued"
+        );
+    }
+
+    #[test]
     fn fee_rates_have_a_floor() {
         assert!(fee_rate("0.1").is_ok());
         assert_eq!(
@@ -174,7 +204,7 @@ mod tests {
         );
         assert_eq!(
             fee_rate("fast").unwrap_err(),
-            "invalid amount fee rate 'fast': a decimal in sat/vB with at most 3 decimals, e.g. 0.1"
+            "'fast' is not a fee rate: write a decimal in sat/vB with at most 3 decimals, e.g. 0.1"
         );
     }
 }

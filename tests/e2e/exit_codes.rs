@@ -74,8 +74,8 @@ fn a_malformed_argument_is_a_usage_error_wherever_it_appears() {
         ),
         (
             vec!["send", "--to", REGTEST_ADDRESS, "--fee-rate", "fast"],
-            "invalid value 'fast' for '--fee-rate <SAT_PER_VB>': invalid amount fee rate 'fast': \
-             a decimal in sat/vB with at most 3 decimals, e.g. 0.1"
+            "invalid value 'fast' for '--fee-rate <SAT_PER_VB>': 'fast' is not a fee rate: write a \
+             decimal in sat/vB with at most 3 decimals, e.g. 0.1"
                 .to_owned(),
         ),
         (
@@ -96,15 +96,22 @@ fn a_malformed_argument_is_a_usage_error_wherever_it_appears() {
             vec!["asset", "burn", "USDT", "--amount", "1"],
             not_an_asset("USDT", "<ASSET>"),
         ),
-        // Written apart, "-1" reads as an unknown flag to clap, before any value parser...
+        // A negative number reaches the value's parser, written apart or attached.
         (
             vec!["asset", "burn", ASSET, "--amount", "-1"],
-            "unexpected argument '-1' found".to_owned(),
+            not_an_amount("-1", "--amount <AMOUNT>"),
         ),
-        // ...and attached it reaches the amount's parser.
         (
             vec!["asset", "burn", ASSET, "--amount=-1"],
             not_an_amount("-1", "--amount <AMOUNT>"),
+        ),
+        (
+            vec!["sandbox", "issue", "--amount", "-5"],
+            not_an_amount("-5", "--amount <A>"),
+        ),
+        (
+            vec!["send", "--to", REGTEST_ADDRESS, "--fee-rate", "-2"],
+            "invalid value '-2' for '--fee-rate <SAT_PER_VB>': '-2' is not a fee rate".to_owned(),
         ),
         (
             vec!["asset", "reissue", ASSET, "--amount", "1e3"],
@@ -128,11 +135,13 @@ fn a_malformed_argument_is_a_usage_error_wherever_it_appears() {
         ),
         (
             vec!["asset", "issue", "--amount", "1", "--token", "-1"],
-            "unexpected argument '-1' found".to_owned(),
+            "invalid value '-1' for '--token <N>': '-1' is not a number of tokens: write a whole \
+             number such as 0 or 1"
+                .to_owned(),
         ),
         (
-            vec!["asset", "issue", "--amount", "1", "--token=-1"],
-            "invalid value '-1' for '--token <N>': invalid digit found in string".to_owned(),
+            vec!["asset", "issue", "--amount", "1", "--token=many"],
+            "invalid value 'many' for '--token <N>': 'many' is not a number of tokens".to_owned(),
         ),
         (
             vec!["asset", "label", "not-an-asset", "--ticker", "X"],

@@ -428,9 +428,9 @@ impl Wallet {
         {
             return Ok(secret);
         }
-        Err(Error::Crypto(format!(
+        Err(Error::SeedFileTampered(format!(
             "the seed in {} does not match wallet '{}' (its descriptor differs): the seed file \
-             was replaced; restore the wallet from its mnemonic",
+             was replaced",
             path.display(),
             self.name
         )))

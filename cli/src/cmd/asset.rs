@@ -96,7 +96,7 @@ pub struct AssetIssueArgs {
     #[arg(long, value_name = "AMOUNT")]
     pub amount: Decimal,
     /// Reissuance tokens to create (a whole number; 0: the asset can never be reissued).
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = values::token_count)]
     pub token: u64,
     /// A JSON contract (an object) whose hash the asset id commits to.
     #[arg(long, value_name = "FILE")]

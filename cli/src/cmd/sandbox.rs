@@ -115,7 +115,7 @@ pub struct SandboxReorgArgs {
 pub struct SandboxIssueArgs {
     /// Amount to issue: a decimal in --precision, so base units without it.
     #[arg(long, value_name = "A")]
-    pub amount: String,
+    pub amount: crate::values::Decimal,
     /// Decimal places of the asset (0 to 8), written in its contract; also labels the asset
     /// with it in this data folder, so that wallets type and show it the same way
     /// [default: 0, amounts in base units].
@@ -486,7 +486,7 @@ fn issue(ctx: &Context, args: &SandboxIssueArgs) -> CliResult<()> {
         .then(|| AssetLabel::new(args.ticker.clone(), args.precision))
         .transpose()
         .map_err(|why| CliError::usage("invalid_label", why))?;
-    let amount = parse_amount(&args.amount, precision)?;
+    let amount = parse_amount(&args.amount.0, precision)?;
     if amount == 0 {
         return Err(CliError::usage(
             "invalid_amount",

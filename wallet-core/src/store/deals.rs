@@ -172,7 +172,7 @@ impl FromStr for DealStatus {
             .into_iter()
             .find(|st| st.as_str() == s)
             .ok_or_else(|| {
-                Error::InvalidAmount(format!(
+                Error::InvalidRequest(format!(
                     "'{s}' is not a deal status: one of {}",
                     DealStatus::ALL.map(DealStatus::as_str).join(", ")
                 ))
@@ -618,7 +618,7 @@ impl Store {
         match ids.as_slice() {
             [only] => load_deal(&self.conn, only),
             [] => Ok(None),
-            _ => Err(Error::InvalidAmount(format!(
+            _ => Err(Error::InvalidRequest(format!(
                 "deal id prefix '{id}' names several deals: type more of it"
             ))),
         }
@@ -866,11 +866,11 @@ mod tests {
         for s in DealStatus::ALL {
             assert_eq!(DealStatus::from_str(s.as_str()).unwrap(), s);
         }
-        // Every caller maps this error to its own storage error; the variant is what the
-        // parser returns today (`InvalidAmount`, though a status is not an amount).
+        // A status typed by a user is a request that cannot be met; readers of the store map
+        // it to their own storage error.
         let e = DealStatus::from_str("done").unwrap_err();
         assert!(
-            matches!(&e, Error::InvalidAmount(m) if m.starts_with("'done' is not a deal status: one of ")),
+            matches!(&e, Error::InvalidRequest(m) if m.starts_with("'done' is not a deal status: one of ")),
             "{e:?}"
         );
         assert!(DealStatus::Confirmed.is_final());

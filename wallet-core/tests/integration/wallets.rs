@@ -142,7 +142,7 @@ fn seed_of_another_wallet_is_refused() {
         .unwrap();
     let r = w.unlock_seed(PASS).map(|_| ());
     assert!(
-        matches!(&r, Err(Error::Crypto(m))
+        matches!(&r, Err(Error::SeedFileTampered(m))
             if m.contains("does not match wallet 'mixed' (its descriptor differs): the seed file was replaced")),
         "{r:?}"
     );
