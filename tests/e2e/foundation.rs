@@ -494,7 +494,7 @@ fn invalid_descriptors_are_refused() {
         ),
         (
             "ct(slip77(zz),elwpkh(tpubDC8msFGeGuwnKG9Upg7DM2b4DaRqg3CUZa5g8v2SRQ6K4NSkxUgd7HsL2XVWbVm39yBA4LAxysQAm397zwQSQoQgewGiYZqrA9DsP4zbQ1M/<0;1>/*))",
-            "invalid descriptor: unexpected «failed to parse hex»",
+            "invalid descriptor: its blinding key does not parse: unexpected «failed to parse hex»",
         ),
         (
             "ct(slip77(9c8e4f05c7711a98c838be228bcb84924d4570ca53f35fa1c793e58841d47023),elwpkh(tpubDC8msFGeGuwnKG9Upg7DM2b4DaRqg3CUZa5g8v2SRQ6K4NSkxUgd7HsL2XVWbVm39yBA4LAxysQAm397zwQSQoQgewGiYZqrA9DsP4zbQ1M/<0;1>/*))#aaaaaaaa",

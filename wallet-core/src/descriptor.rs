@@ -381,14 +381,22 @@ impl WalletDescriptor {
                  wallet needs public keys only. To import a seed use `wallet restore`",
             ));
         }
-        let script = Descriptor::<DescriptorPublicKey>::from_str(script_str)
-            .map_err(|e| bad(e.to_string()))?;
+        let script = Descriptor::<DescriptorPublicKey>::from_str(script_str).map_err(|e| {
+            bad(format!(
+                "its spending part (after the blinding key) does not parse: {e}; check that \
+                 it was copied whole"
+            ))
+        })?;
         if script.multipath_length_mismatch() {
             return Err(bad("multi-path expressions have different lengths"));
         }
 
-        let inner = ConfidentialDescriptor::<DescriptorPublicKey>::from_str(body)
-            .map_err(|e| bad(e.to_string()))?;
+        let inner = ConfidentialDescriptor::<DescriptorPublicKey>::from_str(body).map_err(|e| {
+            bad(format!(
+                "its blinding key does not parse: {e}; it must be slip77(<64 hex>), elip151, \
+                 or a public or private view key"
+            ))
+        })?;
         inner.sanity_check().map_err(|e| bad(e.to_string()))?;
 
         // Network and multi-path checks of every spending key.
