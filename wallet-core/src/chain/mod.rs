@@ -21,7 +21,7 @@ mod throttle;
 use elements::hashes::sha256;
 use elements::{BlockHash, BlockHeader, Script, Transaction, Txid};
 
-pub use config::{BackendConfig, BackendKind, Endpoint};
+pub use config::{BackendConfig, BackendKind, Endpoint, DEFAULT_CONCURRENCY};
 pub use electrum::{ElectrumBackend, MAX_BURST};
 pub use esplora::EsploraBackend;
 
