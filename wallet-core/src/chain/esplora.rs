@@ -376,6 +376,17 @@ impl Backend for EsploraBackend {
     /// `/block-height/:height` alone; any failure there (e.g. a height above this server's
     /// tip) answers `None`.
     fn burst(&self, burst: &Burst) -> Result<BurstAnswer> {
+        self.burst_streaming(burst, &|_| {})
+    }
+
+    /// [`EsploraBackend::burst`], handing each transaction over as soon as it is downloaded
+    /// (once the genesis block was checked: a first burst hands them over at its end).
+    fn burst_streaming(
+        &self,
+        burst: &Burst,
+        downloaded: &(dyn Fn(&Transaction) + Sync),
+    ) -> Result<BurstAnswer> {
+        let stream = !self.genesis_pending();
         let mut scripts_and_txs: Vec<Ask> =
             Vec::with_capacity(burst.histories.len() + burst.txids.len());
         scripts_and_txs.extend(burst.histories.iter().map(Ask::History));
@@ -402,7 +413,13 @@ impl Backend for EsploraBackend {
                         Got::BlockHashAt(self.get_block_hash(&format!("/block-height/{h}")).ok())
                     }
                     Ask::History(s) => Got::History(self.history(s)?),
-                    Ask::Tx(t) => Got::Tx(self.transaction(t)?),
+                    Ask::Tx(t) => {
+                        let tx = self.transaction(t)?;
+                        if stream {
+                            downloaded(&tx);
+                        }
+                        Got::Tx(tx)
+                    }
                     Ask::Header(h) => Got::Header(Box::new(self.header_at(*h)?)),
                 })
             })
@@ -426,6 +443,9 @@ impl Backend for EsploraBackend {
             }
         }
         for g in got_blocks.into_iter().chain(got_rest) {
+            if let (Got::Tx(tx), false) = (&g, stream) {
+                downloaded(tx);
+            }
             match g {
                 Got::Genesis(_) => {}
                 Got::Tip(t) => out.tip = Some(t),
