@@ -195,9 +195,9 @@ fn main() {
         sb.shutdown();
     }
     println!(
-        "| wallet | backend | latency | cold ms | cold network ms | cold requests | cold calls | LWK calls | cold round trips | new txs | warm ms | warm requests | warm calls | warm round trips |"
+        "| wallet | backend | latency | cold ms | cold network ms | unblinding after it ms | saving ms | cold requests | cold calls | LWK calls | cold round trips | new txs | warm ms | warm requests | warm calls | warm round trips |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut synced: HashMap<u32, Wallet> = HashMap::new();
     let mut counter = 0;
     for delay_ms in [0u64, 25] {
@@ -242,14 +242,21 @@ fn main() {
                     let options = SyncOptions::default();
                     let t = Instant::now();
                     let mut network_ms = None;
+                    let mut saving_ms = None;
                     let cold = sync(&mut w, backend.as_ref(), &options, &mut |p| {
-                        if matches!(p, SyncProgress::Unblinding { .. }) && network_ms.is_none() {
-                            network_ms = Some(t.elapsed().as_secs_f64() * 1000.0);
+                        let now = Some(t.elapsed().as_secs_f64() * 1000.0);
+                        match p {
+                            SyncProgress::Unblinding { .. } => network_ms = network_ms.or(now),
+                            SyncProgress::Saving => saving_ms = saving_ms.or(now),
+                            _ => {}
                         }
                     })
                     .unwrap();
                     let cold_ms = t.elapsed().as_secs_f64() * 1000.0;
                     let network_ms = network_ms.unwrap_or(cold_ms);
+                    let saving_ms = saving_ms.unwrap_or(cold_ms);
+                    let unblind_after_ms = saving_ms - network_ms;
+                    let save_ms = cold_ms - saving_ms;
                     // A new process would reconnect: so does the warm sync.
                     let backend = connect(kind, &case.esplora, &case.electrum);
                     let t = Instant::now();
@@ -265,7 +272,7 @@ fn main() {
                         "-".to_owned()
                     };
                     println!(
-                        "| {n} txs | {kind} | {} | {cold_ms:.0} | {network_ms:.0} | {} | {} | {lwk} | {} | {} | {warm_ms:.0} | {} | {} | {} |",
+                        "| {n} txs | {kind} | {} | {cold_ms:.0} | {network_ms:.0} | {unblind_after_ms:.0} | {save_ms:.0} | {} | {} | {lwk} | {} | {} | {warm_ms:.0} | {} | {} | {} |",
                         case.label,
                         cold.requests,
                         cold.calls,
