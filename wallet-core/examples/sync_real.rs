@@ -3,7 +3,11 @@
 //! Esplora and Electrum, cold (a new store) and warm (nothing new), with no added latency and
 //! with 25 ms each way, every request going through `../shared/bench/latency-proxy.py`, whose
 //! counters give requests, calls, rounds (requests sent while nothing else was in flight) and
-//! the most requests in flight at once.
+//! the most requests in flight at once. Rows with delay "direct" talk to the server without the
+//! proxy (its Python process costs CPU on the same cores): requests and calls are then the
+//! client's own counts (Electrum: round trips and calls), rounds and in flight are not known.
+//! Each figure is the median of `--runs` syncs (default 1), each cold one on a new store; the
+//! last column is the 1-minute load average when the row was measured.
 //!
 //! Run by `benches/real_stack_sync.sh`, which starts elementsd + electrs with
 //! `../shared/real-stack/start-stack.sh` and passes:
@@ -12,7 +16,7 @@
 //! cargo run -p wallet-core --release --example sync_real -- \
 //!     --cli "<elements-cli command line of the node wallet>" \
 //!     --esplora http://127.0.0.1:PORT --electrum 127.0.0.1:PORT --proxy ../shared/bench/latency-proxy.py \
-//!     [--sizes 65,1000] [--sandbox-only] [--concurrency N]
+//!     [--sizes 65,1000] [--sandbox-only] [--concurrency N] [--runs N]
 //! ```
 
 use std::io::{BufRead, BufReader};
@@ -38,6 +42,7 @@ struct Args {
     proxy: String,
     sizes: Vec<u32>,
     concurrency: Option<usize>,
+    runs: usize,
 }
 
 fn args() -> Args {
@@ -48,6 +53,7 @@ fn args() -> Args {
         proxy: "../shared/bench/latency-proxy.py".to_owned(),
         sizes: vec![65, 1000],
         concurrency: None,
+        runs: 1,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -64,6 +70,7 @@ fn args() -> Args {
                     .collect()
             }
             "--concurrency" => out.concurrency = Some(value().parse().expect("a number")),
+            "--runs" => out.runs = value().parse::<usize>().expect("a number").max(1),
             "--sandbox-only" => out.cli = None,
             other => panic!("unknown argument {other}"),
         }
@@ -218,27 +225,66 @@ fn descriptor() -> WalletDescriptor {
     .unwrap()
 }
 
-/// One measured sync: (wall ms, requests, calls, rounds, most in flight).
+/// One measured sync: wall ms, then requests, calls, rounds and most in flight (from the
+/// proxy's counters, or from the client's own counts without a proxy).
 fn measure(
-    proxy: &Proxy,
+    proxy: Option<&Proxy>,
     config: &BackendConfig,
     w: &mut wallet_core::wallet::Wallet,
-) -> (f64, u64, u64, u64, u64) {
-    proxy.get("/reset");
+) -> (f64, [String; 4]) {
+    if let Some(p) = proxy {
+        p.get("/reset");
+    }
     let start = Instant::now();
     let backend = config.connect().unwrap();
-    sync(w, backend.as_ref(), &SyncOptions::default(), &mut |_| {}).unwrap();
+    let report = sync(w, backend.as_ref(), &SyncOptions::default(), &mut |_| {}).unwrap();
     let wall = start.elapsed().as_secs_f64() * 1000.0;
     drop(backend);
-    let s = proxy.get("/stats");
-    let n = |k: &str| s[k].as_u64().unwrap_or(0);
-    (
-        wall,
-        n("requests"),
-        n("calls"),
-        n("rounds"),
-        n("max_inflight"),
-    )
+    let counts = match proxy {
+        Some(p) => {
+            let s = p.get("/stats");
+            let n = |k: &str| s[k].as_u64().unwrap_or(0).to_string();
+            [n("requests"), n("calls"), n("rounds"), n("max_inflight")]
+        }
+        None => [
+            report.requests.to_string(),
+            report.calls.to_string(),
+            "-".to_owned(),
+            "-".to_owned(),
+        ],
+    };
+    (wall, counts)
+}
+
+/// The median of `runs` cold syncs (each on a new store) and of the warm sync after each.
+fn measure_runs(
+    runs: usize,
+    proxy: Option<&Proxy>,
+    config: &BackendConfig,
+    d: &WalletDescriptor,
+) -> ((f64, [String; 4]), (f64, [String; 4])) {
+    let mut colds = Vec::new();
+    let mut warms = Vec::new();
+    for _ in 0..runs {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut w = Wallets::new(tmp.path())
+            .create(Network::Regtest, "bench", d, None)
+            .unwrap();
+        colds.push(measure(proxy, config, &mut w));
+        warms.push(measure(proxy, config, &mut w));
+    }
+    let median = |mut v: Vec<(f64, [String; 4])>| {
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        v.swap_remove(v.len() / 2)
+    };
+    (median(colds), median(warms))
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".to_owned())
 }
 
 fn main() {
@@ -263,9 +309,9 @@ fn main() {
     }
     println!(
         "| chain | txs | backend | delay | cold ms | cold requests | cold calls | cold rounds | \
-         in flight | warm ms | warm requests | warm calls | warm rounds |"
+         in flight | warm ms | warm requests | warm calls | warm rounds | load |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (name, chain, esplora, electrum) in &chains {
         let esplora_proxy = Proxy::start(&a.proxy, "http", esplora);
         let electrum_proxy = Proxy::start(&a.proxy, "electrum", electrum);
@@ -277,28 +323,37 @@ fn main() {
                 "{name}: {n} transactions paid in {:.1} s",
                 funded.elapsed().as_secs_f64()
             );
-            for (kind, proxy) in [("esplora", &esplora_proxy), ("electrum", &electrum_proxy)] {
-                let mut config = match kind {
-                    "esplora" => BackendConfig::parse_esplora(&proxy.url).unwrap(),
-                    _ => BackendConfig::parse_electrum(&proxy.url).unwrap(),
-                }
-                .with_network(Network::Regtest);
-                if let Some(c) = a.concurrency {
-                    config = config.with_concurrency(c);
-                }
-                for delay in [0u64, 25] {
-                    proxy.get(&format!("/delay?ms={delay}"));
-                    let tmp = tempfile::tempdir().unwrap();
-                    let mut w = Wallets::new(tmp.path())
-                        .create(Network::Regtest, "bench", &d, None)
-                        .unwrap();
-                    let cold = measure(proxy, &config, &mut w);
-                    let warm = measure(proxy, &config, &mut w);
-                    let row = format!(
-                        "| {name} | {n} | {kind} | {delay} ms | {:.0} | {} | {} | {} | {} | {:.0} | {} | {} | {} |",
-                        cold.0, cold.1, cold.2, cold.3, cold.4, warm.0, warm.1, warm.2, warm.3
+            for (kind, proxy, direct) in [
+                ("esplora", &esplora_proxy, esplora),
+                ("electrum", &electrum_proxy, electrum),
+            ] {
+                for delay in [None, Some(0u64), Some(25)] {
+                    let url = match delay {
+                        None => direct,
+                        Some(ms) => {
+                            proxy.get(&format!("/delay?ms={ms}"));
+                            &proxy.url
+                        }
+                    };
+                    let mut config = match kind {
+                        "esplora" => BackendConfig::parse_esplora(url).unwrap(),
+                        _ => BackendConfig::parse_electrum(url).unwrap(),
+                    }
+                    .with_network(Network::Regtest);
+                    if let Some(c) = a.concurrency {
+                        config = config.with_concurrency(c);
+                    }
+                    let proxy = delay.map(|_| proxy);
+                    let (cold, warm) = measure_runs(a.runs, proxy, &config, &d);
+                    let delay = delay.map_or("direct".to_owned(), |ms| format!("{ms} ms"));
+                    let [cr, cc, cn, cf] = &cold.1;
+                    let [wr, wc, wn, _] = &warm.1;
+                    println!(
+                        "| {name} | {n} | {kind} | {delay} | {:.0} | {cr} | {cc} | {cn} | {cf} | {:.0} | {wr} | {wc} | {wn} | {} |",
+                        cold.0,
+                        warm.0,
+                        load_average()
                     );
-                    println!("{row}");
                 }
             }
         }
