@@ -7,7 +7,9 @@
 //! proxy (its Python process costs CPU on the same cores): requests and calls are then the
 //! client's own counts (Electrum: round trips and calls), rounds and in flight are not known.
 //! Each figure is the median of `--runs` syncs (default 1), each cold one on a new store; the
-//! last column is the 1-minute load average when the row was measured.
+//! last column is the 1-minute load average when the row was measured. With
+//! `SYNC_REAL_EVENTS=DIR`, the proxy's timeline of each proxied cold sync (one record per
+//! request: start and end in ms, route) is written to `DIR/<chain>-<txs>-<backend>-<delay>.json`.
 //!
 //! Run by `benches/real_stack_sync.sh`, which starts elementsd + electrs with
 //! `../shared/real-stack/start-stack.sh` and passes:
@@ -231,6 +233,7 @@ fn measure(
     proxy: Option<&Proxy>,
     config: &BackendConfig,
     w: &mut wallet_core::wallet::Wallet,
+    events: Option<&str>,
 ) -> (f64, [String; 4]) {
     if let Some(p) = proxy {
         p.get("/reset");
@@ -242,6 +245,10 @@ fn measure(
     drop(backend);
     let counts = match proxy {
         Some(p) => {
+            if let (Ok(dir), Some(label)) = (std::env::var("SYNC_REAL_EVENTS"), events) {
+                let events = p.get("/events");
+                std::fs::write(format!("{dir}/{label}.json"), events.to_string()).unwrap();
+            }
             let s = p.get("/stats");
             let n = |k: &str| s[k].as_u64().unwrap_or(0).to_string();
             [n("requests"), n("calls"), n("rounds"), n("max_inflight")]
@@ -262,6 +269,7 @@ fn measure_runs(
     proxy: Option<&Proxy>,
     config: &BackendConfig,
     d: &WalletDescriptor,
+    label: &str,
 ) -> ((f64, [String; 4]), (f64, [String; 4])) {
     let mut colds = Vec::new();
     let mut warms = Vec::new();
@@ -270,8 +278,8 @@ fn measure_runs(
         let mut w = Wallets::new(tmp.path())
             .create(Network::Regtest, "bench", d, None)
             .unwrap();
-        colds.push(measure(proxy, config, &mut w));
-        warms.push(measure(proxy, config, &mut w));
+        colds.push(measure(proxy, config, &mut w, Some(label)));
+        warms.push(measure(proxy, config, &mut w, None));
     }
     let median = |mut v: Vec<(f64, [String; 4])>| {
         v.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -344,8 +352,9 @@ fn main() {
                         config = config.with_concurrency(c);
                     }
                     let proxy = delay.map(|_| proxy);
-                    let (cold, warm) = measure_runs(a.runs, proxy, &config, &d);
                     let delay = delay.map_or("direct".to_owned(), |ms| format!("{ms} ms"));
+                    let label = format!("{name}-{n}-{kind}-{}", delay.replace(' ', ""));
+                    let (cold, warm) = measure_runs(a.runs, proxy, &config, &d, &label);
                     let [cr, cc, cn, cf] = &cold.1;
                     let [wr, wc, wn, _] = &warm.1;
                     println!(
