@@ -21,7 +21,7 @@ use elements::{Script, Transaction, TxOut, Txid};
 
 use crate::descriptor::{Keychain, WalletDescriptor};
 use crate::store::OwnedOutput;
-use crate::unblind::{blinding_private_key, explicit_secrets, unblind_output, TxOutSecrets};
+use crate::unblind::{blinding_private_key, explicit_secrets, unblind_received, TxOutSecrets};
 use crate::Result;
 
 /// The wallet's scripts and where each is derived.
@@ -59,14 +59,14 @@ pub(super) fn jobs(txs: &[Transaction], scripts: &HashMap<Script, (Keychain, u32
 }
 
 /// The secrets of `txout`, an output to one of the wallet's scripts: explicit, or rewound with
-/// the wallet's blinding key and checked to reopen its commitments; `None` when it does not
-/// unblind with the wallet's key (reported, not an error).
+/// the wallet's blinding key (`unblind_received`) and checked to reopen its commitments;
+/// `None` when it does not unblind with the wallet's key (reported, not an error).
 fn secrets_of(descriptor: &WalletDescriptor, txout: &TxOut) -> Result<Option<TxOutSecrets>> {
     if let Some(s) = explicit_secrets(txout) {
         return Ok(Some(s));
     }
     let key = blinding_private_key(descriptor, &txout.script_pubkey)?;
-    Ok(unblind_output(txout, &key).ok())
+    Ok(unblind_received(txout, &key).ok())
 }
 
 fn unblind_one(
