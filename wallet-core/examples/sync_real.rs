@@ -6,8 +6,10 @@
 //! the most requests in flight at once. Rows with delay "direct" talk to the server without the
 //! proxy (its Python process costs CPU on the same cores): requests and calls are then the
 //! client's own counts (Electrum: round trips and calls), rounds and in flight are not known.
-//! Each figure is the median of `--runs` syncs (default 1), each cold one on a new store; the
-//! last column is the 1-minute load average when the row was measured. With
+//! Each figure is the median of `--runs` syncs (default 1), each cold one on a new store. The
+//! last column is the CPU time that other processes used on the machine while the row was
+//! measured (all CPU time in `/proc/stat` minus that of this process, electrs, elementsd and
+//! the proxies), so that a figure taken while another build ran can be told apart. With
 //! `SYNC_REAL_EVENTS=DIR`, the proxy's timeline of each proxied cold sync (one record per
 //! request: start and end in ms, route) is written to `DIR/<chain>-<txs>-<backend>-<delay>.json`.
 //!
@@ -288,11 +290,51 @@ fn measure_runs(
     (median(colds), median(warms))
 }
 
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
+/// Clock ticks of CPU time used so far: (by the whole machine, by this benchmark's processes).
+fn cpu_ticks() -> (u64, u64) {
+    let total = std::fs::read_to_string("/proc/stat")
         .ok()
-        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
-        .unwrap_or_else(|| "?".to_owned())
+        .and_then(|s| {
+            let line = s.lines().next()?.to_owned();
+            let f: Vec<u64> = line
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            // user nice system idle iowait irq softirq steal: all but idle and iowait.
+            Some(f.iter().take(8).sum::<u64>() - f.get(3)? - f.get(4)?)
+        })
+        .unwrap_or(0);
+    let mut ours = 0;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = &stat[open + 1..close];
+        if !matches!(comm, "sync_real" | "electrs" | "elementsd" | "python3") {
+            continue;
+        }
+        // Fields after the command: state is field 3, utime 14 and stime 15.
+        let f: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        let tick = |i: usize| {
+            f.get(i - 3)
+                .and_then(|x| x.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        ours += tick(14) + tick(15);
+    }
+    (total, ours)
+}
+
+/// CPU seconds used by other processes since `before` (a [`cpu_ticks`] reading).
+fn others_cpu_since(before: (u64, u64)) -> f64 {
+    let now = cpu_ticks();
+    let others = (now.0.saturating_sub(before.0)).saturating_sub(now.1.saturating_sub(before.1));
+    // Linux counts /proc times in USER_HZ, 100 per second.
+    others as f64 / 100.0
 }
 
 fn main() {
@@ -317,7 +359,7 @@ fn main() {
     }
     println!(
         "| chain | txs | backend | delay | cold ms | cold requests | cold calls | cold rounds | \
-         in flight | warm ms | warm requests | warm calls | warm rounds | load |"
+         in flight | warm ms | warm requests | warm calls | warm rounds | others' CPU s |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (name, chain, esplora, electrum) in &chains {
@@ -354,14 +396,15 @@ fn main() {
                     let proxy = delay.map(|_| proxy);
                     let delay = delay.map_or("direct".to_owned(), |ms| format!("{ms} ms"));
                     let label = format!("{name}-{n}-{kind}-{}", delay.replace(' ', ""));
+                    let cpu = cpu_ticks();
                     let (cold, warm) = measure_runs(a.runs, proxy, &config, &d, &label);
+                    let others = others_cpu_since(cpu);
                     let [cr, cc, cn, cf] = &cold.1;
                     let [wr, wc, wn, _] = &warm.1;
                     println!(
-                        "| {name} | {n} | {kind} | {delay} | {:.0} | {cr} | {cc} | {cn} | {cf} | {:.0} | {wr} | {wc} | {wn} | {} |",
+                        "| {name} | {n} | {kind} | {delay} | {:.0} | {cr} | {cc} | {cn} | {cf} | {:.0} | {wr} | {wc} | {wn} | {others:.1} |",
                         cold.0,
                         warm.0,
-                        load_average()
                     );
                 }
             }
