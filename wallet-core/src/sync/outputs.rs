@@ -386,7 +386,7 @@ mod tests {
         let stranger = Script::from(vec![0x51]);
         // a: pays e0 and i7 (i7 not derived yet when `a` arrives); b: pays e1, but the
         // final histories do not list it; c: an output to e0 that is neither explicit nor
-        // blinded to the wallet (all commitments null) is unreadable, not an error.
+        // blinded to the wallet (its value is null) is unreadable, not an error.
         let a = tx(
             1,
             vec![explicit(&e0, 10), explicit(&stranger, 5), explicit(&i7, 20)],
