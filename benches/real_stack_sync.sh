@@ -2,7 +2,7 @@
 # Sync benchmark on real electrs (and the sandbox beside it): starts elementsd + electrs from
 # ../shared/real-stack/ on free loopback ports in a temporary folder, then runs
 # `wallet-core/examples/sync_real.rs` through ../shared/bench/latency-proxy.py.
-# usage: benches/real_stack_sync.sh [--sizes 65,1000] [--concurrency N]
+# usage: benches/real_stack_sync.sh [--sizes 65,1000] [--concurrency N] [--runs N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stack_dir="$(mktemp -d)"

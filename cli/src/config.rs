@@ -27,6 +27,9 @@ use crate::error::{CliError, CliResult, Exit};
 /// Name of the configuration file in the data folder.
 pub const CONFIG_FILE: &str = "config.json";
 
+/// Largest `esplora_requests` accepted.
+pub const MAX_ESPLORA_REQUESTS: usize = 256;
+
 /// Settings of one network.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,6 +40,9 @@ pub struct NetworkConfig {
     pub esplora: Option<String>,
     /// Default Electrum server of the network ([tcp://|tls://]HOST:PORT).
     pub electrum: Option<String>,
+    /// The most Esplora requests in flight at once (default 32, 1 to
+    /// [`MAX_ESPLORA_REQUESTS`]), for a server that wants fewer.
+    pub esplora_requests: Option<usize>,
     /// The user's labels of asset ids.
     #[serde(default)]
     pub asset_labels: BTreeMap<String, LabelEntry>,
@@ -143,6 +149,16 @@ impl Config {
                     &format!("{network} names both an esplora and an electrum server: keep one"),
                 ));
             }
+            if let Some(r) = n.esplora_requests {
+                if !(1..=MAX_ESPLORA_REQUESTS).contains(&r) {
+                    return Err(bad_config(
+                        &path,
+                        &format!(
+                            "{network}.esplora_requests is {r}: use 1 to {MAX_ESPLORA_REQUESTS}"
+                        ),
+                    ));
+                }
+            }
         }
         Ok(config)
     }
@@ -151,6 +167,11 @@ impl Config {
     pub fn server(&self, network: Network) -> (Option<&str>, Option<&str>) {
         let n = self.network(network);
         (n.esplora.as_deref(), n.electrum.as_deref())
+    }
+
+    /// The most Esplora requests in flight at once on `network`, when the file says.
+    pub fn esplora_requests(&self, network: Network) -> Option<usize> {
+        self.network(network).esplora_requests
     }
 
     /// The user's asset labels of `network`, checked (asset ids in hex, tickers 1 to 16
@@ -322,4 +343,29 @@ fn bad_config(path: &Path, why: &str) -> CliError {
         format!("{}: {why}", path.display()),
     )
     .hint("fix or remove the file; see the CONFIGURATION part of the README")
+}
+
+#[cfg(test)]
+mod esplora_requests_tests {
+    use super::*;
+
+    fn load(json: &str) -> CliResult<Config> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(CONFIG_FILE), json).unwrap();
+        Config::load(dir.path())
+    }
+
+    #[test]
+    fn esplora_requests_is_read_and_bounded() {
+        let c = load(r#"{ "liquid": { "esplora_requests": 4 } }"#).unwrap();
+        assert_eq!(c.esplora_requests(Network::Liquid), Some(4));
+        assert_eq!(c.esplora_requests(Network::Regtest), None);
+        for bad in [0, MAX_ESPLORA_REQUESTS + 1] {
+            let e = load(&format!(
+                r#"{{ "liquid": {{ "esplora_requests": {bad} }} }}"#
+            ))
+            .unwrap_err();
+            assert!(format!("{e:?}").contains("esplora_requests"), "{e:?}");
+        }
+    }
 }

@@ -222,6 +222,9 @@ impl Context {
             },
         };
         let mut parsed = parsed.with_timeout(self.timeout);
+        if let Some(n) = config.esplora_requests(self.network) {
+            parsed = parsed.with_concurrency(n);
+        }
         // The server must be on this network's chain (genesis block checked once per
         // connection), unless config.json names another policy asset: a custom Elements
         // chain, whose genesis is not known here.

@@ -4,13 +4,16 @@
 //! through a proxy that delays every chunk by 25 ms each way (a 50 ms round trip, like a remote
 //! server; pipelined bursts cost one round trip, as on a real link).
 //!
-//! Per case: cold (full-scan) wall time and its network part (until unblinding starts),
+//! Per case: cold (full-scan) wall time, its network part (until the scan ends; unblinding
+//! runs during it), the unblinding left after it and the store's write,
 //! requests (Electrum: round trips counted by the backend), calls (Electrum: every call of a
 //! burst), the calls LWK 0.19's scan would make for the same wallet (computed from what was
 //! found: batches of 20 scripts per keychain until an empty one, every transaction, the
 //! header of every height and of the tip, the tip), dependent round trips estimated as the
 //! network time over the proxy's round trip, and a sync with nothing new; then unblinded
-//! outputs per second on 1 and 2 threads and the `balance --offline` store read (median).
+//! outputs per second on 1 and 2 threads as sync unblinds them, the library's full rewind
+//! (which verifies the rangeproof) on 1 thread for comparison, and the `balance --offline`
+//! store read (median).
 //!
 //! ```sh
 //! cargo run -p wallet-core --release --example sync_bench            # 65 and 1000
@@ -32,6 +35,7 @@ use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescri
 use wallet_core::network::Network;
 use wallet_core::seed::{SeedSecret, WordCount};
 use wallet_core::sync::{outputs::unblind_count, sync, SyncOptions, SyncProgress};
+use wallet_core::unblind::{blinding_private_key, unblind_output};
 use wallet_core::wallet::{Wallet, Wallets};
 
 /// Spreads a wallet's payments over this many receive addresses per 100 transactions.
@@ -195,9 +199,9 @@ fn main() {
         sb.shutdown();
     }
     println!(
-        "| wallet | backend | latency | cold ms | cold network ms | cold requests | cold calls | LWK calls | cold round trips | new txs | warm ms | warm requests | warm calls | warm round trips |"
+        "| wallet | backend | latency | cold ms | cold network ms | unblinding after it ms | saving ms | cold requests | cold calls | LWK calls | cold round trips | new txs | warm ms | warm requests | warm calls | warm round trips |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut synced: HashMap<u32, Wallet> = HashMap::new();
     let mut counter = 0;
     for delay_ms in [0u64, 25] {
@@ -242,14 +246,21 @@ fn main() {
                     let options = SyncOptions::default();
                     let t = Instant::now();
                     let mut network_ms = None;
+                    let mut saving_ms = None;
                     let cold = sync(&mut w, backend.as_ref(), &options, &mut |p| {
-                        if matches!(p, SyncProgress::Unblinding { .. }) && network_ms.is_none() {
-                            network_ms = Some(t.elapsed().as_secs_f64() * 1000.0);
+                        let now = Some(t.elapsed().as_secs_f64() * 1000.0);
+                        match p {
+                            SyncProgress::Unblinding { .. } => network_ms = network_ms.or(now),
+                            SyncProgress::Saving => saving_ms = saving_ms.or(now),
+                            _ => {}
                         }
                     })
                     .unwrap();
                     let cold_ms = t.elapsed().as_secs_f64() * 1000.0;
                     let network_ms = network_ms.unwrap_or(cold_ms);
+                    let saving_ms = saving_ms.unwrap_or(cold_ms);
+                    let unblind_after_ms = saving_ms - network_ms;
+                    let save_ms = cold_ms - saving_ms;
                     // A new process would reconnect: so does the warm sync.
                     let backend = connect(kind, &case.esplora, &case.electrum);
                     let t = Instant::now();
@@ -265,7 +276,7 @@ fn main() {
                         "-".to_owned()
                     };
                     println!(
-                        "| {n} txs | {kind} | {} | {cold_ms:.0} | {network_ms:.0} | {} | {} | {lwk} | {} | {} | {warm_ms:.0} | {} | {} | {} |",
+                        "| {n} txs | {kind} | {} | {cold_ms:.0} | {network_ms:.0} | {unblind_after_ms:.0} | {save_ms:.0} | {} | {} | {lwk} | {} | {} | {warm_ms:.0} | {} | {} | {} |",
                         case.label,
                         cold.requests,
                         cold.calls,
@@ -284,8 +295,10 @@ fn main() {
 
     // Unblinding throughput and the offline balance read, per wallet size.
     println!();
-    println!("| wallet | outputs | unblinded/s, 1 thread | unblinded/s, 2 threads | balance read median ms |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "| wallet | outputs | unblinded/s, 1 thread | unblinded/s, 2 threads | library rewinds/s, 1 thread | balance read median ms |"
+    );
+    println!("|---|---|---|---|---|---|");
     for (n, d) in &descriptors {
         let w = &synced[n];
         let txs: Vec<Transaction> = w
@@ -308,6 +321,21 @@ fn main() {
             outputs = unblind_count(d, &txs, &scripts, threads).unwrap();
             rates.push(outputs as f64 / t.elapsed().as_secs_f64());
         }
+        // What sync did before it rewound without verifying proofs: the library's rewind.
+        let t = Instant::now();
+        let mut rewound = 0usize;
+        for tx in &txs {
+            for o in tx
+                .output
+                .iter()
+                .filter(|o| scripts.contains_key(&o.script_pubkey))
+            {
+                let key = blinding_private_key(d, &o.script_pubkey).unwrap();
+                unblind_output(o, &key).unwrap();
+                rewound += 1;
+            }
+        }
+        let library = rewound as f64 / t.elapsed().as_secs_f64();
         let path = w.dir().join(wallet_core::wallet::DB_FILE);
         let reads: Vec<f64> = (0..21)
             .map(|_| {
@@ -319,7 +347,7 @@ fn main() {
             })
             .collect();
         println!(
-            "| {n} txs | {outputs} | {:.0} | {:.0} | {:.2} |",
+            "| {n} txs | {outputs} | {:.0} | {:.0} | {library:.0} | {:.2} |",
             rates[0],
             rates[1],
             median(reads)

@@ -3,7 +3,15 @@
 //! Esplora and Electrum, cold (a new store) and warm (nothing new), with no added latency and
 //! with 25 ms each way, every request going through `../shared/bench/latency-proxy.py`, whose
 //! counters give requests, calls, rounds (requests sent while nothing else was in flight) and
-//! the most requests in flight at once.
+//! the most requests in flight at once. Rows with delay "direct" talk to the server without the
+//! proxy (its Python process costs CPU on the same cores): requests and calls are then the
+//! client's own counts (Electrum: round trips and calls), rounds and in flight are not known.
+//! Each figure is the median of `--runs` syncs (default 1), each cold one on a new store. The
+//! last column is the CPU time that other processes used on the machine while the row was
+//! measured (all CPU time in `/proc/stat` minus that of this process, electrs, elementsd and
+//! the proxies), so that a figure taken while another build ran can be told apart. With
+//! `SYNC_REAL_EVENTS=DIR`, the proxy's timeline of each proxied cold sync (one record per
+//! request: start and end in ms, route) is written to `DIR/<chain>-<txs>-<backend>-<delay>.json`.
 //!
 //! Run by `benches/real_stack_sync.sh`, which starts elementsd + electrs with
 //! `../shared/real-stack/start-stack.sh` and passes:
@@ -12,7 +20,7 @@
 //! cargo run -p wallet-core --release --example sync_real -- \
 //!     --cli "<elements-cli command line of the node wallet>" \
 //!     --esplora http://127.0.0.1:PORT --electrum 127.0.0.1:PORT --proxy ../shared/bench/latency-proxy.py \
-//!     [--sizes 65,1000] [--sandbox-only] [--concurrency N]
+//!     [--sizes 65,1000] [--sandbox-only] [--concurrency N] [--runs N]
 //! ```
 
 use std::io::{BufRead, BufReader};
@@ -38,6 +46,7 @@ struct Args {
     proxy: String,
     sizes: Vec<u32>,
     concurrency: Option<usize>,
+    runs: usize,
 }
 
 fn args() -> Args {
@@ -48,6 +57,7 @@ fn args() -> Args {
         proxy: "../shared/bench/latency-proxy.py".to_owned(),
         sizes: vec![65, 1000],
         concurrency: None,
+        runs: 1,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -64,6 +74,7 @@ fn args() -> Args {
                     .collect()
             }
             "--concurrency" => out.concurrency = Some(value().parse().expect("a number")),
+            "--runs" => out.runs = value().parse::<usize>().expect("a number").max(1),
             "--sandbox-only" => out.cli = None,
             other => panic!("unknown argument {other}"),
         }
@@ -218,27 +229,112 @@ fn descriptor() -> WalletDescriptor {
     .unwrap()
 }
 
-/// One measured sync: (wall ms, requests, calls, rounds, most in flight).
+/// One measured sync: wall ms, then requests, calls, rounds and most in flight (from the
+/// proxy's counters, or from the client's own counts without a proxy).
 fn measure(
-    proxy: &Proxy,
+    proxy: Option<&Proxy>,
     config: &BackendConfig,
     w: &mut wallet_core::wallet::Wallet,
-) -> (f64, u64, u64, u64, u64) {
-    proxy.get("/reset");
+    events: Option<&str>,
+) -> (f64, [String; 4]) {
+    if let Some(p) = proxy {
+        p.get("/reset");
+    }
     let start = Instant::now();
     let backend = config.connect().unwrap();
-    sync(w, backend.as_ref(), &SyncOptions::default(), &mut |_| {}).unwrap();
+    let report = sync(w, backend.as_ref(), &SyncOptions::default(), &mut |_| {}).unwrap();
     let wall = start.elapsed().as_secs_f64() * 1000.0;
     drop(backend);
-    let s = proxy.get("/stats");
-    let n = |k: &str| s[k].as_u64().unwrap_or(0);
-    (
-        wall,
-        n("requests"),
-        n("calls"),
-        n("rounds"),
-        n("max_inflight"),
-    )
+    let counts = match proxy {
+        Some(p) => {
+            if let (Ok(dir), Some(label)) = (std::env::var("SYNC_REAL_EVENTS"), events) {
+                let events = p.get("/events");
+                std::fs::write(format!("{dir}/{label}.json"), events.to_string()).unwrap();
+            }
+            let s = p.get("/stats");
+            let n = |k: &str| s[k].as_u64().unwrap_or(0).to_string();
+            [n("requests"), n("calls"), n("rounds"), n("max_inflight")]
+        }
+        None => [
+            report.requests.to_string(),
+            report.calls.to_string(),
+            "-".to_owned(),
+            "-".to_owned(),
+        ],
+    };
+    (wall, counts)
+}
+
+/// The median of `runs` cold syncs (each on a new store) and of the warm sync after each.
+fn measure_runs(
+    runs: usize,
+    proxy: Option<&Proxy>,
+    config: &BackendConfig,
+    d: &WalletDescriptor,
+    label: &str,
+) -> ((f64, [String; 4]), (f64, [String; 4])) {
+    let mut colds = Vec::new();
+    let mut warms = Vec::new();
+    for _ in 0..runs {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut w = Wallets::new(tmp.path())
+            .create(Network::Regtest, "bench", d, None)
+            .unwrap();
+        colds.push(measure(proxy, config, &mut w, Some(label)));
+        warms.push(measure(proxy, config, &mut w, None));
+    }
+    let median = |mut v: Vec<(f64, [String; 4])>| {
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        v.swap_remove(v.len() / 2)
+    };
+    (median(colds), median(warms))
+}
+
+/// Clock ticks of CPU time used so far: (by the whole machine, by this benchmark's processes).
+fn cpu_ticks() -> (u64, u64) {
+    let total = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().next()?.to_owned();
+            let f: Vec<u64> = line
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            // user nice system idle iowait irq softirq steal: all but idle and iowait.
+            Some(f.iter().take(8).sum::<u64>() - f.get(3)? - f.get(4)?)
+        })
+        .unwrap_or(0);
+    let mut ours = 0;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = &stat[open + 1..close];
+        if !matches!(comm, "sync_real" | "electrs" | "elementsd" | "python3") {
+            continue;
+        }
+        // Fields after the command: state is field 3, utime 14 and stime 15.
+        let f: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        let tick = |i: usize| {
+            f.get(i - 3)
+                .and_then(|x| x.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        ours += tick(14) + tick(15);
+    }
+    (total, ours)
+}
+
+/// CPU seconds used by other processes since `before` (a [`cpu_ticks`] reading).
+fn others_cpu_since(before: (u64, u64)) -> f64 {
+    let now = cpu_ticks();
+    let others = (now.0.saturating_sub(before.0)).saturating_sub(now.1.saturating_sub(before.1));
+    // Linux counts /proc times in USER_HZ, 100 per second.
+    others as f64 / 100.0
 }
 
 fn main() {
@@ -263,9 +359,9 @@ fn main() {
     }
     println!(
         "| chain | txs | backend | delay | cold ms | cold requests | cold calls | cold rounds | \
-         in flight | warm ms | warm requests | warm calls | warm rounds |"
+         in flight | warm ms | warm requests | warm calls | warm rounds | others' CPU s |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (name, chain, esplora, electrum) in &chains {
         let esplora_proxy = Proxy::start(&a.proxy, "http", esplora);
         let electrum_proxy = Proxy::start(&a.proxy, "electrum", electrum);
@@ -277,28 +373,39 @@ fn main() {
                 "{name}: {n} transactions paid in {:.1} s",
                 funded.elapsed().as_secs_f64()
             );
-            for (kind, proxy) in [("esplora", &esplora_proxy), ("electrum", &electrum_proxy)] {
-                let mut config = match kind {
-                    "esplora" => BackendConfig::parse_esplora(&proxy.url).unwrap(),
-                    _ => BackendConfig::parse_electrum(&proxy.url).unwrap(),
-                }
-                .with_network(Network::Regtest);
-                if let Some(c) = a.concurrency {
-                    config = config.with_concurrency(c);
-                }
-                for delay in [0u64, 25] {
-                    proxy.get(&format!("/delay?ms={delay}"));
-                    let tmp = tempfile::tempdir().unwrap();
-                    let mut w = Wallets::new(tmp.path())
-                        .create(Network::Regtest, "bench", &d, None)
-                        .unwrap();
-                    let cold = measure(proxy, &config, &mut w);
-                    let warm = measure(proxy, &config, &mut w);
-                    let row = format!(
-                        "| {name} | {n} | {kind} | {delay} ms | {:.0} | {} | {} | {} | {} | {:.0} | {} | {} | {} |",
-                        cold.0, cold.1, cold.2, cold.3, cold.4, warm.0, warm.1, warm.2, warm.3
+            for (kind, proxy, direct) in [
+                ("esplora", &esplora_proxy, esplora),
+                ("electrum", &electrum_proxy, electrum),
+            ] {
+                for delay in [None, Some(0u64), Some(25)] {
+                    let url = match delay {
+                        None => direct,
+                        Some(ms) => {
+                            proxy.get(&format!("/delay?ms={ms}"));
+                            &proxy.url
+                        }
+                    };
+                    let mut config = match kind {
+                        "esplora" => BackendConfig::parse_esplora(url).unwrap(),
+                        _ => BackendConfig::parse_electrum(url).unwrap(),
+                    }
+                    .with_network(Network::Regtest);
+                    if let Some(c) = a.concurrency {
+                        config = config.with_concurrency(c);
+                    }
+                    let proxy = delay.map(|_| proxy);
+                    let delay = delay.map_or("direct".to_owned(), |ms| format!("{ms} ms"));
+                    let label = format!("{name}-{n}-{kind}-{}", delay.replace(' ', ""));
+                    let cpu = cpu_ticks();
+                    let (cold, warm) = measure_runs(a.runs, proxy, &config, &d, &label);
+                    let others = others_cpu_since(cpu);
+                    let [cr, cc, cn, cf] = &cold.1;
+                    let [wr, wc, wn, _] = &warm.1;
+                    println!(
+                        "| {name} | {n} | {kind} | {delay} | {:.0} | {cr} | {cc} | {cn} | {cf} | {:.0} | {wr} | {wc} | {wn} | {others:.1} |",
+                        cold.0,
+                        warm.0,
                     );
-                    println!("{row}");
                 }
             }
         }

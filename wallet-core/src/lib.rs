@@ -11,6 +11,7 @@ pub mod network;
 pub mod ops;
 pub mod pegout;
 pub mod pset;
+mod rewind;
 pub mod seed;
 pub mod spend_lock;
 pub mod store;

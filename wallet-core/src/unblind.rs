@@ -20,7 +20,7 @@ use elements_miniscript::descriptor::{DescriptorSecretKey, Wildcard};
 use crate::descriptor::WalletDescriptor;
 use crate::{Error, Result};
 
-fn secp() -> &'static Secp256k1<secp256k1_zkp::All> {
+pub(crate) fn secp() -> &'static Secp256k1<secp256k1_zkp::All> {
     static SECP: OnceLock<Secp256k1<secp256k1_zkp::All>> = OnceLock::new();
     SECP.get_or_init(Secp256k1::new)
 }
@@ -137,6 +137,29 @@ pub fn unblind_output(txout: &TxOut, blinding_key: &SecretKey) -> Result<TxOutSe
         )));
     }
     Ok(secrets)
+}
+
+/// The secrets of `txout`, one of the wallet's outputs, as sync reads them: explicit, or
+/// rewound without verifying the rangeproof again ([`rewind_unverified`], several times faster
+/// than the library's rewind, which verifies the whole proof first), or, when that cannot tell,
+/// by [`unblind_output`]. Whichever path, the secrets reopen the output's commitments.
+pub fn unblind_received(txout: &TxOut, blinding_key: &SecretKey) -> Result<TxOutSecrets> {
+    if let Some(s) = explicit_secrets(txout) {
+        return Ok(s);
+    }
+    match rewind_unverified(txout, blinding_key) {
+        Some(s) => Ok(s),
+        None => unblind_output(txout, blinding_key),
+    }
+}
+
+/// The secrets of a confidential `txout` from its rangeproof and the shared secret of
+/// `blinding_key`, without verifying the proof's range (which the chain checked): `Some` only
+/// when they reopen the output's value and asset commitments, `None` when this path cannot
+/// tell (another key, a proof of a kind it does not read, a value of 2^50 units and more) and
+/// [`unblind_output`] must decide. See the `rewind` module.
+pub fn rewind_unverified(txout: &TxOut, blinding_key: &SecretKey) -> Option<TxOutSecrets> {
+    crate::rewind::rewind(txout, blinding_key)
 }
 
 fn field_kind(explicit: bool, null: bool) -> &'static str {

@@ -1,4 +1,8 @@
-//! Esplora (Blockstream's electrs REST API) over `ureq`, with bounded parallel requests.
+//! Esplora (Blockstream's electrs REST API) over `ureq`: a window of requests in flight (32 by
+//! default, [`BackendConfig::concurrency`]) over kept-alive connections, so that after the
+//! first requests every one reuses a connection instead of opening (and on HTTPS
+//! handshaking) a new one; a server that answers 429 or 503 pauses every request
+//! (`Retry-After`) and halves the window.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -8,7 +12,7 @@ use serde::Deserialize;
 
 use super::esplora_pages::{EsploraTx, HistoryPages, Next, CHAIN_PAGE};
 use super::pool::parallel_map;
-use super::throttle::{parse_retry_after, Throttle, MAX_RETRY_AFTER};
+use super::throttle::{parse_retry_after, Window, MAX_RETRY_AFTER};
 use super::{
     backend_err, check_genesis, clip, esplora_scripthash, hex_lower, parse_header, parse_tx, unhex,
     Backend, BackendConfig, Burst, BurstAnswer, Endpoint, HistoryEntry,
@@ -26,8 +30,9 @@ pub struct EsploraBackend {
     config: BackendConfig,
     agent: ureq::Agent,
     requests: AtomicU64,
-    /// The pause every request waits for after a 429 or 503.
-    throttle: Throttle,
+    /// Bounds the requests in flight, whichever pool of threads sends them, and holds them
+    /// all after a 429 or 503.
+    window: Window,
     /// Whether the server's genesis block was checked (or needs no check).
     genesis_checked: AtomicBool,
 }
@@ -42,7 +47,7 @@ impl std::fmt::Debug for EsploraBackend {
 struct Failure {
     reason: String,
     retry: bool,
-    /// The server asked to slow down (429, 503): the throttle already waits.
+    /// The server asked to slow down (429, 503): the window already waits.
     throttled: bool,
 }
 
@@ -77,7 +82,12 @@ impl EsploraBackend {
                 )))
             }
         };
+        // ureq keeps 3 idle connections per host by default: with more requests in flight,
+        // every answer beyond the third would close its connection and the next request
+        // would open a new one. Keep one per place in the window.
         let agent: ureq::Agent = ureq::Agent::config_builder()
+            .max_idle_connections_per_host(config.concurrency.max(1))
+            .max_idle_connections(config.concurrency.max(10))
             .timeout_global(Some(config.timeout))
             .http_status_as_error(false)
             .max_redirects(0)
@@ -87,11 +97,17 @@ impl EsploraBackend {
         Ok(EsploraBackend {
             base,
             requests: AtomicU64::new(0),
-            throttle: Throttle::default(),
+            window: Window::new(config.concurrency),
             genesis_checked: AtomicBool::new(config.expected_genesis().is_none()),
             agent,
             config,
         })
+    }
+
+    /// How many requests may be in flight now: the configured concurrency, halved each
+    /// time the server answered 429 or 503.
+    pub fn window(&self) -> usize {
+        self.window.size()
     }
 
     fn err(&self, reason: impl Into<String>) -> crate::Error {
@@ -135,15 +151,16 @@ impl EsploraBackend {
         self.header_by_hash(&hash, Some(height))
     }
 
-    /// One HTTP exchange: `(status, body)`, or a failure. Waits first while the server asked
-    /// to slow down; an answer 429 or 503 makes every request of this backend wait
-    /// `Retry-After` (or the retry backoff) before the next one.
+    /// One HTTP exchange: `(status, body)`, or a failure. Waits first for a place in the
+    /// window and while the server asked to slow down; an answer 429 or 503 makes every
+    /// request of this backend wait `Retry-After` (or the retry backoff) before the next
+    /// one, and halves the window.
     fn exchange(
         &self,
         path: &str,
         body: Option<&str>,
     ) -> std::result::Result<(u16, Vec<u8>), Failure> {
-        self.throttle.wait();
+        let _slot = self.window.enter();
         let url = format!("{}{}", self.base, path);
         self.requests.fetch_add(1, Ordering::Relaxed);
         let resp = match body {
@@ -172,8 +189,8 @@ impl EsploraBackend {
                     throttled: false,
                 });
             }
-            self.throttle
-                .pause(asked.unwrap_or(self.config.retry_backoff));
+            self.window
+                .slow_down(asked.unwrap_or(self.config.retry_backoff));
         }
         let bytes = resp
             .body_mut()
@@ -210,7 +227,7 @@ impl EsploraBackend {
                 };
                 return Err(self.err(format!("GET {path}: {}{tries}", failure.reason)));
             }
-            // After a 429 or 503 the throttle holds every request; otherwise back off here.
+            // After a 429 or 503 the window holds every request; otherwise back off here.
             if !failure.throttled {
                 std::thread::sleep(self.config.backoff(attempt));
             }
@@ -359,6 +376,17 @@ impl Backend for EsploraBackend {
     /// `/block-height/:height` alone; any failure there (e.g. a height above this server's
     /// tip) answers `None`.
     fn burst(&self, burst: &Burst) -> Result<BurstAnswer> {
+        self.burst_streaming(burst, &|_| {})
+    }
+
+    /// [`EsploraBackend::burst`], handing each transaction over as soon as it is downloaded
+    /// (once the genesis block was checked: a first burst hands them over at its end).
+    fn burst_streaming(
+        &self,
+        burst: &Burst,
+        downloaded: &(dyn Fn(&Transaction) + Sync),
+    ) -> Result<BurstAnswer> {
+        let stream = !self.genesis_pending();
         let mut scripts_and_txs: Vec<Ask> =
             Vec::with_capacity(burst.histories.len() + burst.txids.len());
         scripts_and_txs.extend(burst.histories.iter().map(Ask::History));
@@ -385,7 +413,13 @@ impl Backend for EsploraBackend {
                         Got::BlockHashAt(self.get_block_hash(&format!("/block-height/{h}")).ok())
                     }
                     Ask::History(s) => Got::History(self.history(s)?),
-                    Ask::Tx(t) => Got::Tx(self.transaction(t)?),
+                    Ask::Tx(t) => {
+                        let tx = self.transaction(t)?;
+                        if stream {
+                            downloaded(&tx);
+                        }
+                        Got::Tx(tx)
+                    }
                     Ask::Header(h) => Got::Header(Box::new(self.header_at(*h)?)),
                 })
             })
@@ -409,6 +443,9 @@ impl Backend for EsploraBackend {
             }
         }
         for g in got_blocks.into_iter().chain(got_rest) {
+            if let (Got::Tx(tx), false) = (&g, stream) {
+                downloaded(tx);
+            }
             match g {
                 Got::Genesis(_) => {}
                 Got::Tip(t) => out.tip = Some(t),

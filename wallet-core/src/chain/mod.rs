@@ -21,7 +21,7 @@ mod throttle;
 use elements::hashes::sha256;
 use elements::{BlockHash, BlockHeader, Script, Transaction, Txid};
 
-pub use config::{BackendConfig, BackendKind, Endpoint};
+pub use config::{BackendConfig, BackendKind, Endpoint, DEFAULT_CONCURRENCY};
 pub use electrum::{ElectrumBackend, MAX_BURST};
 pub use esplora::EsploraBackend;
 
@@ -145,6 +145,25 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
             txs: self.transactions(&burst.txids)?,
             headers: self.block_headers(&burst.heights)?,
         })
+    }
+
+    /// [`Backend::burst`], handing every transaction to `downloaded` as soon as it has arrived
+    /// and was checked against its txid, so that the caller can work on it while the rest of
+    /// the burst is still on its way (sync unblinds while downloading). The answer still
+    /// carries every transaction. A transaction is handed over once per burst, and never
+    /// before the server's chain was checked (a burst that carries the genesis check hands
+    /// its transactions over when it is answered). This default hands them over when the
+    /// burst is answered (Electrum answers a burst at once anyway).
+    fn burst_streaming(
+        &self,
+        burst: &Burst,
+        downloaded: &(dyn Fn(&Transaction) + Sync),
+    ) -> Result<BurstAnswer> {
+        let answer = self.burst(burst)?;
+        for tx in &answer.txs {
+            downloaded(tx);
+        }
+        Ok(answer)
     }
 
     /// Whether many calls in one [`Backend::burst`] cost about what one costs (Electrum: one

@@ -7,7 +7,8 @@
 //! * Incremental: on Electrum, the scripts' status hashes are compared with the stored ones
 //!   and only changed scripts' histories are fetched; on Esplora (no status hashes) the
 //!   histories are fetched in parallel and compared. Only transactions not stored are
-//!   downloaded; only outputs to the wallet's scripts are unblinded, across `threads` threads.
+//!   downloaded; only outputs to the wallet's scripts are unblinded, on `threads` workers
+//!   that start with the first transaction downloaded (see `outputs`).
 //! * Reorgs and mempool evictions: a changed history replaces the stored one, and a stored
 //!   transaction that no history lists any more is dropped with its outputs and spends (see
 //!   [`crate::store::SyncUpdate`]); transactions the wallet recorded stay until seen, and
@@ -159,28 +160,57 @@ pub fn sync(
         wallet.next_index(Keychain::External)?,
         wallet.next_index(Keychain::Internal)?,
     ];
-    let mut scan = scan::Scanner::new(
-        wallet.descriptor(),
-        &state,
-        handed_out,
-        options.gap_limit,
-        options.full,
-    )
-    .run(backend, progress)?;
-
-    // Transactions listed by the final histories (a download whose script fell out of the
-    // window, which only a history that emptied during this sync can cause, is not kept).
-    let listed: BTreeSet<Txid> = scan.histories.values().flatten().map(|e| e.txid).collect();
-    let txs: Vec<_> = std::mem::take(&mut scan.txs)
-        .into_iter()
-        .filter(|t| listed.contains(&t.txid()))
-        .collect();
-
-    let jobs = outputs::jobs(&txs, &scan.script_index);
-    progress(SyncProgress::Unblinding { total: jobs.len() });
-    let owned = outputs::unblind_all(wallet.descriptor(), &txs, &jobs, options.threads)?;
+    // Outputs are unblinded on `threads` workers while the scan downloads (see `outputs`).
+    let unblinder = &outputs::Unblinder::new(wallet.descriptor());
+    let (scan, listed, txs, jobs, owned) = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..options.threads.max(1))
+            .map(|_| s.spawn(move || unblinder.work()))
+            .collect();
+        // However this closure ends (an error, a panic in the scan or in `progress`), the
+        // workers stop, so that the scope's join cannot wait for them forever.
+        let _stop = outputs::AbandonOnDrop(unblinder);
+        let scanned = (|| {
+            let mut scan = scan::Scanner::new(
+                wallet.descriptor(),
+                &state,
+                handed_out,
+                options.gap_limit,
+                options.full,
+            )
+            .run(backend, progress, &|tx, scripts| {
+                unblinder.offer(tx, scripts)
+            })?;
+            // Transactions listed by the final histories (a download whose script fell out
+            // of the window, which only a history that emptied during this sync can cause,
+            // is not kept).
+            let listed: BTreeSet<Txid> =
+                scan.histories.values().flatten().map(|e| e.txid).collect();
+            let txs: Vec<_> = std::mem::take(&mut scan.txs)
+                .into_iter()
+                .filter(|t| listed.contains(&t.txid()))
+                .collect();
+            let jobs = outputs::jobs(&txs, &scan.script_index);
+            progress(SyncProgress::Unblinding { total: jobs.len() });
+            unblinder.finish(&txs, &jobs);
+            Ok::<_, Error>((scan, listed, txs, jobs))
+        })();
+        if scanned.is_err() {
+            unblinder.abandon();
+        }
+        let joined: Vec<bool> = workers.into_iter().map(|w| w.join().is_ok()).collect();
+        let panicked = joined.contains(&false);
+        let (scan, listed, txs, jobs) = scanned?;
+        if panicked {
+            return Err(Error::Unblind(
+                "internal: an unblinding thread panicked".to_owned(),
+            ));
+        }
+        let owned = unblinder.collect(&txs, &jobs)?;
+        let jobs = jobs.len();
+        Ok::<_, Error>((scan, listed, txs, jobs, owned))
+    })?;
     let unblinded: usize = owned.iter().map(Vec::len).sum();
-    let unreadable_outputs = jobs.len().saturating_sub(unblinded);
+    let unreadable_outputs = jobs.saturating_sub(unblinded);
     let downloaded = txs.len();
     let new_txs: Vec<NewTx> = txs
         .into_iter()

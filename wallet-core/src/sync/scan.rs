@@ -28,6 +28,7 @@ use std::collections::{HashMap, HashSet};
 
 use elements::{BlockHash, BlockHeader, Script, Transaction, Txid};
 
+use super::outputs::ScriptIndex;
 use super::SyncProgress;
 use crate::chain::{electrum_status, order_insensitive_status, Backend, Burst, HistoryEntry};
 use crate::descriptor::{Keychain, WalletDescriptor};
@@ -198,11 +199,14 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Runs the rounds.
+    /// Runs the rounds. Every transaction is handed to `downloaded` as soon as it arrives,
+    /// with the scripts known at that moment (some may fall out of the final windows, and
+    /// scripts derived later are not among them).
     pub fn run(
         mut self,
         backend: &dyn Backend,
         progress: &mut dyn FnMut(SyncProgress),
+        downloaded: &(dyn Fn(&Transaction, &ScriptIndex) + Sync),
     ) -> Result<ScanResult> {
         let use_status = backend.supports_status() && !self.full;
         let look_ahead = backend.cheap_calls();
@@ -312,7 +316,10 @@ impl<'a> Scanner<'a> {
                 });
             }
 
-            let answer = backend.burst(&burst)?;
+            let answer = {
+                let scripts = &self.script_index;
+                backend.burst_streaming(&burst, &|tx| downloaded(tx, scripts))?
+            };
             if burst.tip {
                 tip = Some(answer.tip.ok_or_else(|| {
                     crate::chain::backend_err(backend.server(), "internal: no tip in the answer")

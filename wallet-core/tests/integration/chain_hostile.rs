@@ -455,7 +455,7 @@ fn backend_urls() {
     let c = BackendConfig::parse_esplora("http://127.0.0.1:3000/").unwrap();
     assert_eq!(c.url(), "http://127.0.0.1:3000");
     assert_eq!(c.timeout, Duration::from_secs(30));
-    assert_eq!(c.concurrency, 8);
+    assert_eq!(c.concurrency, 32);
     assert!(BackendConfig::parse_esplora("https://blockstream.info/liquid/api").is_ok());
     assert!(BackendConfig::parse_esplora("http://[::1]:3000").is_ok());
     const NO_SCHEME: &str = "must start with http:// or https:// (e.g. http://127.0.0.1:3000)";

@@ -132,3 +132,53 @@ fn the_check_rides_in_the_first_burst() {
         );
     }
 }
+
+/// Transactions are handed to sync's unblinding as they arrive, but never from a server whose
+/// chain was not checked yet: a first burst that carries the check hands nothing over when
+/// the check fails.
+#[test]
+fn nothing_is_handed_over_before_the_chain_is_checked() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let sb = Sandbox::start(SandboxConfig::default()).unwrap();
+    sb.mine(1).unwrap();
+    let secret = SeedSecret::from_phrase(crate::common::ABANDON, String::new()).unwrap();
+    let regtest = WalletDescriptor::from_seed(
+        &secret.seed(),
+        Network::Regtest,
+        ScriptKind::Wpkh,
+        BlindingScheme::Slip77,
+    )
+    .unwrap();
+    let address = regtest
+        .address(
+            wallet_core::descriptor::Keychain::External,
+            0,
+            Network::Regtest,
+        )
+        .unwrap();
+    let txid = sb.faucet(&address, 10_000, None).unwrap();
+    let burst = Burst {
+        tip: true,
+        txids: vec![txid],
+        ..Burst::default()
+    };
+    for config in configs(&sb) {
+        let handed = AtomicUsize::new(0);
+        let count = |_: &elements::Transaction| {
+            handed.fetch_add(1, Ordering::SeqCst);
+        };
+        let wrong = config
+            .clone()
+            .with_network(Network::Liquid)
+            .connect()
+            .unwrap();
+        let e = wrong.burst_streaming(&burst, &count).unwrap_err();
+        assert_wrong_chain(&e, wrong.server());
+        assert_eq!(handed.load(Ordering::SeqCst), 0, "{}", wrong.server());
+        // On the right chain the transaction is handed over once, and answered too.
+        let right = config.with_network(Network::Regtest).connect().unwrap();
+        let a = right.burst_streaming(&burst, &count).unwrap();
+        assert_eq!(a.txs.len(), 1);
+        assert_eq!(handed.load(Ordering::SeqCst), 1, "{}", right.server());
+    }
+}

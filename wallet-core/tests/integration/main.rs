@@ -7,6 +7,7 @@ mod common;
 
 mod chain_hostile;
 mod chain_replay;
+mod chain_window;
 mod descriptor_rules;
 mod fixture_wallet;
 mod genesis_check;

@@ -606,3 +606,80 @@ fn a_block_listed_in_another_order_is_not_a_change() {
     }
     assert_eq!(w.store().transactions(None).unwrap().len(), 4);
 }
+
+/// Outputs are unblinded while the transactions download, for the scripts known when each
+/// arrives. A transaction found through one script that also pays a script the scan derives
+/// only in a later round has that output unblinded at the end, and counted like the others.
+#[test]
+fn an_output_to_a_script_derived_after_its_transaction_arrived() {
+    use elements::{confidential, Address, AddressParams, OutPoint, TxIn, TxOut};
+    let sb = Sandbox::start(SandboxConfig::default()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = descriptor();
+    let script = |k, i| d.script_pubkey(k, i).unwrap();
+    let addr = |i| d.address(Keychain::Internal, i, Network::Regtest).unwrap();
+    // With a gap of 5, internal 2 then 7 extend the window round by round: internal 12 is
+    // derived in the third round, after the transaction below was found through external 0
+    // (first round) and downloaded (second round).
+    sb.faucet(&addr(2), 10_000, None).unwrap();
+    sb.faucet(&addr(7), 20_000, None).unwrap();
+    let explicit = |script: Script, value: u64| TxOut {
+        asset: confidential::Asset::Explicit(lbtc()),
+        value: confidential::Value::Explicit(value),
+        nonce: confidential::Nonce::Null,
+        script_pubkey: script,
+        witness: Default::default(),
+    };
+    // An explicit coin at P2WSH(OP_TRUE) (no signature needed), spent by hand to external 0
+    // and internal 12.
+    let op_true = Script::from(vec![0x51]);
+    let anyone = Address::p2wsh(&op_true, None, &AddressParams::ELEMENTS);
+    let funding = sb.faucet(&anyone, 1_000_000, None).unwrap();
+    sb.mine(1).unwrap();
+    let vout = sb
+        .get_tx(&funding)
+        .unwrap()
+        .output
+        .iter()
+        .position(|o| o.script_pubkey == anyone.script_pubkey())
+        .unwrap();
+    let mut input = TxIn {
+        previous_output: OutPoint::new(funding, u32::try_from(vout).unwrap()),
+        ..Default::default()
+    };
+    input.witness.script_witness = vec![op_true.to_bytes()].into();
+    let both = Transaction {
+        version: 2,
+        lock_time: elements::LockTime::ZERO,
+        input: vec![input],
+        output: vec![
+            explicit(script(Keychain::External, 0), 600_000),
+            explicit(script(Keychain::Internal, 12), 398_000),
+            explicit(Script::new(), 2_000),
+        ],
+    };
+    let both = sb.broadcast(both).unwrap();
+    sb.mine(1).unwrap();
+    for (name, backend) in [("electrum", electrum(&sb)), ("esplora", esplora(&sb))] {
+        let mut w = wallet(tmp.path(), name);
+        let r = run(&mut w, backend.as_ref(), 5);
+        assert_eq!(
+            (r.new_txs, r.unblinded, r.unreadable_outputs),
+            (3, 4, 0),
+            "{r:?}"
+        );
+        let utxos = w.store().utxos().unwrap();
+        assert_eq!(utxos.len(), 4, "{name}");
+        let late = utxos
+            .iter()
+            .find(|u| u.outpoint == OutPoint::new(both, 1))
+            .expect("the output to internal 12");
+        assert_eq!(late.secrets.value, 398_000);
+        assert_eq!(
+            w.store().balances().unwrap()[&lbtc()].confirmed,
+            10_000 + 20_000 + 600_000 + 398_000
+        );
+        assert_eq!(w.next_index(Keychain::Internal).unwrap(), 13, "{name}");
+    }
+    sb.shutdown();
+}

@@ -205,3 +205,39 @@ fn regtest_wallet_outputs_unblind_to_lwks_values() {
     }
     assert!(compared >= 7, "{compared}");
 }
+
+/// Sync rewinds the wallet's outputs without verifying their rangeproofs again: on the
+/// proofs that elementsd and lwk made, that path alone gives lwk's secrets.
+#[test]
+fn regtest_wallet_outputs_rewind_fast_to_lwks_values() {
+    use wallet_core::unblind::{rewind_unverified, unblind_received};
+    let Some(fx) = fixtures() else {
+        return;
+    };
+    let wallet = read_json(&fx.join("wallet/wallet.json"));
+    let desc =
+        WalletDescriptor::parse(wallet["descriptor"].as_str().unwrap(), Network::Regtest).unwrap();
+    let txs = recorded_transactions(&fx);
+    let state = read_json(&fx.join("wallet/lwk_final_state.json"));
+    let mut fast = 0;
+    for txo in state["txos"].as_array().unwrap() {
+        let txid: Txid = txo["txid"].as_str().unwrap().parse().unwrap();
+        let vout = txo["vout"].as_u64().unwrap() as usize;
+        let Some(tx) = txs.get(&txid) else { continue };
+        let out = &tx.output[vout];
+        let key = blinding_private_key(&desc, &out.script_pubkey).unwrap();
+        let want = lwk_secrets(&txo["unblinded"]);
+        assert_eq!(unblind_received(out, &key).unwrap(), want, "{txid}:{vout}");
+        if want.explicit {
+            assert_eq!(
+                rewind_unverified(out, &key),
+                None,
+                "explicit: nothing to rewind"
+            );
+        } else {
+            assert_eq!(rewind_unverified(out, &key), Some(want), "{txid}:{vout}");
+            fast += 1;
+        }
+    }
+    assert!(fast >= 6, "{fast}");
+}
