@@ -281,10 +281,16 @@ impl Node {
         let (orphaned, waiting) = {
             let mut chain = self.chain();
             let tip = chain.tip_height();
+            if tip < 2 {
+                return Err(Error::InvalidArgument(format!(
+                    "the chain is too short to reorganise (the tip is at {tip}): mine a block \
+                     or more first"
+                )));
+            }
             if depth == 0 || depth >= tip {
                 return Err(Error::InvalidArgument(format!(
                     "a reorganisation depth must be 1 to {} (the tip is at {tip})",
-                    tip.saturating_sub(1)
+                    tip - 1
                 )));
             }
             let keep = (tip - depth) as usize;

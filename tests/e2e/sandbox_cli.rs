@@ -152,13 +152,17 @@ fn sandbox_commands_drive_a_running_sandbox() {
         sb.run(&["sandbox", "faucet", mainnet, "1"])
             .fails(3, "error: wrong network: expected regtest, found liquid");
     }
-    // Written apart, "-5" reads as an unknown flag to clap; attached, it reaches the amount.
-    sb.run(&["sandbox", "issue", "--amount", "-5"])
-        .fails(2, "error: unexpected argument '-5' found");
-    sb.run(&["sandbox", "issue", "--amount=-5"]).fails(
-        2,
-        "error: invalid amount '-5': only digits and one '.' are allowed",
-    );
+    // A negative amount, written apart or attached, is refused by the amount's parser before
+    // the sandbox is asked anything.
+    for args in [
+        &["sandbox", "issue", "--amount", "-5"][..],
+        &["sandbox", "issue", "--amount=-5"][..],
+    ] {
+        sb.run(args).fails(
+            2,
+            "error: invalid value '-5' for '--amount <A>': '-5' is not an amount",
+        );
+    }
 
     // A reorganisation replaces the tip block with two new ones.
     let reorg = sb.run(&["--json", "sandbox", "reorg"]).ok().json();
@@ -166,6 +170,11 @@ fn sandbox_commands_drive_a_running_sandbox() {
     sb.run(&["sandbox", "reorg", "0"]).fails(
         2,
         "error: invalid value '0' for '[DEPTH]': 0 is not in 1..=100",
+    );
+    // Deeper than the chain: the sandbox's refusal, a usage error with its own words once.
+    sb.run(&["sandbox", "reorg", "100"]).fails(
+        2,
+        "error: invalid argument: a reorganisation depth must be 1 to ",
     );
 
     assert_eq!(running.interrupt(), 0);

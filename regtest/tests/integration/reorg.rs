@@ -76,28 +76,35 @@ fn a_reorg_can_return_transactions_to_the_mempool() {
 fn reorg_depth_is_checked() {
     let sb = sandbox();
     sb.mine(1).unwrap();
-    let tip = sb.tip_height();
-    assert_eq!(tip, 1);
-    let out_of_range = format!(
-        "a reorganisation depth must be 1 to {} (the tip is at {tip})",
-        tip - 1
-    );
-    let r = sb.reorg(0, false);
-    assert!(
-        matches!(&r, Err(Error::InvalidArgument(m)) if *m == out_of_range),
-        "{r:?}"
-    );
-    // The genesis block is never replaced.
+    assert_eq!(sb.tip_height(), 1);
+    // Block 1 alone cannot be replaced: the genesis block is never replaced.
+    let too_short =
+        "the chain is too short to reorganise (the tip is at 1): mine a block or more first";
     let r = sb.reorg(1, false);
     assert!(
-        matches!(&r, Err(Error::InvalidArgument(m)) if *m == out_of_range),
+        matches!(&r, Err(Error::InvalidArgument(m)) if m == too_short),
         "{r:?}"
     );
-    // Over HTTP the sandbox's words come back whole; the client files every refusal of a
-    // control request under `Faucet`, whatever the request was.
+    sb.mine(2).unwrap();
+    let tip = sb.tip_height();
+    assert_eq!(tip, 3);
+    let out_of_range = "a reorganisation depth must be 1 to 2 (the tip is at 3)";
+    for depth in [0, 3, 5] {
+        let r = sb.reorg(depth, false);
+        assert!(
+            matches!(&r, Err(Error::InvalidArgument(m)) if m == out_of_range),
+            "depth {depth}: {r:?}"
+        );
+    }
+    // Over HTTP the sandbox's refusal comes back as the same error, with the same words.
     let err = control::reorg(&sb.esplora_url(), 5, false).unwrap_err();
     assert!(
-        matches!(&err, Error::Faucet(m) if m.contains(&out_of_range)),
+        matches!(&err, Error::InvalidArgument(m) if m == out_of_range),
         "{err:?}"
+    );
+    assert_eq!(
+        sb.tip_height(),
+        3,
+        "a refused reorganisation changes nothing"
     );
 }
