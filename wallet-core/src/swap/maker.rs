@@ -13,7 +13,7 @@ use super::envelope::RevealedInput;
 use super::fee::{
     estimate_weight, taker_allowance, SizedInput, TAKER_ALLOWANCE_INPUTS, TAKER_ALLOWANCE_OUTPUTS,
 };
-use super::own::{own_output, satisfaction_weight};
+use super::own::{change_address, own_output, satisfaction_weight};
 use super::{Leg, Terms};
 use crate::store::DealRole;
 use crate::tx::{select_asset, vsize_of_weight, FeeRate, Spendable, WalletContext};
@@ -193,14 +193,7 @@ fn plan(
             dust = left;
             continue;
         }
-        let (index, address) = match change_addresses.get(&asset) {
-            Some(known) => known.clone(),
-            None => {
-                let fresh = change()?;
-                change_addresses.insert(asset, fresh.clone());
-                fresh
-            }
-        };
+        let (index, address) = change_address(change_addresses, asset, change)?;
         outputs.push(MakerOutput {
             script: address.script_pubkey(),
             asset,

@@ -1,7 +1,9 @@
 //! What each side of a deal builds for its own coins and outputs.
 
+use std::collections::BTreeMap;
+
 use elements::pset;
-use elements::{AssetId, Script};
+use elements::{Address, AssetId, Script};
 
 use crate::descriptor::Keychain;
 use crate::tx::{Spendable, WalletContext};
@@ -15,6 +17,21 @@ pub(crate) fn satisfaction_weight(ctx: &WalletContext, coin: &Spendable) -> Resu
         .max_weight_to_satisfy()
         .map_err(|e| Error::Transaction(format!("cannot size the input {}: {e}", coin.outpoint)))?;
     Ok(weight as u64)
+}
+
+/// The change address (index, address) for `asset`: the one an earlier fee pass drew for it,
+/// or a fresh one from `fresh`, remembered in `drawn` so every pass pays the same address.
+pub(crate) fn change_address(
+    drawn: &mut BTreeMap<AssetId, (u32, Address)>,
+    asset: AssetId,
+    fresh: &mut dyn FnMut() -> Result<(u32, Address)>,
+) -> Result<(u32, Address)> {
+    if let Some(known) = drawn.get(&asset) {
+        return Ok(known.clone());
+    }
+    let new = fresh()?;
+    drawn.insert(asset, new.clone());
+    Ok(new)
 }
 
 /// An output paying the wallet's own address at `own` (keychain, index), to be blinded to its

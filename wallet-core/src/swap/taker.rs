@@ -11,7 +11,7 @@ use elements::secp256k1_zkp::{self, Secp256k1};
 use elements::{confidential, Address, AssetId, CtLocation, CtLocationType, Script, TxOut};
 
 use super::fee::{estimate_weight, SizedInput};
-use super::own::{own_output, satisfaction_weight};
+use super::own::{change_address, own_output, satisfaction_weight};
 use super::terms::compare_net;
 use super::{Offer, Refusal, Stage};
 use crate::store::DealRole;
@@ -303,14 +303,7 @@ pub(crate) fn build_taker_part(
                     .ok_or_else(|| Error::InvalidAmount("the fee overflows".to_owned()))?;
                 continue;
             }
-            let (index, address) = match change_addresses.get(&asset) {
-                Some(known) => known.clone(),
-                None => {
-                    let fresh = change()?;
-                    change_addresses.insert(asset, fresh.clone());
-                    fresh
-                }
-            };
+            let (index, address) = change_address(&mut change_addresses, asset, change)?;
             outputs.push(Planned {
                 script: address.script_pubkey(),
                 asset,
