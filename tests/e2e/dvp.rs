@@ -662,7 +662,7 @@ fn offer_inspect_with_and_without_a_wallet() {
         .iter()
         .map(|c| c["check"].as_str().unwrap())
         .collect();
-    assert_eq!(checks, ["terms", "expiry", "maker_part"]);
+    assert_eq!(checks, ["terms", "expiry", "times", "final", "maker_part"]);
     let text = stranger
         .run_with_stdin(
             &["--network", "regtest", "offer", "inspect", "-"],
@@ -683,7 +683,7 @@ fn offer_inspect_with_and_without_a_wallet() {
         .ok()
         .json();
     assert_eq!(doc["passes"], false);
-    assert_eq!(doc["checks"][2]["code"], "terms_mismatch");
+    assert_eq!(doc["checks"][4]["code"], "terms_mismatch");
     // The taker's wallet: what it would give and get, and that it holds enough.
     d.run(false, &["sync"], None).ok();
     let doc = d

@@ -8,10 +8,10 @@
 //! agreed terms back in the envelope (`offer settle` refuses it), or that changes the
 //! accepted envelope itself.
 
-use crate::common::desks::{deal_id, edit, txid_of, Desks};
+use crate::common::desks::{deal_id, edit, txid_of, Desks, OTHER};
 use crate::common::Run;
 use elements::pset::{Input, PartiallySignedTransaction, PsbtSighashType};
-use elements::{EcdsaSighashType, OutPoint, Txid};
+use elements::{EcdsaSighashType, LockTime, OutPoint, Sequence, Txid};
 use serde_json::{json, Value};
 use std::str::FromStr;
 
@@ -616,4 +616,235 @@ fn taker_refuses_an_offer_of_coins_the_chain_does_not_have() {
         error["message"].as_str().unwrap().contains("cannot give"),
         "{error}"
     );
+}
+
+// ---- time locks: a settlement valid only later, at a time the other side chose -------------
+
+/// A hostile taker signs its inputs again after changing the accepted transaction (with the
+/// keys of its own wallet, derived from its mnemonic): the maker then sees valid signatures
+/// of the taker on the changed transaction.
+fn resign_taker(pset: &mut PartiallySignedTransaction, maker_inputs: usize) {
+    use elements::bitcoin::bip32::{DerivationPath, Xpriv};
+    use elements::secp256k1_zkp::{Message, Secp256k1};
+    use elements::sighash::SighashCache;
+    let secp = Secp256k1::new();
+    let seed = bip39::Mnemonic::parse(OTHER).unwrap().to_seed("");
+    let master = Xpriv::new_master(elements::bitcoin::NetworkKind::Test, &seed).unwrap();
+    let keys: Vec<_> = (0..2)
+        .flat_map(|chain| (0..40).map(move |i| (chain, i)))
+        .map(|(chain, i)| {
+            let path = DerivationPath::from_str(&format!("m/84'/1'/0'/{chain}/{i}")).unwrap();
+            let secret = master.derive_priv(&secp, &path).unwrap().private_key;
+            let public = elements::bitcoin::PublicKey::new(secret.public_key(&secp));
+            let script =
+                elements::Address::p2wpkh(&public, None, &elements::AddressParams::ELEMENTS)
+                    .script_pubkey();
+            (script, secret, public)
+        })
+        .collect();
+    let tx = pset.extract_tx().unwrap();
+    for i in maker_inputs..pset.inputs().len() {
+        let coin = pset.inputs()[i].witness_utxo.clone().unwrap();
+        let (_, secret, public) = keys
+            .iter()
+            .find(|(script, ..)| *script == coin.script_pubkey)
+            .expect("a coin of the taker");
+        let mut code = vec![0x76, 0xa9, 0x14];
+        code.extend_from_slice(&coin.script_pubkey.as_bytes()[2..22]);
+        code.extend_from_slice(&[0x88, 0xac]);
+        let sighash = SighashCache::new(&tx).segwitv0_sighash(
+            i,
+            &elements::Script::from(code),
+            coin.value,
+            EcdsaSighashType::All,
+        );
+        let message = Message::from_digest(sighash.to_byte_array());
+        let mut signature = secp.sign_ecdsa(&message, secret).serialize_der().to_vec();
+        signature.push(EcdsaSighashType::All as u8);
+        pset.inputs_mut()[i].final_script_witness = Some(vec![signature, public.to_bytes()].into());
+    }
+}
+
+/// The accepted envelope changed by a hostile taker with `change`, its inputs signed again.
+fn hostile_resigned(
+    accepted: &str,
+    change: impl FnOnce(&mut PartiallySignedTransaction, usize),
+) -> String {
+    edit(accepted, |doc, pset| {
+        let maker_inputs = doc["maker_inputs"].as_array().unwrap().len();
+        change(pset, maker_inputs);
+        resign_taker(pset, maker_inputs);
+    })
+}
+
+#[test]
+fn maker_refuses_a_settlement_that_waits_for_a_lock_time() {
+    let d = Desks::start(false);
+    let accepted = d.accepted(&d.proposed(&[]));
+    // The audit's attack: lock time 1000 (the tip is at 2), the taker's inputs at
+    // 0xfffffffe so that it applies, the taker's signatures made again.
+    let later = hostile_resigned(&accepted, |pset, maker_inputs| {
+        pset.global.tx_data.fallback_locktime = Some(LockTime::from_consensus(1_000));
+        for input in pset.inputs_mut().iter_mut().skip(maker_inputs) {
+            input.sequence = Some(Sequence::ENABLE_LOCKTIME_NO_RBF);
+        }
+    });
+    let error = maker_refused(
+        &d,
+        settle_json(&d, &later),
+        "timelock",
+        "refused: the transaction cannot be mined before block 1000: a deal settles at once",
+        &later,
+    );
+    assert!(
+        error["hints"][0]
+            .as_str()
+            .unwrap()
+            .contains("nothing was signed"),
+        "{error}"
+    );
+    // A lock time in seconds, said as a date.
+    let dated = hostile_resigned(&accepted, |pset, _| {
+        pset.global.tx_data.fallback_locktime = Some(LockTime::from_consensus(4_102_444_800));
+    });
+    maker_refused(
+        &d,
+        settle_json(&d, &dated),
+        "timelock",
+        "the transaction cannot be mined before 2100-01-01 00:00:00 UTC: a deal settles at once",
+        &dated,
+    );
+    // The same asked by an input's own field (PSET v2).
+    let required = hostile_resigned(&accepted, |pset, maker_inputs| {
+        pset.inputs_mut()[maker_inputs].required_height_locktime =
+            Some(elements::locktime::Height::from_consensus(1_000).unwrap());
+    });
+    maker_refused(
+        &d,
+        settle_json(&d, &required),
+        "timelock",
+        "input 1 asks that the transaction not be mined before block 1000: a deal settles at once",
+        &required,
+    );
+    // A relative lock time (BIP68) on the maker's own input.
+    let relative = hostile_resigned(&accepted, |pset, _| {
+        pset.inputs_mut()[0].sequence = Some(Sequence(0x0000_ffff));
+    });
+    maker_refused(
+        &d,
+        settle_json(&d, &relative),
+        "timelock",
+        "input 0 cannot be spent until 65535 block(s) after its coin was mined (sequence \
+         0x0000ffff, a relative lock time): a deal settles at once",
+        &relative,
+    );
+    // The untouched envelope still settles.
+    d.settle(&accepted, &[]).ok();
+}
+
+#[test]
+fn taker_refuses_an_offer_that_waits_for_a_lock_time() {
+    let d = Desks::start(false);
+    let proposed = d.proposed(&[]);
+    // The maker's input carries a relative time lock.
+    let relative = edit(&proposed, |_, pset| {
+        pset.inputs_mut()[0].sequence = Some(Sequence(0x0000_ffff));
+    });
+    taker_refused(
+        &d,
+        accept_json(&d, &relative),
+        "timelock",
+        "refused: input 0 cannot be spent until 65535 block(s) after its coin was mined",
+    );
+    let seconds = edit(&proposed, |_, pset| {
+        pset.inputs_mut()[0].sequence = Some(Sequence(0x0040_0002));
+    });
+    taker_refused(
+        &d,
+        accept_json(&d, &seconds),
+        "timelock",
+        "input 0 cannot be spent until 17m 4s after its coin was mined",
+    );
+    let odd = edit(&proposed, |_, pset| {
+        pset.inputs_mut()[0].sequence = Some(Sequence(0xffff_fffd));
+    });
+    taker_refused(
+        &d,
+        accept_json(&d, &odd),
+        "timelock",
+        "input 0 has sequence 0xfffffffd; a deal's inputs have 0xffffffff or 0xfffffffe",
+    );
+    let later = edit(&proposed, |_, pset| {
+        pset.global.tx_data.fallback_locktime = Some(LockTime::from_consensus(1_000));
+    });
+    taker_refused(
+        &d,
+        accept_json(&d, &later),
+        "timelock",
+        "refused: the transaction cannot be mined before block 1000: a deal settles at once",
+    );
+    // 0xfffffffe with lock time 0 is what other wallets write: accepted.
+    let fine = edit(&proposed, |_, pset| {
+        pset.inputs_mut()[0].sequence = Some(Sequence::ENABLE_LOCKTIME_NO_RBF);
+    });
+    d.accept(&fine, &[]).ok();
+}
+
+// ---- times no honest maker writes ----------------------------------------------------------
+
+#[test]
+fn taker_refuses_an_offer_open_too_long_or_made_in_the_future() {
+    let d = Desks::start(false);
+    let proposed = d.proposed(&[]);
+    let created = serde_json::from_str::<Value>(&proposed).unwrap()["created_at"]
+        .as_u64()
+        .unwrap();
+    let forever = edit(&proposed, |doc, _| {
+        doc["expires_at"] = json!(4_102_444_800u64)
+    });
+    let error = taker_refused(
+        &d,
+        accept_json(&d, &forever),
+        "bad_times",
+        "refused: the offer stays open until 2100-01-01 00:00:00 UTC: more than 30 days, the \
+         longest an offer may last; you would be exposed that long",
+    );
+    assert!(
+        error["hints"][0]
+            .as_str()
+            .unwrap()
+            .contains("within 30 days"),
+        "{error}"
+    );
+    // Made 4 months from now.
+    let future = edit(&proposed, |doc, _| {
+        doc["created_at"] = json!(created + 120 * 86_400);
+        doc["expires_at"] = json!(created + 120 * 86_400 + 3_600);
+    });
+    taker_refused(
+        &d,
+        accept_json(&d, &future),
+        "bad_times",
+        "from now: a clock cannot be that far ahead",
+    );
+    // Open 31 days from its creation.
+    let long = edit(&proposed, |doc, _| {
+        doc["expires_at"] = json!(created + 31 * 86_400)
+    });
+    taker_refused(&d, accept_json(&d, &long), "bad_times", "more than 30 days");
+    // Times the ledger cannot hold: malformed, before any passphrase or signature.
+    let max = edit(&proposed, |doc, _| doc["expires_at"] = json!(u64::MAX));
+    accept_json(&d, &max).fails_json(2, "invalid_offer", "up to 9223372036854775807");
+    assert!(d.deals(false).is_empty());
+    assert!(d.reserved(false).is_empty());
+    // The maker's clock 1 minute ahead is fine.
+    let skewed = edit(&proposed, |doc, _| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        doc["created_at"] = json!(now + 60);
+        doc["expires_at"] = json!(now + 60 + 3_600);
+    });
+    d.accept(&skewed, &[]).ok();
 }

@@ -36,6 +36,17 @@ pub const MAX_MEMO_CHARS: usize = 256;
 /// well under it).
 pub const MAX_DECLARED_SATISFACTION: u64 = 4_000;
 
+/// Longest an offer may stay open, from its creation to its expiry: 30 days. `offer create`
+/// allows no more, and a taker refuses an offer that would keep it exposed longer.
+pub const MAX_OFFER_LIFETIME_SECS: u64 = 30 * 24 * 3_600;
+/// How far ahead of this machine's clock the maker's may be: 5 minutes. An offer made
+/// further in the future, or expiring more than [`MAX_OFFER_LIFETIME_SECS`] plus this from
+/// now, is refused.
+pub const MAX_CLOCK_SKEW_SECS: u64 = 5 * 60;
+/// Latest time an envelope may hold (seconds since the epoch): what the ledger (SQLite's
+/// signed 64-bit integers) can store. A later one is malformed.
+pub const MAX_TIME: u64 = i64::MAX as u64;
+
 /// Where an offer stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -268,6 +279,11 @@ impl Offer {
         if !is_deal_id(&raw.deal_id) {
             return Err(invalid("its deal_id is not 32 lowercase hex characters"));
         }
+        if raw.created_at > MAX_TIME || raw.expires_at > MAX_TIME {
+            return Err(invalid(format!(
+                "its created_at and expires_at must be seconds since the epoch up to {MAX_TIME}"
+            )));
+        }
         if raw.expires_at <= raw.created_at {
             return Err(invalid("it expires before it was made"));
         }
@@ -412,6 +428,65 @@ impl Offer {
     pub fn check_not_expired(&self, now: u64) -> std::result::Result<(), Refusal> {
         check_not_expired(&self.deal_id, self.expires_at, now)
     }
+
+    /// Refuses times no honest maker writes, at `now`: made in the future (beyond
+    /// [`MAX_CLOCK_SKEW_SECS`]), open longer than [`MAX_OFFER_LIFETIME_SECS`], or expiring
+    /// more than that (plus the skew) from now. A taker that accepted such an offer would be
+    /// exposed for as long as the maker chose, past what `deal expire` ever looks at.
+    pub fn check_lifetime(&self, now: u64) -> std::result::Result<(), Refusal> {
+        let days = MAX_OFFER_LIFETIME_SECS / 86_400;
+        if self.created_at > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
+            return Err(Refusal::new(
+                "bad_times",
+                format!(
+                    "the offer says it was made at {}, {} from now: a clock cannot be that far \
+                     ahead",
+                    utc_text(self.created_at),
+                    humanize(self.created_at - now)
+                ),
+            )
+            .hint("ask the counterparty to check its clock and make a new offer"));
+        }
+        if self.expires_at.saturating_sub(self.created_at) > MAX_OFFER_LIFETIME_SECS
+            || self.expires_at
+                > now
+                    .saturating_add(MAX_OFFER_LIFETIME_SECS)
+                    .saturating_add(MAX_CLOCK_SKEW_SECS)
+        {
+            return Err(Refusal::new(
+                "bad_times",
+                format!(
+                    "the offer stays open until {}: more than {days} days, the longest an \
+                     offer may last; you would be exposed that long",
+                    utc_text(self.expires_at)
+                ),
+            )
+            .hint(format!("ask for an offer that expires within {days} days")));
+        }
+        Ok(())
+    }
+}
+
+/// A time for messages: "2100-01-01 00:00:00 UTC" (seconds since the epoch).
+pub fn utc_text(secs: u64) -> String {
+    let days = secs / 86_400;
+    let rest = secs % 86_400;
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rest / 3_600,
+        (rest % 3_600) / 60,
+        rest % 60
+    )
 }
 
 /// Refuses deal `id` when `expires_at` has passed at `now`.
@@ -471,6 +546,63 @@ mod tests {
                 satisfaction_weight: 108,
             }],
             pset: PartiallySignedTransaction::new_v2(),
+        }
+    }
+
+    #[test]
+    fn utc_text_says_the_date() {
+        assert_eq!(utc_text(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc_text(4_102_444_800), "2100-01-01 00:00:00 UTC");
+        assert_eq!(utc_text(951_825_600), "2000-02-29 12:00:00 UTC");
+        assert_eq!(utc_text(1_700_000_000), "2023-11-14 22:13:20 UTC");
+    }
+
+    #[test]
+    fn times_no_honest_maker_writes_are_refused() {
+        let now = 10_000_000;
+        let mut offer = sample();
+        offer.created_at = now;
+        offer.expires_at = now + MAX_OFFER_LIFETIME_SECS;
+        assert!(offer.check_lifetime(now).is_ok());
+        // A maker's clock a little ahead.
+        offer.created_at = now + MAX_CLOCK_SKEW_SECS;
+        offer.expires_at = offer.created_at + MAX_OFFER_LIFETIME_SECS;
+        assert!(offer.check_lifetime(now).is_ok());
+        offer.created_at = now + MAX_CLOCK_SKEW_SECS + 1;
+        offer.expires_at = offer.created_at + 3_600;
+        let r = offer.check_lifetime(now).unwrap_err();
+        assert_eq!(r.code, "bad_times");
+        assert!(r.reason.contains("5m 1s from now"), "{}", r.reason);
+        // Open longer than 30 days.
+        offer.created_at = now;
+        offer.expires_at = now + MAX_OFFER_LIFETIME_SECS + 1;
+        let r = offer.check_lifetime(now).unwrap_err();
+        assert!(r.reason.contains("more than 30 days"), "{}", r.reason);
+        // Made long ago, expiring far away.
+        offer.created_at = 1_000;
+        offer.expires_at = 4_102_444_800;
+        let r = offer.check_lifetime(now).unwrap_err();
+        assert!(
+            r.reason
+                .starts_with("the offer stays open until 2100-01-01"),
+            "{}",
+            r.reason
+        );
+    }
+
+    #[test]
+    fn times_beyond_the_ledger_are_malformed() {
+        let good = sample().to_value();
+        for (field, value) in [("expires_at", u64::MAX), ("created_at", 1u64 << 63)] {
+            let mut v = good.clone();
+            v[field] = value.into();
+            if field == "created_at" {
+                v["expires_at"] = u64::MAX.into();
+            }
+            assert!(matches!(
+                Offer::parse(&v.to_string(), Network::Regtest),
+                Err(Error::InvalidOffer(m)) if m.contains("seconds since the epoch up to 9223372036854775807")
+            ));
         }
     }
 

@@ -76,11 +76,7 @@ pub fn check_maker_part(offer: &Offer, policy: AssetId) -> std::result::Result<M
     }
     let pset = &offer.pset;
     let malformed = |why: String| Refusal::new("malformed_offer", why);
-    if pset.locktime().map(|l| l.to_consensus_u32()).ok() != Some(0) {
-        return Err(malformed(
-            "the offer sets a lock time, which the terms do not allow".to_owned(),
-        ));
-    }
+    super::verify::check_final(pset)?;
     if pset.inputs().len() != offer.maker_inputs.len() {
         return Err(malformed(format!(
             "the offer's PSET has {} inputs but reveals {}",
@@ -266,7 +262,7 @@ pub(crate) fn build_taker_part(
             let e = needs.entry(policy).or_insert(0);
             *e = e
                 .checked_add(fee)
-                .ok_or_else(|| Error::InvalidAmount("the fee overflows".to_owned()))?;
+                .ok_or_else(|| Refusal::new("amount_overflow", "the fee overflows"))?;
         }
         let mut inputs = Vec::new();
         let mut outputs: Vec<Planned> = side
@@ -300,7 +296,7 @@ pub(crate) fn build_taker_part(
             if asset == policy && left < MIN_POLICY_OUTPUT && taker_pays {
                 pass_fee = pass_fee
                     .checked_add(left)
-                    .ok_or_else(|| Error::InvalidAmount("the fee overflows".to_owned()))?;
+                    .ok_or_else(|| Refusal::new("amount_overflow", "the fee overflows"))?;
                 continue;
             }
             let (index, address) = change_address(&mut change_addresses, asset, change)?;

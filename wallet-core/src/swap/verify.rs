@@ -9,6 +9,9 @@
 //! * every output to its scripts unblinded with its keys (the view refuses one that does not)
 //!   and is confidential;
 //! * one explicit fee output in L-BTC, within the floor and the cap;
+//! * the transaction is final at once: lock time 0, no input asking for a lock time, every
+//!   input's sequence 0xffffffff or 0xfffffffe (no BIP68 relative lock time), so that no
+//!   side holds a settlement that becomes valid only at a height or time the other chose;
 //! * (maker) the counterparty's inputs are signed and finalized, and their signatures verify
 //!   against the transaction as it stands: a transaction changed after the taker signed is
 //!   refused before the maker signs.
@@ -16,9 +19,10 @@
 use std::collections::{BTreeSet, HashSet};
 
 use elements::pset::PartiallySignedTransaction;
-use elements::{AssetId, OutPoint, TxOut};
+use elements::{AssetId, LockTime, OutPoint, TxOut};
 use elements_miniscript::{Interpreter, TxEnv};
 
+use super::envelope::{humanize, utc_text};
 use super::fee::{check_fee, final_vsize};
 use super::terms::compare_net;
 use super::{Refusal, Terms};
@@ -56,6 +60,81 @@ pub fn check_problems(view: &PsetView) -> Result<(), Refusal> {
     };
     Err(Refusal::new(code, text.join("; "))
         .hint("nothing was signed; the counterparty's transaction is broken or tampered with"))
+}
+
+/// The sequences a deal's inputs may have: final (0xffffffff) or final but letting the lock
+/// time apply (0xfffffffe, with lock time 0 the same thing). Neither enables a BIP68 relative
+/// lock time.
+pub const DEAL_SEQUENCES: [u32; 2] = [0xffff_ffff, 0xffff_fffe];
+
+/// The transaction must be minable at once, as the maker builds it: lock time 0 (the PSET's
+/// fallback lock time), no input requiring a lock time (`required_time_locktime`,
+/// `required_height_locktime`), every input's sequence one of [`DEAL_SEQUENCES`] (a sequence
+/// with bit 31 clear in a version 2 transaction is a relative lock time, BIP68). Otherwise
+/// a side would sign a settlement that becomes valid only at a height or time the other
+/// chose, and keep it.
+pub fn check_final(pset: &PartiallySignedTransaction) -> Result<(), Refusal> {
+    let refuse = |what: String| {
+        Refusal::new("timelock", format!("{what}: a deal settles at once")).hint(
+            "nothing was signed; the counterparty's transaction would only be valid later, \
+             at a time it chose: ask for a fresh one without a lock time",
+        )
+    };
+    let when = |lock: LockTime| match lock {
+        LockTime::Blocks(h) => format!("block {h}"),
+        LockTime::Seconds(t) => utc_text(u64::from(t.to_consensus_u32())),
+    };
+    for (i, input) in pset.inputs().iter().enumerate() {
+        if let Some(h) = input.required_height_locktime {
+            return Err(refuse(format!(
+                "input {i} asks that the transaction not be mined before {}",
+                when(LockTime::Blocks(h))
+            )));
+        }
+        if let Some(t) = input.required_time_locktime {
+            return Err(refuse(format!(
+                "input {i} asks that the transaction not be mined before {}",
+                when(LockTime::Seconds(t))
+            )));
+        }
+    }
+    let lock = pset
+        .locktime()
+        .map_err(|e| Refusal::new("malformed_offer", format!("no lock time: {e}")))?;
+    if lock.to_consensus_u32() != 0 {
+        return Err(refuse(format!(
+            "the transaction cannot be mined before {}",
+            when(lock)
+        )));
+    }
+    let version = pset.global.tx_data.version;
+    for (i, input) in pset.inputs().iter().enumerate() {
+        let sequence = input.sequence.map_or(u32::MAX, |s| s.to_consensus_u32());
+        if DEAL_SEQUENCES.contains(&sequence) {
+            continue;
+        }
+        let relative = sequence & (1 << 31) == 0 && version >= 2;
+        let why = if !relative {
+            format!(
+                "input {i} has sequence 0x{sequence:08x}; a deal's inputs have 0xffffffff or \
+                 0xfffffffe"
+            )
+        } else if sequence & (1 << 22) != 0 {
+            format!(
+                "input {i} cannot be spent until {} after its coin was mined (sequence \
+                 0x{sequence:08x}, a relative lock time)",
+                humanize(u64::from(sequence & 0xffff) * 512)
+            )
+        } else {
+            format!(
+                "input {i} cannot be spent until {} block(s) after its coin was mined \
+                 (sequence 0x{sequence:08x}, a relative lock time)",
+                sequence & 0xffff
+            )
+        };
+        return Err(refuse(why));
+    }
+    Ok(())
 }
 
 /// This wallet's inputs in the view must be exactly `coins` (the ones it put in the deal).
@@ -236,4 +315,55 @@ pub fn check_counterparty_signatures(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use elements::pset::Input;
+    use elements::{Sequence, Txid};
+    use std::str::FromStr;
+
+    fn pset(sequences: &[Option<u32>]) -> PartiallySignedTransaction {
+        let mut pset = PartiallySignedTransaction::new_v2();
+        for (i, s) in sequences.iter().enumerate() {
+            let mut input = Input::from_prevout(OutPoint::new(
+                Txid::from_str(&"11".repeat(32)).unwrap(),
+                i as u32,
+            ));
+            input.sequence = s.map(Sequence);
+            pset.add_input(input);
+        }
+        pset
+    }
+
+    #[test]
+    fn only_a_transaction_final_at_once_passes() {
+        assert!(check_final(&pset(&[None, Some(0xffff_ffff), Some(0xffff_fffe)])).is_ok());
+        let reason = |p: &PartiallySignedTransaction| {
+            let r = check_final(p).unwrap_err();
+            assert_eq!(r.code, "timelock");
+            r.reason
+        };
+        let mut late = pset(&[None]);
+        late.global.tx_data.fallback_locktime = Some(LockTime::from_consensus(1_000));
+        assert_eq!(
+            reason(&late),
+            "the transaction cannot be mined before block 1000: a deal settles at once"
+        );
+        let mut required = pset(&[None, None]);
+        required.inputs_mut()[1].required_time_locktime =
+            Some(elements::locktime::Time::from_consensus(4_102_444_800).unwrap());
+        assert_eq!(
+            reason(&required),
+            "input 1 asks that the transaction not be mined before 2100-01-01 00:00:00 UTC: a \
+             deal settles at once"
+        );
+        assert!(reason(&pset(&[None, Some(0x0000_ffff)]))
+            .starts_with("input 1 cannot be spent until 65535 block(s) after its coin"));
+        assert!(reason(&pset(&[Some(0x0040_0001)]))
+            .starts_with("input 0 cannot be spent until 8m 32s after its coin"));
+        assert!(reason(&pset(&[Some(0)])).starts_with("input 0 cannot be spent until 0 block(s)"));
+        assert!(reason(&pset(&[Some(0xffff_fffd)])).starts_with("input 0 has sequence 0xfffffffd"));
+    }
 }

@@ -13,7 +13,7 @@ use crate::seed::SeedSecret;
 use crate::store::{Deal, DealRole, DealStatus, NewDeal, TxKind};
 use crate::swap::taker::{build_taker_part, check_maker_part, AcceptRequest};
 use crate::swap::verify::{
-    check_fee_of, check_net, check_outputs, check_own_inputs, check_problems,
+    check_fee_of, check_final, check_net, check_outputs, check_own_inputs, check_problems,
 };
 use crate::swap::{Offer, Refusal, Stage};
 use crate::tx::WalletContext;
@@ -64,7 +64,9 @@ fn precheck_accept(wallet: &Wallet, offer: &Offer, know: &Knowledge) -> Result<(
         }
         .into());
     }
-    offer.check_not_expired(crate::swap::now())?;
+    let now = crate::swap::now();
+    offer.check_not_expired(now)?;
+    offer.check_lifetime(now)?;
     for (i, input) in offer.pset.inputs().iter().enumerate() {
         let outpoint = input.previous_outpoint();
         if know.coins.contains_key(&outpoint) {
@@ -215,6 +217,7 @@ pub fn prepare_accept(
     };
     let knowledge = Knowledge::load(wallet)?;
     let know = knowledge.for_view(wallet);
+    check_final(&build.pset)?;
     let mut seen = view(&build.pset, &know)?;
     check_problems(&seen)?;
     let chosen: Vec<OutPoint> = build.inputs.iter().map(|c| c.outpoint).collect();

@@ -94,6 +94,16 @@ pub fn inspect_offer(offer: &Offer, wallet: Option<&mut Wallet>) -> Result<Inspe
         "not expired",
         offer.check_not_expired(now).map_err(Error::from),
     ));
+    checks.push(check_of(
+        "times",
+        "made no later than now, open at most 30 days",
+        offer.check_lifetime(now).map_err(Error::from),
+    ));
+    checks.push(check_of(
+        "final",
+        "no lock time, no relative lock time: the transaction settles at once",
+        crate::swap::verify::check_final(&offer.pset).map_err(Error::from),
+    ));
     match offer.stage {
         Stage::Proposed => checks.push(check_of(
             "maker_part",

@@ -12,8 +12,8 @@ use crate::seed::SeedSecret;
 use crate::store::{Deal, DealChange, DealRole, DealStatus, OutgoingState, TxKind};
 use crate::swap::envelope::check_not_expired;
 use crate::swap::verify::{
-    check_counterparty_signatures, check_fee_of, check_net, check_outputs, check_own_inputs,
-    check_problems,
+    check_counterparty_signatures, check_fee_of, check_final, check_net, check_outputs,
+    check_own_inputs, check_problems,
 };
 use crate::swap::{Offer, Refusal, Stage};
 use crate::wallet::Wallet;
@@ -71,6 +71,7 @@ pub(super) fn settle_checks(
         .into());
     }
     check_not_expired(&deal.id, deal.expires_at, crate::swap::now())?;
+    check_final(&offer.pset)?;
     let unspent: HashSet<OutPoint> = wallet
         .store()
         .utxos()?
