@@ -204,28 +204,71 @@ pub fn mnemonic(file: Option<&Path>) -> CliResult<Zeroizing<String>> {
 
 /// Writes a secret to a new file with mode 0600; refuses to overwrite an existing file.
 pub fn write_new_secret_file(path: &Path, contents: &str) -> CliResult<()> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                CliError::usage(
-                    "file_exists",
-                    format!(
-                        "{} already exists; it will not be overwritten",
-                        path.display()
-                    ),
-                )
-                .hint("choose a new file name")
-            } else {
-                CliError::io(path, e)
+    NewSecretFile::create(path)?.finish(contents)
+}
+
+/// A new file (mode 0600) opened before the work whose result it will hold, so that a name
+/// that exists or a folder that does not is said before anything changes. Dropped without
+/// [`NewSecretFile::finish`] (the work failed), the empty file is removed again.
+#[derive(Debug)]
+pub struct NewSecretFile {
+    path: std::path::PathBuf,
+    file: Option<std::fs::File>,
+}
+
+impl NewSecretFile {
+    /// Creates the file; refuses one that exists (usage error `file_exists`).
+    pub fn create(path: &Path) -> CliResult<NewSecretFile> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    CliError::usage(
+                        "file_exists",
+                        format!(
+                            "{} already exists; it will not be overwritten",
+                            path.display()
+                        ),
+                    )
+                    .hint("choose a new file name")
+                } else {
+                    CliError::io(path, e)
+                }
+            })?;
+        Ok(NewSecretFile {
+            path: path.to_path_buf(),
+            file: Some(file),
+        })
+    }
+
+    /// Writes `contents` and syncs them to disk. On failure the partial file is removed.
+    pub fn finish(mut self, contents: &str) -> CliResult<()> {
+        let Some(mut file) = self.file.take() else {
+            return Ok(());
+        };
+        match file
+            .write_all(contents.as_bytes())
+            .and_then(|_| file.sync_all())
+        {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                drop(file);
+                let _ = std::fs::remove_file(&self.path);
+                Err(CliError::io(&self.path, e))
             }
-        })?;
-    file.write_all(contents.as_bytes())
-        .and_then(|_| file.sync_all())
-        .map_err(|e| CliError::io(path, e))
+        }
+    }
+}
+
+impl Drop for NewSecretFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 /// Asks a yes/no question unless `--yes` was given; without a terminal, an error naming `--yes`.

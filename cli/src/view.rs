@@ -15,7 +15,21 @@ use crate::context::{AssetNames, Context};
 use crate::error::{CliError, CliResult, Exit};
 use crate::input;
 
-/// Reads a file or `-` (stdin, at most 16 MiB) as text.
+/// Reads a file or `-` (stdin, at most 16 MiB) as bytes.
+pub fn read_source_bytes(source: &str) -> CliResult<Vec<u8>> {
+    if source == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .take(16 * 1024 * 1024)
+            .read_to_end(&mut bytes)
+            .map_err(|e| CliError::new(Exit::Error, "io", format!("cannot read stdin: {e}")))?;
+        return Ok(bytes);
+    }
+    let path = std::path::Path::new(source);
+    std::fs::read(path).map_err(|e| CliError::io(path, e))
+}
+
+/// Reads text from a file or `-` (stdin).
 pub fn read_source(source: &str) -> CliResult<String> {
     if source == "-" {
         let mut text = String::new();

@@ -1,7 +1,7 @@
 //! DvP offers through the built binary: maker and taker in separate data folders, on the
 //! embedded chain, the envelope passed through pipes and files.
 
-use crate::common::desks::Desks;
+use crate::common::desks::{deal_id, Desks};
 use serde_json::Value;
 
 #[test]
@@ -739,4 +739,180 @@ fn demo_is_the_dvp_walk_through_in_one_json_document() {
     assert_eq!(ledger["desk_b"]["status"], "confirmed");
     // The demo cleans up after itself and never touches the user's data folder.
     assert_eq!(std::fs::read_dir(sb.home()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_bad_output_file_changes_nothing_and_the_ledger_keeps_every_envelope() {
+    let d = Desks::start(false);
+    let want = format!("15000000:{}", d.jpy);
+    let create_to = |target: &str| {
+        d.run(
+            true,
+            &[
+                "--json",
+                "offer",
+                "create",
+                "--give",
+                "1.5:L-BTC",
+                "--want",
+                &want,
+                "-o",
+                target,
+            ],
+            None,
+        )
+    };
+    // A file that exists: refused before any coin is reserved or any deal recorded, and
+    // left as it was.
+    let existing = d.maker.path("existing.json");
+    std::fs::write(&existing, "mine").unwrap();
+    for _ in 0..3 {
+        create_to(existing.to_str().unwrap()).fails_json(2, "file_exists", "already exists");
+    }
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "mine");
+    assert!(d.deals(true).is_empty());
+    assert!(d.reserved(true).is_empty());
+    // A folder that does not exist: the same.
+    create_to("/nonexistent-dir/x.json").fails_json(1, "io", "/nonexistent-dir/x.json");
+    assert!(d.deals(true).is_empty());
+    assert!(d.reserved(true).is_empty());
+
+    // Every envelope a step produced stays in its ledger and is written again on demand.
+    let proposed = d.proposed(&[]);
+    let id = deal_id(&proposed);
+    let again = d.run(true, &["deal", "envelope", &id], None).ok();
+    let doc = |text: &str| serde_json::from_str::<Value>(text.trim()).unwrap();
+    assert_eq!(doc(&again.stdout), doc(&proposed));
+    let copy = d.maker.path("copy.json");
+    d.run(
+        true,
+        &["deal", "envelope", &id[..8], "-o", copy.to_str().unwrap()],
+        None,
+    )
+    .ok();
+    assert_eq!(
+        doc(&std::fs::read_to_string(&copy).unwrap()),
+        doc(&proposed)
+    );
+    d.run(
+        true,
+        &[
+            "--json",
+            "deal",
+            "envelope",
+            &id,
+            "-o",
+            copy.to_str().unwrap(),
+        ],
+        None,
+    )
+    .fails_json(2, "file_exists", "already exists");
+
+    // The taker: a file that exists is refused before anything is signed or recorded.
+    let taken = d.taker.path("taken.json");
+    std::fs::write(&taken, "mine").unwrap();
+    d.accept(&proposed, &["--json", "-o", taken.to_str().unwrap()])
+        .fails_json(2, "file_exists", "already exists");
+    assert_eq!(std::fs::read_to_string(&taken).unwrap(), "mine");
+    assert!(d.deals(false).is_empty());
+    assert!(d.reserved(false).is_empty());
+    // Accepted into a new file; the ledger keeps what was written.
+    let file = d.taker.path("accepted.json");
+    d.accept(&proposed, &["-o", file.to_str().unwrap()]).ok();
+    let written = std::fs::read_to_string(&file).unwrap();
+    let kept = d
+        .run(false, &["--json", "deal", "envelope", &id], None)
+        .ok()
+        .json();
+    assert_eq!(kept["stage"], "accepted");
+    assert_eq!(kept["status"], "accepted");
+    assert_eq!(kept["envelope"], doc(&written));
+    // What the ledger gives back settles.
+    let accepted = kept["envelope"].to_string();
+    d.settle(&accepted, &[]).ok();
+    let settled = d.run(true, &["deal", "envelope", &id], None).ok();
+    assert_eq!(doc(&settled.stdout), doc(&written));
+}
+
+#[test]
+fn offer_flags_and_deal_ids_are_said_with_their_names() {
+    let d = Desks::start(false);
+    let want = format!("15000000:{}", d.jpy);
+    let create = |extra: &[&str]| {
+        let mut args = vec![
+            "--json",
+            "offer",
+            "create",
+            "--give",
+            "1.5:L-BTC",
+            "--want",
+            &want,
+        ];
+        args.extend_from_slice(extra);
+        d.run(true, &args, None)
+    };
+    for expires in ["0s", "31d", "500ms"] {
+        create(&["--expires", expires]).fails_json(2, "usage", "--expires");
+    }
+    create(&["--memo", "a\u{1b}[31mb"])
+        .fails_json(2, "usage", "--memo")
+        .fails_json(2, "usage", "the memo holds control characters");
+    create(&["--counterparty", ""]).fails_json(2, "usage", "--counterparty");
+    // The taker pays the fee by default, at its own rate: a maker's rate means nothing.
+    create(&["--fee-rate", "5"]).fails_json(
+        2,
+        "usage",
+        "--fee-rate: the taker chooses the fee rate when it pays the fee",
+    );
+    assert!(d.deals(true).is_empty());
+    assert!(d.reserved(true).is_empty());
+    // --fee-payer maker takes it.
+    create(&["--fee-payer", "maker", "--fee-rate", "0.1"]).ok();
+    // An unknown deal is the same error for every command that names one.
+    let shown = d
+        .run(true, &["--json", "deal", "show", "deadbeefdeadbeef"], None)
+        .fails_json(2, "unknown_deal", "no deal deadbeefdeadbeef")
+        .json_error();
+    let pass = d.maker.pass();
+    let cancelled = d
+        .run(
+            true,
+            &[
+                "--json",
+                "--yes",
+                "offer",
+                "cancel",
+                "deadbeefdeadbeef",
+                "--passphrase-file",
+                &pass,
+            ],
+            None,
+        )
+        .fails_json(2, "unknown_deal", "no deal deadbeefdeadbeef")
+        .json_error();
+    assert_eq!(cancelled, shown);
+    d.run(
+        true,
+        &["--json", "deal", "envelope", "deadbeefdeadbeef"],
+        None,
+    )
+    .fails_json(2, "unknown_deal", "no deal deadbeefdeadbeef");
+    // An envelope that is not text is malformed (exit 2), not an I/O failure.
+    let binary = d.taker.path("binary.json");
+    std::fs::write(&binary, b"{\"format\": \"\xff\xfe\"}").unwrap();
+    for command in ["inspect", "accept"] {
+        d.run(
+            false,
+            &[
+                "--json",
+                "--yes",
+                "offer",
+                command,
+                binary.to_str().unwrap(),
+            ],
+            None,
+        )
+        .fails_json(2, "invalid_offer", "not UTF-8 text");
+    }
+    assert!(d.deals(false).is_empty());
 }

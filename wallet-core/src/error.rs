@@ -182,6 +182,9 @@ pub enum Error {
     /// words.
     #[error("refused: {0}")]
     Offer(crate::swap::Refusal),
+    /// No deal of this wallet's ledger has this id (or unique prefix).
+    #[error("no deal {0} in this wallet's ledger")]
+    UnknownDeal(String),
     /// A text that should be a DvP offer envelope is not one (not JSON, missing fields, a
     /// malformed PSET or amount).
     #[error("not a DvP offer: {0}")]

@@ -8,7 +8,7 @@ use wallet_core::ops::swap::{expired_deals, is_exposed, resume_deal, Resumed};
 use wallet_core::store::{Deal, DealRole, DealStatus};
 
 use crate::arg_groups::{PassphraseArgs, ScanArgs};
-use crate::cmd::offer::{cancel_deal, time_text};
+use crate::cmd::offer::{cancel_deal, time_text, write_envelope, EnvelopeOut};
 use crate::context::{AssetNames, Context};
 use crate::error::{CliError, CliResult};
 use crate::values;
@@ -21,6 +21,10 @@ pub enum DealCommand {
     /// One deal: terms, counterparty, memo, both legs, fee, txid, confirmations, every event.
     /// A settlement recorded but never sent (a crash) is sent now.
     Show(DealIdArgs),
+    /// Write a deal's envelope again, from the ledger: the offer as made (a maker that has
+    /// not settled) or as accepted (a taker; a maker once it settled).
+    #[command(long_about = ENVELOPE_HELP)]
+    Envelope(DealEnvelopeArgs),
     /// Sync until the deal is confirmed, cancelled, expired or failed, with progress on
     /// stderr.
     Watch(DealWatchArgs),
@@ -31,6 +35,13 @@ pub enum DealCommand {
     /// one of the wallet's coins where it signed for the deal, the ledger alone otherwise.
     Expire(DealExpireArgs),
 }
+
+const ENVELOPE_HELP: &str = "Write a deal's envelope again, from the ledger.\n\nEvery \
+step keeps the envelope it produced in the deal's row: `offer create` the proposed offer, \
+`offer accept` the accepted one (what the taker sends back), `offer settle` the accepted one it \
+settled. This writes the latest, as the step did: one JSON line on stdout, inside a document's \
+`envelope` field with --json, or a new file with -o. Use it when the envelope was lost (a pipe \
+that broke, a file that could not be written): nothing is signed or changed.";
 
 const EXPORT_HELP: &str = "Export the deal ledger for reconciliation.\n\nCSV columns, in this \
 order (stable; new columns are only ever added at the end): deal_id, role (maker|taker), \
@@ -59,6 +70,17 @@ pub struct DealIdArgs {
     /// The deal id (or a unique prefix of 8 characters or more).
     #[arg(value_name = "DEAL")]
     pub deal: String,
+}
+
+/// Arguments of `deal envelope`.
+#[derive(Debug, Args)]
+pub struct DealEnvelopeArgs {
+    /// The deal id (or a unique prefix of 8 characters or more).
+    #[arg(value_name = "DEAL")]
+    pub deal: String,
+    /// Where to write the envelope: a new file, or - for stdout.
+    #[arg(long, short = 'o', value_name = "FILE|-", default_value = "-")]
+    pub output: String,
 }
 
 /// Arguments of `deal watch`.
@@ -139,6 +161,7 @@ pub fn run(ctx: &Context, command: &DealCommand) -> CliResult<()> {
     match command {
         DealCommand::List(args) => list(ctx, args),
         DealCommand::Show(args) => show(ctx, args),
+        DealCommand::Envelope(args) => envelope(ctx, args),
         DealCommand::Watch(args) => watch(ctx, args),
         DealCommand::Export(args) => export(ctx, args),
         DealCommand::Expire(args) => expire(ctx, args),
@@ -249,13 +272,10 @@ fn list(ctx: &Context, args: &DealListArgs) -> CliResult<()> {
 }
 
 fn find(wallet: &wallet_core::wallet::Wallet, id: &str) -> CliResult<Deal> {
-    wallet.store().deal(id)?.ok_or_else(|| {
-        CliError::usage(
-            "unknown_deal",
-            format!("no deal {id} in wallet '{}'", wallet.name()),
-        )
-        .hint("`liquid-otc deal list` shows the wallet's deals")
-    })
+    wallet
+        .store()
+        .deal(id)?
+        .ok_or_else(|| CliError::from(wallet_core::Error::UnknownDeal(id.to_owned())))
 }
 
 fn show(ctx: &Context, args: &DealIdArgs) -> CliResult<()> {
@@ -312,6 +332,25 @@ fn show(ctx: &Context, args: &DealIdArgs) -> CliResult<()> {
         .collect();
     ctx.out.table(&["TIME", "STATUS", "EVENT"], &rows);
     Ok(())
+}
+
+fn envelope(ctx: &Context, args: &DealEnvelopeArgs) -> CliResult<()> {
+    let wallet = ctx.open_wallet()?;
+    let deal = find(&wallet, &args.deal)?;
+    let out = EnvelopeOut::open(&args.output)?;
+    let envelope: Value = serde_json::from_str(&deal.envelope).map_err(|e| {
+        CliError::from(wallet_core::Error::StoreDamaged(format!(
+            "deal {}'s envelope is not JSON: {e}",
+            deal.id
+        )))
+    })?;
+    let stage = envelope["stage"].as_str().unwrap_or_default().to_owned();
+    let extra = json!({
+        "deal_id": deal.id,
+        "status": deal.status.as_str(),
+        "stage": stage,
+    });
+    write_envelope(ctx, out, &deal.id, &stage, envelope, extra)
 }
 
 fn show_rows(names: &AssetNames, deal: &Deal, tip: Option<u32>) -> Vec<(&'static str, String)> {

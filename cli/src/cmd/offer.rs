@@ -23,7 +23,7 @@ use crate::arg_groups::{PassphraseArgs, ScanArgs};
 use crate::context::{AssetNames, Context};
 use crate::error::{CliError, CliResult, Exit};
 use crate::values::{self, AssetArg, Decimal};
-use crate::view::{net_json, read_source};
+use crate::view::{net_json, read_source_bytes};
 use crate::{input, signing};
 
 /// `AMOUNT:ASSET`: an amount (a decimal in the asset's precision) of an asset (id or L-BTC).
@@ -137,18 +137,21 @@ pub struct OfferCreateArgs {
     /// Who pays the fee.
     #[arg(long, value_enum, default_value_t = FeePayerArg::Taker)]
     pub fee_payer: FeePayerArg,
-    /// The rate a maker-paid fee is fixed at, in sat per discounted vbyte [default: the
-    /// server's estimate, at least 0.1].
+    /// With --fee-payer maker: the rate the fee is fixed at, in sat per discounted vbyte
+    /// [default: the server's estimate, at least 0.1]. The taker chooses its own when it
+    /// pays.
     #[arg(long, value_name = "SAT_PER_VB", value_parser = values::fee_rate)]
     pub fee_rate: Option<wallet_core::tx::FeeRate>,
     /// How long the offer stays open: 30m, 2h, 1d (at most 30 days).
-    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = duration)]
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = offer_expiry)]
     pub expires: std::time::Duration,
-    /// Your own label for the counterparty (kept in your ledger, not sent).
-    #[arg(long, value_name = "LABEL")]
+    /// Your own label for the counterparty (kept in your ledger, not sent; 1 to 64
+    /// characters).
+    #[arg(long, value_name = "LABEL", value_parser = counterparty)]
     pub counterparty: Option<String>,
-    /// A memo sent with the offer (the taker sees it as your words).
-    #[arg(long, value_name = "TEXT")]
+    /// A memo sent with the offer (the taker sees it as your words; at most 256 characters,
+    /// no control characters).
+    #[arg(long, value_name = "TEXT", value_parser = memo)]
     pub memo: Option<String>,
     /// Where to write the envelope: a new file, or - for stdout.
     #[arg(long, short = 'o', value_name = "FILE|-", default_value = "-")]
@@ -178,8 +181,8 @@ pub struct OfferAcceptArgs {
     /// server's estimate, at least 0.1].
     #[arg(long, value_name = "SAT_PER_VB", value_parser = values::fee_rate)]
     pub fee_rate: Option<wallet_core::tx::FeeRate>,
-    /// Your own label for the counterparty (kept in your ledger).
-    #[arg(long, value_name = "LABEL")]
+    /// Your own label for the counterparty (kept in your ledger; 1 to 64 characters).
+    #[arg(long, value_name = "LABEL", value_parser = counterparty)]
     pub counterparty: Option<String>,
     #[command(flatten)]
     pub scan: ScanArgs,
@@ -221,6 +224,29 @@ pub struct OfferCancelArgs {
 pub fn duration(text: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(text.trim())
         .map_err(|e| format!("'{text}' is not a duration such as 30m, 2h or 1d: {e}"))
+}
+
+/// Parses `--expires`: a duration of 1 second to the longest an offer may stay open.
+pub fn offer_expiry(text: &str) -> Result<std::time::Duration, String> {
+    let d = duration(text)?;
+    let max = wallet_core::ops::swap::MAX_EXPIRY_SECS;
+    if d.as_secs() == 0 || d.as_secs() > max {
+        return Err(format!(
+            "'{text}': an offer stays open 1 second to {} days",
+            max / 86_400
+        ));
+    }
+    Ok(d)
+}
+
+fn memo(text: &str) -> Result<String, String> {
+    Offer::check_memo(text).map_err(|e| e.to_string())?;
+    Ok(text.to_owned())
+}
+
+fn counterparty(text: &str) -> Result<String, String> {
+    wallet_core::ops::swap::check_counterparty_label(text).map_err(|e| e.to_string())?;
+    Ok(text.to_owned())
 }
 
 /// Runs an `offer` subcommand.
@@ -268,7 +294,17 @@ fn leg(names: &AssetNames, arg: &LegArg, policy: elements::AssetId) -> CliResult
 
 /// Reads an envelope from a file or stdin.
 fn read_offer(ctx: &Context, source: &str) -> CliResult<Offer> {
-    let text = read_source(source)?;
+    let bytes = read_source_bytes(source)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        CliError::usage(
+            "invalid_offer",
+            format!(
+                "{source}: not a DvP offer: it is not UTF-8 text (byte {} is not)",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+        .hint("pass the file `offer create` or `offer accept` wrote, or - to read stdin")
+    })?;
     if text.trim().is_empty() {
         return Err(
             CliError::usage("invalid_offer", format!("{source}: no envelope in it"))
@@ -278,31 +314,65 @@ fn read_offer(ctx: &Context, source: &str) -> CliResult<Offer> {
     Ok(Offer::parse(&text, ctx.network)?)
 }
 
-/// Writes an envelope: to stdout (one JSON line, or with --json inside a document with
-/// `extra`), or to a new file (0600) with a note.
-fn write_envelope(ctx: &Context, target: &str, offer: &Offer, extra: Value) -> CliResult<()> {
-    if target == "-" {
-        if ctx.out.json {
-            let mut doc = extra;
-            doc["envelope"] = offer.to_value();
-            ctx.out.json(&doc);
-        } else {
-            ctx.out.line(&offer.to_json());
+/// Where a stage's envelope goes: stdout, or a new file (0600) created before the stage
+/// changes anything, so that a name that exists or a folder that does not costs nothing.
+#[derive(Debug)]
+pub enum EnvelopeOut {
+    /// Stdout (`-`).
+    Stdout,
+    /// A new file, created empty; removed again if the stage fails.
+    File(input::NewSecretFile, String),
+}
+
+impl EnvelopeOut {
+    /// Opens `target` (`-` or a new file's path).
+    pub fn open(target: &str) -> CliResult<EnvelopeOut> {
+        if target == "-" {
+            return Ok(EnvelopeOut::Stdout);
         }
-        return Ok(());
+        let file = input::NewSecretFile::create(std::path::Path::new(target))?;
+        Ok(EnvelopeOut::File(file, target.to_owned()))
     }
-    let path = std::path::Path::new(target);
-    input::write_new_secret_file(path, &format!("{}\n", offer.to_json()))?;
+}
+
+/// Writes an envelope (the JSON document `envelope` of deal `deal_id` at `stage`): to stdout
+/// (one JSON line, or with --json inside a document with `extra`), or to its new file with a
+/// note.
+pub fn write_envelope(
+    ctx: &Context,
+    out: EnvelopeOut,
+    deal_id: &str,
+    stage: &str,
+    envelope: Value,
+    extra: Value,
+) -> CliResult<()> {
+    let (file, target) = match out {
+        EnvelopeOut::Stdout => {
+            if ctx.out.json {
+                let mut doc = extra;
+                doc["envelope"] = envelope;
+                ctx.out.json(&doc);
+            } else {
+                ctx.out.line(&envelope.to_string());
+            }
+            return Ok(());
+        }
+        EnvelopeOut::File(file, target) => (file, target),
+    };
+    file.finish(&format!("{envelope}\n")).map_err(|e| {
+        e.hint(format!(
+            "deal {deal_id} is recorded: `liquid-otc deal envelope {deal_id} -o FILE` writes \
+             its envelope again"
+        ))
+    })?;
     if ctx.out.json {
         let mut doc = extra;
         doc["envelope_file"] = json!(target);
         ctx.out.json(&doc);
     } else {
-        ctx.out.line(&offer.deal_id);
-        ctx.out.note(&format!(
-            "Wrote the {} envelope to {target}.",
-            offer.stage.as_str()
-        ));
+        ctx.out.line(deal_id);
+        ctx.out
+            .note(&format!("Wrote the {stage} envelope to {target}."));
     }
     Ok(())
 }
@@ -397,6 +467,16 @@ fn show_net(
 }
 
 fn create(ctx: &Context, args: &OfferCreateArgs) -> CliResult<()> {
+    if args.fee_rate.is_some() && args.fee_payer == FeePayerArg::Taker {
+        return Err(CliError::usage(
+            "usage",
+            "--fee-rate: the taker chooses the fee rate when it pays the fee (--fee-payer taker, \
+             the default)",
+        )
+        .hint("drop --fee-rate, or pass --fee-payer maker to fix the fee in the offer"));
+    }
+    // A bad -o is said before anything is reserved or recorded.
+    let out = EnvelopeOut::open(&args.output)?;
     let mut wallet = ctx.open_wallet()?;
     let names = ctx.asset_names(&wallet)?;
     let policy = ctx.policy_asset()?;
@@ -407,10 +487,9 @@ fn create(ctx: &Context, args: &OfferCreateArgs) -> CliResult<()> {
         FeePayerArg::Maker => DealRole::Maker,
         FeePayerArg::Taker => DealRole::Taker,
     };
-    let fee_rate = match (fee_payer, args.fee_rate) {
-        (DealRole::Maker, typed) => ctx.fee_rate(typed)?,
-        (DealRole::Taker, Some(rate)) => rate,
-        (DealRole::Taker, None) => wallet_core::tx::FeeRate::MIN,
+    let fee_rate = match fee_payer {
+        DealRole::Maker => ctx.fee_rate(args.fee_rate)?,
+        DealRole::Taker => wallet_core::tx::FeeRate::MIN,
     };
     let request = CreateRequest {
         gives,
@@ -438,7 +517,14 @@ fn create(ctx: &Context, args: &OfferCreateArgs) -> CliResult<()> {
         "terms": terms_json(&offer.terms),
         "reserved": created.deal.coins.iter().map(wallet_core::pset::outpoint_text).collect::<Vec<_>>(),
     });
-    write_envelope(ctx, &args.output, offer, extra)
+    write_envelope(
+        ctx,
+        out,
+        &offer.deal_id,
+        offer.stage.as_str(),
+        offer.to_value(),
+        extra,
+    )
 }
 
 /// The wallet to inspect with: `--wallet`, or the network's only wallet; none otherwise.
@@ -611,6 +697,8 @@ fn inspect(ctx: &Context, args: &OfferInspectArgs) -> CliResult<()> {
 
 fn accept(ctx: &Context, args: &OfferAcceptArgs) -> CliResult<()> {
     let offer = read_offer(ctx, &args.offer)?;
+    // A bad -o is said before anything is signed or recorded.
+    let out = EnvelopeOut::open(&args.output)?;
     let mut wallet = ctx.open_wallet()?;
     signing::check_can_sign(&wallet, "accept with a wallet restored from a mnemonic")?;
     let names = ctx.asset_names(&wallet)?;
@@ -661,7 +749,14 @@ fn accept(ctx: &Context, args: &OfferAcceptArgs) -> CliResult<()> {
         "net": net_json(&net),
         "expires_at": deal.expires_at,
     });
-    write_envelope(ctx, &args.output, &accepted, extra)
+    write_envelope(
+        ctx,
+        out,
+        &deal.id,
+        accepted.stage.as_str(),
+        accepted.to_value(),
+        extra,
+    )
 }
 
 fn settle(ctx: &Context, args: &OfferSettleArgs) -> CliResult<()> {

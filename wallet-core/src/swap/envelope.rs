@@ -201,9 +201,13 @@ fn check_memo(memo: &str) -> Result<()> {
 }
 
 impl Offer {
-    /// Checks the memo a maker types: at most 256 characters, no control characters.
+    /// Checks the memo a maker types: at most 256 characters, no control characters (a
+    /// request the maker can fix: [`Error::InvalidRequest`]).
     pub fn check_memo(memo: &str) -> Result<()> {
-        check_memo(memo)
+        check_memo(memo).map_err(|e| match e {
+            Error::InvalidOffer(why) => Error::InvalidRequest(why),
+            other => other,
+        })
     }
 
     /// Reads an envelope from `text`, the bare document or a JSON document holding it in an

@@ -42,11 +42,10 @@ pub fn prepare_cancel(
     fee_rate: FeeRate,
     mode: Mode,
 ) -> Result<CancelPlan> {
-    let deal = wallet.store().deal(id)?.ok_or_else(|| {
-        Error::InvalidAmount(format!(
-            "no deal {id} in this wallet's ledger (`deal list`)"
-        ))
-    })?;
+    let deal = wallet
+        .store()
+        .deal(id)?
+        .ok_or_else(|| Error::UnknownDeal(id.to_owned()))?;
     match deal.status {
         DealStatus::Cancelling => return Ok(CancelPlan::Pending(deal)),
         DealStatus::Proposed | DealStatus::Accepted => {}

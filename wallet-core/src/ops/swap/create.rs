@@ -18,8 +18,8 @@ use crate::{Error, Result};
 
 use super::deal::*;
 
-/// Longest an offer may stay open: 30 days.
-pub const MAX_EXPIRY_SECS: u64 = 30 * 24 * 3_600;
+/// Longest an offer may stay open: 30 days (the one constant the taker checks too).
+pub const MAX_EXPIRY_SECS: u64 = crate::swap::envelope::MAX_OFFER_LIFETIME_SECS;
 
 /// What a maker asks for.
 #[derive(Clone, Debug)]
@@ -55,8 +55,9 @@ pub struct CreatedOffer {
 pub fn create_offer(wallet: &mut Wallet, request: &CreateRequest) -> Result<CreatedOffer> {
     let policy = wallet.policy_asset();
     if request.expires_in == 0 || request.expires_in > MAX_EXPIRY_SECS {
-        return Err(Error::InvalidAmount(format!(
-            "an offer expires in 1 second to 30 days, not {} seconds",
+        return Err(Error::InvalidRequest(format!(
+            "an offer expires in 1 second to {} days, not {} seconds",
+            MAX_EXPIRY_SECS / 86_400,
             request.expires_in
         )));
     }
@@ -73,7 +74,7 @@ pub fn create_offer(wallet: &mut Wallet, request: &CreateRequest) -> Result<Crea
     };
     draft.check(policy)?;
     if request.fee_rate < FeeRate::MIN || request.fee_rate > crate::swap::fee::MAX_FEE_RATE {
-        return Err(Error::InvalidAmount(format!(
+        return Err(Error::InvalidRequest(format!(
             "fee rate {}: a deal pays {} to {}",
             request.fee_rate,
             FeeRate::MIN,

@@ -12,12 +12,19 @@ pub(super) fn label(id: &str, what: &str) -> String {
 }
 
 pub(super) fn check_counterparty(label: &Option<String>) -> Result<()> {
-    if let Some(l) = label {
-        if l.is_empty() || l.chars().count() > 64 || l.chars().any(char::is_control) {
-            return Err(Error::InvalidAmount(format!(
-                "counterparty label '{l}': 1 to 64 characters, no control characters"
-            )));
-        }
+    match label {
+        Some(l) => check_counterparty_label(l),
+        None => Ok(()),
+    }
+}
+
+/// A counterparty label (the trader's own, kept in its ledger): 1 to 64 characters, no
+/// control characters.
+pub fn check_counterparty_label(l: &str) -> Result<()> {
+    if l.is_empty() || l.chars().count() > 64 || l.chars().any(char::is_control) {
+        return Err(Error::InvalidRequest(format!(
+            "counterparty label {l:?}: 1 to 64 characters, no control characters"
+        )));
     }
     Ok(())
 }

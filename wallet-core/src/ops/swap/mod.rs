@@ -14,6 +14,6 @@ mod settle;
 pub use accept::*;
 pub use cancel::*;
 pub use create::*;
-pub use deal::deal_terms;
+pub use deal::{check_counterparty_label, deal_terms};
 pub use inspect::*;
 pub use settle::*;
