@@ -289,7 +289,44 @@ fn ledgers_export_and_watch_after_settlement() {
         .ok()
         .json();
     assert_eq!(json[0]["deal_id"], id.as_str());
-    assert_eq!(json[0]["sent"]["amount"], 150_000_000);
+    assert_eq!(json[0]["sent_amount"], 150_000_000);
+    assert_eq!(json[0]["height"], 2);
+    assert_eq!(json[0]["exposed"], false);
+    // JSON has the CSV's columns, with the same values.
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let mut keys: Vec<&str> = json[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut sorted = header.clone();
+    keys.sort_unstable();
+    sorted.sort_unstable();
+    assert_eq!(keys, sorted);
+    assert_eq!(
+        json[0]["created_at"].as_str().unwrap(),
+        csv.lines().nth(1).unwrap().split(',').nth(3).unwrap()
+    );
+    // The man page and the README list exactly the printed columns, in order.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let man = std::fs::read_to_string(root.join("man/liquid-otc-deal-export.1")).unwrap();
+    let listed: Vec<&str> = man
+        .lines()
+        .filter_map(|l| l.strip_prefix("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(listed, header);
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let start = readme.find("`deal export` columns (stable").unwrap();
+    let list = &readme[start..];
+    let list = &list[list.find(": `").unwrap() + 3..];
+    let list = &list[..list.find('`').unwrap()];
+    let readme_columns: Vec<String> = list
+        .split(',')
+        .map(|c| c.split_whitespace().collect::<String>())
+        .collect();
+    assert_eq!(readme_columns, header);
     // --since after today: nothing; --status filters.
     let none = d
         .run(

@@ -406,6 +406,10 @@ fn offer_deal_pegout_and_demo_json_shapes_are_pinned() {
         &desks.run(true, &["--json", "deal", "show", &id], None),
     );
     shapes.add(
+        "deal envelope",
+        &desks.run(true, &["--json", "deal", "envelope", &id], None),
+    );
+    shapes.add(
         "deal export",
         &desks.run(
             true,

@@ -28,7 +28,7 @@ pub enum DealCommand {
     /// Sync until the deal is confirmed, cancelled, expired or failed, with progress on
     /// stderr.
     Watch(DealWatchArgs),
-    /// Export the ledger for reconciliation: CSV (stable columns) or JSON.
+    /// Export the ledger for reconciliation: CSV or JSON, the same stable columns.
     #[command(long_about = EXPORT_HELP)]
     Export(DealExportArgs),
     /// Cancel every deal past its expiry that has not settled (for a cron job): a spend of
@@ -43,15 +43,27 @@ settled. This writes the latest, as the step did: one JSON line on stdout, insid
 `envelope` field with --json, or a new file with -o. Use it when the envelope was lost (a pipe \
 that broke, a file that could not be written): nothing is signed or changed.";
 
-const EXPORT_HELP: &str = "Export the deal ledger for reconciliation.\n\nCSV columns, in this \
-order (stable; new columns are only ever added at the end): deal_id, role (maker|taker), \
-status, created_at, expires_at, updated_at (RFC 3339, UTC), counterparty (your label), memo \
-(the maker's words), sent_asset, sent_amount, received_asset, received_amount (this wallet's \
-legs, base units and asset ids), fee_payer, fee (base units of L-BTC; empty while unknown), \
-fee_paid (what this wallet paid of it), txid, height, confirmations (at the last sync), \
-cancel_txid. Fields are quoted as RFC 4180 says; a text field starting with =, +, - or @ gets \
-a leading ' so that a spreadsheet never runs it. JSON: an array of the same fields with \
-integers for amounts and times as seconds since the epoch.";
+const EXPORT_HELP: &str = "Export the deal ledger for reconciliation.\n\nColumns (CSV \
+header, and the keys of each JSON object), stable; new ones are only ever added at the end:\n  \
+deal_id          the deal id\n  role             maker or taker\n  status           proposed, \
+accepted, signed, broadcast, confirmed, cancelling, cancelled, expired or failed\n  \
+created_at       when the offer was made (RFC 3339, UTC)\n  expires_at       when it \
+expires (RFC 3339, UTC)\n  updated_at       when its row last changed (RFC 3339, UTC)\n  \
+counterparty     your label for the counterparty (empty: none)\n  memo             the \
+maker's words (empty: none)\n  sent_asset       the asset id this wallet gives\n  \
+sent_amount      how much of it, in base units\n  received_asset   the asset id this \
+wallet gets\n  received_amount  how much of it, in base units\n  fee_payer        maker or \
+taker\n  fee              the fee in sat of L-BTC (empty while unknown)\n  fee_paid         \
+what this wallet paid of it, in sat\n  txid             the settlement (empty before the \
+taker signed)\n  height           the height of its block (confirmed only)\n  \
+confirmations    its confirmations at the last sync (confirmed only)\n  cancel_txid      the \
+spend that cancels it (empty: none)\n  exposed          true while a signature of this \
+wallet for it is out and no spend of its coins has confirmed\nCSV follows RFC 4180 (fields \
+with a comma, quote or line break are quoted; a text field starting with = + - or @ gets a \
+leading ' so that a spreadsheet never runs it as a formula). JSON is one array of objects \
+with the same values: empty ones are null, amounts, fees, heights and confirmations \
+integers, exposed a boolean, times the same RFC 3339 text.\n\n--since keeps the deals made \
+on or after DATE (RFC 3339, or YYYY-MM-DD for midnight UTC).";
 
 /// Arguments of `deal list`.
 #[derive(Debug, Args)]
@@ -132,11 +144,9 @@ pub struct DealExpireArgs {
 }
 
 fn status(text: &str) -> Result<DealStatus, String> {
-    text.trim().parse().map_err(|e: wallet_core::Error| {
-        e.to_string()
-            .trim_start_matches("invalid amount ")
-            .to_owned()
-    })
+    text.trim()
+        .parse()
+        .map_err(|e: wallet_core::Error| e.to_string())
 }
 
 /// Parses YYYY-MM-DD (midnight UTC) or an RFC 3339 time into seconds since the epoch.
@@ -190,7 +200,7 @@ fn confirmations(deal: &Deal, tip: Option<u32>) -> Option<u32> {
     }
 }
 
-/// A deal as JSON (the shape of `deal list`, `deal show` and `deal export --format json`).
+/// A deal as JSON (the shape of `deal list`, `deal show` and `deal watch`).
 pub fn deal_json(deal: &Deal, tip: Option<u32>) -> Value {
     let ((sent_asset, sent), (received_asset, received), fee_paid) = legs(deal);
     json!({
@@ -492,8 +502,8 @@ fn csv_field(text: &str, untrusted: bool) -> String {
     }
 }
 
-/// The export's CSV columns, in order.
-pub const CSV_COLUMNS: [&str; 20] = [
+/// The export's columns, in order: the CSV header and the keys of each JSON object.
+pub const EXPORT_COLUMNS: [&str; 20] = [
     "deal_id",
     "role",
     "status",
@@ -516,45 +526,67 @@ pub const CSV_COLUMNS: [&str; 20] = [
     "exposed",
 ];
 
+/// One deal's export row: a value per column of [`EXPORT_COLUMNS`], in order (null where a
+/// CSV field is empty).
+fn export_row(d: &Deal, tip: Option<u32>) -> [Value; 20] {
+    let ((sa, s), (ra, r), fee_paid) = legs(d);
+    [
+        json!(d.id),
+        json!(d.role.as_str()),
+        json!(d.status.as_str()),
+        json!(time_text(d.created_at)),
+        json!(time_text(d.expires_at)),
+        json!(time_text(d.updated_at)),
+        json!(d.counterparty),
+        json!(d.memo),
+        json!(sa.to_string()),
+        json!(s),
+        json!(ra.to_string()),
+        json!(r),
+        json!(d.fee_payer.as_str()),
+        json!(d.fee),
+        json!(fee_paid),
+        json!(d.txid.map(|t| t.to_string())),
+        json!(d.height),
+        json!(confirmations(d, tip)),
+        json!(d.cancel_txid.map(|t| t.to_string())),
+        json!(is_exposed(d)),
+    ]
+}
+
 fn export(ctx: &Context, args: &DealExportArgs) -> CliResult<()> {
     let wallet = ctx.open_wallet()?;
     let deals = wallet.store().deals(None, args.since)?;
     let tip = tip(&wallet)?;
+    let rows = deals.iter().map(|d| export_row(d, tip));
     match args.format {
         ExportFormat::Json => {
-            ctx.out.json(&Value::Array(
-                deals.iter().map(|d| deal_json(d, tip)).collect(),
-            ));
+            let objects: Vec<Value> = rows
+                .map(|row| {
+                    Value::Object(
+                        EXPORT_COLUMNS
+                            .iter()
+                            .map(|c| (*c).to_owned())
+                            .zip(row)
+                            .collect(),
+                    )
+                })
+                .collect();
+            ctx.out.json(&Value::Array(objects));
         }
         ExportFormat::Csv => {
-            let mut text = CSV_COLUMNS.join(",");
+            let mut text = EXPORT_COLUMNS.join(",");
             text.push('\n');
-            for d in &deals {
-                let ((sa, s), (ra, r), fee_paid) = legs(d);
-                let opt = |v: Option<String>| v.unwrap_or_default();
-                let row = [
-                    d.id.clone(),
-                    d.role.as_str().to_owned(),
-                    d.status.as_str().to_owned(),
-                    time_text(d.created_at),
-                    time_text(d.expires_at),
-                    time_text(d.updated_at),
-                    csv_field(&opt(d.counterparty.clone()), true),
-                    csv_field(&opt(d.memo.clone()), true),
-                    sa.to_string(),
-                    s.to_string(),
-                    ra.to_string(),
-                    r.to_string(),
-                    d.fee_payer.as_str().to_owned(),
-                    opt(d.fee.map(|f| f.to_string())),
-                    fee_paid.to_string(),
-                    opt(d.txid.map(|t| t.to_string())),
-                    opt(d.height.map(|h| h.to_string())),
-                    opt(confirmations(d, tip).map(|c| c.to_string())),
-                    opt(d.cancel_txid.map(|t| t.to_string())),
-                    is_exposed(d).to_string(),
-                ];
-                text.push_str(&row.join(","));
+            for row in rows {
+                let fields: Vec<String> = row
+                    .iter()
+                    .map(|v| match v {
+                        Value::Null => String::new(),
+                        Value::String(t) => csv_field(t, true),
+                        other => other.to_string(),
+                    })
+                    .collect();
+                text.push_str(&fields.join(","));
                 text.push('\n');
             }
             crate::output::write_stdout(|out| {
@@ -564,6 +596,22 @@ fn export(ctx: &Context, args: &DealExportArgs) -> CliResult<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The columns the help (and so the man page) lists are the ones printed, in order.
+    #[test]
+    fn the_documented_columns_are_the_exported_ones() {
+        let listed: Vec<&str> = EXPORT_HELP
+            .lines()
+            .filter_map(|l| l.strip_prefix("  "))
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        assert_eq!(listed, EXPORT_COLUMNS);
+    }
 }
 
 fn expire(ctx: &Context, args: &DealExpireArgs) -> CliResult<()> {

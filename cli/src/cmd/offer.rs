@@ -99,20 +99,28 @@ and its change, each with its blinding key) and writes an envelope (JSON) with t
 PSET and the unblinding data of its coins (the taker needs them to blind; it learns their \
 amounts). The coins are reserved for the deal until it ends: `send`, `pset create` and other \
 offers do not touch them. Nothing is signed, so no passphrase is asked.\n\nThe fee: with \
---fee-payer taker (the default) the taker sizes it when it accepts. With --fee-payer maker it \
+--fee-payer taker (the default) the taker sizes it when it accepts, at its own rate \
+(--fee-rate is refused here). With --fee-payer maker it \
 is fixed now, at --fee-rate on this part plus an allowance for 3 inputs and 3 outputs of the \
 taker, and written in the terms; a taker whose part is bigger is refused. Either way the fee \
-is at least 0.1 sat per discounted vbyte and at most 10.\n\nThe envelope goes to stdout (or \
--o FILE); with --json, inside a JSON document whose `envelope` field the next stage reads.";
+is at least 0.1 sat per discounted vbyte and at most 10.\n\nThe offer stays open for --expires (1 second \
+to 30 days). The envelope goes to stdout, or to -o FILE, a new file created before anything is \
+reserved (a name that exists changes nothing); with --json, inside a JSON document whose \
+`envelope` field the next stage reads. The ledger keeps it: `deal envelope DEAL` writes it \
+again.";
 
 const ACCEPT_HELP: &str = "Accept a DvP offer as the taker.\n\nThe wallet syncs, checks the \
-envelope (version, network and genesis, expiry), the maker's part against the terms (its \
+envelope (version, network and genesis, expiry; an offer made more than 5 minutes ahead of this \
+machine's clock or open more than 30 days is refused), the maker's part against the terms (its \
 revealed data must reopen its coins, which must be the chain's), adds its own coins, its \
 output receiving what the maker gives, its change and the fee, blinds every output, then checks \
 the whole transaction through its own view: its inputs are exactly the coins it chose, its net \
-effect per asset exactly the terms', its outputs confidential, the fee within bounds. It shows \
+effect per asset exactly the terms', its outputs confidential, the fee within bounds, and it is \
+final at once (lock time 0, every input's sequence 0xffffffff or 0xfffffffe: no relative lock \
+time). It shows \
 what it gives and gets and asks (--yes for scripts), signs its inputs (SIGHASH_ALL), records \
-the deal (accepted; its coins reserved) and writes the envelope back for the maker.\n\nFrom \
+the deal (accepted; its coins reserved) and writes the envelope back for the maker (-o FILE: \
+a new file, created before anything is signed; `deal envelope DEAL` writes it again).\n\nFrom \
 then on the maker can settle until the offer expires or this wallet spends one of its coins in \
 the deal (`offer cancel`, or `deal expire` from cron). A refused offer exits 3 with the reason; \
 nothing is signed, recorded or reserved.";
@@ -799,8 +807,8 @@ fn settle(ctx: &Context, args: &OfferSettleArgs) -> CliResult<()> {
         DealRole::Maker,
     );
     ctx.out.note(
-        "Every check passed: terms, expiry, this wallet's inputs, net effect, confidential \
-         outputs, fee, the taker's signatures.",
+        "Every check passed: terms, expiry, no lock time, this wallet's inputs, net effect, \
+         confidential outputs, fee, the taker's signatures.",
     );
     input::confirm(
         ctx.yes,
