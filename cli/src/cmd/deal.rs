@@ -598,22 +598,6 @@ fn export(ctx: &Context, args: &DealExportArgs) -> CliResult<()> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The columns the help (and so the man page) lists are the ones printed, in order.
-    #[test]
-    fn the_documented_columns_are_the_exported_ones() {
-        let listed: Vec<&str> = EXPORT_HELP
-            .lines()
-            .filter_map(|l| l.strip_prefix("  "))
-            .filter_map(|l| l.split_whitespace().next())
-            .collect();
-        assert_eq!(listed, EXPORT_COLUMNS);
-    }
-}
-
 fn expire(ctx: &Context, args: &DealExpireArgs) -> CliResult<()> {
     let mut wallet = ctx.open_wallet()?;
     if !args.dry_run {
@@ -677,4 +661,20 @@ fn expire(ctx: &Context, args: &DealExpireArgs) -> CliResult<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The columns the help (and so the man page) lists are the ones printed, in order.
+    #[test]
+    fn the_documented_columns_are_the_exported_ones() {
+        let listed: Vec<&str> = EXPORT_HELP
+            .lines()
+            .filter_map(|l| l.strip_prefix("  "))
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        assert_eq!(listed, EXPORT_COLUMNS);
+    }
 }
