@@ -853,6 +853,14 @@ fn a_bad_output_file_changes_nothing_and_the_ledger_keeps_every_envelope() {
     assert_eq!(std::fs::read_to_string(&taken).unwrap(), "mine");
     assert!(d.deals(false).is_empty());
     assert!(d.reserved(false).is_empty());
+    // A refused offer leaves no file behind.
+    let refused = d.taker.path("refused.json");
+    let tampered = crate::common::desks::edit(&proposed, |doc, _| {
+        doc["terms"]["maker_gives"]["amount"] = serde_json::json!(160_000_000)
+    });
+    d.accept(&tampered, &["--json", "-o", refused.to_str().unwrap()])
+        .fails_json(3, "terms_mismatch", "refused");
+    assert!(!refused.exists());
     // Accepted into a new file; the ledger keeps what was written.
     let file = d.taker.path("accepted.json");
     d.accept(&proposed, &["-o", file.to_str().unwrap()]).ok();
