@@ -247,7 +247,7 @@ impl CliError {
                 }
                 err
             }
-            CoreError::UnknownDeal(_) => CliError::usage("unknown_deal", message)
+            CoreError::UnknownDeal(_) => CliError::new(Exit::Error, "unknown_deal", message)
                 .hint("`liquid-otc deal list` shows the wallet's deals"),
             CoreError::InvalidOffer(_) => CliError::usage("invalid_offer", message).hint(
                 "pass the envelope `offer create` or `offer accept` wrote (a file, or - for stdin)",

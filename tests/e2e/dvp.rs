@@ -916,7 +916,7 @@ fn offer_flags_and_deal_ids_are_said_with_their_names() {
     // An unknown deal is the same error for every command that names one.
     let shown = d
         .run(true, &["--json", "deal", "show", "deadbeefdeadbeef"], None)
-        .fails_json(2, "unknown_deal", "no deal deadbeefdeadbeef")
+        .fails_json(1, "unknown_deal", "no deal deadbeefdeadbeef")
         .json_error();
     let pass = d.maker.pass();
     let cancelled = d
@@ -933,7 +933,7 @@ fn offer_flags_and_deal_ids_are_said_with_their_names() {
             ],
             None,
         )
-        .fails_json(2, "unknown_deal", "no deal deadbeefdeadbeef")
+        .fails_json(1, "unknown_deal", "no deal deadbeefdeadbeef")
         .json_error();
     assert_eq!(cancelled, shown);
     d.run(
@@ -941,7 +941,7 @@ fn offer_flags_and_deal_ids_are_said_with_their_names() {
         &["--json", "deal", "envelope", "deadbeefdeadbeef"],
         None,
     )
-    .fails_json(2, "unknown_deal", "no deal deadbeefdeadbeef");
+    .fails_json(1, "unknown_deal", "no deal deadbeefdeadbeef");
     // An envelope that is not text is malformed (exit 2), not an I/O failure.
     let binary = d.taker.path("binary.json");
     std::fs::write(&binary, b"{\"format\": \"\xff\xfe\"}").unwrap();
