@@ -241,3 +241,153 @@ fn an_input_naming_the_wallets_key_for_a_coin_it_does_not_know_is_refused() {
     input.witness_utxo = Some(spent);
     scene.assert_refused(scene.sign(&pset, &[]), "names this wallet's key");
 }
+
+/// The fee of `pset`: its explicit output to the empty script.
+fn fee_of(pset: &PartiallySignedTransaction) -> u64 {
+    pset.outputs()
+        .iter()
+        .find(|o| o.script_pubkey.is_empty())
+        .and_then(|o| o.amount)
+        .expect("a fee output")
+}
+
+/// Alice's blinding key for `script`, derived from her CT descriptor as the coordinator can.
+fn blinding_key_of(
+    scene: &Attack,
+    script: &elements::Script,
+) -> elements::secp256k1_zkp::SecretKey {
+    let text = std::fs::read_to_string(scene.sb.path("alice.descriptor")).unwrap();
+    let descriptor = wallet_core::descriptor::WalletDescriptor::parse(
+        text.trim(),
+        wallet_core::network::Network::Regtest,
+    )
+    .unwrap();
+    wallet_core::unblind::blinding_private_key(&descriptor, script).unwrap()
+}
+
+/// An output paying alice far past her last used address (index 27, which only the
+/// coordinator's copy handed out) is counted by her confirmation as coming back; once she
+/// signed, her sync must find it, so that her balance drops by what she was shown.
+#[test]
+fn what_the_confirmation_counts_as_coming_back_is_found_by_sync() {
+    let scene = Attack::new();
+    // Alice handed out addresses 0..=9 (0 and 1 funded); the coordinator's copy hands out
+    // 0..=27: her sync watches up to index 21, her view recognises up to 29.
+    for _ in 0..8 {
+        scene.address("alice");
+    }
+    let mut far = String::new();
+    for _ in 0..28 {
+        far = scene.address("coord");
+    }
+    let (before, _) = scene.lbtc("alice");
+    let to_bob = format!("{}:0.1", scene.bob_address);
+    let to_far = format!("{far}:0.5");
+    let out = scene
+        .run(
+            "coord",
+            &["pset", "create", "--to", &to_bob, "--to", &to_far],
+            None,
+        )
+        .ok()
+        .stdout;
+    let pset = PartiallySignedTransaction::from_str(out.trim()).unwrap();
+    let fee = fee_of(&pset);
+    let run = scene.sign(&pset, &[]).ok();
+    assert!(
+        run.stderr.contains("-0.1"),
+        "alice is shown a loss of 0.1 L-BTC and the fee:\n{}",
+        run.stderr
+    );
+    scene
+        .run(
+            "coord",
+            &["--yes", "pset", "broadcast", "-"],
+            Some(&run.stdout),
+        )
+        .ok();
+    scene.chain.mine(1).unwrap();
+    let (after, unconfirmed) = scene.lbtc("alice");
+    assert_eq!(unconfirmed, 0);
+    assert_eq!(
+        after,
+        before - COIN / 10 - fee,
+        "alice lost what her confirmation showed, no more"
+    );
+}
+
+/// The rangeproof of alice's change is witness data that no signature covers: whoever holds
+/// the signed PSET (here the coordinator, who can rewind it with the descriptor) can swap it
+/// for another valid proof of the same commitment that alice's key does not rewind. The
+/// secrets she kept when she signed still read the coin.
+#[test]
+fn change_whose_rangeproof_was_swapped_after_signing_is_still_the_wallets() {
+    let scene = Attack::new();
+    let (before, _) = scene.lbtc("alice");
+    let to_bob = format!("{}:0.5", scene.bob_address);
+    let out = scene
+        .run("coord", &["pset", "create", "--to", &to_bob], None)
+        .ok()
+        .stdout;
+    let pset = PartiallySignedTransaction::from_str(out.trim()).unwrap();
+    let fee = fee_of(&pset);
+    let run = scene.sign(&pset, &[]).ok();
+    let mut signed = PartiallySignedTransaction::from_str(run.stdout.trim()).unwrap();
+    // Alice's change: the confidential output that is not bob's and not the fee.
+    let bob: elements::Address = scene.bob_address.parse().unwrap();
+    let change = signed
+        .outputs()
+        .iter()
+        .position(|o| !o.script_pubkey.is_empty() && o.script_pubkey != bob.script_pubkey())
+        .expect("alice's change");
+    let txout = signed.outputs()[change].to_txout();
+    let key = blinding_key_of(&scene, &txout.script_pubkey);
+    let secrets = wallet_core::unblind::unblind_output(&txout, &key).unwrap();
+    let secp = elements::secp256k1_zkp::Secp256k1::new();
+    let generator = txout.asset.commitment().unwrap();
+    let message = elements::RangeProofMessage::new(secrets.asset, secrets.asset_bf).to_byte_array();
+    let forged = elements::secp256k1_zkp::RangeProof::new(
+        &secp,
+        elements::TxOut::RANGEPROOF_MIN_VALUE,
+        txout.value.commitment().unwrap(),
+        secrets.value,
+        secrets.value_bf.into_inner(),
+        &message,
+        txout.script_pubkey.as_bytes(),
+        elements::secp256k1_zkp::SecretKey::from_slice(&[7; 32]).unwrap(),
+        elements::TxOut::RANGEPROOF_EXP_SHIFT,
+        elements::TxOut::RANGEPROOF_MIN_PRIV_BITS,
+        generator,
+    )
+    .unwrap();
+    signed.outputs_mut()[change].value_rangeproof =
+        Some(elements::RangeProof::from_slice(&forged.serialize()).unwrap());
+    let swapped = signed.outputs()[change].to_txout();
+    assert!(
+        wallet_core::unblind::unblind_output(&swapped, &key).is_err(),
+        "the swapped proof no longer rewinds with alice's key"
+    );
+    // The coordinator finalizes and broadcasts it with its own tools.
+    let hex = scene
+        .run(
+            "coord",
+            &["pset", "finalize", "-", "--extract"],
+            Some(&signed.to_string()),
+        )
+        .ok()
+        .stdout;
+    let bytes: Vec<u8> = (0..hex.trim().len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex.trim()[i..i + 2], 16).unwrap())
+        .collect();
+    let tx: elements::Transaction = elements::encode::deserialize(&bytes).unwrap();
+    crate::common::handmade::broadcast(&scene.chain, &tx);
+    scene.chain.mine(1).unwrap();
+    let (after, unconfirmed) = scene.lbtc("alice");
+    assert_eq!(unconfirmed, 0);
+    assert_eq!(
+        after,
+        before - COIN / 2 - fee,
+        "alice's change is still hers"
+    );
+}

@@ -792,3 +792,46 @@ fn restored_wallet_finds_the_same_history_after_spends() {
     }
     sb.shutdown();
 }
+
+/// A transaction sync stored (it spends the wallet's coin) while the address it pays back was
+/// past the watched window: once a later sync watches that address (`--full` with a larger
+/// gap limit), the output is read from the stored transaction, which is not downloaded again.
+#[test]
+fn an_output_of_a_stored_transaction_is_found_once_its_address_is_watched() {
+    use crate::common::scene::{Scene, COIN};
+    use crate::common::ABANDON;
+    // Two copies of one wallet: "phone" hands out addresses far ahead, "desk" does not.
+    let scene = Scene::new(&[("desk", ABANDON), ("phone", ABANDON)]);
+    let funded = scene.address("desk");
+    scene.fund(&funded, COIN);
+    let mut far = String::new();
+    for _ in 0..28 {
+        far = scene.address("phone");
+    }
+    let to_far = format!("{far}:0.5");
+    let pass = scene.sb.pass();
+    scene
+        .run(
+            "phone",
+            &["--yes", "send", "--to", &to_far, "--passphrase-file", &pass],
+            None,
+        )
+        .ok();
+    scene.chain.mine(1).unwrap();
+    // desk stores the transaction (it spends desk's coin) but does not watch index 27.
+    let (partial, _) = scene.lbtc("desk");
+    let (whole, _) = scene.lbtc("phone");
+    assert!(partial < whole, "desk does not see the far output yet");
+    scene
+        .run("desk", &["sync", "--full", "--gap-limit", "30"], None)
+        .ok();
+    let doc = scene
+        .run("desk", &["--json", "balance", "--offline"], None)
+        .ok()
+        .json();
+    let (found, _) = crate::common::balance_of(&doc, &scene.chain.policy_asset().to_string());
+    assert_eq!(
+        found, whole,
+        "desk reads the stored transaction's output once it watches it"
+    );
+}

@@ -165,7 +165,7 @@ fn sign(ctx: &Context, args: &PsetSignArgs) -> CliResult<()> {
     show_summary(ctx, &names, &prepared.view)?;
     input::confirm(ctx.yes, "signing a PSET", "Sign this PSET?")?;
     let secret = signing::unlock(&wallet, &args.passphrase)?;
-    let added = prepared.sign(&wallet, &secret)?;
+    let added = prepared.sign(&mut wallet, &secret)?;
     drop(secret);
     ctx.out.note(&format!(
         "Added {added} signature(s) from wallet '{}'.",

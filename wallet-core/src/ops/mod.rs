@@ -25,6 +25,7 @@ use elements::pset::PartiallySignedTransaction;
 use elements::{Address, AssetId, Transaction, Txid};
 
 use crate::chain::Backend;
+use crate::descriptor::Keychain;
 use crate::pset::{Owner, PsetView, SigningPlan};
 use crate::seed::SeedSecret;
 use crate::store::{
@@ -133,9 +134,25 @@ impl Prepared {
         }
     }
 
-    /// Signs the inputs of the plan in place, without recording anything (a PSET handed back
-    /// to a coordinator or a counterparty); returns how many signatures were added.
-    pub fn sign(&mut self, wallet: &Wallet, seed: &SeedSecret) -> Result<usize> {
+    /// Signs the inputs of the plan in place for a PSET handed back to a coordinator (someone
+    /// else finalizes and broadcasts it); returns how many signatures were added.
+    ///
+    /// First, in one SQLite transaction, the wallet keeps what the signatures commit it to
+    /// receiving ([`Store::note_signed`](crate::store::Store::note_signed)): the addresses of
+    /// the outputs the view counted as the wallet's are marked handed out, so that sync
+    /// watches them however far past the last used address they are, and the secrets that
+    /// open their commitments are kept, so that sync reads them even when whoever broadcasts
+    /// swaps their rangeproofs (witness data, which no signature covers).
+    pub fn sign(&mut self, wallet: &mut Wallet, seed: &SeedSecret) -> Result<usize> {
+        check_can_sign(wallet)?;
+        let note = signed_note(&self.view, &self.pset, wallet)?;
+        wallet.store_mut().note_signed(&note.0, &note.1)?;
+        self.sign_inputs(wallet, seed)
+    }
+
+    /// Signs the inputs of the plan in place and records nothing (the operation that calls
+    /// it records the transaction or its ledger row itself).
+    pub(crate) fn sign_inputs(&mut self, wallet: &Wallet, seed: &SeedSecret) -> Result<usize> {
         check_can_sign(wallet)?;
         sign_pset(
             &mut self.pset,
@@ -162,7 +179,7 @@ impl Prepared {
             Some(held) => held,
             None => wallet.lock_spending()?,
         };
-        self.sign(wallet, seed)?;
+        self.sign_inputs(wallet, seed)?;
         let tx = finalize_pset(&mut self.pset, wallet.network())?;
         let owned = owned_outputs(&self.view);
         let ledger: Vec<&dyn LedgerChange> = self.ledger.iter().map(|c| c.as_ref()).collect();
@@ -259,6 +276,41 @@ fn owned_outputs(view: &PsetView) -> Vec<OwnedOutput> {
             _ => None,
         })
         .collect()
+}
+
+/// What signing `pset` commits the wallet to receiving: the address of every output the view
+/// counted as the wallet's (keychain, index, address), and the secrets of the confidential
+/// ones, keyed like the outputs the wallet blinded for others.
+type SignedNote = (
+    Vec<(Keychain, u32, String)>,
+    Vec<(elements::TxOut, SentOutput)>,
+);
+
+fn signed_note(
+    view: &PsetView,
+    pset: &PartiallySignedTransaction,
+    wallet: &Wallet,
+) -> Result<SignedNote> {
+    let mut addresses = Vec::new();
+    let mut secrets = Vec::new();
+    for (o, output) in view.outputs.iter().zip(pset.outputs()) {
+        let Owner::Wallet(keychain, index) = o.owner else {
+            continue;
+        };
+        let address = wallet.address_at(keychain, index)?;
+        if let Some(s) = o.secrets.filter(|s| !s.explicit) {
+            secrets.push((
+                output.to_txout(),
+                SentOutput {
+                    address: Some(address.to_string()),
+                    script: o.script_pubkey.clone(),
+                    secrets: s,
+                },
+            ));
+        }
+        addresses.push((keychain, index, address.to_string()));
+    }
+    Ok((addresses, secrets))
 }
 
 /// The confidential outputs of `view` that pay others, with the secrets the wallet blinded

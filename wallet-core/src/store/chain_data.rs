@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use elements::{BlockHash, Script, Txid};
 use rusqlite::{params, TransactionBehavior};
 
-use super::tx_rows::{insert_tx, parse_hash, parse_txid, NewTx};
+use super::tx_rows::{insert_outputs, insert_tx, parse_hash, parse_txid, NewTx};
 use super::{keychain_from_db, now_secs, storage_err, Store};
 use crate::chain::HistoryEntry;
 use crate::descriptor::Keychain;
@@ -119,6 +119,9 @@ pub struct SyncUpdate {
     pub histories: Vec<(Script, Vec<HistoryEntry>, Option<String>)>,
     /// Transactions not stored yet.
     pub new_txs: Vec<NewTx>,
+    /// Outputs to the wallet found in transactions stored before (their script was not
+    /// watched when they were stored): recorded beside the stored transaction.
+    pub late_outputs: Vec<NewTx>,
     /// Block hash and time of heights (new or changed).
     pub blocks: Vec<(u32, BlockHash, u32)>,
     /// The backend's tip.
@@ -296,6 +299,9 @@ impl Store {
         }
         for new in &update.new_txs {
             insert_tx(&tx, new, false).map_err(e("cannot record a transaction"))?;
+        }
+        for late in &update.late_outputs {
+            insert_outputs(&tx, late).map_err(e("cannot record an output"))?;
         }
         for (height, hash, time) in &update.blocks {
             tx.execute(

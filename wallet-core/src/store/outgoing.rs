@@ -385,6 +385,38 @@ impl Store {
             .map_err(|e| storage_err(&path, "cannot record what a transaction pays", e))
     }
 
+    /// Keeps, in one transaction, what a PSET the wallet signs for someone else to broadcast
+    /// commits it to receiving: `addresses` (keychain, index, address) are marked handed out,
+    /// so sync watches them, and `secrets` of its confidential outputs are kept by their
+    /// commitments, so sync can read them whatever rangeproof the broadcast one carries.
+    pub(crate) fn note_signed(
+        &mut self,
+        addresses: &[(crate::descriptor::Keychain, u32, String)],
+        secrets: &[(TxOut, SentOutput)],
+    ) -> Result<()> {
+        let path = self.path.clone();
+        let db = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| storage_err(&path, "cannot lock the wallet database", e))?;
+        for (keychain, index, address) in addresses {
+            db.execute(
+                "INSERT OR IGNORE INTO addresses (keychain, idx, address, label, created_at)
+                 VALUES (?1, ?2, ?3, NULL, ?4)",
+                params![
+                    i64::from(keychain.index()),
+                    i64::from(*index),
+                    address,
+                    to_i64(now_secs(), "time")?
+                ],
+            )
+            .map_err(|e| storage_err(&path, "cannot record an address the PSET pays", e))?;
+        }
+        insert_sent(&db, secrets)?;
+        db.commit()
+            .map_err(|e| storage_err(&path, "cannot record what the signed PSET pays", e))
+    }
+
     /// The outputs of `tx` that the wallet blinded for others, by output index, with what it
     /// blinded them with.
     pub fn sent_outputs(&self, tx: &Transaction) -> Result<Vec<(u32, SentOutput)>> {

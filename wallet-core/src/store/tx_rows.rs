@@ -65,6 +65,27 @@ pub(super) fn insert_tx(
     if inserted == 0 {
         return Ok(());
     }
+    insert_outputs(tx, new)?;
+    for (vin, input) in new.tx.input.iter().enumerate() {
+        if input.previous_output.is_null() {
+            continue; // coinbase
+        }
+        tx.execute(
+            "INSERT OR IGNORE INTO spends (txid, vin, prev_txid, prev_vout) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                txid,
+                i64::try_from(vin).unwrap_or(i64::MAX),
+                input.previous_output.txid.to_string(),
+                i64::from(input.previous_output.vout)
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// Inserts the owned outputs of `new` (replacing any stored row of the same outpoint).
+pub(super) fn insert_outputs(tx: &rusqlite::Transaction<'_>, new: &NewTx) -> rusqlite::Result<()> {
+    let txid = new.tx.txid().to_string();
     for o in &new.outputs {
         let Some(txout) = new.tx.output.get(o.vout as usize) else {
             continue;
@@ -87,20 +108,6 @@ pub(super) fn insert_tx(
                 o.secrets.value_bf.to_string(),
                 o.secrets.asset_bf.to_string(),
                 i64::from(o.secrets.explicit)
-            ],
-        )?;
-    }
-    for (vin, input) in new.tx.input.iter().enumerate() {
-        if input.previous_output.is_null() {
-            continue; // coinbase
-        }
-        tx.execute(
-            "INSERT OR IGNORE INTO spends (txid, vin, prev_txid, prev_vout) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                txid,
-                i64::try_from(vin).unwrap_or(i64::MAX),
-                input.previous_output.txid.to_string(),
-                i64::from(input.previous_output.vout)
             ],
         )?;
     }

@@ -24,6 +24,7 @@
 
 pub mod outputs;
 mod scan;
+mod second_look;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Instant;
@@ -205,12 +206,17 @@ pub fn sync(
                 "internal: an unblinding thread panicked".to_owned(),
             ));
         }
-        let owned = unblinder.collect(&txs, &jobs)?;
+        let mut owned = unblinder.collect(&txs, &jobs)?;
+        second_look::kept_secrets_for_new(wallet, &txs, &jobs, &mut owned)?;
         let jobs = jobs.len();
         Ok::<_, Error>((scan, listed, txs, jobs, owned))
     })?;
     let unblinded: usize = owned.iter().map(Vec::len).sum();
     let unreadable_outputs = jobs.saturating_sub(unblinded);
+    let downloaded_txids: HashSet<Txid> = txs.iter().map(|t| t.txid()).collect();
+    let late_outputs =
+        second_look::stored_outputs(wallet, &scan, options.full, &state.txids, &downloaded_txids)?;
+    let unblinded = unblinded + late_outputs.iter().map(|t| t.outputs.len()).sum::<usize>();
     let downloaded = txs.len();
     let new_txs: Vec<NewTx> = txs
         .into_iter()
@@ -234,6 +240,7 @@ pub fn sync(
         new_scripts: scan.new_scripts.clone(),
         histories: scan.updates(options.full),
         new_txs,
+        late_outputs,
         blocks,
         tip: Some(scan.tip),
         used_addresses,

@@ -34,10 +34,10 @@ type Outcome = Result<Option<TxOutSecrets>>;
 /// One output to unblind: transaction position, output index, keychain and index.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Job {
-    tx: usize,
-    vout: u32,
-    keychain: Keychain,
-    index: u32,
+    pub(super) tx: usize,
+    pub(super) vout: u32,
+    pub(super) keychain: Keychain,
+    pub(super) index: u32,
 }
 
 /// The outputs of `txs` that pay one of the wallet's scripts.
@@ -61,7 +61,10 @@ pub(super) fn jobs(txs: &[Transaction], scripts: &HashMap<Script, (Keychain, u32
 /// The secrets of `txout`, an output to one of the wallet's scripts: explicit, or rewound with
 /// the wallet's blinding key (`unblind_received`) and checked to reopen its commitments;
 /// `None` when it does not unblind with the wallet's key (reported, not an error).
-fn secrets_of(descriptor: &WalletDescriptor, txout: &TxOut) -> Result<Option<TxOutSecrets>> {
+pub(super) fn secrets_of(
+    descriptor: &WalletDescriptor,
+    txout: &TxOut,
+) -> Result<Option<TxOutSecrets>> {
     if let Some(s) = explicit_secrets(txout) {
         return Ok(Some(s));
     }

@@ -258,7 +258,7 @@ pub fn finish_accept(
     counterparty: Option<String>,
 ) -> Result<(Offer, Deal)> {
     check_counterparty(&counterparty)?;
-    accept.prepared.sign(wallet, seed)?;
+    accept.prepared.sign_inputs(wallet, seed)?;
     let genesis = wallet
         .network()
         .genesis_hash()
