@@ -156,12 +156,25 @@ impl Context {
     ) -> CliResult<wallet_core::tx::FeeRate> {
         /// Blocks a fee estimate targets.
         const FEE_TARGET_BLOCKS: u16 = 2;
-        Ok(match typed {
+        let rate = match typed {
             Some(rate) => rate,
             None => wallet_core::tx::FeeRate::from_estimate(
                 self.backend()?.fee_estimate(FEE_TARGET_BLOCKS)?,
             ),
-        })
+        };
+        if typed.is_none() && rate > wallet_core::tx::FeeRate::MAX {
+            return Err(CliError::new(
+                Exit::Backend,
+                "fee_estimate",
+                format!(
+                    "the server's fee estimate of {rate} is above the ceiling of {}; nothing \
+                     was built",
+                    wallet_core::tx::FeeRate::MAX
+                ),
+            )
+            .hint("pass --fee-rate (Liquid's fees sit at the floor of 0.1 sat/vB)"));
+        }
+        Ok(rate.check_ceiling()?)
     }
 
     /// The policy asset of the network (regtest's can be set in `config.json`).

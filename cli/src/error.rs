@@ -181,8 +181,16 @@ impl CliError {
                 .hint("`liquid-otc pegout request list` lists the queue"),
             CoreError::UnknownPegoutTx(_) => CliError::new(Exit::Error, "unknown_pegout_tx", message)
                 .hint("`liquid-otc pegout status` lists the desk's transactions"),
-            CoreError::ImportRejected { ref rows, .. } => {
-                let mut err = CliError::usage("import_rejected", message);
+            CoreError::ImportRejected {
+                ref rows, refused, ..
+            } => {
+                // The status `request add` gives the same cause: 3 when every bad row is a
+                // refusal (a reference already used, another network), else 2.
+                let mut err = if refused {
+                    CliError::new(Exit::Refused, "import_rejected", message)
+                } else {
+                    CliError::usage("import_rejected", message)
+                };
                 for (line, reason) in rows {
                     err = err.hint(format!("line {line}: {reason}"));
                 }
@@ -286,3 +294,45 @@ impl CliError {
 
 /// Result of a command.
 pub type CliResult<T> = Result<T, CliError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wallet_core::network::Network;
+
+    /// `Error::is_refusal` (what an import uses to give a file the status of its rows) and
+    /// this file's table agree on the errors a peg-out request can meet.
+    #[test]
+    fn refusals_in_wallet_core_are_exit_3_here() {
+        let errors = vec![
+            CoreError::WrongBitcoinNetwork {
+                address: "bc1q".into(),
+                network: Network::Regtest,
+                expected: "Bitcoin regtest".into(),
+                found: "Bitcoin mainnet".into(),
+            },
+            CoreError::DuplicateRequest {
+                reference: "T-1".into(),
+                status: "requested".into(),
+            },
+            CoreError::Refused("no".into()),
+            CoreError::WrongNetwork {
+                expected: Network::Regtest,
+                found: "liquid".into(),
+            },
+            CoreError::InvalidAddress("bad checksum".into()),
+            CoreError::InvalidAmount("9 decimals".into()),
+            CoreError::InvalidPegoutRequest("bad reference".into()),
+        ];
+        for e in errors {
+            let refusal = e.is_refusal();
+            let text = e.to_string();
+            let exit = CliError::from(e).exit;
+            assert_eq!(refusal, exit == Exit::Refused, "{text}: {exit:?}");
+            assert!(
+                matches!(exit, Exit::Refused | Exit::Usage),
+                "{text}: {exit:?}"
+            );
+        }
+    }
+}

@@ -21,7 +21,7 @@ pub struct PaymentArgs {
     /// `asset label`). With --drain: ADDRESS[:all[:ASSET]].
     #[arg(long = "to", value_name = "ADDRESS:AMOUNT[:ASSET]", required = true)]
     pub to: Vec<RecipientArg>,
-    /// Fee rate in sat per discounted vbyte [default: the server's estimate, at least 0.1].
+    /// Fee rate in sat per discounted vbyte, 0.1 to 1000 [default: the server's estimate].
     #[arg(long, value_name = "SAT_PER_VB", value_parser = values::fee_rate)]
     pub fee_rate: Option<FeeRate>,
     /// Sweep every coin of the asset (L-BTC by default) to the one --to address.

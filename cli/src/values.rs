@@ -88,7 +88,8 @@ pub fn token_count(text: &str) -> Result<u64, String> {
         .map_err(|_| format!("{t} tokens is more than can be issued"))
 }
 
-/// Parses a fee rate in sat per discounted vbyte, at least the relay floor of 0.1.
+/// Parses a fee rate in sat per discounted vbyte, at least the relay floor of 0.1 and at
+/// most the ceiling of 1,000 ([`FeeRate::MAX`], shared with every front end).
 pub fn fee_rate(text: &str) -> Result<FeeRate, String> {
     let rate = FeeRate::parse_sat_per_vb(text.trim()).map_err(|_| {
         format!(
@@ -102,7 +103,58 @@ pub fn fee_rate(text: &str) -> Result<FeeRate, String> {
             FeeRate::MIN
         ));
     }
+    if rate > FeeRate::MAX {
+        return Err(format!(
+            "{rate} is above the ceiling of {} (Liquid's fees sit at the floor of {}; a \
+             higher rate only burns L-BTC): type the rate in sat per vbyte",
+            FeeRate::MAX,
+            FeeRate::MIN
+        ));
+    }
     Ok(rate)
+}
+
+/// Parses a `--since` time (`deal list|export`, `pegout export`) into seconds since the
+/// epoch: `YYYY-MM-DD` (midnight UTC), or an RFC 3339 time with `Z` or an offset
+/// (`2026-12-05T23:00:30+02:00` is 21:00:30 UTC), a fraction of a second dropped; a time
+/// without an offset is taken as UTC.
+pub fn since(text: &str) -> Result<u64, String> {
+    let bad = |why: &str| {
+        format!(
+            "'{text}' is not a date{why}: write YYYY-MM-DD, or an RFC 3339 time such as \
+             2026-01-31T08:00:00Z or 2026-01-31T10:00:00+02:00"
+        )
+    };
+    let t = text.trim().to_ascii_uppercase();
+    if !t.is_ascii() {
+        return Err(bad(""));
+    }
+    let (local, offset): (String, i64) = if t.len() == 10 {
+        (format!("{t}T00:00:00"), 0)
+    } else if let Some(utc) = t.strip_suffix('Z') {
+        (utc.to_owned(), 0)
+    } else if t.len() > 19 && matches!(t.as_bytes()[t.len() - 6], b'+' | b'-') {
+        let (local, zone) = t.split_at(t.len() - 6);
+        let number = |s: &str| s.parse::<i64>().ok().filter(|_| s.len() == 2);
+        let (hours, minutes) = match (zone.as_bytes()[3], number(&zone[1..3]), number(&zone[4..])) {
+            (b':', Some(h), Some(m)) if h <= 23 && m <= 59 => (h, m),
+            _ => return Err(bad(&format!(" (bad UTC offset '{zone}')"))),
+        };
+        let sign = if zone.starts_with('-') { -1 } else { 1 };
+        (local.to_owned(), sign * (hours * 3600 + minutes * 60))
+    } else {
+        (t.clone(), 0)
+    };
+    let time = humantime::parse_rfc3339_weak(&local).map_err(|e| bad(&format!(" ({e})")))?;
+    let local_secs = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| format!("'{text}' is before 1970"))?
+        .as_secs();
+    i64::try_from(local_secs)
+        .ok()
+        .and_then(|s| s.checked_sub(offset))
+        .and_then(|s| u64::try_from(s).ok())
+        .ok_or_else(|| format!("'{text}' is before 1970"))
 }
 
 /// Parses a Liquid address of any network (the network is checked against `--network` once
@@ -196,8 +248,43 @@ mod tests {
     }
 
     #[test]
-    fn fee_rates_have_a_floor() {
+    fn since_takes_dates_and_rfc3339_with_offsets() {
+        // 2026-12-05T21:00:30Z
+        const T: u64 = 1_796_504_430;
+        assert_eq!(since("2026-12-05T21:00:30Z"), Ok(T));
+        assert_eq!(since("2026-12-05t21:00:30z"), Ok(T));
+        assert_eq!(since("2026-12-05T21:00:30"), Ok(T));
+        assert_eq!(since("2026-12-05T23:00:30+02:00"), Ok(T));
+        assert_eq!(since("2026-12-05T23:00:30.250+02:00"), Ok(T));
+        assert_eq!(since("2026-12-05T15:30:30-05:30"), Ok(T));
+        assert_eq!(since("2026-12-05T21:00:30+00:00"), Ok(T));
+        assert_eq!(since("2026-12-05"), Ok(T - 21 * 3600 - 30));
+        assert_eq!(since("1970-01-01T01:00:00+01:00"), Ok(0));
+        assert_eq!(
+            since("1970-01-01T00:59:59+01:00").unwrap_err(),
+            "'1970-01-01T00:59:59+01:00' is before 1970"
+        );
+        for bad in [
+            "2026-12-05T23:00:30+2:00",
+            "2026-12-05T23:00:30+24:00",
+            "2026-12-05T23:00:30+02-00",
+            "yesterday",
+            "2026-13-05",
+        ] {
+            let e = since(bad).unwrap_err();
+            assert!(e.starts_with(&format!("'{bad}' is not a date")), "{e}");
+        }
+    }
+
+    #[test]
+    fn fee_rates_have_a_floor_and_a_ceiling() {
         assert!(fee_rate("0.1").is_ok());
+        assert_eq!(fee_rate("1000").unwrap(), FeeRate::MAX);
+        assert_eq!(
+            fee_rate("100000").unwrap_err(),
+            "100000.0 sat/vB is above the ceiling of 1000.0 sat/vB (Liquid's fees sit at the \
+             floor of 0.1 sat/vB; a higher rate only burns L-BTC): type the rate in sat per vbyte"
+        );
         assert_eq!(
             fee_rate("0.05").unwrap_err(),
             "0.05 sat/vB is below the relay floor of 0.1 sat/vB"

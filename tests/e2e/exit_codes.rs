@@ -164,6 +164,39 @@ fn a_malformed_argument_is_a_usage_error_wherever_it_appears() {
             "{args:?}: {message:?} does not say {words:?}"
         );
     }
+    // A fee rate above the ceiling (wallet_core's FeeRate::MAX, 1,000 sat/vB) is refused by
+    // every command that takes one: 100000 once paid a 0.292 L-BTC fee for a 0.002 BTC
+    // peg-out.
+    let fee_commands: [&[&str]; 11] = [
+        &["send", "--to", &format!("{REGTEST_ADDRESS}:1")],
+        &["pset", "create", "--to", &format!("{REGTEST_ADDRESS}:1")],
+        &["pegout", "run"],
+        &["pegout", "send", "--amount", "0.002"],
+        &["asset", "issue", "--amount", "1"],
+        &["asset", "reissue", ASSET, "--amount", "1"],
+        &["asset", "burn", ASSET, "--amount", "1"],
+        &["offer", "create"],
+        &["offer", "accept", "-"],
+        &["offer", "cancel", "-"],
+        &["deal", "expire"],
+    ];
+    for command in fee_commands {
+        let mut args = command.to_vec();
+        args.extend_from_slice(&["--fee-rate", "100000"]);
+        let (code, error, message) = error_of(&sb, &args);
+        assert_eq!((code, error.as_str()), (2, "usage"), "{args:?}: {message}");
+        assert!(
+            message.contains(
+                "invalid value '100000' for '--fee-rate <SAT_PER_VB>': 100000.0 sat/vB is above \
+                 the ceiling of 1000.0 sat/vB"
+            ),
+            "{args:?}: {message}"
+        );
+    }
+    // The ceiling itself is a rate (the command then fails for another reason).
+    let (_, error, message) = error_of(&sb, &["pegout", "run", "--fee-rate", "1000", "--max", "0"]);
+    assert!(!message.contains("ceiling"), "{error}: {message}");
+
     // A PSET that is not one.
     sb.run_with_stdin(
         &["--network", "regtest", "--json", "pset", "inspect", "-"],

@@ -229,6 +229,18 @@ fn a_batch_is_paid_in_one_transaction_and_followed_to_confirmed() {
         .ok()
         .json();
     assert_eq!(status["confirmations"], 1);
+    // The text shows what the JSON has: customer and approvers.
+    let text = desk.lotc(&["pegout", "status", "T-2"]).ok().stdout;
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("customer") && l.ends_with("ACME Ltd")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("approvals") && l.contains("1/1 (erin at 20")),
+        "{text}"
+    );
     let summary = desk.lotc(&["--json", "pegout", "status"]).ok().json();
     let confirmed = summary["statuses"]
         .as_array()
@@ -295,6 +307,25 @@ fn a_batch_is_paid_in_one_transaction_and_followed_to_confirmed() {
         .ok()
         .json();
     assert_eq!(all.as_array().unwrap().len(), 3);
+    // RFC 3339 with an offset, as --help says (the audit's exit 2).
+    for (since, rows) in [
+        ("2999-01-01T01:00:00+02:00", 0),
+        ("2020-01-01T02:00:00+02:00", 3),
+        ("2019-12-31T19:00:00-05:00", 3),
+    ] {
+        let kept = desk
+            .lotc(&["pegout", "export", "--format", "json", "--since", since])
+            .ok()
+            .json();
+        assert_eq!(kept.as_array().unwrap().len(), rows, "{since}");
+    }
+    // `deal list` and `deal export` share the parser.
+    for command in [&["list"][..], &["export", "--format", "json"]] {
+        let mut args = vec!["--json", "deal"];
+        args.extend_from_slice(command);
+        args.extend_from_slice(&["--since", "2026-12-05T23:00:30+02:00"]);
+        desk.lotc(&args).ok();
+    }
     desk.lotc(&[
         "pegout",
         "export",
@@ -499,7 +530,7 @@ fn an_import_is_all_or_nothing_with_each_bad_row_named() {
         .fails_json(
             2,
             "import_rejected",
-            "3 of 5 rows are invalid; nothing was imported (first: line 3: wrong network",
+            "3 of 5 rows cannot be queued; nothing was imported (line 3: wrong network",
         )
         .json_error();
     let hints: Vec<String> = err["hints"]
@@ -557,7 +588,8 @@ fn an_import_is_all_or_nothing_with_each_bad_row_named() {
         .json();
     assert_eq!(doc["imported"], 2);
     assert_eq!(desk.request("J-2")["amount"], 250_000);
-    // Importing a reference that is queued already is refused, whole file.
+    // Importing a reference that is queued already is refused, whole file, with the exit
+    // status of `request add` for a reused reference (3).
     let dup = format!(
         "ref,btc_address,amount\nK-1,{},0.3\nJ-1,{},0.001\n",
         DEST[0].0, DEST[1].0
@@ -571,14 +603,16 @@ fn an_import_is_all_or_nothing_with_each_bad_row_named() {
     );
     assert!(run
         .fails_json(
-            2,
+            3,
             "import_rejected",
-            "1 of 2 rows are invalid; nothing was imported",
+            "1 of 2 rows cannot be queued; nothing was imported",
         )
         .json_error()["hints"][0]
         .as_str()
         .unwrap()
-        .contains("line 3: reference 'J-1' is already in the queue"));
+        .contains(
+            "line 3: reference 'J-1' is already in the queue (requested) with the same content"
+        ));
     // Nothing of the file was queued, not even its good rows.
     desk.lotc(&["--json", "pegout", "request", "show", "K-1"])
         .fails_json(
@@ -587,6 +621,120 @@ fn an_import_is_all_or_nothing_with_each_bad_row_named() {
             "no peg-out request has reference 'K-1'",
         );
     assert_eq!(desk.list().len(), 4);
+}
+
+fn hints(err: &Value) -> Vec<String> {
+    err["hints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Audit: a row reusing a queued reference was not listed among the other bad rows (the
+/// queue was asked only once every other row passed); the same cause was exit 2 on import
+/// and 3 on `request add`; a JSON key given twice was taken silently; header errors said
+/// "1 of 0 rows are invalid".
+#[test]
+fn an_import_names_every_bad_row_in_one_pass() {
+    let desk = Desk::new(false, 0);
+    desk.add("Q-1", 0, "0.5").ok();
+    let import = |text: &str| {
+        desk.lotc_as(
+            "alice",
+            &[
+                "--json", "pegout", "request", "import", "-", "--by", "carol",
+            ],
+            Some(text),
+        )
+    };
+    // A syntax error, a bad amount, a row repeated in the file, and a queued reference
+    // with other content: all four, in line order; malformed rows make it exit 2.
+    let text = format!(
+        "ref,btc_address,amount\n\
+         N-1,{b},0.5\n\
+         N-2,{b},0.5,extra\n\
+         N-3,{b},0.123456789\n\
+         N-1,{b},0.5\n\
+         Q-1,{b},0.7\n",
+        b = DEST[1].0
+    );
+    let err = import(&text)
+        .fails_json(2, "import_rejected", "4 of 5 rows cannot be queued")
+        .json_error();
+    let h = hints(&err);
+    assert!(
+        h[0].starts_with("line 3: 4 fields where the header has 3"),
+        "{h:?}"
+    );
+    assert!(
+        h[1].starts_with("line 4: ") && h[1].contains("more than 8 decimals"),
+        "{h:?}"
+    );
+    assert!(
+        h[2].starts_with("line 5: reference 'N-1' appears again (first on line 2)"),
+        "{h:?}"
+    );
+    assert_eq!(
+        h[3],
+        "line 6: a peg-out request with reference 'Q-1' is already queued (requested) with \
+         other content: a reference names one request"
+    );
+    // Only refusals (a queued reference, another Bitcoin network): exit 3, as `request add`.
+    let text = format!(
+        "ref,btc_address,amount\nQ-1,{b},0.7\nN-9,bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq,0.5\n",
+        b = DEST[1].0
+    );
+    let err = import(&text)
+        .fails_json(3, "import_rejected", "2 of 2 rows cannot be queued")
+        .json_error();
+    assert!(hints(&err)[1].contains("Bitcoin mainnet"), "{err}");
+    desk.lotc(&[
+        "--json",
+        "pegout",
+        "request",
+        "add",
+        "--ref",
+        "Q-1",
+        "--btc-address",
+        DEST[1].0,
+        "--amount",
+        "0.7",
+        "--by",
+        "carol",
+    ])
+    .fails_json(
+        3,
+        "duplicate_ref",
+        "already queued (requested) with other content",
+    );
+    // A JSON key given twice is refused with its line, not read as its last value.
+    let text = format!(
+        "{{\"ref\":\"K-10\",\"btc_address\":\"{b}\",\"amount\":\"0.5\"}}\n\
+         {{\"ref\":\"K-11\",\"ref\":\"K-12\",\"btc_address\":\"{b}\",\"amount\":\"0.5\"}}\n",
+        b = DEST[1].0
+    );
+    let err = import(&text)
+        .fails_json(2, "import_rejected", "1 of 2 rows cannot be queued")
+        .json_error();
+    assert!(
+        hints(&err)[0].starts_with("line 2: key 'ref' appears twice"),
+        "{err}"
+    );
+    // A bad header says what is wrong with the header.
+    import("ref,address,amount\nX,y,1\n").fails_json(
+        2,
+        "import_rejected",
+        "the file cannot be imported: unknown column 'address' in the header (columns: ref, \
+         btc_address, amount, customer, note) (line 1); nothing was imported",
+    );
+    let refs: Vec<String> = desk
+        .list()
+        .iter()
+        .map(|r| r["ref"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(refs, ["Q-1"], "nothing imported");
 }
 
 #[test]
@@ -610,9 +758,31 @@ fn four_eyes_rejections_and_settings() {
     desk.add("T-2", 1, "0.2").ok();
     desk.add("T-3", 2, "0.2").ok();
     desk.approve(&["T-1", "T-2", "T-3"], "erin").ok();
-    // The same name twice is one approval.
+    // The same name twice is one approval, whatever its case or spacing (the audit found
+    // `--by ERIN` after `--by erin` made "2/2 approvals: approved" and paid it).
     let again = desk.approve(&["T-1"], "erin").ok().json();
     assert_eq!(again[0]["already_approved_by_you"], true);
+    for same in ["ERIN", " Erin "] {
+        let again = desk.approve(&["T-1"], same).ok().json();
+        assert_eq!(again[0]["already_approved_by_you"], true, "{same}");
+        assert_eq!(again[0]["approvals"].as_array().unwrap().len(), 1, "{same}");
+    }
+    let text = desk
+        .lotc(&["pegout", "request", "approve", "T-1", "--by", "ERIN"])
+        .ok();
+    assert_eq!(
+        text.stdout.trim(),
+        "T-1: ERIN had approved it already as 'erin' (names are compared ignoring case); \
+         nothing changed (1/2 approvals, requested)."
+    );
+    // Look-alikes and control characters are not names.
+    for odd in ["er\u{456}n", "erin\u{7}"] {
+        desk.approve(&["T-1"], odd).fails_json(
+            2,
+            "invalid_request",
+            "is not a usable name: 1 to 64 ASCII letters, digits, spaces and . - _ @",
+        );
+    }
     assert_eq!(desk.request("T-1")["status"], "requested");
     // Nothing runs on one approval.
     let nothing = desk.run(&[]).ok().json();
@@ -680,6 +850,14 @@ fn four_eyes_rejections_and_settings() {
     assert_eq!(signed["status"], "broadcast");
 }
 
+fn refs(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["ref"].as_str().unwrap())
+        .collect()
+}
+
 #[test]
 fn a_run_pays_what_the_wallet_can_in_order_and_says_who_waits() {
     let desk = Desk::new(true, 1);
@@ -688,35 +866,28 @@ fn a_run_pays_what_the_wallet_can_in_order_and_says_who_waits() {
     desk.add("T-3", 2, "0.5").ok();
     desk.add("T-4", 2, "0.001").ok();
     desk.approve(&["T-1", "T-2", "T-3", "T-4"], "erin").ok();
+    // T-3 does not fit after T-1 and T-2; T-4, after it, still does.
     let doc = desk.run(&[]).ok().json();
-    let paid: Vec<&str> = doc["paid"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["ref"].as_str().unwrap())
-        .collect();
-    assert_eq!(paid, ["T-1", "T-2"]);
-    let waiting: Vec<&str> = doc["waiting"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w["ref"].as_str().unwrap())
-        .collect();
-    assert_eq!(waiting, ["T-3", "T-4"]);
-    assert!(doc["waiting"][0]["why"]
-        .as_str()
-        .unwrap()
-        .contains("not enough L-BTC"));
+    assert_eq!(refs(&doc["paid"]), ["T-1", "T-2", "T-4"]);
+    assert_eq!(refs(&doc["waiting"]), ["T-3"]);
+    assert_eq!(doc["waiting"][0]["reason"], "funds");
+    assert_eq!(
+        doc["waiting"][0]["why"],
+        "needs 0.5 BTC and the fee; 0.1 L-BTC is spendable after the 2 request(s) this run \
+         pays before it (0.9 of 1.0 L-BTC): fund the wallet and run again, or reject it"
+    );
     desk.node.mine(1).unwrap();
     // The wallet now holds less than T-3: nothing can be paid, exit 5, nothing recorded.
     desk.run(&[]).fails_json(
         5,
         "insufficient_funds",
-        "2 approved request(s) wait and the wallet cannot pay the first of them",
+        "1 approved request(s) wait and the wallet can pay none of them",
     );
     assert_eq!(desk.request("T-3")["status"], "approved");
     // --max and the human text.
     desk.fund(COIN);
+    desk.add("T-5", 0, "0.001").ok();
+    desk.approve(&["T-5"], "erin").ok();
     let pass = desk.sb.pass();
     let run = desk
         .lotc(&[
@@ -732,12 +903,121 @@ fn a_run_pays_what_the_wallet_can_in_order_and_says_who_waits() {
         ])
         .ok();
     assert!(
-        run.stderr.contains("T-4 (0.001 BTC) waits: beyond --max"),
+        run.stderr.contains("T-5 (0.001 BTC) waits: beyond --max"),
         "{}",
         run.stderr
     );
     assert_eq!(desk.request("T-3")["status"], "broadcast");
-    assert_eq!(desk.request("T-4")["status"], "approved");
+    assert_eq!(desk.request("T-5")["status"], "approved");
+}
+
+/// Audit: an approved 21,000,000 BTC request ahead of small ones made every run pay
+/// nothing, with a false reason, and exit 5 until someone rejected it.
+#[test]
+fn one_unpayable_request_does_not_hold_back_the_queue() {
+    let desk = Desk::new(true, 1);
+    desk.add("B-17", 0, "21000000").ok();
+    for (i, r) in ["C-1", "C-2", "C-3", "C-4"].iter().enumerate() {
+        desk.add(r, i % 3, "0.025").ok();
+    }
+    desk.approve(&["B-17", "C-1", "C-2", "C-3", "C-4"], "erin")
+        .ok();
+    let pass = desk.sb.pass();
+    let run = desk
+        .lotc(&[
+            "--yes",
+            "pegout",
+            "run",
+            "--by",
+            "dave",
+            "--passphrase-file",
+            &pass,
+        ])
+        .ok();
+    assert!(
+        run.stderr.contains(
+            "B-17 (21000000.0 BTC) waits: needs 21000000.0 BTC and the fee; 1.0 L-BTC is \
+             spendable: fund the wallet and run again, or reject it"
+        ),
+        "{}",
+        run.stderr
+    );
+    for r in ["C-1", "C-2", "C-3", "C-4"] {
+        assert_eq!(desk.request(r)["status"], "broadcast", "{r}");
+    }
+    desk.node.mine(1).unwrap();
+    assert_eq!(desk.chain_pegouts().len(), 4);
+    // Only B-17 is left: it waits with the true numbers, and the run says it paid nothing.
+    let run = desk.run(&[]);
+    let err = run
+        .fails_json(
+            5,
+            "insufficient_funds",
+            "1 approved request(s) wait and the wallet can pay none of them",
+        )
+        .json_error();
+    assert!(
+        err["hints"][0].as_str().unwrap().contains("reject"),
+        "{err}"
+    );
+    assert_eq!(desk.request("B-17")["status"], "approved");
+}
+
+/// Audit: a request approved under a lower minimum was paid after the minimum was raised;
+/// a minimum below what elementsd pegs out was accepted with a warning.
+#[test]
+fn the_minimum_in_force_when_the_run_runs_holds_back_smaller_requests() {
+    let desk = Desk::new(true, 1);
+    desk.add("MIN-1", 0, "0.002").ok();
+    desk.approve(&["MIN-1"], "erin").ok();
+    desk.lotc(&["pegout", "settings", "--min-amount", "0.01", "--by", "boss"])
+        .ok();
+    desk.run(&[]).fails_json(
+        3,
+        "below_minimum",
+        "1 approved request(s) wait, all below the desk's current minimum",
+    );
+    assert_eq!(desk.request("MIN-1")["status"], "approved");
+    desk.add("MIN-2", 1, "0.02").ok();
+    desk.approve(&["MIN-2"], "erin").ok();
+    let doc = desk.run(&[]).ok().json();
+    assert_eq!(refs(&doc["paid"]), ["MIN-2"]);
+    assert_eq!(doc["waiting"][0]["ref"], "MIN-1");
+    assert_eq!(doc["waiting"][0]["reason"], "below_minimum");
+    assert_eq!(
+        doc["waiting"][0]["why"],
+        "0.002 BTC is below the desk's current minimum of 0.01 BTC: lower the minimum with \
+         `pegout settings --min-amount`, or reject it"
+    );
+    // Below elementsd's floor is refused, and nothing changes.
+    desk.lotc(&[
+        "--json",
+        "pegout",
+        "settings",
+        "--min-amount",
+        "0.0001",
+        "--by",
+        "boss",
+    ])
+    .fails_json(
+        2,
+        "invalid_amount",
+        "a minimum of 0.0001 BTC is below 0.001 BTC (100000 sat), the least elementsd pegs out",
+    );
+    let settings = desk.lotc(&["--json", "pegout", "settings"]).ok().json();
+    assert_eq!(settings["min_amount"], 1_000_000);
+    // Lowering it again lets MIN-1 go.
+    desk.lotc(&[
+        "pegout",
+        "settings",
+        "--min-amount",
+        "0.001",
+        "--by",
+        "boss",
+    ])
+    .ok();
+    let doc = desk.run(&[]).ok().json();
+    assert_eq!(refs(&doc["paid"]), ["MIN-1"]);
 }
 
 #[test]
@@ -769,4 +1049,58 @@ fn dry_run_records_nothing() {
     assert_eq!(desk.request("T-1")["status"], "approved");
     assert_eq!(events(&desk.request("T-1")), ["requested", "approved"]);
     assert!(desk.chain_pegouts().is_empty());
+}
+
+/// The login name of this process's user id, from /etc/passwd (what `--by` falls back to).
+fn passwd_name() -> Option<String> {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    std::fs::read_to_string("/etc/passwd")
+        .ok()?
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() > 2 && f[2] == uid.to_string())
+        .map(|f| f[0].to_owned())
+}
+
+/// Audit: README says `--by` falls back to the login name, but with USER and LOGNAME unset
+/// there was no default.
+#[test]
+fn by_falls_back_to_the_login_name_of_the_user_id() {
+    let desk = Desk::new(false, 0);
+    let mut args = vec!["--network", "regtest"];
+    args.extend(desk.server.iter().map(String::as_str));
+    args.extend_from_slice(&[
+        "--wallet",
+        "alice",
+        "--json",
+        "pegout",
+        "request",
+        "add",
+        "--ref",
+        "U-1",
+        "--btc-address",
+        DEST[0].0,
+        "--amount",
+        "0.5",
+    ]);
+    let out = desk
+        .sb
+        .command(&args)
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .env_remove("LIQUID_OTC_ACTOR")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let run = Run::of(out);
+    match passwd_name() {
+        Some(name) => {
+            let doc = run.ok().json();
+            assert_eq!(doc["request"]["created_by"], name.as_str());
+        }
+        None => {
+            run.fails_json(2, "no_actor", "none is known");
+        }
+    }
 }

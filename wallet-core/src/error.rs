@@ -72,18 +72,18 @@ pub enum Error {
     /// A txid that is not a peg-out transaction of the desk.
     #[error("{0} is not a peg-out transaction of this wallet's desk")]
     UnknownPegoutTx(elements::Txid),
-    /// An import with bad rows: nothing was imported.
-    #[error(
-        "{} of {total} rows are invalid; nothing was imported (first: line {}: {})",
-        rows.len(),
-        rows.first().map_or(0, |r| r.0),
-        rows.first().map_or("", |r| r.1.as_str())
-    )]
+    /// An import with bad rows, or a file that cannot be read as an import (`total` 0: too
+    /// large, or its header): nothing was imported.
+    #[error("{}", import_rejected(rows, *total))]
     ImportRejected {
         /// Each bad row: its line number and what is wrong.
         rows: Vec<(usize, String)>,
-        /// How many rows the file holds.
+        /// How many rows the file holds (0 when the file itself cannot be read).
         total: usize,
+        /// Whether every problem is a refusal of a well-formed row (another Bitcoin network,
+        /// a reference already queued or repeated in the file: what `request add` refuses,
+        /// [`Error::is_refusal`]) rather than malformed input.
+        refused: bool,
     },
     /// The wallet name is not acceptable.
     #[error("invalid wallet name: {0}")]
@@ -247,7 +247,39 @@ fn available_text(available: &[String]) -> String {
     }
 }
 
+fn import_rejected(rows: &[(usize, String)], total: usize) -> String {
+    let (line, reason) = rows.first().map_or((0, ""), |r| (r.0, r.1.as_str()));
+    if total == 0 {
+        return format!(
+            "the file cannot be imported: {reason} (line {line}); nothing was imported"
+        );
+    }
+    let more = match rows.len() {
+        0 | 1 => String::new(),
+        n => format!("; {} more below", n - 1),
+    };
+    format!(
+        "{} of {total} rows cannot be queued; nothing was imported (line {line}: {reason}{more})",
+        rows.len()
+    )
+}
+
 impl Error {
+    /// Whether this error refuses a well-formed request rather than malformed input: the
+    /// Bitcoin address is of another network, the reference is already queued with other
+    /// content, or a check refused ([`Error::Refused`]). Front ends report these as
+    /// refusals (exit 3 in the CLI) and the rest of a request's errors as malformed input
+    /// (exit 2); an import uses it to give its rows the status `request add` would.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Error::WrongBitcoinNetwork { .. }
+                | Error::WrongNetwork { .. }
+                | Error::DuplicateRequest { .. }
+                | Error::Refused(_)
+        )
+    }
+
     /// Builds an [`Error::Io`] for `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
@@ -287,6 +319,29 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "wrong network: expected liquid, found bitcoin"
+        );
+    }
+
+    #[test]
+    fn an_import_says_whether_the_file_or_its_rows_are_wrong() {
+        let header = Error::ImportRejected {
+            rows: vec![(1, "the header has no 'amount' column".into())],
+            total: 0,
+            refused: false,
+        };
+        assert_eq!(
+            header.to_string(),
+            "the file cannot be imported: the header has no 'amount' column (line 1); nothing \
+             was imported"
+        );
+        let rows = Error::ImportRejected {
+            rows: vec![(3, "bad".into()), (5, "worse".into()), (6, "x".into())],
+            total: 5,
+            refused: false,
+        };
+        assert_eq!(
+            rows.to_string(),
+            "3 of 5 rows cannot be queued; nothing was imported (line 3: bad; 2 more below)"
         );
     }
 }

@@ -77,7 +77,7 @@ pub enum AssetCommand {
 /// Options shared by the asset commands that sign and broadcast.
 #[derive(Debug, Args)]
 pub struct AssetTxArgs {
-    /// Fee rate in sat per discounted vbyte [default: the server's estimate, at least 0.1].
+    /// Fee rate in sat per discounted vbyte, 0.1 to 1000 [default: the server's estimate].
     #[arg(long, value_name = "SAT_PER_VB", value_parser = values::fee_rate)]
     pub fee_rate: Option<FeeRate>,
     /// Build, blind and show the transaction, then stop before signing.

@@ -71,8 +71,9 @@ pub struct DealListArgs {
     /// Only deals with this status.
     #[arg(long, value_name = "STATUS", value_parser = status)]
     pub status: Option<DealStatus>,
-    /// Only deals made on or after this date (YYYY-MM-DD or RFC 3339, UTC).
-    #[arg(long, value_name = "DATE", value_parser = date)]
+    /// Only deals made on or after this date (YYYY-MM-DD: midnight UTC, or RFC 3339 with Z
+    /// or an offset such as +02:00).
+    #[arg(long, value_name = "DATE", value_parser = values::since)]
     pub since: Option<u64>,
 }
 
@@ -123,8 +124,9 @@ pub struct DealExportArgs {
     /// The format.
     #[arg(long, value_enum)]
     pub format: ExportFormat,
-    /// Only deals made on or after this date (YYYY-MM-DD or RFC 3339, UTC).
-    #[arg(long, value_name = "DATE", value_parser = date)]
+    /// Only deals made on or after this date (YYYY-MM-DD: midnight UTC, or RFC 3339 with Z
+    /// or an offset such as +02:00).
+    #[arg(long, value_name = "DATE", value_parser = values::since)]
     pub since: Option<u64>,
 }
 
@@ -134,7 +136,7 @@ pub struct DealExpireArgs {
     /// List the deals that would be cancelled; change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Fee rate of the cancelling spends [default: the server's estimate, at least 0.1].
+    /// Fee rate of the cancelling spends, 0.1 to 1000 sat/vB [default: the server's estimate].
     #[arg(long, value_name = "SAT_PER_VB", value_parser = values::fee_rate)]
     pub fee_rate: Option<wallet_core::tx::FeeRate>,
     #[command(flatten)]
@@ -147,23 +149,6 @@ fn status(text: &str) -> Result<DealStatus, String> {
     text.trim()
         .parse()
         .map_err(|e: wallet_core::Error| e.to_string())
-}
-
-/// Parses YYYY-MM-DD (midnight UTC) or an RFC 3339 time into seconds since the epoch.
-pub fn date(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let full = if t.len() == 10 {
-        format!("{t}T00:00:00Z")
-    } else {
-        t.to_owned()
-    };
-    humantime::parse_rfc3339_weak(&full)
-        .map_err(|_| format!("'{text}' is not a date: write YYYY-MM-DD or 2024-05-01T12:00:00Z"))
-        .and_then(|time| {
-            time.duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .map_err(|_| format!("'{text}' is before 1970"))
-        })
 }
 
 /// Runs a `deal` subcommand.

@@ -146,8 +146,8 @@ pub struct OfferCreateArgs {
     #[arg(long, value_enum, default_value_t = FeePayerArg::Taker)]
     pub fee_payer: FeePayerArg,
     /// With --fee-payer maker: the rate the fee is fixed at, in sat per discounted vbyte
-    /// [default: the server's estimate, at least 0.1]. The taker chooses its own when it
-    /// pays.
+    /// (0.1 to 10, a deal's cap) [default: the server's estimate, at least 0.1]. The taker
+    /// chooses its own when it pays.
     #[arg(long, value_name = "SAT_PER_VB", value_parser = values::fee_rate)]
     pub fee_rate: Option<wallet_core::tx::FeeRate>,
     /// How long the offer stays open: 30m, 2h, 1d (at most 30 days).
@@ -185,8 +185,8 @@ pub struct OfferAcceptArgs {
     /// Where to write the accepted envelope: a new file, or - for stdout.
     #[arg(long, short = 'o', value_name = "FILE|-", default_value = "-")]
     pub output: String,
-    /// Fee rate when this wallet pays the fee, in sat per discounted vbyte [default: the
-    /// server's estimate, at least 0.1].
+    /// Fee rate when this wallet pays the fee, in sat per discounted vbyte (0.1 to 10, a
+    /// deal's cap) [default: the server's estimate, at least 0.1].
     #[arg(long, value_name = "SAT_PER_VB", value_parser = values::fee_rate)]
     pub fee_rate: Option<wallet_core::tx::FeeRate>,
     /// Your own label for the counterparty (kept in your ledger; 1 to 64 characters).
@@ -219,7 +219,7 @@ pub struct OfferCancelArgs {
     /// Spend one of the wallet's coins in the deal even when it signed nothing.
     #[arg(long)]
     pub onchain: bool,
-    /// Fee rate of the cancelling spend [default: the server's estimate, at least 0.1].
+    /// Fee rate of the cancelling spend, 0.1 to 1000 sat/vB [default: the server's estimate].
     #[arg(long, value_name = "SAT_PER_VB", value_parser = values::fee_rate)]
     pub fee_rate: Option<wallet_core::tx::FeeRate>,
     #[command(flatten)]

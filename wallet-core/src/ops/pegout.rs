@@ -183,8 +183,167 @@ pub struct Waiting {
     pub reference: String,
     /// The amount in sat.
     pub amount: u64,
-    /// Why it waits.
+    /// What kind of reason.
+    pub kind: WaitReason,
+    /// Why it waits, in words with the numbers.
     pub why: String,
+}
+
+/// The kinds of reason an approved request waits in a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitReason {
+    /// The wallet's L-BTC does not cover it (with the fee) after the requests this run pays
+    /// before it.
+    Funds,
+    /// It is below the desk's current minimum (raised since it was queued).
+    BelowMinimum,
+    /// `--max`, or how many peg-outs one transaction may carry: the next run takes it.
+    Limit,
+}
+
+/// What a selection pass may spend: the desk's minimum now, the wallet's spendable L-BTC,
+/// what is kept back for the fee, and the requests (by index) left out because the fee did
+/// not fit with them.
+struct Budget<'a> {
+    min_amount: u64,
+    available: u64,
+    reserve: u64,
+    short: &'a [usize],
+}
+
+/// The requests a run chooses (indexes into `runnable`) and those that wait, with why.
+#[derive(Debug, PartialEq, Eq)]
+struct Selection {
+    chosen: Vec<usize>,
+    waiting: Vec<(usize, WaitReason, String)>,
+}
+
+fn btc(sat: u64) -> String {
+    format!("{} BTC", crate::amount::format_amount(sat, 8))
+}
+
+/// Chooses, in queue order, every request that the run may pay: at least the minimum,
+/// within `--max` and the chain's per-transaction limit, and covered by what is left of the
+/// wallet's L-BTC (less `reserve` for the fee) after the requests chosen before it. A
+/// request that cannot be funded is skipped, not a wall: later, smaller ones are still paid.
+fn select(
+    runnable: &[crate::store::PegoutRequest],
+    options: &RunOptions,
+    budget: &Budget<'_>,
+) -> Selection {
+    let cap = options
+        .limits
+        .max_per_tx
+        .min(options.max.unwrap_or(usize::MAX));
+    let spendable = budget.available.saturating_sub(budget.reserve);
+    let mut chosen = Vec::new();
+    let mut waiting = Vec::new();
+    let mut sum = 0u64;
+    for (i, r) in runnable.iter().enumerate() {
+        if r.amount < budget.min_amount {
+            waiting.push((
+                i,
+                WaitReason::BelowMinimum,
+                format!(
+                    "{} is below the desk's current minimum of {}: lower the minimum with \
+                     `pegout settings --min-amount`, or reject it",
+                    btc(r.amount),
+                    btc(budget.min_amount)
+                ),
+            ));
+            continue;
+        }
+        if chosen.len() >= cap {
+            let why = if options.max.is_some_and(|m| chosen.len() >= m) {
+                "beyond --max".to_owned()
+            } else if options.limits.max_per_tx == 1 {
+                "the chain relays one peg-out per transaction (multi_data_permitted is off): \
+                 run again"
+                    .to_owned()
+            } else {
+                format!(
+                    "at most {} peg-outs per transaction: run again",
+                    options.limits.max_per_tx
+                )
+            };
+            waiting.push((i, WaitReason::Limit, why));
+            continue;
+        }
+        let fits = !budget.short.contains(&i)
+            && sum
+                .checked_add(r.amount)
+                .is_some_and(|total| total <= spendable);
+        if !fits {
+            let left = budget.available.saturating_sub(sum);
+            let before = if chosen.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " after the {} request(s) this run pays before it ({} of {} L-BTC)",
+                    chosen.len(),
+                    crate::amount::format_amount(sum, 8),
+                    crate::amount::format_amount(budget.available, 8)
+                )
+            };
+            let fee = if budget.reserve > 0 {
+                format!(" and a fee of about {} sat", budget.reserve)
+            } else {
+                " and the fee".to_owned()
+            };
+            waiting.push((
+                i,
+                WaitReason::Funds,
+                format!(
+                    "needs {}{fee}; {} L-BTC is spendable{before}: fund the wallet and run \
+                     again, or reject it",
+                    btc(r.amount),
+                    crate::amount::format_amount(left, 8)
+                ),
+            ));
+            continue;
+        }
+        sum = sum.saturating_add(r.amount);
+        chosen.push(i);
+    }
+    Selection { chosen, waiting }
+}
+
+/// The peg-out outputs paying `requests`, in order.
+fn outputs_of(requests: &[&crate::store::PegoutRequest]) -> Vec<PegoutOutput> {
+    requests
+        .iter()
+        .map(|r| PegoutOutput {
+            parent_script: elements::bitcoin::ScriptBuf::from(r.script.clone()),
+            value: r.amount,
+        })
+        .collect()
+}
+
+/// Coins of the earlier (abandoned or conflicted) transactions of `requests` that are still
+/// the wallet's: one per earlier transaction, spent so that the new one conflicts with it.
+fn pins(
+    wallet: &Wallet,
+    coins: &[crate::tx::Spendable],
+    requests: &[&crate::store::PegoutRequest],
+) -> Result<Vec<crate::tx::Spendable>> {
+    let mut pinned: Vec<crate::tx::Spendable> = Vec::new();
+    for r in requests {
+        for (_, inputs) in wallet.store().pegout_earlier_inputs(r.id)? {
+            let already = inputs
+                .iter()
+                .any(|op| pinned.iter().any(|p| p.outpoint == *op));
+            if already {
+                continue;
+            }
+            if let Some(coin) = inputs
+                .iter()
+                .find_map(|op| coins.iter().find(|c| c.outpoint == *op))
+            {
+                pinned.push(coin.clone());
+            }
+        }
+    }
+    Ok(pinned)
 }
 
 /// A prepared run: the transaction paying the oldest approved requests the wallet can pay,
@@ -216,100 +375,59 @@ pub struct RunCommitted {
 
 /// Prepares a run: under the wallet's spending lock (taken first, kept until commit, so a
 /// second run waits for this one to finish or refuses), reads the approved requests with
-/// enough approvers, oldest first, takes as many as `options.max`, the chain's per-transaction
-/// limit and the wallet's L-BTC allow, in order, builds one transaction paying them, and
-/// checks it with [`check_pegouts`]. Requests that a transaction paid before (now abandoned
+/// enough distinct approvers, oldest first, and takes each in order that the wallet's L-BTC
+/// (with the fee) still covers, at least the desk's current minimum, up to `options.max` and
+/// the chain's per-transaction limit; a request that cannot be paid waits with its reason
+/// ([`Waiting`]) and does not hold back the ones after it. Builds one transaction paying the
+/// chosen and checks it with [`check_pegouts`]. Requests that a transaction paid before (now abandoned
 /// or conflicted) are paid with one of that transaction's inputs when it is still the
 /// wallet's, so that the two can never both confirm. Sync first; nothing is signed.
 pub fn prepare_run(wallet: &mut Wallet, options: &RunOptions, mode: Mode) -> Result<PreparedRun> {
     check_supported(wallet.network())?;
-    crate::store::check_actor(&options.actor)?;
+    let actor = crate::store::check_actor(&options.actor)?;
     let lock = match mode {
         Mode::ForSigning => Some(wallet.lock_spending()?),
         Mode::DryRun => None,
     };
+    // The desk's minimum now, not the one when a request was queued: a request below it
+    // waits (the settings may have been raised since).
+    let min_amount = wallet
+        .store()
+        .pegout_settings()?
+        .min_amount
+        .max(options.limits.min_amount);
     let runnable = wallet.store().pegout_runnable()?;
-    let cap = options
-        .limits
-        .max_per_tx
-        .min(options.max.unwrap_or(usize::MAX));
-    let mut waiting: Vec<Waiting> = Vec::new();
-    let mut batch = Vec::new();
-    for (i, r) in runnable.into_iter().enumerate() {
-        if i < cap {
-            batch.push(r);
-            continue;
-        }
-        let why = if options.max.is_some_and(|m| i >= m) {
-            "beyond --max".to_owned()
-        } else if options.limits.max_per_tx == 1 {
-            "the chain relays one peg-out per transaction (multi_data_permitted is off): run \
-             again"
-                .to_owned()
-        } else {
-            format!(
-                "at most {} peg-outs per transaction: run again",
-                options.limits.max_per_tx
-            )
-        };
-        waiting.push(Waiting {
-            reference: r.reference,
-            amount: r.amount,
-            why,
-        });
-    }
-    // Coins of earlier transactions of these requests, to conflict with them.
     let coins = super::payment::spendable(wallet)?;
-    let mut pinned: Vec<crate::tx::Spendable> = Vec::new();
-    for r in &batch {
-        for (_, inputs) in wallet.store().pegout_earlier_inputs(r.id)? {
-            let already = inputs
-                .iter()
-                .any(|op| pinned.iter().any(|p| p.outpoint == *op));
-            if already {
-                continue;
-            }
-            if let Some(coin) = inputs
-                .iter()
-                .find_map(|op| coins.iter().find(|c| c.outpoint == *op))
-            {
-                pinned.push(coin.clone());
-            }
-        }
-    }
-    // The longest prefix the wallet's L-BTC can cover (the fee is found by building).
     let policy = wallet.policy_asset();
     let available = coins
         .iter()
         .filter(|c| c.secrets.asset == policy)
         .try_fold(0u64, |s, c| s.checked_add(c.secrets.value))
         .unwrap_or(u64::MAX);
-    let mut k = 0usize;
-    let mut sum = 0u64;
-    for r in &batch {
-        match sum.checked_add(r.amount) {
-            Some(s) if s <= available => {
-                sum = s;
-                k += 1;
-            }
-            _ => break,
-        }
-    }
-    let network = wallet.network();
-    let outputs_of = |n: usize| -> Vec<PegoutOutput> {
-        batch[..n]
-            .iter()
-            .map(|r| PegoutOutput {
-                parent_script: elements::bitcoin::ScriptBuf::from(r.script.clone()),
-                value: r.amount,
-            })
-            .collect()
-    };
-    // Dry builds find how many fit with the fee; the real one (storing its change address)
-    // is made once.
-    while k > 0 {
+    // Choose in queue order, skipping what cannot be paid; dry builds find the fee, and a
+    // fee that does not fit keeps that much back (`reserve`) and chooses again.
+    let mut reserve = 0u64;
+    let mut passes = 0usize;
+    let mut short: Vec<usize> = Vec::new();
+    let (selection, pinned) = loop {
+        let selection = select(
+            &runnable,
+            options,
+            &Budget {
+                min_amount,
+                available,
+                reserve,
+                short: &short,
+            },
+        );
+        let chosen: Vec<&crate::store::PegoutRequest> =
+            selection.chosen.iter().map(|&i| &runnable[i]).collect();
+        let pinned = pins(wallet, &coins, &chosen)?;
+        let Some(&last) = selection.chosen.last() else {
+            break (selection, pinned);
+        };
         let trial = PegoutBatch {
-            outputs: outputs_of(k),
+            outputs: outputs_of(&chosen),
             pinned: pinned.clone(),
             fee_rate: options.fee_rate,
         };
@@ -321,27 +439,39 @@ pub fn prepare_run(wallet: &mut Wallet, options: &RunOptions, mode: Mode) -> Res
             0,
             |ctx, coins, change| build_pegouts(ctx, coins, &trial, change),
         ) {
-            Ok(_) => break,
-            Err(Error::InsufficientFunds { asset, .. }) if asset == policy => k -= 1,
+            Ok(_) => break (selection, pinned),
+            Err(Error::InsufficientFunds { asset, needed, .. }) if asset == policy => {
+                let sum = chosen.iter().try_fold(0u64, |s, r| s.checked_add(r.amount));
+                let fee = sum.map_or(0, |sum| needed.saturating_sub(sum));
+                passes += 1;
+                if fee > reserve && passes <= 8 {
+                    reserve = fee;
+                } else {
+                    // The fee estimate did not help (or too many passes): leave out the
+                    // last chosen request, which always ends the loop.
+                    short.push(last);
+                }
+            }
             Err(e) => return Err(e),
         }
-    }
-    for r in batch.iter().skip(k) {
-        waiting.push(Waiting {
-            reference: r.reference.clone(),
-            amount: r.amount,
-            why: "not enough L-BTC in the wallet for it after the requests before it, with the \
-                  fee (fund the wallet and run again)"
-                .to_owned(),
-        });
-    }
-    waiting.sort_by_key(|w| {
-        batch
-            .iter()
-            .position(|r| r.reference == w.reference)
-            .unwrap_or(usize::MAX)
-    });
-    let actor = options.actor.clone();
+    };
+    let batch: Vec<crate::store::PegoutRequest> = selection
+        .chosen
+        .iter()
+        .map(|&i| runnable[i].clone())
+        .collect();
+    let waiting: Vec<Waiting> = selection
+        .waiting
+        .into_iter()
+        .map(|(i, kind, why)| Waiting {
+            reference: runnable[i].reference.clone(),
+            amount: runnable[i].amount,
+            kind,
+            why,
+        })
+        .collect();
+    let network = wallet.network();
+    let k = batch.len();
     if k == 0 {
         return Ok(PreparedRun {
             prepared: None,
@@ -351,7 +481,7 @@ pub fn prepare_run(wallet: &mut Wallet, options: &RunOptions, mode: Mode) -> Res
             actor,
         });
     }
-    let expected = outputs_of(k);
+    let expected = outputs_of(&batch.iter().collect::<Vec<_>>());
     let chosen = PegoutBatch {
         outputs: expected.clone(),
         pinned: pinned.clone(),
@@ -628,4 +758,124 @@ pub fn abandon(
         )));
     }
     wallet.store_mut().pegout_abandon(txid, actor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{PegoutRequest, RequestStatus};
+
+    fn request(i: i64, amount: u64) -> PegoutRequest {
+        PegoutRequest {
+            id: i,
+            reference: format!("R-{i}"),
+            btc_address: String::new(),
+            script: Vec::new(),
+            amount,
+            customer: None,
+            note: None,
+            status: RequestStatus::Approved,
+            created_at: 0,
+            created_by: "carol".into(),
+            updated_at: 0,
+            txid: None,
+            vout: None,
+            height: None,
+            reason: None,
+            approvals: Vec::new(),
+        }
+    }
+
+    fn options(max: Option<usize>, per_tx: usize) -> RunOptions {
+        RunOptions {
+            max,
+            fee_rate: FeeRate::MIN,
+            limits: PegoutLimits {
+                min_amount: 100_000,
+                max_per_tx: per_tx,
+            },
+            actor: "dave".into(),
+        }
+    }
+
+    const COIN: u64 = 100_000_000;
+
+    #[test]
+    fn an_unpayable_request_is_skipped_not_a_wall() {
+        // 21 million BTC first, then four small ones, with 1 L-BTC.
+        let runnable = [
+            request(1, 21_000_000 * COIN),
+            request(2, 2_500_000),
+            request(3, 2_500_000),
+            request(4, 2_500_000),
+            request(5, 2_500_000),
+        ];
+        let budget = Budget {
+            min_amount: 100_000,
+            available: COIN,
+            reserve: 0,
+            short: &[],
+        };
+        let s = select(&runnable, &options(None, 500), &budget);
+        assert_eq!(s.chosen, [1, 2, 3, 4]);
+        assert_eq!(s.waiting.len(), 1);
+        let (i, kind, why) = &s.waiting[0];
+        assert_eq!((*i, *kind), (0, WaitReason::Funds));
+        assert_eq!(
+            why,
+            "needs 21000000.0 BTC and the fee; 1.0 L-BTC is spendable: fund the wallet and run \
+             again, or reject it"
+        );
+        // Behind paid ones, the reason counts what they take.
+        let runnable = [request(1, 60_000_000), request(2, 50_000_000)];
+        let budget = Budget {
+            reserve: 30,
+            ..budget
+        };
+        let s = select(&runnable, &options(None, 500), &budget);
+        assert_eq!(s.chosen, [0]);
+        assert_eq!(
+            s.waiting[0].2,
+            "needs 0.5 BTC and a fee of about 30 sat; 0.4 L-BTC is spendable after the 1 \
+             request(s) this run pays before it (0.6 of 1.0 L-BTC): fund the wallet and run \
+             again, or reject it"
+        );
+    }
+
+    #[test]
+    fn the_minimum_and_the_limits_are_reasons_too() {
+        let runnable = [
+            request(1, 200_000),
+            request(2, 2_000_000),
+            request(3, 2_000_000),
+            request(4, 2_000_000),
+        ];
+        let budget = Budget {
+            min_amount: 1_000_000,
+            available: COIN,
+            reserve: 0,
+            short: &[],
+        };
+        let s = select(&runnable, &options(Some(2), 500), &budget);
+        assert_eq!(s.chosen, [1, 2]);
+        let kinds: Vec<(usize, WaitReason)> = s.waiting.iter().map(|w| (w.0, w.1)).collect();
+        assert_eq!(
+            kinds,
+            [(0, WaitReason::BelowMinimum), (3, WaitReason::Limit)]
+        );
+        assert_eq!(s.waiting[1].2, "beyond --max");
+        let s = select(&runnable, &options(None, 1), &budget);
+        assert_eq!(s.chosen, [1]);
+        assert!(s.waiting[1].2.contains("one peg-out per transaction"));
+        // A request the fee did not fit with is left out, and the next one is taken.
+        let s = select(
+            &runnable,
+            &options(None, 500),
+            &Budget {
+                short: &[1],
+                ..budget
+            },
+        );
+        assert_eq!(s.chosen, [2, 3]);
+    }
 }

@@ -60,6 +60,7 @@ fn whole_file(reason: String) -> Error {
     Error::ImportRejected {
         rows: vec![(1, reason)],
         total: 0,
+        refused: false,
     }
 }
 
@@ -74,12 +75,56 @@ fn parse_json_lines(text: &str) -> Vec<Row> {
         .collect()
 }
 
+/// A JSON object read with every key once: a key given twice is an error, where
+/// `serde_json::Value` would keep the last one silently (`{"ref":"K-10","ref":"K-11"}` would
+/// queue K-11).
+struct StrictObject(serde_json::Map<String, serde_json::Value>);
+
+impl<'de> serde::Deserialize<'de> for StrictObject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = StrictObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<StrictObject, A::Error> {
+                let mut object = serde_json::Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if object.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format!(
+                            "key '{}' appears twice",
+                            key.escape_default()
+                        )));
+                    }
+                    let value: serde_json::Value = map.next_value()?;
+                    object.insert(key, value);
+                }
+                Ok(StrictObject(object))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
 fn json_row(line: &str) -> std::result::Result<RequestInput, String> {
-    let value: serde_json::Value =
-        serde_json::from_str(line).map_err(|e| format!("not a JSON object: {e}"))?;
-    let object = value
-        .as_object()
-        .ok_or_else(|| "not a JSON object".to_owned())?;
+    let StrictObject(object) = serde_json::from_str(line).map_err(|e| {
+        // serde_json says "at line 1 column N" of this one line: say the column only, since
+        // the row's error already names its line in the file.
+        let text = e.to_string();
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        let what = text.strip_suffix(&suffix).unwrap_or(&text);
+        let what = format!("{what} (column {})", e.column());
+        if e.is_data() {
+            what
+        } else {
+            format!("not a JSON object: {what}")
+        }
+    })?;
+    let object = &object;
     for key in object.keys() {
         if !COLUMNS.contains(&key.as_str()) && key != "amount_sat" {
             return Err(format!(
@@ -234,10 +279,13 @@ fn parse_csv(text: &str) -> Result<Vec<Row>> {
                     ),
                 )],
                 total: 0,
+                refused: false,
             });
         };
         if index[k].is_some() {
-            return Err(whole_file(format!("column '{name}' appears twice")));
+            return Err(whole_file(format!(
+                "column '{name}' appears twice in the header"
+            )));
         }
         index[k] = Some(i);
     }
@@ -252,6 +300,7 @@ fn parse_csv(text: &str) -> Result<Vec<Row>> {
                     ),
                 )],
                 total: 0,
+                refused: false,
             });
         }
     }
@@ -313,7 +362,10 @@ mod tests {
         for (text, needle) in [
             ("ref,address,amount\nT,a,1\n", "unknown column 'address'"),
             ("ref,btc_address\nT,a\n", "no 'amount' column"),
-            ("ref,ref,btc_address,amount\n", "appears twice"),
+            (
+                "ref,ref,btc_address,amount\n",
+                "column 'ref' appears twice in the header",
+            ),
         ] {
             match parse(text) {
                 Err(Error::ImportRejected { rows, .. }) => {
@@ -343,9 +395,26 @@ mod tests {
                     {\"ref\":\"T-2\",\"btc_address\":\"a\",\"amount_sat\":150000,\"customer\":\"C\"}\n\
                     {\"ref\":\"T-3\",\"btc_address\":\"a\",\"amount\":0.001}\n\
                     {\"ref\":\"T-4\",\"btc_address\":\"a\",\"amount\":\"1\",\"memo\":\"x\"}\n\
-                    not json\n";
+                    not json\n\
+                    {\"ref\":\"K-10\",\"btc_address\":\"a\",\"ref\":\"K-11\",\"amount\":\"1\"}\n\
+                    [1]\n";
         let rows = parse(text).unwrap();
-        assert_eq!(rows.len(), 5);
+        assert_eq!(rows.len(), 7);
+        assert_eq!(rows[5].line, 7);
+        assert!(
+            rows[5]
+                .input
+                .as_ref()
+                .unwrap_err()
+                .starts_with("key 'ref' appears twice"),
+            "{:?}",
+            rows[5]
+        );
+        assert!(rows[6]
+            .input
+            .as_ref()
+            .unwrap_err()
+            .contains("expected a JSON object"));
         assert_eq!(ok(&rows[0]).amount, "0.001");
         assert_eq!(rows[1].line, 3);
         assert_eq!(ok(&rows[1]).amount, "0.0015");

@@ -78,27 +78,34 @@ pub fn validate(input: &RequestInput, network: Network, min_amount: u64) -> Resu
 /// Queues a request after [`validate`] with the desk's minimum. The same reference with the
 /// same content is a no-op ([`Queued::AlreadyQueued`]); with other content, a refusal.
 pub fn add(wallet: &mut Wallet, input: &RequestInput, actor: &str) -> Result<Queued> {
-    check_actor(actor)?;
+    let actor = &check_actor(actor)?;
     let settings = wallet.store().pegout_settings()?;
     let new = validate(input, wallet.network(), settings.min_amount)?;
     wallet.store_mut().pegout_add(&new, actor)
 }
 
 /// Queues every row of an import (CSV with a header, or JSON Lines: see
-/// [`super::import::parse`]) or none: every bad row is reported with its line number and
-/// reason in [`Error::ImportRejected`], as are references repeated in the file or already
-/// in the queue.
+/// [`super::import::parse`]) or none. Every bad row is reported in ONE pass, with its line
+/// number and reason, in [`Error::ImportRejected`]: rows that cannot be read, rows that fail
+/// the checks of a typed request, references repeated in the file, and references already
+/// in the queue (whatever their content: an import queues new requests only). The error's
+/// `refused` says whether every problem is a refusal ([`Error::is_refusal`]: another
+/// Bitcoin network, a reference already used), so that a front end can give the file the
+/// status `request add` gives the same cause; any malformed row makes the file malformed.
 pub fn import(
     wallet: &mut Wallet,
     text: &str,
     source: &str,
     actor: &str,
 ) -> Result<Vec<PegoutRequest>> {
-    check_actor(actor)?;
+    let actor = &check_actor(actor)?;
     check_supported(wallet.network())?;
     let settings = wallet.store().pegout_settings()?;
     let rows = super::import::parse(text)?;
     let total = rows.len();
+    if total == 0 {
+        return Err(invalid("the import holds no request".to_owned()));
+    }
     let mut errors: Vec<RowError> = Vec::new();
     let mut good: Vec<(usize, NewRequest)> = Vec::with_capacity(rows.len());
     let mut first_line: std::collections::HashMap<String, usize> = Default::default();
@@ -109,34 +116,39 @@ pub fn import(
                 errors.push(RowError {
                     line: row.line,
                     reason,
+                    refused: false,
                 });
                 continue;
             }
         };
+        // A repeated reference is named even when the row has other faults too.
+        let reference = input.reference.trim().to_owned();
+        if let Some(first) = first_line.get(&reference) {
+            errors.push(RowError {
+                line: row.line,
+                reason: format!(
+                    "reference '{}' appears again (first on line {first}): a reference names \
+                     one request",
+                    reference.escape_default()
+                ),
+                refused: true,
+            });
+            continue;
+        }
+        if !reference.is_empty() {
+            first_line.insert(reference, row.line);
+        }
         match validate(&input, wallet.network(), settings.min_amount) {
-            Ok(new) => {
-                if let Some(first) = first_line.get(&new.reference) {
-                    errors.push(RowError {
-                        line: row.line,
-                        reason: format!(
-                            "reference '{}' appears again (first on line {first})",
-                            new.reference
-                        ),
-                    });
-                    continue;
-                }
-                first_line.insert(new.reference.clone(), row.line);
-                good.push((row.line, new));
-            }
+            Ok(new) => good.push((row.line, new)),
             Err(e) => errors.push(RowError {
                 line: row.line,
                 reason: e.to_string(),
+                refused: e.is_refusal(),
             }),
         }
     }
-    if total == 0 {
-        return Err(invalid("the import holds no request".to_owned()));
-    }
+    // The queue is asked about every valid row, whatever else is wrong with the file.
+    errors.extend(wallet.store().pegout_conflicts(&good)?);
     if errors.is_empty() {
         match wallet.store_mut().pegout_import(&good, actor, source)? {
             Ok(queued) => return Ok(queued),
@@ -144,15 +156,19 @@ pub fn import(
         }
     }
     errors.sort_by_key(|e| e.line);
+    let refused = errors.iter().all(|e| e.refused);
     Err(Error::ImportRejected {
         rows: errors.into_iter().map(|e| (e.line, e.reason)).collect(),
         total,
+        refused,
     })
 }
 
-/// Records `actor`'s approval of every request of `references` (all or none).
+/// Records `actor`'s approval of every request of `references` (all or none). Names are
+/// checked and compared as [`check_actor`] says (`ERIN` is `erin`): a second approval by
+/// the same person changes nothing and comes back with [`Approved::already`] set.
 pub fn approve(wallet: &mut Wallet, references: &[String], actor: &str) -> Result<Vec<Approved>> {
-    check_actor(actor)?;
+    let actor = &check_actor(actor)?;
     if references.is_empty() {
         return Err(invalid("name at least one request to approve".to_owned()));
     }
@@ -169,7 +185,7 @@ pub fn reject(
     reason: &str,
     actor: &str,
 ) -> Result<PegoutRequest> {
-    check_actor(actor)?;
+    let actor = &check_actor(actor)?;
     check_reference(reference)?;
     let reason = check_text("reason", Some(reason), MAX_REASON_LEN)?
         .ok_or_else(|| invalid("a rejection needs a reason".to_owned()))?;
@@ -177,14 +193,17 @@ pub fn reject(
 }
 
 /// Changes the desk's settings: how many distinct approvers a request needs (1 to 10) and
-/// the smallest amount (at least 1 sat; elementsd's own wallet refuses below 100,000).
+/// the smallest amount: at least [`super::DEFAULT_MIN_PEGOUT`] (100,000 sat, below which
+/// elementsd's `sendtomainchain` refuses a peg-out) and at most 21 million BTC, else
+/// [`Error::InvalidAmount`]. A run checks each request against the minimum in force when it
+/// runs, so raising it holds back approved requests below it.
 pub fn set_settings(
     wallet: &mut Wallet,
     approvals: Option<u32>,
     min_amount: Option<u64>,
     actor: &str,
 ) -> Result<DeskSettings> {
-    check_actor(actor)?;
+    let actor = &check_actor(actor)?;
     if let Some(n) = approvals {
         if !(1..=10).contains(&n) {
             return Err(invalid(format!(
@@ -193,9 +212,18 @@ pub fn set_settings(
         }
     }
     if let Some(m) = min_amount {
-        if m == 0 || m > crate::tx::MAX_MONEY {
+        if m < super::DEFAULT_MIN_PEGOUT {
             return Err(Error::InvalidAmount(format!(
-                "{m} sat is not a usable minimum peg-out"
+                "a minimum of {} BTC is below {} BTC ({} sat), the least elementsd pegs out \
+                 (sendtomainchain refuses less); nothing was changed",
+                crate::amount::format_amount(m, 8),
+                crate::amount::format_amount(super::DEFAULT_MIN_PEGOUT, 8),
+                super::DEFAULT_MIN_PEGOUT
+            )));
+        }
+        if m > crate::tx::MAX_MONEY {
+            return Err(Error::InvalidAmount(format!(
+                "a minimum of {m} sat is above 21 million BTC; nothing was changed"
             )));
         }
     }

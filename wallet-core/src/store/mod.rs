@@ -34,10 +34,10 @@ pub use deals::{
 pub use issuances::{AssetEvent, AssetEventKind, IssuanceRecord};
 pub(crate) use outgoing::{LedgerChange, OutgoingTx};
 pub use outgoing::{OutgoingState, PendingTx, SentOutput, TxKind};
-pub(crate) use pegouts::{check_actor, PegoutsSigned};
+pub(crate) use pegouts::PegoutsSigned;
 pub use pegouts::{
-    Approval, Approved, DeskSettings, LiveTx, NewRequest, PegoutEvent, PegoutRequest, Queued,
-    RequestStatus, RowError,
+    check_actor, distinct_approvers, same_actor, Approval, Approved, DeskSettings, LiveTx,
+    NewRequest, PegoutEvent, PegoutRequest, Queued, RequestStatus, RowError,
 };
 pub use tx_rows::{NewTx, OwnedOutput};
 pub use views::{Balance, OwnedCoin, TxStatus, WalletTx, WalletUtxo};

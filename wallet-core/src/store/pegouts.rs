@@ -303,6 +303,32 @@ pub struct RowError {
     pub line: usize,
     /// What is wrong with it.
     pub reason: String,
+    /// Whether it is a refusal of a well-formed row (a reference already used, another
+    /// network: [`crate::Error::is_refusal`]) rather than malformed input.
+    pub refused: bool,
+}
+
+/// Why `new` cannot be imported when `existing` holds its reference: said as `request add`
+/// says it.
+fn conflict(line: usize, new: &NewRequest, existing: &PegoutRequest) -> RowError {
+    let reason = if existing.same_as(new) {
+        format!(
+            "reference '{}' is already in the queue ({}) with the same content: an import \
+             queues new requests only (remove the row)",
+            new.reference, existing.status
+        )
+    } else {
+        Error::DuplicateRequest {
+            reference: new.reference.clone(),
+            status: existing.status.as_str().to_owned(),
+        }
+        .to_string()
+    };
+    RowError {
+        line,
+        reason,
+        refused: true,
+    }
 }
 
 /// What an approval did to one request.
@@ -323,20 +349,51 @@ pub struct LiveTx {
     pub requests: Vec<(String, RequestStatus)>,
 }
 
-/// Checks a desk member's name (an actor of the audit log): 1 to 64 characters, no control
-/// characters, no surrounding spaces.
-pub(crate) fn check_actor(actor: &str) -> Result<()> {
-    let ok = (1..=64).contains(&actor.chars().count())
-        && actor.chars().all(|c| !c.is_control())
-        && actor.trim() == actor;
+/// The longest desk member's name.
+pub const MAX_ACTOR_LEN: usize = 64;
+
+/// Checks a desk member's name (an actor of the audit log and an approver) and returns it
+/// in its recorded form: surrounding spaces trimmed and runs of spaces made one; then 1 to
+/// [`MAX_ACTOR_LEN`] characters, each an ASCII letter or digit, `.`, `-`, `_`, `@` or a
+/// space. Anything else is refused (control characters, and every non-ASCII character, so
+/// that a look-alike such as a Cyrillic `е` cannot pass for another name). Two names are
+/// the same person when they are equal ignoring ASCII case ([`same_actor`]): `erin` and
+/// `ERIN` are one approver.
+pub fn check_actor(actor: &str) -> Result<String> {
+    let name = actor
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let ok = (1..=MAX_ACTOR_LEN).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@' | ' '));
     if !ok {
         return Err(Error::InvalidPegoutRequest(format!(
-            "'{}' is not a name: 1 to 64 characters, no control characters, no surrounding \
-             spaces",
+            "'{}' is not a usable name: 1 to {MAX_ACTOR_LEN} ASCII letters, digits, spaces and \
+             . - _ @ (names are compared ignoring case)",
             actor.escape_default()
         )));
     }
-    Ok(())
+    Ok(name)
+}
+
+/// Whether two checked names ([`check_actor`]) are the same person: equal ignoring ASCII
+/// case.
+pub fn same_actor(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+/// How many different people approved: names counted once ignoring ASCII case.
+pub fn distinct_approvers(approvals: &[Approval]) -> usize {
+    let mut seen: Vec<String> = approvals
+        .iter()
+        .map(|a| a.by.to_ascii_lowercase())
+        .collect();
+    seen.sort();
+    seen.dedup();
+    seen.len()
 }
 
 fn to_i64(v: u64) -> rusqlite::Result<i64> {
@@ -526,7 +583,7 @@ fn rebalance(
     actor: &str,
 ) -> rusqlite::Result<()> {
     let mut stmt = db.prepare(
-        "SELECT r.id, r.status, COUNT(a.approver) FROM pegout_requests r
+        "SELECT r.id, r.status, COUNT(DISTINCT lower(a.approver)) FROM pegout_requests r
            LEFT JOIN pegout_approvals a ON a.request_id = r.id
          WHERE r.status IN ('requested', 'approved') GROUP BY r.id",
     )?;
@@ -651,24 +708,9 @@ impl Store {
         let q = |e| storage_err(&path, "cannot import peg-out requests", e);
         let db = self.pegout_db("cannot lock the wallet database")?;
         let mut errors = Vec::new();
-        {
-            let mut stmt = db
-                .prepare("SELECT status FROM pegout_requests WHERE ref = ?1")
-                .map_err(q)?;
-            for (line, new) in rows {
-                let found: Option<String> = stmt
-                    .query_row([&new.reference], |r| r.get(0))
-                    .optional()
-                    .map_err(q)?;
-                if let Some(status) = found {
-                    errors.push(RowError {
-                        line: *line,
-                        reason: format!(
-                            "reference '{}' is already in the queue ({status})",
-                            new.reference
-                        ),
-                    });
-                }
+        for (line, new) in rows {
+            if let Some(existing) = request_by_ref(&db, &new.reference).map_err(q)? {
+                errors.push(conflict(*line, new, &existing));
             }
         }
         if !errors.is_empty() {
@@ -687,6 +729,18 @@ impl Store {
             }
         }
         Ok(Ok(out))
+    }
+
+    /// The rows of an import whose reference is already in the queue, each with the reason
+    /// (read only: [`Store::pegout_import`] checks again inside its transaction).
+    pub(crate) fn pegout_conflicts(&self, rows: &[(usize, NewRequest)]) -> Result<Vec<RowError>> {
+        let mut errors = Vec::new();
+        for (line, new) in rows {
+            if let Some(existing) = self.pegout_request(&new.reference)? {
+                errors.push(conflict(*line, new, &existing));
+            }
+        }
+        Ok(errors)
     }
 
     /// The request with this reference.
@@ -762,7 +816,8 @@ impl Store {
     }
 
     /// Records `actor`'s approval of each of `references` in ONE transaction (all or none):
-    /// a request still `requested` or already `approved` takes it (an approver counts once);
+    /// a request still `requested` or already `approved` takes it (an approver counts once,
+    /// names compared ignoring ASCII case: [`same_actor`]);
     /// it becomes `approved` once the desk's number of distinct approvers is reached.
     pub(crate) fn pegout_approve(
         &mut self,
@@ -785,15 +840,15 @@ impl Store {
                     r.status
                 )));
             }
-            let already = r.approvals.iter().any(|a| a.by == actor);
+            let already = r.approvals.iter().any(|a| same_actor(&a.by, actor));
             if !already {
                 db.execute(
                     "INSERT INTO pegout_approvals (request_id, approver, at) VALUES (?1, ?2, ?3)",
                     params![r.id, actor, now()],
                 )
                 .map_err(q)?;
+                let count = distinct_approvers(&approvals_of(&db, r.id).map_err(q)?);
                 let who = approver_names(&db, r.id).map_err(q)?;
-                let count = who.len();
                 let done = count >= need as usize;
                 let (kind, detail) = if done && r.status == RequestStatus::Requested {
                     set_status(&db, r.id, RequestStatus::Approved).map_err(q)?;
@@ -875,7 +930,7 @@ impl Store {
         Ok(self
             .pegout_requests(Some(RequestStatus::Approved))?
             .into_iter()
-            .filter(|r| r.approvals.len() >= need)
+            .filter(|r| distinct_approvers(&r.approvals) >= need)
             .collect())
     }
 
@@ -1185,7 +1240,8 @@ fn requeue(
 
 /// The requests a run pays, written in the same SQLite transaction as the signed
 /// transaction (before its broadcast): each request must still be `approved` with enough
-/// approvers and ask for exactly what was built, or the whole record rolls back.
+/// distinct approvers, at least the desk's minimum, and ask for exactly what was built, or
+/// the whole record rolls back.
 pub(crate) struct PegoutsSigned {
     /// (request id, reference, output index, amount, script).
     pub requests: Vec<(i64, String, u32, u64, Vec<u8>)>,
@@ -1220,7 +1276,8 @@ impl LedgerChange for PegoutsSigned {
         for (id, reference, vout, amount, script) in &self.requests {
             let approvals: i64 = db
                 .query_row(
-                    "SELECT COUNT(*) FROM pegout_approvals WHERE request_id = ?1",
+                    "SELECT COUNT(DISTINCT lower(approver)) FROM pegout_approvals
+                     WHERE request_id = ?1",
                     [id],
                     |r| r.get(0),
                 )
@@ -1229,7 +1286,8 @@ impl LedgerChange for PegoutsSigned {
                 .execute(
                     "UPDATE pegout_requests SET status = 'signed', txid = ?2, vout = ?3,
                        height = NULL, updated_at = ?4
-                     WHERE id = ?1 AND status = 'approved' AND amount = ?5 AND script = ?6",
+                     WHERE id = ?1 AND status = 'approved' AND amount = ?5 AND script = ?6
+                       AND amount >= (SELECT min_amount FROM pegout_settings WHERE id = 1)",
                     params![
                         id,
                         t,
@@ -1242,8 +1300,9 @@ impl LedgerChange for PegoutsSigned {
                 .map_err(q)?;
             if changed != 1 || approvals < need {
                 return Err(Error::Refused(format!(
-                    "request '{reference}' is no longer approved (another command changed it); \
-                     nothing was recorded or broadcast"
+                    "request '{reference}' is no longer approved, or is below the desk's \
+                     minimum (another command changed it or the settings); nothing was \
+                     recorded or broadcast"
                 )));
             }
             db.execute(

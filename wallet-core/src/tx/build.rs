@@ -141,6 +141,7 @@ fn check_request(ctx: &WalletContext, request: &PaymentRequest, extras: &Extras)
             FeeRate::MIN
         )));
     }
+    request.fee_rate.check_ceiling()?;
     for r in &request.recipients {
         if r.address.params != ctx.network.address_params() {
             let found = crate::address::inspect(&r.address.to_string())

@@ -18,6 +18,12 @@ impl FeeRate {
     /// The floor the project pays: 0.1 sat/vB, what Liquid nodes relay with ELIP-200.
     pub const MIN: FeeRate = FeeRate(100);
 
+    /// The ceiling every front end enforces on a fee rate, typed or estimated: 1,000 sat per
+    /// discounted vbyte, 10,000 times the floor. Liquid's blocks are not full and its fees sit
+    /// at the floor, so a higher rate is a typo (a sat/kvB figure typed as sat/vB) that would
+    /// burn L-BTC; elementsd's own default `-maxfeerate` is 10,000 sat/vB (0.1 L-BTC/kvB).
+    pub const MAX: FeeRate = FeeRate(1_000_000);
+
     /// A rate of `msat` milli-satoshi per vbyte.
     pub const fn from_msat_per_vb(msat: u64) -> FeeRate {
         FeeRate(msat)
@@ -41,6 +47,19 @@ impl FeeRate {
             _ => 0,
         };
         FeeRate(msat).max(FeeRate::MIN)
+    }
+
+    /// This rate, or an error that names the ceiling when it is above [`FeeRate::MAX`].
+    pub fn check_ceiling(self) -> Result<FeeRate> {
+        if self > FeeRate::MAX {
+            return Err(Error::InvalidRequest(format!(
+                "fee rate {self} is above the ceiling of {}: Liquid's fees sit at the floor of \
+                 {}; type the rate in sat per vbyte",
+                FeeRate::MAX,
+                FeeRate::MIN
+            )));
+        }
+        Ok(self)
     }
 
     /// Milli-satoshi per vbyte.
@@ -99,5 +118,21 @@ mod tests {
             Err(Error::InvalidAmount(m)) if m == "the fee overflows"
         ));
         assert_eq!(FeeRate::MIN.to_string(), "0.1 sat/vB");
+    }
+
+    #[test]
+    fn rates_have_a_ceiling() {
+        assert_eq!(FeeRate::MAX.to_string(), "1000.0 sat/vB");
+        assert_eq!(FeeRate::MAX.check_ceiling().unwrap(), FeeRate::MAX);
+        let e = FeeRate::parse_sat_per_vb("100000")
+            .unwrap()
+            .check_ceiling()
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidRequest(m) if m.starts_with(
+                "fee rate 100000.0 sat/vB is above the ceiling of 1000.0 sat/vB"
+            )),
+            "{e:?}"
+        );
     }
 }

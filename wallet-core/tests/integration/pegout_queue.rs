@@ -6,7 +6,7 @@ use regtest::{Sandbox, SandboxConfig};
 use wallet_core::chain::{Backend, BackendConfig};
 use wallet_core::descriptor::{BlindingScheme, Keychain, ScriptKind, WalletDescriptor};
 use wallet_core::network::Network;
-use wallet_core::ops::pegout::{prepare_run, RunOptions};
+use wallet_core::ops::pegout::{prepare_run, RunOptions, WaitReason};
 use wallet_core::ops::Mode;
 use wallet_core::pegout::queue;
 use wallet_core::pegout::PegoutLimits;
@@ -176,8 +176,9 @@ fn a_run_whose_requests_changed_records_and_sends_nothing() {
     queue::set_settings(&mut other, Some(2), None, "boss").unwrap();
     assert!(matches!(
         run.commit(&mut w, &seed, backend.as_ref()),
-        Err(Error::Refused(m)) if m == "request 'T-1' is no longer approved (another command \
-            changed it); nothing was recorded or broadcast"
+        Err(Error::Refused(m)) if m == "request 'T-1' is no longer approved, or is below the \
+            desk's minimum (another command changed it or the settings); nothing was recorded \
+            or broadcast"
     ));
     assert!(sandbox.pegouts().is_empty());
     assert_eq!(
@@ -198,4 +199,97 @@ fn a_run_whose_requests_changed_records_and_sends_nothing() {
     // A second prepared run finds nothing.
     let run = prepare_run(&mut w, &options(), Mode::ForSigning).unwrap();
     assert!(run.prepared.is_none() && run.paid.is_empty());
+    drop(run);
+
+    // The desk raises its minimum between a run's preparation and its commit: nothing is
+    // recorded, and the next run holds the request back with the reason.
+    queue::add(&mut w, &input("T-3", 1, "0.002"), "carol").unwrap();
+    queue::approve(&mut w, &["T-3".into()], "erin").unwrap();
+    queue::approve(&mut w, &["T-3".into()], "frank").unwrap();
+    let run = prepare_run(&mut w, &options(), Mode::ForSigning).unwrap();
+    assert_eq!(run.paid.len(), 1);
+    queue::set_settings(&mut other, None, Some(1_000_000), "boss").unwrap();
+    assert!(matches!(
+        run.commit(&mut w, &seed, backend.as_ref()),
+        Err(Error::Refused(m)) if m.contains("'T-3' is no longer approved, or is below the desk's minimum")
+    ));
+    let run = prepare_run(&mut w, &options(), Mode::ForSigning).unwrap();
+    assert!(run.prepared.is_none());
+    assert_eq!(run.waiting.len(), 1);
+    assert_eq!(run.waiting[0].kind, WaitReason::BelowMinimum);
+    assert_eq!(
+        run.waiting[0].why,
+        "0.002 BTC is below the desk's current minimum of 0.01 BTC: lower the minimum with \
+         `pegout settings --min-amount`, or reject it"
+    );
+    assert_eq!(sandbox.pegouts().len(), 1);
+}
+
+#[test]
+fn approvers_are_one_person_whatever_the_case_and_odd_names_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = wallet(dir.path());
+    queue::set_settings(&mut w, Some(2), None, "boss").unwrap();
+    queue::add(&mut w, &input("T-1", 0, "0.5"), "carol").unwrap();
+    let first = queue::approve(&mut w, &["T-1".into()], "erin").unwrap();
+    assert!(!first[0].already);
+    for same in ["ERIN", " Erin ", "eRiN"] {
+        let again = queue::approve(&mut w, &["T-1".into()], same).unwrap();
+        assert!(again[0].already, "{same}");
+        assert_eq!(again[0].request.status, RequestStatus::Requested, "{same}");
+        assert_eq!(again[0].request.approvals.len(), 1, "{same}");
+    }
+    let long = "x".repeat(65);
+    for odd in [
+        "er\u{456}n", // a Cyrillic i
+        "erin\u{200b}",
+        "a\tb",
+        "",
+        "   ",
+        long.as_str(),
+        "erin;boss",
+    ] {
+        match queue::approve(&mut w, &["T-1".into()], odd) {
+            Err(Error::InvalidPegoutRequest(m)) => assert!(
+                m.contains("1 to 64 ASCII letters, digits, spaces and . - _ @"),
+                "{m}"
+            ),
+            other => panic!("{odd:?}: {other:?}"),
+        }
+    }
+    // Names keep their spelling, with runs of spaces made one.
+    queue::approve(&mut w, &["T-1".into()], "  Frank   Smith ").unwrap();
+    let t1 = w.store().pegout_request("T-1").unwrap().unwrap();
+    assert_eq!(t1.status, RequestStatus::Approved);
+    let names: Vec<&str> = t1.approvals.iter().map(|a| a.by.as_str()).collect();
+    assert!(
+        names.contains(&"erin") && names.contains(&"Frank Smith"),
+        "{names:?}"
+    );
+
+    // A store written before this rule may hold two spellings of one name: they count once,
+    // for the run and for the record.
+    queue::add(&mut w, &input("T-2", 1, "0.5"), "carol").unwrap();
+    queue::approve(&mut w, &["T-2".into()], "gina").unwrap();
+    db(&w)
+        .execute(
+            "INSERT INTO pegout_approvals (request_id, approver, at)
+             SELECT id, 'GINA', 1 FROM pegout_requests WHERE ref = 'T-2'",
+            [],
+        )
+        .unwrap();
+    queue::set_settings(&mut w, Some(1), None, "boss").unwrap();
+    queue::set_settings(&mut w, Some(2), None, "boss").unwrap();
+    let runnable: Vec<String> = w
+        .store()
+        .pegout_runnable()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.reference)
+        .collect();
+    assert_eq!(runnable, ["T-1"]);
+    assert_eq!(
+        w.store().pegout_request("T-2").unwrap().unwrap().status,
+        RequestStatus::Requested
+    );
 }

@@ -43,8 +43,8 @@ approved_at  when the last of them approved (RFC 3339, UTC)\n  created_at   when
 (RFC 3339, UTC)\n  reason       why it was rejected\nCSV follows RFC 4180 (fields with a comma, \
 quote or line break are quoted; a field starting with = + - or @ gets a leading ' so that a \
 spreadsheet never runs it as a formula). JSON is one array of objects; empty values are null, numbers \
-are integers.\n\n--since keeps the requests that changed at or after DATE (RFC 3339, or \
-YYYY-MM-DD for midnight UTC).";
+are integers.\n\n--since keeps the requests that changed at or after DATE: YYYY-MM-DD for midnight UTC, or an \
+RFC 3339 time with Z or an offset (2026-12-05T23:00:30+02:00 is 21:00:30 UTC).";
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -61,8 +61,9 @@ pub struct ExportArgs {
     /// The format.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: ExportFormat,
-    /// Only requests that changed at or after DATE (RFC 3339, or YYYY-MM-DD: midnight UTC).
-    #[arg(long, value_name = "DATE", value_parser = since_arg)]
+    /// Only requests that changed at or after DATE (YYYY-MM-DD: midnight UTC, or RFC 3339
+    /// with Z or an offset such as +02:00).
+    #[arg(long, value_name = "DATE", value_parser = crate::values::since)]
     pub since: Option<u64>,
 }
 
@@ -73,28 +74,13 @@ pub struct SettingsArgs {
     /// eyes).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10))]
     pub approvals: Option<u32>,
-    /// The smallest amount a request may ask for, in BTC [elementsd's sendtomainchain:
-    /// 0.001].
+    /// The smallest amount a request may ask for, in BTC: at least 0.001 (elementsd's
+    /// sendtomainchain refuses less) [default: 0.001]. A run holds back approved requests
+    /// below the minimum in force when it runs.
     #[arg(long, value_name = "BTC")]
     pub min_amount: Option<Decimal>,
     #[command(flatten)]
     pub actor: ActorArgs,
-}
-
-/// Parses `--since`: RFC 3339, or a date (midnight UTC), into seconds since the epoch.
-fn since_arg(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let full = if t.len() == 10 {
-        format!("{t}T00:00:00Z")
-    } else {
-        t.to_owned()
-    };
-    let time = humantime::parse_rfc3339_weak(&full).map_err(|e| {
-        format!("'{text}' is not a date: write 2026-01-31 or 2026-01-31T08:00:00Z ({e})")
-    })?;
-    time.duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .map_err(|_| format!("'{text}' is before 1970"))
 }
 
 fn row(r: &PegoutRequest) -> Vec<Option<String>> {
@@ -204,12 +190,6 @@ pub fn settings(ctx: &Context, args: &SettingsArgs) -> CliResult<()> {
     } else {
         wallet.store().pegout_settings()?
     };
-    if min_amount.is_some_and(|m| m < wallet_core::pegout::DEFAULT_MIN_PEGOUT) {
-        ctx.out.warn(&format!(
-            "elementsd's own wallet refuses peg-outs below {}; the federation may not pay less",
-            btc(wallet_core::pegout::DEFAULT_MIN_PEGOUT)
-        ));
-    }
     if ctx.out.json {
         ctx.out.json(&json!({
             "approvals": settings.approvals,

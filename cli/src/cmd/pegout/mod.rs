@@ -63,27 +63,51 @@ pub enum PegoutCommand {
 /// Who does what, for the audit log.
 #[derive(Debug, Args)]
 pub struct ActorArgs {
-    /// Your name in the audit log [default: LIQUID_OTC_ACTOR, then the login name].
+    /// Your name in the audit log: ASCII letters, digits, spaces and . - _ @, compared
+    /// ignoring case [default: LIQUID_OTC_ACTOR, then USER, LOGNAME, then the login name of
+    /// the user id].
     #[arg(long, value_name = "NAME", env = "LIQUID_OTC_ACTOR")]
     pub by: Option<String>,
 }
 
 impl ActorArgs {
-    /// The name to record: `--by`, `LIQUID_OTC_ACTOR`, then `USER` or `LOGNAME`.
+    /// The name to record, checked and normalised by wallet-core
+    /// ([`wallet_core::store::check_actor`]): `--by`, `LIQUID_OTC_ACTOR`, then `USER` or
+    /// `LOGNAME`, then the name of the process's user id in the password database.
     pub fn name(&self) -> CliResult<String> {
-        self.by
+        let name = self
+            .by
             .clone()
-            .or_else(|| std::env::var("USER").ok())
-            .or_else(|| std::env::var("LOGNAME").ok())
+            .or_else(|| std::env::var("USER").ok().filter(|n| !n.is_empty()))
+            .or_else(|| std::env::var("LOGNAME").ok().filter(|n| !n.is_empty()))
+            .or_else(login_name)
             .filter(|n| !n.is_empty())
             .ok_or_else(|| {
                 CliError::usage(
                     "no_actor",
-                    "the audit log needs a name for who does this, and none is known",
+                    "the audit log needs a name for who does this, and none is known (no \
+                     --by, LIQUID_OTC_ACTOR, USER or LOGNAME, and the user id has no name)",
                 )
                 .hint("pass --by NAME or set LIQUID_OTC_ACTOR")
-            })
+            })?;
+        wallet_core::store::check_actor(&name)
+            .map_err(|e| CliError::from(e).hint("pass --by NAME with a name of that form"))
     }
+}
+
+/// The name of the process's user id in the password database (`getpwuid_r`).
+#[cfg(unix)]
+fn login_name() -> Option<String> {
+    nix::unistd::User::from_uid(nix::unistd::getuid())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+}
+
+/// No password database to ask.
+#[cfg(not(unix))]
+fn login_name() -> Option<String> {
+    None
 }
 
 /// A time for people and exports: RFC 3339 in UTC to the second.
@@ -111,6 +135,23 @@ pub fn request_json(r: &PegoutRequest, required: u32) -> Value {
         "height": r.height,
         "reason": r.reason,
     })
+}
+
+/// A request's approvals for people: `distinct/required`, then each approver with the time
+/// (`1/2 (erin at 2026-01-31T08:00:00Z)`).
+pub fn approvals_field(r: &PegoutRequest, required: u32) -> String {
+    let count = wallet_core::store::distinct_approvers(&r.approvals);
+    if r.approvals.is_empty() {
+        return format!("{count}/{required}");
+    }
+    format!(
+        "{count}/{required} ({})",
+        r.approvals
+            .iter()
+            .map(|a| format!("{} at {}", a.by, rfc3339(a.at)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// A BTC amount for people.

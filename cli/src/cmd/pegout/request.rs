@@ -13,6 +13,20 @@ use crate::context::Context;
 use crate::error::{CliError, CliResult};
 use crate::values::Decimal;
 
+/// Long help of `pegout request import`.
+pub const IMPORT_LONG_HELP: &str = "Queue every request of a file or none.\n\nCSV (RFC 4180) \
+starts with a header naming the columns ref, btc_address, amount (required), customer and note \
+(optional), in any order. JSON Lines holds one object per line with the same keys, amount a \
+string of BTC (\"0.0015\") or amount_sat an integer; a JSON number for amount, an unknown key \
+or a key given twice is refused.\n\nEvery bad row is reported in one pass with its line and \
+reason: rows that cannot be read, rows that fail the checks of `request add`, a reference \
+repeated in the file, and a reference already in the queue (an import queues new requests \
+only, even when the queued one has the same content).\n\nExit status: 0 when every row was \
+queued; 3 when every bad row is one that `request add` would refuse (a reference already used, \
+another Bitcoin network); 2 when any row is malformed (cannot be read, bad address or checksum, \
+amount below the minimum or with 9 decimals), whatever else the file holds, since the file \
+must be fixed first; 2 too when the file itself cannot be read (its header, its size).";
+
 /// `pegout request` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum RequestCommand {
@@ -22,6 +36,7 @@ pub enum RequestCommand {
     Add(AddArgs),
     /// Queue every request of a file (CSV with a header ref,btc_address,amount[,customer]
     /// [,note], or JSON Lines) or none: every bad row is reported with its line.
+    #[command(long_about = IMPORT_LONG_HELP)]
     Import(ImportArgs),
     /// List the queue, oldest first.
     List(ListArgs),
@@ -216,7 +231,10 @@ fn import(ctx: &Context, args: &ImportArgs) -> CliResult<()> {
 }
 
 fn approvals_text(r: &PegoutRequest, required: u32) -> String {
-    format!("{}/{required}", r.approvals.len())
+    format!(
+        "{}/{required}",
+        wallet_core::store::distinct_approvers(&r.approvals)
+    )
 }
 
 fn list(ctx: &Context, args: &ListArgs) -> CliResult<()> {
@@ -310,25 +328,7 @@ fn show(ctx: &Context, args: &ShowArgs) -> CliResult<()> {
         "queued",
         format!("{} by {}", rfc3339(r.created_at), r.created_by),
     ));
-    fields.push((
-        "approvals",
-        format!(
-            "{}{}",
-            approvals_text(&r, required),
-            if r.approvals.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " ({})",
-                    r.approvals
-                        .iter()
-                        .map(|a| format!("{} at {}", a.by, rfc3339(a.at)))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            }
-        ),
-    ));
+    fields.push(("approvals", super::approvals_field(&r, required)));
     if let (Some(t), Some(v)) = (r.txid, r.vout) {
         fields.push(("output", format!("{t}:{v}")));
     }
@@ -375,8 +375,18 @@ fn approve(ctx: &Context, args: &ApproveArgs) -> CliResult<()> {
     for a in &done {
         let r = &a.request;
         let line = if a.already {
+            let recorded = r
+                .approvals
+                .iter()
+                .find(|x| wallet_core::store::same_actor(&x.by, &actor))
+                .map_or(actor.as_str(), |x| x.by.as_str());
+            let same = if recorded == actor {
+                String::new()
+            } else {
+                format!(" as '{recorded}' (names are compared ignoring case)")
+            };
             format!(
-                "{}: {actor} had approved it already ({} approvals, {}).",
+                "{}: {actor} had approved it already{same}; nothing changed ({} approvals, {}).",
                 r.reference,
                 approvals_text(r, required),
                 r.status

@@ -3,7 +3,7 @@
 use clap::Args;
 use serde_json::{json, Value};
 use wallet_core::ops::pegout::{
-    abandon as abandon_tx, prepare_run, resume, ResumeAction, Resumed, RunOptions,
+    abandon as abandon_tx, prepare_run, resume, ResumeAction, Resumed, RunOptions, WaitReason,
 };
 use wallet_core::ops::Mode;
 use wallet_core::pegout::check_supported;
@@ -22,15 +22,19 @@ pub const RUN_LONG_HELP: &str = "Pay the approved requests (with as many distinc
 as the desk requires), oldest first, in one transaction.\n\nFirst, whatever a crash or an \
 unreachable server left undone is finished: a recorded peg-out transaction whose requests are \
 still signed is sent again (never rebuilt). Then the wallet syncs, takes up to --max approved \
-requests, as many as one transaction may carry on this chain and the wallet's L-BTC can pay in \
-order, builds one transaction paying each exactly (checked before signing: every peg-out output \
+requests in queue order, each one the wallet's L-BTC can still pay with the fee (a request \
+it cannot pay waits and does not hold back smaller ones after it), at least the desk's current \
+minimum, as many as one transaction may carry on this chain, builds one transaction paying \
+each exactly (checked before signing: every peg-out output \
 equals its request, nothing else leaves the wallet), shows the total and asks (--yes for \
 scripts), signs, records the transaction and marks its requests signed in one SQLite \
 transaction, broadcasts, and marks them broadcast. Requests left for later are listed with the \
-reason. Only one money-moving command runs at a time per wallet: a second run at the same time \
+reason and the numbers (reason in JSON: funds, below_minimum or limit). Only one money-moving command runs at a time per wallet: a second run at the same time \
 is refused (exit 1, wallet_busy). Requests become confirmed (with height and output index) when \
-`sync` sees the transaction in a block.\n\nExit status: 0 when something was paid or nothing \
-was waiting, 5 when approved requests wait and the wallet can pay none of them.";
+`sync` sees the transaction in a block.\n\nExit status: 0 when something was paid (even if \
+others wait: the waiting are listed on stderr and under \"waiting\" in JSON) or nothing was \
+waiting; 5 when approved requests wait and the wallet can pay none of them; 3 when the only \
+approved requests are below the desk's current minimum.";
 
 /// Arguments of `pegout run`.
 #[derive(Debug, Args)]
@@ -41,7 +45,7 @@ pub struct RunArgs {
     /// Build and show the batch, then stop before signing (nothing is resumed or recorded).
     #[arg(long)]
     pub dry_run: bool,
-    /// Fee rate in sat per discounted vbyte [default: the server's estimate, at least 0.1].
+    /// Fee rate in sat per discounted vbyte, 0.1 to 1000 [default: the server's estimate].
     #[arg(long, value_name = "SAT_PER_VB", value_parser = values::fee_rate)]
     pub fee_rate: Option<FeeRate>,
     #[command(flatten)]
@@ -156,6 +160,11 @@ pub fn run(ctx: &Context, args: &RunArgs) -> CliResult<()> {
         "waiting": run.waiting.iter().map(|w| json!({
             "ref": w.reference,
             "amount": w.amount,
+            "reason": match w.kind {
+                WaitReason::Funds => "funds",
+                WaitReason::BelowMinimum => "below_minimum",
+                WaitReason::Limit => "limit",
+            },
             "why": w.why,
         })).collect::<Vec<_>>(),
         "pinned": run.pinned.iter().map(|o| format!("{}:{}", o.txid, o.vout)).collect::<Vec<_>>(),
@@ -180,15 +189,37 @@ pub fn run(ctx: &Context, args: &RunArgs) -> CliResult<()> {
                 .line("Nothing to pay: no approved request is waiting.");
         }
         if starved {
-            return Err(CliError::new(
-                Exit::InsufficientFunds,
-                "insufficient_funds",
-                format!(
-                    "{} approved request(s) wait and the wallet cannot pay the first of them",
-                    run.waiting.len()
-                ),
-            )
-            .hint("fund the wallet with L-BTC, then run again"));
+            let funds = run.waiting.iter().any(|w| w.kind == WaitReason::Funds);
+            let mut err = if funds {
+                CliError::new(
+                    Exit::InsufficientFunds,
+                    "insufficient_funds",
+                    format!(
+                        "{} approved request(s) wait and the wallet can pay none of them",
+                        run.waiting.len()
+                    ),
+                )
+            } else {
+                CliError::new(
+                    Exit::Refused,
+                    "below_minimum",
+                    format!(
+                        "{} approved request(s) wait, all below the desk's current minimum",
+                        run.waiting.len()
+                    ),
+                )
+            };
+            // Text mode said each one's reason above; JSON has only the error document.
+            if ctx.out.json {
+                for w in &run.waiting {
+                    err = err.hint(format!("{}: {}", w.reference, w.why));
+                }
+            }
+            return Err(if funds {
+                err.hint("fund the wallet with L-BTC and run again, or reject what it cannot pay")
+            } else {
+                err.hint("lower the minimum with `pegout settings --min-amount`, or reject them")
+            });
         }
         return Ok(());
     };
@@ -346,7 +377,15 @@ pub fn status(ctx: &Context, args: &StatusArgs) -> CliResult<()> {
             ("status", r.status.to_string()),
             ("amount", btc(r.amount)),
             ("btc address", r.btc_address.clone()),
+            (
+                "customer",
+                r.customer.clone().unwrap_or_else(|| "-".to_owned()),
+            ),
+            ("approvals", super::approvals_field(&r, settings.approvals)),
         ];
+        if let Some(reason) = &r.reason {
+            fields.push(("rejected because", reason.clone()));
+        }
         if let (Some(t), Some(v)) = (r.txid, r.vout) {
             fields.push(("txid", t.to_string()));
             fields.push(("output", v.to_string()));

@@ -25,7 +25,7 @@ pub struct PegoutSendArgs {
     /// The amount in BTC (at most 8 decimals), e.g. 0.25; at least the minimum peg-out.
     #[arg(long, value_name = "BTC")]
     pub amount: Decimal,
-    /// Fee rate in sat per discounted vbyte [default: the server's estimate, at least 0.1].
+    /// Fee rate in sat per discounted vbyte, 0.1 to 1000 [default: the server's estimate].
     #[arg(long, value_name = "SAT_PER_VB", value_parser = values::fee_rate)]
     pub fee_rate: Option<FeeRate>,
     /// Build, blind and show the peg-out, then stop before signing.
