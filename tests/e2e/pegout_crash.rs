@@ -633,7 +633,9 @@ impl Desk {
     }
 
     fn pending_txids(&self) -> Vec<String> {
-        self.lotc(&["--json", "tx", "pending"]).ok().json()
+        self.lotc(&["--json", "tx", "pending"])
+            .ok()
+            .json()
             .as_array()
             .unwrap()
             .iter()
@@ -658,8 +660,7 @@ impl Desk {
     /// The wallet's L-BTC (confirmed + unconfirmed) after a sync.
     fn lbtc(&self) -> u64 {
         let doc = self.lotc(&["--json", "balance"]).ok().json();
-        let (c, u) =
-            crate::common::balance_of(&doc, &self.node.policy_asset().to_string());
+        let (c, u) = crate::common::balance_of(&doc, &self.node.policy_asset().to_string());
         c + u
     }
 }
@@ -715,7 +716,13 @@ fn an_abandoned_transaction_that_confirms_later_is_the_payment() {
     desk.node.mine(1).unwrap();
     desk.lotc(&["--json", "sync"]).ok();
     for r in &refs {
-        paid_by(&desk, r, "confirmed", &a.txid(), "is in the server's mempool after all");
+        paid_by(
+            &desk,
+            r,
+            "confirmed",
+            &a.txid(),
+            "is in the server's mempool after all",
+        );
     }
     // Nothing is left to pay, dry or not.
     let dry = desk.run_with(&["--dry-run"]).ok().json();
@@ -741,10 +748,10 @@ fn an_abandoned_transaction_that_beats_its_pinned_replacement_is_the_payment() {
     desk.abandon(&a.txid());
     // The next run pins one of A's inputs, and its broadcast is lost too.
     let b = desk.lost_run(&[]);
-    assert!(b
+    assert!(b.input.iter().any(|i| a
         .input
         .iter()
-        .any(|i| a.input.iter().any(|o| o.previous_output == i.previous_output)));
+        .any(|o| o.previous_output == i.previous_output)));
     // A wins the race.
     desk.node.broadcast(a.clone()).unwrap();
     desk.node.mine(1).unwrap();
@@ -777,7 +784,10 @@ fn a_batch_abandoned_and_partly_paid_again_is_paid_once() {
     for r in &refs {
         paid_by(&desk, r, "confirmed", &a.txid(), "confirmed after all");
     }
-    assert!(desk.run().ok().json()["paid"].as_array().unwrap().is_empty());
+    assert!(desk.run().ok().json()["paid"]
+        .as_array()
+        .unwrap()
+        .is_empty());
     desk.assert_each_paid_once(&refs);
     assert!(desk.node.broadcast(b).is_err());
 

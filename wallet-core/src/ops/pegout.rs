@@ -681,7 +681,8 @@ pub fn resume(
 /// `items` reordered so that each transaction comes after every one of them whose outputs it
 /// spends (parents first, as a server accepts them), otherwise in the given order.
 fn parents_first<T>(items: Vec<T>, tx: impl Fn(&T) -> &elements::Transaction) -> Vec<T> {
-    let mut left: Vec<(elements::Txid, T)> = items.into_iter().map(|t| (tx(&t).txid(), t)).collect();
+    let mut left: Vec<(elements::Txid, T)> =
+        items.into_iter().map(|t| (tx(&t).txid(), t)).collect();
     let mut out = Vec::with_capacity(left.len());
     while !left.is_empty() {
         let ready = left
@@ -748,7 +749,6 @@ pub fn abandon(
 #[cfg(test)]
 mod tests {
     use super::parents_first;
-    use elements::hashes::Hash;
     use elements::{OutPoint, Transaction, TxIn, Txid};
 
     fn tx(spends: &[(Txid, u32)], lock: u32) -> Transaction {
@@ -774,11 +774,17 @@ mod tests {
         let c = tx(&[(b.txid(), 1), (coin, 1)], 3);
         let other = tx(&[(coin, 2)], 4);
         let given = vec![c.clone(), other.clone(), b.clone(), a.clone()];
-        let ordered: Vec<Txid> = parents_first(given, |t| t).iter().map(|t| t.txid()).collect();
+        let ordered: Vec<Txid> = parents_first(given, |t| t)
+            .iter()
+            .map(|t| t.txid())
+            .collect();
         assert_eq!(ordered, vec![other.txid(), a.txid(), b.txid(), c.txid()]);
         // Already in order: unchanged.
         let given = vec![a.clone(), b.clone(), c.clone()];
-        let ordered: Vec<Txid> = parents_first(given, |t| t).iter().map(|t| t.txid()).collect();
+        let ordered: Vec<Txid> = parents_first(given, |t| t)
+            .iter()
+            .map(|t| t.txid())
+            .collect();
         assert_eq!(ordered, vec![a.txid(), b.txid(), c.txid()]);
     }
 }

@@ -23,8 +23,11 @@
 //! that is no longer approved rolls the whole record back); it goes back to `approved` only
 //! when that transaction can no longer confirm as it is: a chain transaction spent one of
 //! its coins (sync), or the desk abandoned it while the server did not know it. A later run
-//! that pays it again must spend one of the abandoned transaction's inputs when it can, so
-//! that the two conflict (see `ops::pegout`).
+//! that pays it again must spend a coin of every earlier transaction of it that could still
+//! confirm, or know that a confirmed transaction spent one (see `ops::pegout`). And since
+//! anyone holding an abandoned transaction can still broadcast it, sync moves a request to
+//! `broadcast` or `confirmed` by ANY of its transactions that the chain shows, from whatever
+//! status the desk had moved it to (`approved`, `requested`, even `rejected`: schema v7).
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -1616,7 +1619,10 @@ fn adopt_seen(db: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        if current.as_ref().is_some_and(|(_, pending)| *pending == Some(0)) {
+        if current
+            .as_ref()
+            .is_some_and(|(_, pending)| *pending == Some(0))
+        {
             continue;
         }
         let status: String = db.query_row(
@@ -1654,11 +1660,9 @@ fn adopt_same_output(
     txid: &str,
     winners: &[String],
 ) -> rusqlite::Result<()> {
-    let raw: Vec<u8> = db.query_row(
-        "SELECT raw FROM pegout_txs WHERE txid = ?1",
-        [txid],
-        |r| r.get(0),
-    )?;
+    let raw: Vec<u8> = db.query_row("SELECT raw FROM pegout_txs WHERE txid = ?1", [txid], |r| {
+        r.get(0)
+    })?;
     let lost = parse_tx(&raw)?;
     let mut stmt = db.prepare(
         "SELECT r.id, r.status, p.vout FROM pegout_payments p
@@ -1680,8 +1684,7 @@ fn adopt_same_output(
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
             let won = parse_tx(&raw)?;
-            let mut stmt =
-                db.prepare("SELECT vout FROM pegout_payments WHERE txid = ?1")?;
+            let mut stmt = db.prepare("SELECT vout FROM pegout_payments WHERE txid = ?1")?;
             let used: Vec<i64> = stmt
                 .query_map([winner], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
