@@ -503,16 +503,46 @@ fn a_refused_batch_stays_signed_until_abandoned() {
         shown["events"].as_array().unwrap().last().unwrap()["kind"],
         "broadcast_failed"
     );
-    // A rerun sends the same transaction again (refused again) and builds nothing new.
-    let doc = desk.run().ok().json();
-    assert_eq!(doc["resumed"][0]["action"], "refused", "{doc}");
-    assert!(doc["paid"].as_array().unwrap().is_empty());
-    let old = doc["resumed"][0]["txid"].as_str().unwrap().to_owned();
+    // A rerun sends the same transaction again, refused again: it builds nothing new and
+    // fails with the server's reason, the stuck requests and what to do.
+    let before = desk.mempool();
+    let run = desk
+        .run()
+        .fails_json(1, "broadcast_rejected", "multi-op-return");
+    let err = run.json_error();
+    let message = err["message"].as_str().unwrap();
+    assert!(message.contains("T-1, T-2, T-3"), "{err}");
+    assert!(message.contains("stay signed"), "{err}");
+    let old = desk.pending_txids()[0].clone();
+    assert!(message.contains(&old), "{err}");
+    assert!(
+        err["hints"][0]
+            .as_str()
+            .unwrap()
+            .contains(&format!("pegout abandon {old}")),
+        "{err}"
+    );
+    assert_eq!(desk.mempool(), before);
+    assert_eq!(
+        desk.lotc(&["--json", "pegout", "request", "show", "T-2"])
+            .ok()
+            .json()["status"],
+        "signed"
+    );
     desk.lotc(&["--yes", "pegout", "abandon", &old, "--by", "dave"])
         .ok();
-    // One peg-out per transaction now.
+    // One peg-out per transaction now. The first run spends the refused batch's coin; the
+    // batch could still confirm on a chain that relays it until that run confirms, so the
+    // next run waits for it (exit 3), then pays the next request.
     std::fs::write(desk.sb.home().join("config.json"), "{}\n").unwrap();
-    for _ in 0..3 {
+    let doc = desk.run().ok().json();
+    assert_eq!(doc["paid"].as_array().unwrap().len(), 1, "{doc}");
+    assert_eq!(doc["pinned"].as_array().unwrap().len(), 1, "{doc}");
+    desk.run()
+        .fails_json(3, "refused", "cannot be paid again yet")
+        .fails(3, &old);
+    for _ in 0..2 {
+        desk.node.mine(1).unwrap();
         let doc = desk.run().ok().json();
         assert_eq!(doc["paid"].as_array().unwrap().len(), 1, "{doc}");
     }
@@ -558,4 +588,264 @@ fn a_reorganisation_is_followed_and_a_lost_transaction_is_sent_again() {
     assert_eq!(desk.mempool(), vec![txid.clone()]);
     desk.assert_each_paid_once(&refs);
     assert_eq!(desk.status("T-3")["txid"], txid);
+}
+
+// ---------------------------------------------------------------------------------------
+// Paid at most once, ever: every transaction ever recorded for a request counts until it is
+// dead, whatever the desk said about it (issue: an abandoned transaction that confirms later,
+// or that wins against its pinned replacement, paid its customers a second time).
+
+impl Desk {
+    /// `pegout run` with extra arguments (`--max`, `--dry-run`).
+    fn run_with(&self, extra: &[&str]) -> Run {
+        let mut args = self.run_args();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.sb.run(&args)
+    }
+
+    /// `pegout run` (with `extra`) aborted right after it recorded its transaction, as if a
+    /// proxy had dropped its POST /tx: the requests stay signed. Returns the recorded
+    /// transaction.
+    fn lost_run(&self, extra: &[&str]) -> elements::Transaction {
+        let before: Vec<String> = self.pending_txids();
+        let mut args = self.run_args();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = self
+            .sb
+            .command(&args)
+            .env("LIQUID_OTC_FAULT", "commit.after_record")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        aborted(&out, "commit.after_record");
+        let pending = self.lotc(&["--json", "tx", "pending"]).ok().json();
+        let new: Vec<&Value> = pending
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| !before.iter().any(|t| p["txid"] == t.as_str()))
+            .collect();
+        assert_eq!(new.len(), 1, "one new recorded transaction: {pending}");
+        let hex = new[0]["hex"].as_str().unwrap();
+        elements::encode::deserialize(&regtest::hexutil::decode(hex).unwrap()).unwrap()
+    }
+
+    fn pending_txids(&self) -> Vec<String> {
+        self.lotc(&["--json", "tx", "pending"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["txid"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    fn abandon(&self, txid: &elements::Txid) -> Value {
+        self.lotc(&[
+            "--json",
+            "--yes",
+            "pegout",
+            "abandon",
+            &txid.to_string(),
+            "--by",
+            "dave",
+        ])
+        .ok()
+        .json()
+    }
+
+    /// The wallet's L-BTC (confirmed + unconfirmed) after a sync.
+    fn lbtc(&self) -> u64 {
+        let doc = self.lotc(&["--json", "balance"]).ok().json();
+        let (c, u) = crate::common::balance_of(&doc, &self.node.policy_asset().to_string());
+        c + u
+    }
+}
+
+/// The explicit fee of `tx`.
+fn fee_of(tx: &elements::Transaction) -> u64 {
+    tx.output
+        .iter()
+        .filter(|o| o.is_fee())
+        .map(|o| o.value.explicit().unwrap())
+        .sum()
+}
+
+fn shown(desk: &Desk, reference: &str) -> Value {
+    desk.lotc(&["--json", "pegout", "request", "show", reference])
+        .ok()
+        .json()
+}
+
+/// Asserts that `reference` is `status` by transaction `txid` (its last event says so), and
+/// that an event of sync mentions `needle`.
+fn paid_by(desk: &Desk, reference: &str, status: &str, txid: &elements::Txid, needle: &str) {
+    let doc = shown(desk, reference);
+    assert_eq!(doc["status"], status, "{reference}: {doc}");
+    assert_eq!(doc["txid"], txid.to_string(), "{reference}: {doc}");
+    assert!(doc["vout"].is_u64(), "{reference}: {doc}");
+    assert_eq!(doc["height"].is_u64(), status == "confirmed", "{doc}");
+    let events = doc["events"].as_array().unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(last["kind"], status, "{reference}: {last}");
+    assert_eq!(last["txid"], txid.to_string(), "{reference}: {last}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["actor"] == "sync" && e["detail"].as_str().unwrap().contains(needle)),
+        "{reference}: no event says {needle:?}: {doc}"
+    );
+}
+
+#[test]
+fn an_abandoned_transaction_that_confirms_later_is_the_payment() {
+    let desk = Desk::new();
+    let refs = desk.queue("D");
+    let a = desk.lost_run(&[]);
+    let doc = desk.abandon(&a.txid());
+    assert_eq!(doc["requeued"], serde_json::json!(refs));
+    // Anyone holding the raw transaction can still broadcast it.
+    desk.node.broadcast(a.clone()).unwrap();
+    desk.lotc(&["--json", "sync"]).ok();
+    for r in &refs {
+        paid_by(&desk, r, "broadcast", &a.txid(), "abandoned transaction");
+    }
+    desk.node.mine(1).unwrap();
+    desk.lotc(&["--json", "sync"]).ok();
+    for r in &refs {
+        paid_by(
+            &desk,
+            r,
+            "confirmed",
+            &a.txid(),
+            "is in the server's mempool after all",
+        );
+    }
+    // Nothing is left to pay, dry or not.
+    let dry = desk.run_with(&["--dry-run"]).ok().json();
+    assert!(dry["paid"].as_array().unwrap().is_empty(), "{dry}");
+    let doc = desk.run().ok().json();
+    assert!(doc["paid"].as_array().unwrap().is_empty(), "{doc}");
+    desk.assert_each_paid_once(&refs);
+    // The wallet counts the transaction it abandoned and the chain took.
+    let pegged: u64 = a
+        .output
+        .iter()
+        .filter(|o| o.script_pubkey.is_op_return() && !o.is_fee())
+        .filter_map(|o| o.value.explicit())
+        .sum();
+    assert_eq!(desk.lbtc(), COIN - pegged - fee_of(&a));
+}
+
+#[test]
+fn an_abandoned_transaction_that_beats_its_pinned_replacement_is_the_payment() {
+    let desk = Desk::new();
+    let refs = desk.queue("D");
+    let a = desk.lost_run(&[]);
+    desk.abandon(&a.txid());
+    // The next run pins one of A's inputs, and its broadcast is lost too.
+    let b = desk.lost_run(&[]);
+    assert!(b.input.iter().any(|i| a
+        .input
+        .iter()
+        .any(|o| o.previous_output == i.previous_output)));
+    // A wins the race.
+    desk.node.broadcast(a.clone()).unwrap();
+    desk.node.mine(1).unwrap();
+    desk.lotc(&["--json", "sync"]).ok();
+    for r in &refs {
+        paid_by(&desk, r, "confirmed", &a.txid(), "confirmed after all");
+    }
+    let doc = desk.run().ok().json();
+    assert!(doc["paid"].as_array().unwrap().is_empty(), "{doc}");
+    assert!(doc["resumed"].as_array().unwrap().is_empty(), "{doc}");
+    desk.assert_each_paid_once(&refs);
+    let refused = desk.node.broadcast(b).unwrap_err();
+    assert!(
+        matches!(&refused, regtest::Error::Rejected(m) if m.contains("missingorspent")),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn a_batch_abandoned_and_partly_paid_again_is_paid_once() {
+    // The abandoned batch wins against the run that paid its first request again.
+    let desk = Desk::new();
+    let refs = desk.queue("D");
+    let a = desk.lost_run(&[]);
+    desk.abandon(&a.txid());
+    let b = desk.lost_run(&["--max", "1"]);
+    desk.node.broadcast(a.clone()).unwrap();
+    desk.node.mine(1).unwrap();
+    desk.lotc(&["--json", "sync"]).ok();
+    for r in &refs {
+        paid_by(&desk, r, "confirmed", &a.txid(), "confirmed after all");
+    }
+    assert!(desk.run().ok().json()["paid"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    desk.assert_each_paid_once(&refs);
+    assert!(desk.node.broadcast(b).is_err());
+
+    // The run that pays the first request again wins: the others wait until it confirms
+    // (only then can the abandoned batch never confirm), then are paid once.
+    let desk = Desk::new();
+    let refs = desk.queue("E");
+    let a = desk.lost_run(&[]);
+    desk.abandon(&a.txid());
+    let doc = desk.run_with(&["--max", "1"]).ok().json();
+    assert_eq!(doc["paid"].as_array().unwrap().len(), 1, "{doc}");
+    assert_eq!(doc["pinned"].as_array().unwrap().len(), 1, "{doc}");
+    let b = doc["txid"].as_str().unwrap().to_owned();
+    let before = desk.mempool();
+    desk.run()
+        .fails_json(3, "refused", &a.txid().to_string())
+        .fails(3, &b);
+    assert_eq!(desk.mempool(), before, "nothing new was sent");
+    assert_eq!(shown(&desk, "E-2")["status"], "approved");
+    desk.node.mine(1).unwrap();
+    let doc = desk.run().ok().json();
+    assert_eq!(doc["paid"].as_array().unwrap().len(), 2, "{doc}");
+    desk.assert_each_paid_once(&refs);
+    let refused = desk.node.broadcast(a).unwrap_err();
+    assert!(
+        matches!(&refused, regtest::Error::Rejected(m) if m.contains("missingorspent")),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn after_a_reorganisation_resume_sends_parents_before_children() {
+    let desk = Desk::new();
+    // One peg-out per transaction: three runs make a chain (each spends the last change).
+    std::fs::write(desk.sb.home().join("config.json"), "{}\n").unwrap();
+    let refs = desk.queue("R");
+    let mut txids = Vec::new();
+    for _ in 0..3 {
+        let doc = desk.run().ok().json();
+        txids.push(doc["txid"].as_str().unwrap().to_owned());
+    }
+    desk.node.mine(1).unwrap();
+    desk.lotc(&["--json", "sync"]).ok();
+    // A reorganisation drops all three from every block and mempool.
+    desk.node.reorg(1, false).unwrap();
+    desk.lotc(&["--json", "sync"]).ok();
+    assert!(desk.mempool().is_empty());
+    let doc = desk.run().ok().json();
+    let resumed: Vec<&str> = doc["resumed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert_eq!(r["action"], "rerecorded", "{doc}");
+            r["txid"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(resumed, txids, "parents first: {doc}");
+    assert_eq!(desk.mempool().len(), 3);
+    desk.assert_each_paid_once(&refs);
 }

@@ -319,27 +319,121 @@ fn outputs_of(requests: &[&crate::store::PegoutRequest]) -> Vec<PegoutOutput> {
         .collect()
 }
 
+/// What an earlier transaction of a request means for a run that pays the request again.
+enum Fate {
+    /// One of its coins is already spent by the new transaction.
+    Pinned,
+    /// Spend this coin of it, so that at most one of the two confirms.
+    Pin(Box<crate::tx::Spendable>),
+    /// A confirmed transaction spent one of its coins: it can never confirm.
+    Dead,
+    /// It could still confirm, and no coin of it can be spent: why, and what to do.
+    Undecided(String),
+}
+
+/// Decides what `earlier` means for a new transaction paying its request again, from the
+/// wallet's synced chain data: pinned already, a coin to pin, dead, or undecided.
+fn fate_of(
+    earlier: &crate::store::EarlierTx,
+    coins: &[crate::tx::Spendable],
+    pinned: &[crate::tx::Spendable],
+) -> Fate {
+    use crate::store::SpenderState;
+    if earlier.seen {
+        return Fate::Undecided(
+            "the last sync saw it on the chain or in the mempool, so it pays the request; \
+             sync again"
+                .to_owned(),
+        );
+    }
+    let ops = || earlier.inputs.iter().map(|(op, _)| op);
+    if ops().any(|op| pinned.iter().any(|p| p.outpoint == *op)) {
+        return Fate::Pinned;
+    }
+    if let Some(coin) = ops().find_map(|op| coins.iter().find(|c| c.outpoint == *op)) {
+        return Fate::Pin(Box::new(coin.clone()));
+    }
+    let confirmed = |s: &crate::store::CoinSpender| matches!(s.state, SpenderState::Confirmed(_));
+    if earlier
+        .inputs
+        .iter()
+        .any(|(_, spenders)| spenders.iter().any(confirmed))
+    {
+        return Fate::Dead;
+    }
+    let mut said = Vec::new();
+    let mut waiting_for = Vec::new();
+    for (op, spenders) in &earlier.inputs {
+        let by: Vec<String> = spenders
+            .iter()
+            .filter(|s| s.state != SpenderState::Failed)
+            .map(|s| {
+                let how = match s.state {
+                    SpenderState::Mempool => "in the mempool, not confirmed",
+                    SpenderState::Recorded => "recorded, not seen by a server",
+                    SpenderState::Confirmed(_) | SpenderState::Failed => "",
+                };
+                if !waiting_for.contains(&s.txid) {
+                    waiting_for.push(s.txid);
+                }
+                format!("{} ({how})", s.txid)
+            })
+            .collect();
+        said.push(if by.is_empty() {
+            format!(
+                "coin {}:{} is neither spendable nor spent by a transaction the wallet knows",
+                op.txid, op.vout
+            )
+        } else {
+            format!("coin {}:{} is spent by {}", op.txid, op.vout, by.join(", "))
+        });
+    }
+    let todo = if waiting_for.is_empty() {
+        "sync and run again; if the coin is reserved by an open offer, end the offer first"
+            .to_owned()
+    } else {
+        format!(
+            "wait until {} confirms (then the earlier transaction never can), sync and run \
+             again",
+            waiting_for
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )
+    };
+    Fate::Undecided(format!("{}; {todo}", said.join("; ")))
+}
+
 /// Coins of the earlier (abandoned or conflicted) transactions of `requests` that are still
 /// the wallet's: one per earlier transaction, spent so that the new one conflicts with it.
+/// Every earlier transaction that could still confirm must conflict with the new one: pin one
+/// of its coins, or know from the chain data that it is dead; otherwise the run is refused,
+/// rather than risk paying a request twice.
 fn pins(
     wallet: &Wallet,
     coins: &[crate::tx::Spendable],
     requests: &[&crate::store::PegoutRequest],
 ) -> Result<Vec<crate::tx::Spendable>> {
     let mut pinned: Vec<crate::tx::Spendable> = Vec::new();
+    let mut checked: Vec<elements::Txid> = Vec::new();
     for r in requests {
-        for (_, inputs) in wallet.store().pegout_earlier_inputs(r.id)? {
-            let already = inputs
-                .iter()
-                .any(|op| pinned.iter().any(|p| p.outpoint == *op));
-            if already {
+        for earlier in wallet.store().pegout_earlier_txs(r.id)? {
+            if checked.contains(&earlier.txid) {
                 continue;
             }
-            if let Some(coin) = inputs
-                .iter()
-                .find_map(|op| coins.iter().find(|c| c.outpoint == *op))
-            {
-                pinned.push(coin.clone());
+            checked.push(earlier.txid);
+            match fate_of(&earlier, coins, &pinned) {
+                Fate::Pinned | Fate::Dead => {}
+                Fate::Pin(coin) => pinned.push(*coin),
+                Fate::Undecided(why) => {
+                    return Err(Error::Refused(format!(
+                        "request '{}' cannot be paid again yet: its earlier transaction {} \
+                         could still confirm, and a new transaction could not be made to \
+                         conflict with it ({why}); nothing was signed",
+                        r.reference, earlier.txid
+                    )))
+                }
             }
         }
     }
@@ -626,7 +720,7 @@ pub fn resume(
     actor: &str,
 ) -> Result<Vec<Resumed>> {
     check_supported(wallet.network())?;
-    crate::store::check_actor(actor)?;
+    let actor = &crate::store::check_actor(actor)?;
     let _lock = wallet.lock_spending()?;
     let pending: std::collections::HashMap<elements::Txid, crate::store::OutgoingState> = wallet
         .store()
@@ -635,7 +729,8 @@ pub fn resume(
         .map(|p| (p.tx.txid(), p.state))
         .collect();
     let mut out = Vec::new();
-    for live in wallet.store().pegout_live_txs()? {
+    let live_txs = parents_first(wallet.store().pegout_live_txs()?, |l| &l.tx);
+    for live in live_txs {
         let txid = live.tx.txid();
         let signed = live
             .requests
@@ -726,7 +821,7 @@ pub fn abandon(
     txid: &elements::Txid,
     actor: &str,
 ) -> Result<Vec<String>> {
-    crate::store::check_actor(actor)?;
+    let actor = &crate::store::check_actor(actor)?;
     let _lock = wallet.lock_spending()?;
     let tx = wallet
         .store()
@@ -760,10 +855,33 @@ pub fn abandon(
     wallet.store_mut().pegout_abandon(txid, actor)
 }
 
+/// `items` reordered so that each transaction comes after every one of them whose outputs it
+/// spends (parents first, as a server accepts them), otherwise in the given order.
+fn parents_first<T>(items: Vec<T>, tx: impl Fn(&T) -> &elements::Transaction) -> Vec<T> {
+    let mut left: Vec<(elements::Txid, T)> =
+        items.into_iter().map(|t| (tx(&t).txid(), t)).collect();
+    let mut out = Vec::with_capacity(left.len());
+    while !left.is_empty() {
+        let ready = left
+            .iter()
+            .position(|(_, t)| {
+                !tx(t)
+                    .input
+                    .iter()
+                    .any(|i| left.iter().any(|(p, _)| *p == i.previous_output.txid))
+            })
+            // A cycle cannot happen (a txid commits to its inputs); keep the order if it did.
+            .unwrap_or(0);
+        out.push(left.remove(ready).1);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::{PegoutRequest, RequestStatus};
+    use elements::{OutPoint, Transaction, TxIn, Txid};
 
     fn request(i: i64, amount: u64) -> PegoutRequest {
         PegoutRequest {
@@ -877,5 +995,42 @@ mod tests {
             },
         );
         assert_eq!(s.chosen, [2, 3]);
+    }
+
+    fn tx(spends: &[(Txid, u32)], lock: u32) -> Transaction {
+        Transaction {
+            version: 2,
+            lock_time: elements::LockTime::from_consensus(lock),
+            input: spends
+                .iter()
+                .map(|(t, v)| TxIn {
+                    previous_output: OutPoint::new(*t, *v),
+                    ..TxIn::default()
+                })
+                .collect(),
+            output: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn parents_come_before_their_children() {
+        let coin = Txid::from_byte_array([7; 32]);
+        let a = tx(&[(coin, 0)], 1);
+        let b = tx(&[(a.txid(), 1)], 2);
+        let c = tx(&[(b.txid(), 1), (coin, 1)], 3);
+        let other = tx(&[(coin, 2)], 4);
+        let given = vec![c.clone(), other.clone(), b.clone(), a.clone()];
+        let ordered: Vec<Txid> = parents_first(given, |t| t)
+            .iter()
+            .map(|t| t.txid())
+            .collect();
+        assert_eq!(ordered, vec![other.txid(), a.txid(), b.txid(), c.txid()]);
+        // Already in order: unchanged.
+        let given = vec![a.clone(), b.clone(), c.clone()];
+        let ordered: Vec<Txid> = parents_first(given, |t| t)
+            .iter()
+            .map(|t| t.txid())
+            .collect();
+        assert_eq!(ordered, vec![a.txid(), b.txid(), c.txid()]);
     }
 }

@@ -17,7 +17,7 @@ use crate::network::Network;
 use crate::{Error, Result};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 mod chain_data;
 mod deals;
@@ -36,8 +36,9 @@ pub(crate) use outgoing::{LedgerChange, OutgoingTx};
 pub use outgoing::{OutgoingState, PendingTx, SentOutput, TxKind};
 pub(crate) use pegouts::PegoutsSigned;
 pub use pegouts::{
-    check_actor, distinct_approvers, same_actor, Approval, Approved, DeskSettings, LiveTx,
-    NewRequest, PegoutEvent, PegoutRequest, Queued, RequestStatus, RowError,
+    check_actor, distinct_approvers, same_actor, Approval, Approved, CoinSpender, DeskSettings,
+    EarlierTx, LiveTx, NewRequest, PegoutEvent, PegoutRequest, Queued, RequestStatus, RowError,
+    SpenderState,
 };
 pub use tx_rows::{NewTx, OwnedOutput};
 pub use views::{Balance, OwnedCoin, TxStatus, WalletTx, WalletUtxo};
@@ -74,6 +75,8 @@ const MIGRATIONS: &[&str] = &[
     pegouts::MIGRATION_PEGOUTS,
     // version 6: the deal ledger (see `deals`)
     deals::MIGRATION_DEALS,
+    // version 7: a peg-out request is paid by whichever of its transactions reaches the chain
+    pegouts::MIGRATION_PEGOUTS_PAID_ONCE,
 ];
 
 /// The wallet's identity, stored once at creation.

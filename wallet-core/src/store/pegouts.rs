@@ -23,8 +23,11 @@
 //! that is no longer approved rolls the whole record back); it goes back to `approved` only
 //! when that transaction can no longer confirm as it is: a chain transaction spent one of
 //! its coins (sync), or the desk abandoned it while the server did not know it. A later run
-//! that pays it again must spend one of the abandoned transaction's inputs when it can, so
-//! that the two conflict (see `ops::pegout`).
+//! that pays it again must spend a coin of every earlier transaction of it that could still
+//! confirm, or know that a confirmed transaction spent one (see `ops::pegout`). And since
+//! anyone holding an abandoned transaction can still broadcast it, sync moves a request to
+//! `broadcast` or `confirmed` by ANY of its transactions that the chain shows, from whatever
+//! status the desk had moved it to (`approved`, `requested`, even `rejected`: schema v7).
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -118,6 +121,21 @@ pub(super) const MIGRATION_PEGOUTS: &str = "
         BEGIN SELECT RAISE(ABORT, 'the peg-out audit log is append-only'); END;
     CREATE TRIGGER pegout_events_no_delete BEFORE DELETE ON pegout_events
         BEGIN SELECT RAISE(ABORT, 'the peg-out audit log is append-only'); END;";
+
+/// Version 7: a request whose earlier transaction (abandoned, conflicted) reaches the chain
+/// after all is paid by it, whatever status the desk had moved it to since: `broadcast` and
+/// `confirmed` can be reached from `requested`, `approved` and `rejected` too (sync only).
+pub(super) const MIGRATION_PEGOUTS_PAID_ONCE: &str = "
+    DROP TRIGGER pegout_requests_transitions;
+    CREATE TRIGGER pegout_requests_transitions BEFORE UPDATE OF status ON pegout_requests
+        WHEN NEW.status != OLD.status AND OLD.status || '>' || NEW.status NOT IN (
+            'requested>approved', 'requested>rejected', 'approved>requested',
+            'approved>rejected', 'approved>signed', 'signed>broadcast', 'signed>confirmed',
+            'signed>approved', 'broadcast>confirmed', 'broadcast>approved',
+            'confirmed>broadcast', 'requested>broadcast', 'requested>confirmed',
+            'approved>broadcast', 'approved>confirmed', 'rejected>broadcast',
+            'rejected>confirmed')
+        BEGIN SELECT RAISE(ABORT, 'this peg-out status change is not allowed'); END;";
 
 /// Where a peg-out request stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -347,6 +365,39 @@ pub struct LiveTx {
     pub tx: elements::Transaction,
     /// The references it pays, with their statuses.
     pub requests: Vec<(String, RequestStatus)>,
+}
+
+/// Where a transaction that spends a coin stands, as the wallet's synced chain data says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpenderState {
+    /// In a block at this height.
+    Confirmed(u32),
+    /// In the server's mempool.
+    Mempool,
+    /// Recorded by the wallet, not seen by a server yet.
+    Recorded,
+    /// Counted as failed by the wallet (refused, conflicted, dropped or abandoned).
+    Failed,
+}
+
+/// A transaction that spends a coin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoinSpender {
+    /// The spending transaction.
+    pub txid: Txid,
+    /// Where it stands.
+    pub state: SpenderState,
+}
+
+/// An earlier transaction of a request (no longer its payment), with the coins it spends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EarlierTx {
+    /// The transaction.
+    pub txid: Txid,
+    /// Whether the chain or the mempool shows it (the last sync saw it).
+    pub seen: bool,
+    /// Each coin it spends, with the other transactions the wallet knows that spend it.
+    pub inputs: Vec<(OutPoint, Vec<CoinSpender>)>,
 }
 
 /// The longest desk member's name.
@@ -934,34 +985,82 @@ impl Store {
             .collect())
     }
 
-    /// The inputs of the earlier (abandoned or conflicted) transactions that paid `id`, per
-    /// transaction.
-    pub(crate) fn pegout_earlier_inputs(&self, id: i64) -> Result<Vec<(Txid, Vec<OutPoint>)>> {
+    /// Every earlier transaction of request `id` (abandoned, conflicted, or replaced by
+    /// another), oldest first, with what the wallet's synced chain data says of it and of
+    /// each coin it spends: so that a run paying `id` again can make sure none of them can
+    /// still confirm beside the new one.
+    pub(crate) fn pegout_earlier_txs(&self, id: i64) -> Result<Vec<EarlierTx>> {
         let q = |e| self.err("cannot read the peg-out transactions", e);
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT p.txid, i.prev_txid, i.prev_vout FROM pegout_payments p
-                   JOIN pegout_tx_inputs i ON i.txid = p.txid
-                 WHERE p.request_id = ?1 AND p.active = 0 ORDER BY p.txid, i.prev_txid, i.prev_vout",
+                "SELECT p.txid, w.pending FROM pegout_payments p
+                   JOIN pegout_txs t ON t.txid = p.txid
+                   LEFT JOIN txs w ON w.txid = p.txid
+                 WHERE p.request_id = ?1 AND p.active = 0 ORDER BY t.created_at, p.txid",
             )
             .map_err(q)?;
-        let rows: Vec<(String, String, i64)> = stmt
-            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        let txs: Vec<(String, Option<i64>)> = stmt
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(q)?
             .collect::<rusqlite::Result<_>>()
             .map_err(q)?;
-        let mut out: Vec<(Txid, Vec<OutPoint>)> = Vec::new();
-        for (txid, prev, vout) in rows {
-            let txid = parse_txid(&txid)?;
-            let op = OutPoint::new(
-                parse_txid(&prev)?,
-                u32::try_from(vout).map_err(|_| Error::Storage("bad vout".to_owned()))?,
-            );
-            match out.last_mut() {
-                Some((t, ops)) if *t == txid => ops.push(op),
-                _ => out.push((txid, vec![op])),
+        let mut inputs_stmt = self
+            .conn
+            .prepare(
+                "SELECT prev_txid, prev_vout FROM pegout_tx_inputs WHERE txid = ?1
+                 ORDER BY prev_txid, prev_vout",
+            )
+            .map_err(q)?;
+        let mut spenders_stmt = self
+            .conn
+            .prepare(
+                "SELECT s.txid, t.pending, t.height FROM spends s JOIN txs t ON t.txid = s.txid
+                 WHERE s.prev_txid = ?1 AND s.prev_vout = ?2 AND s.txid != ?3 ORDER BY s.txid",
+            )
+            .map_err(q)?;
+        let mut out = Vec::with_capacity(txs.len());
+        for (txid, pending) in txs {
+            let ops: Vec<(String, i64)> = inputs_stmt
+                .query_map([&txid], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(q)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(q)?;
+            let mut inputs = Vec::with_capacity(ops.len());
+            for (prev, vout) in ops {
+                let rows: Vec<(String, i64, Option<i64>)> = spenders_stmt
+                    .query_map(params![prev, vout, txid], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })
+                    .map_err(q)?
+                    .collect::<rusqlite::Result<_>>()
+                    .map_err(q)?;
+                let mut spenders = Vec::with_capacity(rows.len());
+                for (t, pending, height) in rows {
+                    let state = match (pending, height) {
+                        (0, Some(h)) => SpenderState::Confirmed(
+                            u32::try_from(h).map_err(|_| Error::Storage("bad height".into()))?,
+                        ),
+                        (0, None) => SpenderState::Mempool,
+                        (1, _) => SpenderState::Recorded,
+                        _ => SpenderState::Failed,
+                    };
+                    spenders.push(CoinSpender {
+                        txid: parse_txid(&t)?,
+                        state,
+                    });
+                }
+                let op = OutPoint::new(
+                    parse_txid(&prev)?,
+                    u32::try_from(vout).map_err(|_| Error::Storage("bad vout".to_owned()))?,
+                );
+                inputs.push((op, spenders));
             }
+            out.push(EarlierTx {
+                txid: parse_txid(&txid)?,
+                seen: pending == Some(0),
+                inputs,
+            });
         }
         Ok(out)
     }
@@ -1329,10 +1428,16 @@ impl LedgerChange for PegoutsSigned {
 }
 
 /// Moves requests forward from what the sync just stored, inside its SQLite transaction
-/// (actor `sync`): a live transaction that a chain transaction conflicts with puts its
-/// requests back to `approved`; one in a block confirms its requests (height kept); one
-/// seen in the mempool makes them `broadcast` (also when its block left the chain).
+/// (actor `sync`). A request is paid by whichever of its transactions reaches the chain, so
+/// first every desk transaction the chain or the mempool shows, whatever the desk said of it
+/// (abandoned, conflicted, or replaced by a later one), becomes the payment of the requests
+/// it pays ([`adopt_seen`]). Then a live transaction that a chain transaction conflicts with
+/// keeps nothing: a request whose peg-out output the winner pays is paid by the winner, the
+/// others go back to `approved`; a live transaction in a block confirms its requests
+/// (height kept); one seen in the mempool makes them `broadcast` (also when its block left
+/// the chain).
 pub(super) fn reconcile(db: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    adopt_seen(db)?;
     let mut stmt = db.prepare(
         "SELECT t.txid, w.pending, w.height FROM pegout_txs t
            LEFT JOIN txs w ON w.txid = t.txid
@@ -1345,18 +1450,21 @@ pub(super) fn reconcile(db: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> 
     for (txid, pending, height) in live {
         if pending != Some(0) {
             // Not seen on the chain: conflicted when a chain transaction spends its coins.
-            let winner: Option<String> = db
-                .query_row(
-                    "SELECT c.txid FROM pegout_tx_inputs i
-                       JOIN spends c ON c.prev_txid = i.prev_txid AND c.prev_vout = i.prev_vout
-                                    AND c.txid != i.txid
-                       JOIN txs ct ON ct.txid = c.txid AND ct.pending = 0
-                     WHERE i.txid = ?1 ORDER BY c.txid LIMIT 1",
-                    [&txid],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(winner) = winner {
+            let mut stmt = db.prepare(
+                "SELECT DISTINCT c.txid FROM pegout_tx_inputs i
+                   JOIN spends c ON c.prev_txid = i.prev_txid AND c.prev_vout = i.prev_vout
+                                AND c.txid != i.txid
+                   JOIN txs ct ON ct.txid = c.txid AND ct.pending = 0
+                 WHERE i.txid = ?1 ORDER BY c.txid",
+            )?;
+            let winners: Vec<String> = stmt
+                .query_map([&txid], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            drop(stmt);
+            if let Some(winner) = winners.first() {
+                // A winner that pays a request's very peg-out output is its payment; the
+                // others go back to approved.
+                adopt_same_output(db, &txid, &winners)?;
                 let why = format!(
                     "conflict: transaction {winner} spent coins of {txid}, which can no longer \
                      confirm"
@@ -1448,6 +1556,226 @@ pub(super) fn reconcile(db: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> 
                 }
                 _ => {}
             }
+        }
+    }
+    Ok(())
+}
+
+/// The status, height and words for a request paid by a transaction the chain shows at
+/// `height` (`None`: in the mempool).
+fn seen_status(height: Option<i64>, vout: i64) -> (&'static str, String) {
+    match height {
+        Some(h) => (
+            "confirmed",
+            format!("confirmed after all, at Liquid height {h}, output {vout}"),
+        ),
+        None => (
+            "broadcast",
+            format!("is in the server's mempool after all (output {vout})"),
+        ),
+    }
+}
+
+/// Whether desk transactions `a` and `b` spend a coin in common (so at most one confirms).
+fn share_an_input(db: &rusqlite::Connection, a: &str, b: &str) -> rusqlite::Result<bool> {
+    db.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pegout_tx_inputs x JOIN pegout_tx_inputs y
+            ON y.prev_txid = x.prev_txid AND y.prev_vout = x.prev_vout
+          WHERE x.txid = ?1 AND y.txid = ?2)",
+        params![a, b],
+        |r| r.get(0),
+    )
+}
+
+/// Makes `txid`, which the chain or the mempool shows (`height`), the payment of request
+/// `id` at output `vout`, in place of its current payment `replaced` (if one): the payment
+/// rows, the transaction's state (live again), the request's status, txid, output and
+/// height, and one event that says why.
+#[allow(clippy::too_many_arguments)]
+fn make_payment(
+    db: &rusqlite::Transaction<'_>,
+    id: i64,
+    status: &str,
+    txid: &str,
+    vout: i64,
+    height: Option<i64>,
+    replaced: Option<&str>,
+    why: &str,
+) -> rusqlite::Result<()> {
+    let mut also = String::new();
+    if let Some(other) = replaced {
+        db.execute(
+            "UPDATE pegout_payments SET active = 0 WHERE request_id = ?1 AND txid = ?2",
+            params![id, other],
+        )?;
+        also = if share_an_input(db, txid, other)? {
+            format!(
+                "; transaction {other}, which paid it again, spends the same coins and can no \
+                 longer confirm"
+            )
+        } else {
+            format!(
+                "; WARNING: transaction {other} pays it too and spends other coins: if it \
+                 confirms as well, the request is paid twice (`pegout abandon {other}` while \
+                 no server knows it)"
+            )
+        };
+    }
+    db.execute(
+        "INSERT INTO pegout_payments (request_id, txid, vout, active) VALUES (?1, ?2, ?3, 1)
+         ON CONFLICT (request_id, txid) DO UPDATE SET active = 1, vout = excluded.vout",
+        params![id, txid, vout],
+    )?;
+    db.execute(
+        "UPDATE pegout_txs SET state = 'live' WHERE txid = ?1",
+        [txid],
+    )?;
+    let (to, what) = seen_status(height, vout);
+    db.execute(
+        "UPDATE pegout_requests SET status = ?2, txid = ?3, vout = ?4, height = ?5,
+           updated_at = ?6 WHERE id = ?1",
+        params![id, to, txid, vout, height, now()],
+    )?;
+    event(
+        db,
+        "sync",
+        Some(id),
+        Some(txid),
+        to,
+        &format!(
+            "status {status} -> {to}: {why} {what}; it is this request's payment, so the \
+             request is not paid again{also}"
+        ),
+    )
+}
+
+/// Every transaction ever recorded for a request that the chain or the mempool shows pays
+/// it: a request whose current payment is another transaction (or none: it went back to
+/// approved after an abandon or a conflict, or was rejected since) is moved to it, with an
+/// event ("abandoned transaction T confirmed after all"). A request whose current payment
+/// is shown too keeps it (both paid it: nothing can undo that; the chain data says so).
+fn adopt_seen(db: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    let mut stmt = db.prepare(
+        "SELECT p.request_id, p.txid, p.vout, t.state, w.height FROM pegout_payments p
+           JOIN pegout_txs t ON t.txid = p.txid
+           JOIN txs w ON w.txid = p.txid AND w.pending = 0
+         WHERE p.active = 0
+         ORDER BY w.height IS NULL, w.height, t.created_at, p.txid, p.request_id",
+    )?;
+    let rows: Vec<(i64, String, i64, String, Option<i64>)> = stmt
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    drop(stmt);
+    for (id, txid, vout, state, height) in rows {
+        let current: Option<(String, Option<i64>)> = db
+            .query_row(
+                "SELECT p.txid, w.pending FROM pegout_payments p
+                   LEFT JOIN txs w ON w.txid = p.txid
+                 WHERE p.request_id = ?1 AND p.active = 1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if current
+            .as_ref()
+            .is_some_and(|(_, pending)| *pending == Some(0))
+        {
+            continue;
+        }
+        let status: String = db.query_row(
+            "SELECT status FROM pegout_requests WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )?;
+        let why = match state.as_str() {
+            "live" => format!("transaction {txid}, which paid it before,"),
+            other => format!("{other} transaction {txid}"),
+        };
+        make_payment(
+            db,
+            id,
+            &status,
+            &txid,
+            vout,
+            height,
+            current.as_ref().map(|(t, _)| t.as_str()),
+            &why,
+        )?;
+    }
+    Ok(())
+}
+
+fn parse_tx(raw: &[u8]) -> rusqlite::Result<elements::Transaction> {
+    elements::encode::deserialize(raw).map_err(|_| bad_row("transaction"))
+}
+
+/// Live transaction `txid` lost to chain transactions `winners`: a request of it whose very
+/// peg-out output (same script, same explicit amount and asset) a winner pays is paid by
+/// that winner, which the desk records as one of its transactions.
+fn adopt_same_output(
+    db: &rusqlite::Transaction<'_>,
+    txid: &str,
+    winners: &[String],
+) -> rusqlite::Result<()> {
+    let raw: Vec<u8> = db.query_row("SELECT raw FROM pegout_txs WHERE txid = ?1", [txid], |r| {
+        r.get(0)
+    })?;
+    let lost = parse_tx(&raw)?;
+    let mut stmt = db.prepare(
+        "SELECT r.id, r.status, p.vout FROM pegout_payments p
+           JOIN pegout_requests r ON r.id = p.request_id
+         WHERE p.txid = ?1 AND p.active = 1 ORDER BY p.vout",
+    )?;
+    let rows: Vec<(i64, String, i64)> = stmt
+        .query_map([txid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    drop(stmt);
+    for (id, status, vout) in rows {
+        let Some(out) = usize::try_from(vout).ok().and_then(|v| lost.output.get(v)) else {
+            continue;
+        };
+        for winner in winners {
+            let (raw, height): (Vec<u8>, Option<i64>) = db.query_row(
+                "SELECT raw, height FROM txs WHERE txid = ?1",
+                [winner],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let won = parse_tx(&raw)?;
+            let mut stmt = db.prepare("SELECT vout FROM pegout_payments WHERE txid = ?1")?;
+            let used: Vec<i64> = stmt
+                .query_map([winner], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            drop(stmt);
+            let found = won.output.iter().enumerate().find_map(|(j, o)| {
+                let j = i64::try_from(j).ok()?;
+                (o == out && !o.is_fee() && !used.contains(&j)).then_some(j)
+            });
+            let Some(j) = found else {
+                continue;
+            };
+            db.execute(
+                "INSERT OR IGNORE INTO pegout_txs (txid, raw, state, created_at, created_by)
+                 VALUES (?1, ?2, 'live', ?3, 'sync')",
+                params![winner, raw, now()],
+            )?;
+            for input in &won.input {
+                db.execute(
+                    "INSERT OR IGNORE INTO pegout_tx_inputs (txid, prev_txid, prev_vout)
+                     VALUES (?1, ?2, ?3)",
+                    params![
+                        winner,
+                        input.previous_output.txid.to_string(),
+                        i64::from(input.previous_output.vout)
+                    ],
+                )?;
+            }
+            let why = format!(
+                "transaction {winner}, which spent coins of {txid}, pays the same peg-out and"
+            );
+            make_payment(db, id, &status, winner, j, height, Some(txid), &why)?;
+            break;
         }
     }
     Ok(())

@@ -31,10 +31,16 @@ scripts), signs, records the transaction and marks its requests signed in one SQ
 transaction, broadcasts, and marks them broadcast. Requests left for later are listed with the \
 reason and the numbers (reason in JSON: funds, below_minimum or limit). Only one money-moving command runs at a time per wallet: a second run at the same time \
 is refused (exit 1, wallet_busy). Requests become confirmed (with height and output index) when \
-`sync` sees the transaction in a block.\n\nExit status: 0 when something was paid (even if \
-others wait: the waiting are listed on stderr and under \"waiting\" in JSON) or nothing was \
-waiting; 5 when approved requests wait and the wallet can pay none of them; 3 when the only \
-approved requests are below the desk's current minimum.";
+`sync` sees the transaction in a block.\n\nA request is paid at most once, ever: a \
+transaction that once paid it (abandoned, conflicted) and reaches the chain after all is its \
+payment (sync marks it confirmed by that transaction), and a request paid again spends a coin \
+of each earlier transaction of it, so that at most one can confirm. When no such coin is left \
+and no confirmed transaction spent one, the run is refused (exit 3) until one confirms.\n\n\
+Exit status: 0 when something was paid (even if others wait: the waiting are listed on stderr \
+and under \"waiting\" in JSON) or nothing was waiting; 1 (broadcast_rejected) when the server \
+refused a recorded transaction sent again (its requests stay signed; nothing new is paid); 3 \
+when a request cannot be paid again safely yet, or when the only approved requests are below \
+the desk's current minimum; 5 when approved requests wait and the wallet can pay none of them.";
 
 /// Arguments of `pegout run`.
 #[derive(Debug, Args)]
@@ -100,8 +106,8 @@ fn say_resumed(ctx: &Context, resumed: &[Resumed]) {
                 "already accepted by a server; requests marked broadcast".into()
             }
             ResumeAction::Refused(why) => format!(
-                "sent again and refused: {why}; `pegout abandon {}` puts its requests back once \
-                 it can no longer confirm",
+                "sent again and refused: {why}; its requests stay signed; `pegout abandon {}` \
+                 puts them back once it can no longer confirm",
                 r.txid
             ),
             ResumeAction::Unreachable(why) => {
@@ -119,6 +125,57 @@ fn say_resumed(ctx: &Context, resumed: &[Resumed]) {
     }
 }
 
+/// The error of a run whose recorded transactions the server refused again (`None` when
+/// none was): their requests stay signed and nothing new is paid, so the run fails with the
+/// server's reason, the requests that are stuck and what to do.
+fn stuck_error(
+    ctx: &Context,
+    wallet: &wallet_core::wallet::Wallet,
+    resumed: &[Resumed],
+) -> Option<CliError> {
+    let stuck: Vec<(&Resumed, &String)> = resumed
+        .iter()
+        .filter_map(|r| match &r.action {
+            ResumeAction::Refused(why) => Some((r, why)),
+            _ => None,
+        })
+        .collect();
+    if stuck.is_empty() {
+        return None;
+    }
+    let said: Vec<String> = stuck
+        .iter()
+        .map(|(r, why)| {
+            format!(
+                "peg-out transaction {} ({}) was sent again and refused: {why}",
+                r.txid,
+                r.requests.join(", ")
+            )
+        })
+        .collect();
+    let mut err = CliError::new(
+        Exit::Error,
+        "broadcast_rejected",
+        format!(
+            "{}; its requests stay signed and this run paid nothing new",
+            said.join("; ")
+        ),
+    );
+    for (r, _) in &stuck {
+        err = err.hint(format!(
+            "once {} can no longer confirm, `{}` puts {} back to approved, and the next run \
+             pays them with a transaction that conflicts with it",
+            r.txid,
+            ctx.suggest(
+                Some(wallet.name()),
+                &format!("pegout abandon {} --yes", r.txid)
+            ),
+            r.requests.join(", ")
+        ));
+    }
+    Some(err)
+}
+
 /// `pegout run`.
 pub fn run(ctx: &Context, args: &RunArgs) -> CliResult<()> {
     check_supported(ctx.network)?;
@@ -130,6 +187,9 @@ pub fn run(ctx: &Context, args: &RunArgs) -> CliResult<()> {
     } else {
         let resumed = resume(&mut wallet, ctx.backend()?, &actor)?;
         say_resumed(ctx, &resumed);
+        if let Some(err) = stuck_error(ctx, &wallet, &resumed) {
+            return Err(err);
+        }
         resumed
     };
     let options = RunOptions {
