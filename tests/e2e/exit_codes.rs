@@ -184,13 +184,34 @@ fn an_unknown_asset_and_a_malformed_asset_id_are_different_errors() {
 }
 
 #[test]
+fn an_address_of_another_network_is_a_usage_error_naming_the_argument() {
+    let sb = setup();
+    let liquid = "lq1qqf8er278e6nyvuwtgf39e6ewvdcnjupn9a86rzpx655y5lhkt0walu3djf9cklkxd3ryld97hu8h3xepw7sh2rlu7q45dcew5";
+    let to = format!("{liquid}:1");
+    for (args, arg) in [
+        (vec!["send", "--to", to.as_str()], "--to"),
+        (vec!["pset", "create", "--to", to.as_str()], "--to"),
+        (vec!["send", "--to", to.as_str(), "--dry-run"], "--to"),
+        (vec!["address", "inspect", liquid], "<ADDRESS>"),
+        (vec!["sandbox", "faucet", liquid, "1"], "<ADDRESS>"),
+    ] {
+        let (code, error, message) = error_of(&sb, &args);
+        assert_eq!(
+            (code, error.as_str()),
+            (2, "wrong_network"),
+            "{args:?}: {message}"
+        );
+        assert_eq!(
+            message,
+            format!("{arg}: {liquid} is an address of liquid, not of regtest"),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
 fn failed_verifications_are_refusals() {
     let sb = setup();
-    // An address of another network.
-    let liquid = "lq1qqf8er278e6nyvuwtgf39e6ewvdcnjupn9a86rzpx655y5lhkt0walu3djf9cklkxd3ryld97hu8h3xepw7sh2rlu7q45dcew5";
-    let (code, error, message) = error_of(&sb, &["send", "--to", &format!("{liquid}:1")]);
-    assert_eq!((code, error.as_str()), (3, "wrong_network"), "{message}");
-    assert_eq!(message, "wrong network: expected regtest, found liquid");
 
     // A wallet database replaced by something that is not one.
     let db = sb.home().join("regtest/alice/wallet.sqlite");
