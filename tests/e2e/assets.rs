@@ -322,12 +322,12 @@ fn issue_reissue_burn_and_send_an_asset() {
     };
     bob_over_electrum(&["--amount", "1"])
         .fails_json(
-            2,
+            1,
             "unknown_issuance",
             "this wallet did not issue it, and the server does not say which transaction did",
         )
         .fails(
-            2,
+            1,
             "pass --issuance-tx TXID, the asset's issuance transaction",
         );
     bob_over_electrum(&["--amount", "1", "--issuance-tx", "not-a-txid"]).fails_json(
@@ -336,7 +336,7 @@ fn issue_reissue_burn_and_send_an_asset() {
         "invalid value 'not-a-txid' for '--issuance-tx <TXID>': 'not-a-txid' is not a txid",
     );
     let not_issuance = sent["txid"].as_str().unwrap();
-    bob_over_electrum(&["--amount", "1", "--issuance-tx", not_issuance]).fails_json(2, "unknown_issuance", "does not issue it (pass the transaction that first issued the asset, not a reissuance or a payment)");
+    bob_over_electrum(&["--amount", "1", "--issuance-tx", not_issuance]).fails_json(1, "unknown_issuance", "does not issue it (pass the transaction that first issued the asset, not a reissuance or a payment)");
     // Named, the entropy is read from it: bob reissues 2 base units (his wallet does not know
     // the precision).
     let issuance_txid = issued["txid"].as_str().unwrap();
@@ -386,7 +386,7 @@ fn bad_asset_input_has_its_exit_code() {
     // Malformed and unknown ids.
     lotc(&sb, &chain, "alice", &["asset", "info", "xyz"]).fails(2, "not an asset id");
     lotc(&sb, &chain, "alice", &["asset", "info", &unknown])
-        .fails(2, "error: this wallet neither holds nor issued asset 1111");
+        .fails(1, "error: this wallet neither holds nor issued asset 1111");
     signed(
         &sb,
         &chain,
@@ -394,7 +394,7 @@ fn bad_asset_input_has_its_exit_code() {
         &["asset", "reissue", &unknown, "--amount", "1"],
     )
     .fails_json(
-        2,
+        1,
         "unknown_issuance",
         "this wallet did not issue it, and the server does not say which transaction did",
     );
@@ -404,7 +404,19 @@ fn bad_asset_input_has_its_exit_code() {
         "alice",
         &["asset", "burn", &unknown, "--amount", "1"],
     )
-    .fails_json(5, "insufficient_funds", "cannot burn 1 of 1111111111111111111111111111111111111111111111111111111111111111: the wallet holds 0");
+    .fails_json(
+        1,
+        "unknown_asset",
+        "this wallet neither holds nor issued asset 1111",
+    );
+    // An asset it knows (here L-BTC) and holds too little of is a shortfall.
+    signed(
+        &sb,
+        &chain,
+        "alice",
+        &["asset", "burn", "L-BTC", "--amount", "2"],
+    )
+    .fails_json(5, "insufficient_funds", "cannot burn 2.0 of");
     // Amounts: too many decimals for precision 0, above MAX_MONEY, zero, bad precision.
     signed(&sb, &chain, "alice", &["asset", "issue", "--amount", "1.5"]).fails_json(
         2,

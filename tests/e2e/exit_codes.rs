@@ -179,8 +179,103 @@ fn an_unknown_asset_and_a_malformed_asset_id_are_different_errors() {
     assert_eq!((code, malformed.as_str()), (2, "usage"), "{message}");
     assert!(message.contains("is not an asset id"), "{message}");
     let (code, unknown, message) = error_of(&sb, &["asset", "info", ASSET]);
-    assert_eq!((code, unknown.as_str()), (2, "unknown_asset"), "{message}");
+    assert_eq!((code, unknown.as_str()), (1, "unknown_asset"), "{message}");
     assert!(message.contains("neither holds nor issued"), "{message}");
+}
+
+/// Every command that looks an asset up: a well-formed id the wallet knows nothing of is an
+/// unknown thing (exit 1, as an unknown wallet or transaction), a malformed one a usage error
+/// (exit 2, above), and an asset it knows but holds too little of a shortfall (exit 5).
+#[test]
+fn an_unknown_asset_is_exit_1_in_every_command_that_looks_one_up() {
+    let sb = setup();
+    let chain = regtest::Sandbox::start(regtest::SandboxConfig::default()).unwrap();
+    let url = chain.esplora_url();
+    let pass = sb.pass();
+    let error_on_chain = |args: &[&str]| {
+        let mut full = vec!["--esplora", url.as_str(), "--yes"];
+        full.extend_from_slice(args);
+        error_of(&sb, &full)
+    };
+    let cases: [(&[&str], &str, &str); 4] = [
+        (
+            &["asset", "info", ASSET],
+            "unknown_asset",
+            "neither holds nor issued asset 1111",
+        ),
+        (
+            &[
+                "asset",
+                "burn",
+                ASSET,
+                "--amount",
+                "1",
+                "--passphrase-file",
+                &pass,
+            ],
+            "unknown_asset",
+            "neither holds nor issued asset 1111",
+        ),
+        (
+            &["asset", "burn", ASSET, "--amount", "1", "--dry-run"],
+            "unknown_asset",
+            "neither holds nor issued asset 1111",
+        ),
+        (
+            &[
+                "asset",
+                "reissue",
+                ASSET,
+                "--amount",
+                "1",
+                "--passphrase-file",
+                &pass,
+            ],
+            "unknown_issuance",
+            "cannot reissue asset 1111",
+        ),
+    ];
+    for (args, code_name, words) in cases {
+        let (code, error, message) = error_on_chain(args);
+        assert_eq!(
+            (code, error.as_str()),
+            (1, code_name),
+            "{args:?}: {message}"
+        );
+        assert!(message.contains(words), "{args:?}: {message}");
+    }
+    // A label needs no lookup (it is how one names an asset before holding it); once
+    // labelled, the asset is known: `info` shows it and a burn of none is a shortfall.
+    sb.run(&[
+        "--network",
+        "regtest",
+        "asset",
+        "label",
+        ASSET,
+        "--ticker",
+        "GLD",
+        "--precision",
+        "2",
+    ])
+    .ok();
+    sb.run(&[
+        "--network",
+        "regtest",
+        "--wallet",
+        "alice",
+        "asset",
+        "info",
+        ASSET,
+    ])
+    .ok();
+    let (code, error, message) =
+        error_on_chain(&["asset", "burn", ASSET, "--amount", "1", "--dry-run"]);
+    assert_eq!(
+        (code, error.as_str()),
+        (5, "insufficient_funds"),
+        "{message}"
+    );
+    assert!(message.contains("cannot burn 1.0 of 1111"), "{message}");
 }
 
 #[test]

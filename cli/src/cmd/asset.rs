@@ -38,9 +38,11 @@ units until you label it with a precision (`asset label ASSET --ticker T --preci
 Tickers come only from the built-in list of well-known assets and your labels.\n\nA wallet holding a reissuance token \
 it did not issue reads the entropy from the asset's issuance transaction: the one Esplora names, \
 or over Electrum the one given with `--issuance-tx TXID`; the asset id is recomputed from it and \
-must match.\n\nExit status 2 for a malformed or unknown asset id (`asset info`, and `asset \
-reissue` of an asset whose issuance is unknown or named by a transaction that does not issue \
-it); 5 when burning more than the wallet holds or reissuing without the reissuance token.";
+must match.\n\nExit status 2 for a malformed asset id; 1 for a well-formed id of an asset the \
+wallet neither holds nor issued and that no label or the built-in list names (`asset info`, \
+`asset burn`), and for `asset reissue` of an asset whose issuance is unknown or named by a \
+transaction that does not issue it; 5 when burning more of a known asset than the wallet holds \
+or reissuing without the reissuance token.";
 
 /// `asset` subcommands: the wallet's own ([`AssetCommand`]) and the user's labels, which need
 /// no wallet.
@@ -397,6 +399,11 @@ fn burn(ctx: &Context, args: &AssetBurnArgs) -> CliResult<()> {
         .get(&asset)
         .map(|b| b.confirmed.saturating_add(b.unconfirmed))
         .unwrap_or(0);
+    // Holding none of an asset the wallet knows (issued here, labelled, well known) is a
+    // shortfall (exit 5); an asset it knows nothing of is unknown (exit 1), as for `info`.
+    if held == 0 && !is_known(&names, &known_assets(&wallet)?, &asset) {
+        return Err(unknown_asset(&asset));
+    }
     if held < amount {
         return Err(CliError::new(
             Exit::InsufficientFunds,
@@ -536,6 +543,27 @@ fn short(asset: &AssetId) -> String {
     format!("{}…", &s[..12])
 }
 
+/// Whether the wallet knows anything of `asset`: it holds or issued it, or the built-in list
+/// or the user's labels name it.
+fn is_known(names: &AssetNames, known: &BTreeMap<AssetId, Known>, asset: &AssetId) -> bool {
+    known.contains_key(asset) || names.ticker(asset).is_some() || names.precision(asset).is_some()
+}
+
+/// A well-formed asset id the wallet knows nothing of: it neither holds nor issued it, and
+/// neither the built-in list nor the user's labels name it. Exit 1, as every unknown thing (a
+/// malformed id is a usage error, exit 2).
+fn unknown_asset(asset: &AssetId) -> CliError {
+    CliError::new(
+        Exit::Error,
+        "unknown_asset",
+        format!(
+            "this wallet neither holds nor issued asset {asset}, and it is not a well-known \
+             asset"
+        ),
+    )
+    .hint("`asset list` shows the wallet's assets; sync first if it just arrived")
+}
+
 /// `asset info`.
 fn info(ctx: &Context, args: &AssetInfoArgs) -> CliResult<()> {
     let asset = args.id.resolve(ctx.policy_asset()?);
@@ -544,12 +572,8 @@ fn info(ctx: &Context, args: &AssetInfoArgs) -> CliResult<()> {
     let known = known_assets(&wallet)?;
     let k = known.get(&asset);
     let ticker = names.ticker(&asset);
-    if k.is_none() && ticker.is_none() {
-        return Err(CliError::usage(
-            "unknown_asset",
-            format!("this wallet neither holds nor issued asset {asset}, and it is not a well-known asset"),
-        )
-        .hint("`asset list` shows the wallet's assets; sync first if it just arrived"));
+    if !is_known(&names, &known, &asset) {
+        return Err(unknown_asset(&asset));
     }
     let p = precision_of(&names, &asset);
     let issued = k.and_then(|k| k.issued.as_ref());
