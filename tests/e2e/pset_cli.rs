@@ -152,3 +152,78 @@ fn finalizing_an_unsigned_pset_names_the_missing_signatures() {
         "error: refused: cannot finalize yet: input 0 has 0 of 1 signature(s); it needs 1 more",
     );
 }
+
+#[test]
+fn signing_a_coin_the_wallet_already_spent_is_refused_naming_its_transaction() {
+    let scene = setup();
+    let (sb, url) = (&scene.sb, &scene.url);
+    let pass = sb.pass();
+    let bob = scene.address("bob");
+    let run =
+        |args: &[&str], stdin: Option<&str>| -> Run { sb.on_chain(url, "alice", args, stdin) };
+    let to = format!("{bob}:0.25");
+    let pset = run(&["pset", "create", "--to", &to], None).ok().stdout;
+    // Meanwhile alice pays with `send`, from the same (only) coin.
+    let to = format!("{bob}:0.1");
+    let sent = run(
+        &[
+            "--json",
+            "--yes",
+            "send",
+            "--to",
+            &to,
+            "--passphrase-file",
+            &pass,
+        ],
+        None,
+    )
+    .ok()
+    .json()["txid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sign = |offline: bool| {
+        let mut args = vec![
+            "--json",
+            "--yes",
+            "pset",
+            "sign",
+            "-",
+            "--passphrase-file",
+            &pass,
+        ];
+        if offline {
+            args.push("--offline");
+        }
+        run(&args, Some(&pset))
+    };
+    // Recorded, not synced yet (offline): the coin is spent by a transaction of its own.
+    let refused = sign(true).fails_json(3, "refused", "input 0 spends this wallet's coin");
+    let message = refused.json_error()["message"].to_string();
+    assert!(
+        message.contains(&format!(
+            "its own transaction {sent} (recorded, not confirmed)"
+        )),
+        "{message}"
+    );
+    assert!(refused.stdout.is_empty(), "{}", refused.stdout);
+    // After a sync the server has it: still refused, naming it.
+    let refused = sign(false).fails_json(3, "refused", "input 0 spends this wallet's coin");
+    let message = refused.json_error()["message"].to_string();
+    assert!(
+        message.contains(&format!("its transaction {sent}, seen on the network")),
+        "{message}"
+    );
+    // `pset inspect` shows the same problem and exits 0.
+    let view = run(&["--json", "pset", "inspect", "-"], Some(&pset))
+        .ok()
+        .json();
+    assert!(
+        view["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p.as_str().unwrap().contains(&sent)),
+        "{view}"
+    );
+}
