@@ -14,6 +14,7 @@ use wallet_core::pset::{outpoint_text, Owner, PsetView};
 use crate::context::{AssetNames, Context};
 use crate::error::{CliError, CliResult, Exit};
 use crate::input;
+use crate::output::Output;
 
 /// Reads a file or `-` (stdin, at most 16 MiB) as text.
 pub fn read_source(source: &str) -> CliResult<String> {
@@ -211,10 +212,29 @@ pub fn view_json(ctx: &Context, pset: &PartiallySignedTransaction, view: &PsetVi
     })
 }
 
+/// Whether a command that is about to ask (`asking`), or to act without asking, shows what
+/// it is about on stderr: in text mode unless `-q`, and whenever it asks, whatever the mode
+/// (a question never comes without what it is about; a JSON document still goes to stdout
+/// only).
+pub fn shows_summary(out: &Output, asking: bool) -> bool {
+    asking || !(out.json || out.quiet)
+}
+
+/// Whether a command will ask its confirmation: not a dry run, no `--yes`, and a terminal to
+/// ask on (without one the confirmation is an error naming `--yes`).
+pub fn asking(ctx: &Context, dry_run: bool) -> bool {
+    !dry_run && !ctx.yes && input::interactive()
+}
+
 /// Writes the net effect, the fee and any problem on stderr, for a person deciding whether
-/// to sign.
-pub fn show_summary(ctx: &Context, names: &AssetNames, view: &PsetView) -> CliResult<()> {
-    if ctx.out.json || ctx.out.quiet {
+/// to sign: in text mode unless `-q`, and in any mode when `asking` (see [`shows_summary`]).
+pub fn show_summary(
+    ctx: &Context,
+    names: &AssetNames,
+    view: &PsetView,
+    asking: bool,
+) -> CliResult<()> {
+    if !shows_summary(&ctx.out, asking) {
         return Ok(());
     }
     let policy = ctx.policy_asset()?;
@@ -357,4 +377,33 @@ pub fn show_table(
         &outputs,
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn out(json: bool, quiet: bool) -> Output {
+        Output {
+            json,
+            quiet,
+            verbose: false,
+            color: false,
+        }
+    }
+
+    #[test]
+    fn a_question_never_comes_without_what_it_is_about() {
+        // Asking: shown in every mode, --json and -q included.
+        for (json, quiet) in [(false, false), (true, false), (false, true), (true, true)] {
+            assert!(
+                shows_summary(&out(json, quiet), true),
+                "json {json}, quiet {quiet}"
+            );
+        }
+        // Not asking (--yes, a dry run, no terminal): text mode only.
+        assert!(shows_summary(&out(false, false), false));
+        assert!(!shows_summary(&out(true, false), false));
+        assert!(!shows_summary(&out(false, true), false));
+    }
 }

@@ -479,6 +479,54 @@ fn bad_asset_input_has_its_exit_code() {
     assert_eq!(dry["dry_run"], true);
     let asset = dry["asset"].as_str().unwrap();
     assert_eq!(balance(&sb, &chain, "alice", asset), (0, 0));
+    // The confirmation shows the new asset in the precision given, as it will be recorded;
+    // JSON keeps base units and says the precision.
+    let text = lotc(
+        &sb,
+        &chain,
+        "alice",
+        &[
+            "asset",
+            "issue",
+            "--amount",
+            "1000",
+            "--precision",
+            "2",
+            "--token",
+            "1",
+            "--dry-run",
+        ],
+    )
+    .ok()
+    .stderr;
+    assert!(text.contains("Issues 1000.0 of asset "), "{text}");
+    let net_line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("+1000.0 of asset "))
+        .unwrap_or_else(|| panic!("no +1000.0 line:\n{text}"));
+    assert!(!net_line.contains("base units"), "{text}");
+    assert!(!text.contains("+100000 "), "{text}");
+    // The token has no precision: whole tokens, in base units.
+    assert!(text.contains("+1 base units of asset "), "{text}");
+    let dry = lotc(
+        &sb,
+        &chain,
+        "alice",
+        &[
+            "--json",
+            "asset",
+            "issue",
+            "--amount",
+            "1000",
+            "--precision",
+            "2",
+            "--dry-run",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(dry["precision"], 2, "{dry}");
+    assert_eq!(dry["net"][dry["asset"].as_str().unwrap()], 100_000, "{dry}");
     // Without a terminal and without --yes, no signing.
     lotc(&sb, &chain, "alice", &["asset", "issue", "--amount", "5"])
         .fails(

@@ -227,3 +227,44 @@ fn signing_a_coin_the_wallet_already_spent_is_refused_naming_its_transaction() {
         "{view}"
     );
 }
+
+#[test]
+fn a_question_on_a_terminal_comes_after_the_net_effect_and_fee_even_in_json_mode() {
+    let scene = setup();
+    let (sb, url) = (&scene.sb, &scene.url);
+    let to = format!("{}:0.25", scene.address("bob"));
+    let pset = sb
+        .on_chain(url, "alice", &["pset", "create", "--to", &to], None)
+        .ok()
+        .stdout;
+    let file = sb.path("unsigned.pset");
+    std::fs::write(&file, &pset).unwrap();
+    for mode in ["--json", "-q"] {
+        let mut term = crate::cli_edges::OnTerminal::spawn(sb.command(&[
+            "--network",
+            "regtest",
+            "--wallet",
+            "alice",
+            mode,
+            "pset",
+            "sign",
+            file.to_str().unwrap(),
+            "--offline",
+            "--passphrase-file",
+            &sb.pass(),
+        ]));
+        term.wait_for("Sign this PSET?");
+        let before = term.seen.clone();
+        let net = before.find("This wallet's net effect:");
+        let fee = before.find("Fee: ");
+        let question = before.find("Sign this PSET?").unwrap();
+        assert!(
+            net.is_some_and(|n| n < question) && fee.is_some_and(|f| f < question),
+            "{mode}: the question came without the net effect and fee:\n{before}"
+        );
+        assert!(before.contains("-0.25"), "{mode}: {before}");
+        term.type_secret("n");
+        let (code, shown) = term.finish();
+        assert_eq!(code, 130, "{mode}: {shown}");
+    }
+}

@@ -24,7 +24,7 @@ use crate::context::{AssetNames, Context};
 use crate::error::{CliError, CliResult, Exit};
 use crate::signing;
 use crate::values::{self, AssetArg, Decimal};
-use crate::view::{net_json, show_summary};
+use crate::view::{asking, net_json, show_summary, shows_summary};
 
 /// Long help of `asset`.
 pub const ASSET_LONG_HELP: &str = "Issue, reissue and burn assets; list and inspect the wallet's \
@@ -211,16 +211,21 @@ fn read_contract(
 fn show_and_commit(
     ctx: &Context,
     wallet: &mut Wallet,
+    names: &AssetNames,
     prepared: Prepared,
     args: &AssetTxArgs,
     what: &str,
 ) -> CliResult<Option<(Txid, Value)>> {
-    let names = ctx.asset_names(wallet)?;
-    show_summary(ctx, &names, &prepared.view)?;
+    show_summary(ctx, names, &prepared.view, asking(ctx, args.dry_run))?;
     let summary = json!({ "fee": prepared.fee(), "net": net_json(prepared.net()) });
     if args.dry_run {
+        // Amounts in JSON are base units; the precision says how people read them.
         let ids = match &prepared.issuance {
-            Some(i) => json!({ "asset": i.asset.to_string(), "token": i.token.to_string() }),
+            Some(i) => json!({
+                "asset": i.asset.to_string(),
+                "token": i.token.to_string(),
+                "precision": names.precision(&i.asset),
+            }),
             None => json!({}),
         };
         crate::view::print_dry_run(ctx, &prepared, ids);
@@ -277,7 +282,7 @@ fn issue(ctx: &Context, args: &AssetIssueArgs) -> CliResult<()> {
         .issuance
         .clone()
         .ok_or_else(|| CliError::new(Exit::Error, "internal", "the issuance is missing"))?;
-    if !ctx.out.json && !ctx.out.quiet {
+    if shows_summary(&ctx.out, asking(ctx, args.tx.dry_run)) {
         crate::output::write_stderr(&format!(
             "Issues {} of asset {} (precision {precision})",
             format_in(precision, amount),
@@ -290,8 +295,18 @@ fn issue(ctx: &Context, args: &AssetIssueArgs) -> CliResult<()> {
             ));
         }
     }
-    let Some((txid, summary)) =
-        show_and_commit(ctx, &mut wallet, prepared, &args.tx, "this issuance")?
+    // The new asset is shown in the precision given, as the wallet will once it is recorded.
+    let names = ctx
+        .asset_names(&wallet)?
+        .with_issued(issuance.asset, precision);
+    let Some((txid, summary)) = show_and_commit(
+        ctx,
+        &mut wallet,
+        &names,
+        prepared,
+        &args.tx,
+        "this issuance",
+    )?
     else {
         return Ok(());
     };
@@ -361,8 +376,14 @@ fn reissue(ctx: &Context, args: &AssetReissueArgs) -> CliResult<()> {
         ctx.fee_rate(args.tx.fee_rate)?,
         mode(&args.tx),
     )?;
-    let Some((txid, summary)) =
-        show_and_commit(ctx, &mut wallet, prepared, &args.tx, "this reissuance")?
+    let Some((txid, summary)) = show_and_commit(
+        ctx,
+        &mut wallet,
+        &names,
+        prepared,
+        &args.tx,
+        "this reissuance",
+    )?
     else {
         return Ok(());
     };
@@ -423,7 +444,8 @@ fn burn(ctx: &Context, args: &AssetBurnArgs) -> CliResult<()> {
         ctx.fee_rate(args.tx.fee_rate)?,
         mode(&args.tx),
     )?;
-    let Some((txid, summary)) = show_and_commit(ctx, &mut wallet, prepared, &args.tx, "this burn")?
+    let Some((txid, summary)) =
+        show_and_commit(ctx, &mut wallet, &names, prepared, &args.tx, "this burn")?
     else {
         return Ok(());
     };

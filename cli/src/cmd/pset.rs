@@ -16,7 +16,7 @@ use crate::error::{CliError, CliResult, Exit};
 use crate::input;
 use crate::pay::{self, PaymentArgs};
 use crate::signing;
-use crate::view::{print_pset, read_pset, show_summary, show_table, view_json};
+use crate::view::{asking, print_pset, read_pset, show_summary, show_table, view_json};
 
 /// `pset` subcommands: each reads a PSET from a file or `-` (stdin), as bare base64 or as the
 /// JSON document the previous stage printed, and writes stdout.
@@ -162,7 +162,7 @@ fn sign(ctx: &Context, args: &PsetSignArgs) -> CliResult<()> {
     };
     let mut prepared = prepare_pset_sign(&wallet, pset, backend)?;
     let names = ctx.asset_names(&wallet)?;
-    show_summary(ctx, &names, &prepared.view)?;
+    show_summary(ctx, &names, &prepared.view, asking(ctx, false))?;
     input::confirm(ctx.yes, "signing a PSET", "Sign this PSET?")?;
     let secret = signing::unlock(&wallet, &args.passphrase)?;
     let added = prepared.sign(&wallet, &secret)?;
