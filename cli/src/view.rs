@@ -166,10 +166,18 @@ pub fn view_json(ctx: &Context, pset: &PartiallySignedTransaction, view: &PsetVi
         .iter()
         .enumerate()
         .map(|(i, input)| {
+            let mut owner = owner_json(input.owner);
+            if let Some((keychain, index)) = input.unsynced {
+                // The wallet's script, a coin it has not synced: not counted, value unknown.
+                merge(
+                    &mut owner,
+                    json!({ "unsynced": true, "keychain": keychain.as_str(), "index": index }),
+                );
+            }
             json!({
                 "index": i,
                 "outpoint": outpoint_text(&input.outpoint),
-                "owner": owner_json(input.owner),
+                "owner": owner,
                 "value": input.secrets.map(|s| s.value),
                 "asset": input.secrets.map(|s| s.asset.to_string()),
                 "issuance": input.issuance.map(|is| json!({
@@ -201,9 +209,16 @@ pub fn view_json(ctx: &Context, pset: &PartiallySignedTransaction, view: &PsetVi
             })
         })
         .collect();
+    // An incomplete net effect (inputs paying from the wallet's scripts with coins it has not
+    // synced) is never given as the net: `net` is null, `net_known` what the wallet could
+    // count.
+    let complete = view.net_complete();
     json!({
         "txid": view.unsigned_txid.to_string(),
-        "net": net_json(&view.net),
+        "net": if complete { net_json(&view.net) } else { Value::Null },
+        "net_complete": complete,
+        "net_known": (!complete).then(|| net_json(&view.net)),
+        "unsynced_inputs": view.unsynced_inputs(),
         "fee": view.fee,
         "wallet_pays_fee": view.wallet_pays_fee(),
         "inputs": inputs,
@@ -238,7 +253,14 @@ pub fn show_summary(
         return Ok(());
     }
     let policy = ctx.policy_asset()?;
-    crate::output::write_stderr("This wallet's net effect:");
+    if !view.net_complete() {
+        crate::output::write_stderr(&format!(
+            "This wallet's net effect is INCOMPLETE: {}; what it can count:",
+            unsynced_text(view)
+        ));
+    } else {
+        crate::output::write_stderr("This wallet's net effect:");
+    }
     if view.net.is_empty() {
         crate::output::write_stderr("  nothing (no amount enters or leaves this wallet)");
     }
@@ -270,6 +292,20 @@ pub fn show_summary(
     Ok(())
 }
 
+/// Says which inputs pay from the wallet's scripts with coins it has not synced.
+fn unsynced_text(view: &PsetView) -> String {
+    let list = view
+        .unsynced_inputs()
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "input(s) {list} spend coins paying this wallet's scripts that it has not synced (their \
+         value is unknown); sync, then look again"
+    )
+}
+
 /// What a dry run prints where it stops: the prepared transaction's view as JSON, with
 /// `extra` and `"dry_run": true`, or a note that nothing was signed.
 pub fn print_dry_run(ctx: &Context, prepared: &wallet_core::ops::Prepared, extra: Value) {
@@ -292,7 +328,13 @@ pub fn show_table(
     with_wallet: bool,
 ) -> CliResult<()> {
     let mut rows = Vec::new();
-    if with_wallet {
+    if with_wallet && !view.net_complete() {
+        // Never a net effect that leaves out what the wallet cannot count.
+        rows.push(("net", format!("incomplete: {}", unsynced_text(view))));
+        for (asset, value) in &view.net {
+            rows.push(("known part", signed_text(names, *value, asset)));
+        }
+    } else if with_wallet {
         for (asset, value) in &view.net {
             rows.push(("net", signed_text(names, *value, asset)));
         }
@@ -329,10 +371,11 @@ pub fn show_table(
         .iter()
         .enumerate()
         .map(|(i, input)| {
-            let mut amount = input
-                .secrets
-                .map(|s| amount_text(names, s.value, &s.asset))
-                .unwrap_or_else(|| hidden(with_wallet).into());
+            let mut amount = match (input.secrets, input.unsynced) {
+                (_, Some(_)) => "unknown (not synced)".to_owned(),
+                (Some(s), None) => amount_text(names, s.value, &s.asset),
+                (None, None) => hidden(with_wallet).into(),
+            };
             if let Some(is) = input.issuance {
                 amount.push_str(&format!(
                     "; {} {}",
@@ -342,12 +385,14 @@ pub fn show_table(
                         .unwrap_or_else(|| format!("a blinded amount of {}", is.asset))
                 ));
             }
-            vec![
-                i.to_string(),
-                describe(input.owner),
-                amount,
-                outpoint_text(&input.outpoint),
-            ]
+            let owner = match input.unsynced {
+                Some((k, index)) => format!(
+                    "this wallet's script ({}/{index}), coin not synced",
+                    k.as_str()
+                ),
+                None => describe(input.owner),
+            };
+            vec![i.to_string(), owner, amount, outpoint_text(&input.outpoint)]
         })
         .collect();
     ctx.out.line("");

@@ -121,6 +121,51 @@ fn inspect_needs_no_wallet_and_shows_what_it_cannot_read() {
             .any(|p| p.as_str().unwrap().contains("does not know")),
         "{view}"
     );
+    // The input pays from one of its scripts with a coin it has not synced: marked so, and
+    // the net effect (which could only count the change coming back) is not given as one.
+    let input = &view["inputs"][0];
+    assert_eq!(input["owner"]["wallet"], false, "{view}");
+    assert_eq!(input["owner"]["unsynced"], true, "{view}");
+    assert_eq!(input["owner"]["keychain"], "external", "{view}");
+    assert_eq!(input["owner"]["index"], 0, "{view}");
+    assert_eq!(view["net"], Value::Null, "{view}");
+    assert_eq!(view["net_complete"], false, "{view}");
+    assert_eq!(view["unsynced_inputs"], serde_json::json!([0]), "{view}");
+    let lbtc = scene.chain.policy_asset().to_string();
+    assert!(view["net_known"][&lbtc].as_i64().unwrap() > 0, "{view}");
+    let text = sb
+        .run_with_stdin(
+            &[
+                "--network",
+                "regtest",
+                "--wallet",
+                "copy",
+                "pset",
+                "inspect",
+                "-",
+            ],
+            Some(&pset),
+        )
+        .ok()
+        .stdout;
+    let net = text.lines().find(|l| l.starts_with("net ")).unwrap();
+    assert!(
+        net.contains("incomplete: input(s) 0 spend coins paying this wallet's scripts that it has not synced"),
+        "{text}"
+    );
+    assert!(text.contains("known part"), "{text}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with("net ") && l.contains('+')),
+        "a positive net effect is shown:\n{text}"
+    );
+    let row = text.lines().find(|l| l.starts_with("0 ")).unwrap();
+    assert!(
+        row.contains("this wallet's script (external/0), coin not synced")
+            && row.contains("unknown (not synced)"),
+        "{text}"
+    );
 }
 
 #[test]
