@@ -34,7 +34,11 @@ pub fn read_source(source: &str) -> CliResult<String> {
 /// stage printed with `--json` (its `pset` field), so every stage's output is the next
 /// stage's input.
 pub fn read_pset(source: &str) -> CliResult<PartiallySignedTransaction> {
-    let text = read_source(source)?;
+    pset_from_text(source, &read_source(source)?)
+}
+
+/// A PSET from the text of `source`: bare base64, or a stage's JSON document.
+fn pset_from_text(source: &str, text: &str) -> CliResult<PartiallySignedTransaction> {
     let text = text.trim();
     if text.is_empty() {
         return Err(
@@ -57,7 +61,7 @@ pub fn read_pset(source: &str) -> CliResult<PartiallySignedTransaction> {
                     "invalid_pset",
                     format!("{source}: a JSON document without a \"pset\" field"),
                 )
-                .hint("pass the --json output of `pset create`, `pset sign`, `send --pset-out -` ..., or bare base64")
+                .hint("pass the --json output of `pset create`, `pset sign`, `send --pset-out -` ..., or bare base64 (`pset broadcast` also reads `pset finalize --extract`'s)")
             })?
     } else {
         text.to_owned()
@@ -69,6 +73,42 @@ pub fn read_pset(source: &str) -> CliResult<PartiallySignedTransaction> {
         )
         .hint("PSETs are exchanged as base64 text, as `pset` and `send --pset-out` write them")
     })
+}
+
+/// Reads what `pset broadcast` sends: a PSET as [`read_pset`] reads it, or a final
+/// transaction, as hex or as the JSON document `pset finalize --extract --json` prints (its
+/// `hex` field). A transaction becomes a PSET whose inputs are finalized with its own
+/// witnesses, so that it is recorded and broadcast as the transaction it is; the second value
+/// says so (its inputs then carry no spent outputs: the caller reads them from the chain).
+pub fn read_pset_or_tx(source: &str) -> CliResult<(PartiallySignedTransaction, bool)> {
+    let text = read_source(source)?;
+    let trimmed = text.trim();
+    let hex = if trimmed.starts_with('{') {
+        match serde_json::from_str::<Value>(trimmed) {
+            Ok(doc) if doc.get("pset").is_none() => {
+                doc.get("hex").and_then(Value::as_str).map(str::to_owned)
+            }
+            _ => None,
+        }
+    } else if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Some(trimmed.to_owned())
+    } else {
+        None
+    };
+    let Some(hex) = hex else {
+        return Ok((pset_from_text(source, &text)?, false));
+    };
+    let tx: elements::Transaction = elements::hex::decode_to_vec(&hex)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| elements::encode::deserialize(&bytes).map_err(|e| e.to_string()))
+        .map_err(|e| {
+        CliError::usage(
+            "invalid_transaction",
+            format!("{source}: not a transaction (hex): {e}"),
+        )
+        .hint("pass what `pset finalize --extract` printed (hex, or its --json document), or a PSET")
+    })?;
+    Ok((PartiallySignedTransaction::from_tx(tx), true))
 }
 
 /// Prints a PSET: base64 on its own line, or `{"pset": ...}` plus `extra` in JSON mode.

@@ -313,3 +313,50 @@ fn a_question_on_a_terminal_comes_after_the_net_effect_and_fee_even_in_json_mode
         assert_eq!(code, 130, "{mode}: {shown}");
     }
 }
+
+#[test]
+fn broadcast_reads_the_extracted_transaction_of_finalize() {
+    let scene = setup();
+    let (sb, chain, url) = (&scene.sb, &scene.chain, &scene.url);
+    let to = format!("{}:0.25", scene.address("bob"));
+    let pass = sb.pass();
+    let run =
+        |args: &[&str], stdin: Option<&str>| -> Run { sb.on_chain(url, "alice", args, stdin) };
+    let created = run(&["pset", "create", "--to", &to], None).ok();
+    let signed = run(
+        &["--yes", "pset", "sign", "-", "--passphrase-file", &pass],
+        Some(&created.stdout),
+    )
+    .ok();
+    let extracted = run(
+        &["--json", "pset", "finalize", "--extract", "-"],
+        Some(&signed.stdout),
+    )
+    .ok();
+    let txid = extracted.json()["txid"].as_str().unwrap().to_owned();
+    let file = sb.path("ext.json");
+    std::fs::write(&file, &extracted.stdout).unwrap();
+    let sent = run(
+        &["--json", "pset", "broadcast", file.to_str().unwrap()],
+        None,
+    )
+    .ok();
+    assert_eq!(sent.json()["txid"], txid.as_str());
+    // Recorded in alice's wallet as the transaction it is.
+    let pending = scene.pending("alice");
+    assert!(
+        pending.iter().any(|p| p["txid"] == txid.as_str()),
+        "{pending:?}"
+    );
+    chain.mine(1).unwrap();
+    let bob = sb
+        .on_chain(url, "bob", &["--json", "balance"], None)
+        .ok()
+        .json();
+    assert_eq!(
+        crate::common::balance_of(&bob, &chain.policy_asset().to_string()),
+        (25_000_000, 0)
+    );
+    // Hex that is no transaction is named as such.
+    run(&["pset", "broadcast", "-"], Some("00ff")).fails(2, "-: not a transaction (hex)");
+}
