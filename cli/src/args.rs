@@ -8,11 +8,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub const EXIT_STATUS_HELP: &str = "\
 Exit status:
   0    success
-  1    error (I/O, storage, anything not listed below)
-  2    usage: bad arguments or malformed input (mnemonic, address, descriptor)
+  1    error (I/O, storage, anything not listed below); an unknown wallet, transaction, asset
+  2    usage: bad arguments or malformed input (mnemonic, address or its network, descriptor)
   3    refused because a verification failed (wrong network, wrong passphrase, tampered file)
   4    backend unreachable or misbehaving
-  5    insufficient funds
+  5    insufficient funds (to pay, or to burn an asset the wallet knows)
   130  cancelled by the user";
 
 /// liquid-otc: a command-line wallet and OTC settlement tool for the Liquid Network.

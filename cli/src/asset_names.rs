@@ -30,6 +30,13 @@ impl AssetNames {
         }
     }
 
+    /// These names with `asset` in `precision`, as the wallet's own issuance: what an issuance
+    /// about to be made is shown in before it is recorded.
+    pub fn with_issued(mut self, asset: elements::AssetId, precision: u8) -> Self {
+        self.issued.insert(asset, precision);
+        self
+    }
+
     /// The trusted ticker of `asset`, if any (a user label wins over the built-in list).
     pub fn ticker(&self, asset: &elements::AssetId) -> Option<String> {
         if let Some(t) = self.labels.get(asset).and_then(|l| l.ticker.clone()) {

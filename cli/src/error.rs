@@ -275,7 +275,7 @@ impl CliError {
                 };
                 CliError::new(inner.exit, inner.code, message).hint(hint)
             }
-            CoreError::UnknownIssuance { .. } => CliError::usage("unknown_issuance", message)
+            CoreError::UnknownIssuance { .. } => CliError::new(Exit::Error, "unknown_issuance", message)
                 .hint("holding its reissuance token is enough: pass --issuance-tx TXID, the asset's issuance transaction (the issuer's `asset info` shows it)"),
             CoreError::NotPending(_) => CliError::new(Exit::Error, "not_pending", message)
                 .hint("`liquid-otc tx pending` lists them"),

@@ -34,6 +34,26 @@ pub struct PaymentArgs {
     pub scan: ScanArgs,
 }
 
+/// Checks that `address`, the value of argument `arg`, is an address of `network`: another
+/// network's address is a usage error (exit 2) naming the argument and the address, as any
+/// other malformed argument. Used by every command that takes a Liquid address.
+pub fn check_address_network(
+    arg: &str,
+    address: &str,
+    network: wallet_core::network::Network,
+) -> CliResult<elements::Address> {
+    wallet_core::address::parse_for_network(address, network).map_err(|e| match e {
+        wallet_core::Error::WrongNetwork { expected, found } => CliError::usage(
+            "wrong_network",
+            format!("{arg}: {address} is an address of {found}, not of {expected}"),
+        )
+        .hint(format!(
+            "pass an address of {expected}, or --network {found} to work on {found}"
+        )),
+        other => CliError::from(other),
+    })
+}
+
 /// One `--to` value, with its amount in base units of its asset's precision.
 fn recipient(
     ctx: &Context,
@@ -42,8 +62,8 @@ fn recipient(
     drain: bool,
     policy: elements::AssetId,
 ) -> CliResult<Recipient> {
-    // Refused (exit 3) with the address's network named when it is not this one.
-    wallet_core::address::parse_for_network(&arg.address.to_string(), ctx.network)?;
+    // Another network's address is a usage error naming --to and the address.
+    check_address_network("--to", &arg.address.to_string(), ctx.network)?;
     let asset = arg.asset.resolve(policy);
     let value = match (&arg.amount, drain) {
         (None, true) => 0,

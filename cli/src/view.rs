@@ -14,6 +14,7 @@ use wallet_core::pset::{outpoint_text, Owner, PsetView};
 use crate::context::{AssetNames, Context};
 use crate::error::{CliError, CliResult, Exit};
 use crate::input;
+use crate::output::Output;
 
 /// Reads a file or `-` (stdin, at most 16 MiB) as bytes.
 pub fn read_source_bytes(source: &str) -> CliResult<Vec<u8>> {
@@ -47,7 +48,11 @@ pub fn read_source(source: &str) -> CliResult<String> {
 /// stage printed with `--json` (its `pset` field), so every stage's output is the next
 /// stage's input.
 pub fn read_pset(source: &str) -> CliResult<PartiallySignedTransaction> {
-    let text = read_source(source)?;
+    pset_from_text(source, &read_source(source)?)
+}
+
+/// A PSET from the text of `source`: bare base64, or a stage's JSON document.
+fn pset_from_text(source: &str, text: &str) -> CliResult<PartiallySignedTransaction> {
     let text = text.trim();
     if text.is_empty() {
         return Err(
@@ -70,7 +75,7 @@ pub fn read_pset(source: &str) -> CliResult<PartiallySignedTransaction> {
                     "invalid_pset",
                     format!("{source}: a JSON document without a \"pset\" field"),
                 )
-                .hint("pass the --json output of `pset create`, `pset sign`, `send --pset-out -` ..., or bare base64")
+                .hint("pass the --json output of `pset create`, `pset sign`, `send --pset-out -` ..., or bare base64 (`pset broadcast` also reads `pset finalize --extract`'s)")
             })?
     } else {
         text.to_owned()
@@ -82,6 +87,42 @@ pub fn read_pset(source: &str) -> CliResult<PartiallySignedTransaction> {
         )
         .hint("PSETs are exchanged as base64 text, as `pset` and `send --pset-out` write them")
     })
+}
+
+/// Reads what `pset broadcast` sends: a PSET as [`read_pset`] reads it, or a final
+/// transaction, as hex or as the JSON document `pset finalize --extract --json` prints (its
+/// `hex` field). A transaction becomes a PSET whose inputs are finalized with its own
+/// witnesses, so that it is recorded and broadcast as the transaction it is; the second value
+/// says so (its inputs then carry no spent outputs: the caller reads them from the chain).
+pub fn read_pset_or_tx(source: &str) -> CliResult<(PartiallySignedTransaction, bool)> {
+    let text = read_source(source)?;
+    let trimmed = text.trim();
+    let hex = if trimmed.starts_with('{') {
+        match serde_json::from_str::<Value>(trimmed) {
+            Ok(doc) if doc.get("pset").is_none() => {
+                doc.get("hex").and_then(Value::as_str).map(str::to_owned)
+            }
+            _ => None,
+        }
+    } else if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Some(trimmed.to_owned())
+    } else {
+        None
+    };
+    let Some(hex) = hex else {
+        return Ok((pset_from_text(source, &text)?, false));
+    };
+    let tx: elements::Transaction = elements::hex::decode_to_vec(&hex)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| elements::encode::deserialize(&bytes).map_err(|e| e.to_string()))
+        .map_err(|e| {
+        CliError::usage(
+            "invalid_transaction",
+            format!("{source}: not a transaction (hex): {e}"),
+        )
+        .hint("pass what `pset finalize --extract` printed (hex, or its --json document), or a PSET")
+    })?;
+    Ok((PartiallySignedTransaction::from_tx(tx), true))
 }
 
 /// Prints a PSET: base64 on its own line, or `{"pset": ...}` plus `extra` in JSON mode.
@@ -179,10 +220,18 @@ pub fn view_json(ctx: &Context, pset: &PartiallySignedTransaction, view: &PsetVi
         .iter()
         .enumerate()
         .map(|(i, input)| {
+            let mut owner = owner_json(input.owner);
+            if let Some((keychain, index)) = input.unsynced {
+                // The wallet's script, a coin it has not synced: not counted, value unknown.
+                merge(
+                    &mut owner,
+                    json!({ "unsynced": true, "keychain": keychain.as_str(), "index": index }),
+                );
+            }
             json!({
                 "index": i,
                 "outpoint": outpoint_text(&input.outpoint),
-                "owner": owner_json(input.owner),
+                "owner": owner,
                 "value": input.secrets.map(|s| s.value),
                 "asset": input.secrets.map(|s| s.asset.to_string()),
                 "issuance": input.issuance.map(|is| json!({
@@ -214,9 +263,16 @@ pub fn view_json(ctx: &Context, pset: &PartiallySignedTransaction, view: &PsetVi
             })
         })
         .collect();
+    // An incomplete net effect (inputs paying from the wallet's scripts with coins it has not
+    // synced) is never given as the net: `net` is null, `net_known` what the wallet could
+    // count.
+    let complete = view.net_complete();
     json!({
         "txid": view.unsigned_txid.to_string(),
-        "net": net_json(&view.net),
+        "net": if complete { net_json(&view.net) } else { Value::Null },
+        "net_complete": complete,
+        "net_known": (!complete).then(|| net_json(&view.net)),
+        "unsynced_inputs": view.unsynced_inputs(),
         "fee": view.fee,
         "wallet_pays_fee": view.wallet_pays_fee(),
         "inputs": inputs,
@@ -225,14 +281,40 @@ pub fn view_json(ctx: &Context, pset: &PartiallySignedTransaction, view: &PsetVi
     })
 }
 
+/// Whether a command that is about to ask (`asking`), or to act without asking, shows what
+/// it is about on stderr: in text mode unless `-q`, and whenever it asks, whatever the mode
+/// (a question never comes without what it is about; a JSON document still goes to stdout
+/// only).
+pub fn shows_summary(out: &Output, asking: bool) -> bool {
+    asking || !(out.json || out.quiet)
+}
+
+/// Whether a command will ask its confirmation: not a dry run, no `--yes`, and a terminal to
+/// ask on (without one the confirmation is an error naming `--yes`).
+pub fn asking(ctx: &Context, dry_run: bool) -> bool {
+    !dry_run && !ctx.yes && input::interactive()
+}
+
 /// Writes the net effect, the fee and any problem on stderr, for a person deciding whether
-/// to sign.
-pub fn show_summary(ctx: &Context, names: &AssetNames, view: &PsetView) -> CliResult<()> {
-    if ctx.out.json || ctx.out.quiet {
+/// to sign: in text mode unless `-q`, and in any mode when `asking` (see [`shows_summary`]).
+pub fn show_summary(
+    ctx: &Context,
+    names: &AssetNames,
+    view: &PsetView,
+    asking: bool,
+) -> CliResult<()> {
+    if !shows_summary(&ctx.out, asking) {
         return Ok(());
     }
     let policy = ctx.policy_asset()?;
-    crate::output::write_stderr("This wallet's net effect:");
+    if !view.net_complete() {
+        crate::output::write_stderr(&format!(
+            "This wallet's net effect is INCOMPLETE: {}; what it can count:",
+            unsynced_text(view)
+        ));
+    } else {
+        crate::output::write_stderr("This wallet's net effect:");
+    }
     if view.net.is_empty() {
         crate::output::write_stderr("  nothing (no amount enters or leaves this wallet)");
     }
@@ -264,6 +346,20 @@ pub fn show_summary(ctx: &Context, names: &AssetNames, view: &PsetView) -> CliRe
     Ok(())
 }
 
+/// Says which inputs pay from the wallet's scripts with coins it has not synced.
+fn unsynced_text(view: &PsetView) -> String {
+    let list = view
+        .unsynced_inputs()
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "input(s) {list} spend coins paying this wallet's scripts that it has not synced (their \
+         value is unknown); sync, then look again"
+    )
+}
+
 /// What a dry run prints where it stops: the prepared transaction's view as JSON, with
 /// `extra` and `"dry_run": true`, or a note that nothing was signed.
 pub fn print_dry_run(ctx: &Context, prepared: &wallet_core::ops::Prepared, extra: Value) {
@@ -286,7 +382,13 @@ pub fn show_table(
     with_wallet: bool,
 ) -> CliResult<()> {
     let mut rows = Vec::new();
-    if with_wallet {
+    if with_wallet && !view.net_complete() {
+        // Never a net effect that leaves out what the wallet cannot count.
+        rows.push(("net", format!("incomplete: {}", unsynced_text(view))));
+        for (asset, value) in &view.net {
+            rows.push(("known part", signed_text(names, *value, asset)));
+        }
+    } else if with_wallet {
         for (asset, value) in &view.net {
             rows.push(("net", signed_text(names, *value, asset)));
         }
@@ -323,10 +425,11 @@ pub fn show_table(
         .iter()
         .enumerate()
         .map(|(i, input)| {
-            let mut amount = input
-                .secrets
-                .map(|s| amount_text(names, s.value, &s.asset))
-                .unwrap_or_else(|| hidden(with_wallet).into());
+            let mut amount = match (input.secrets, input.unsynced) {
+                (_, Some(_)) => "unknown (not synced)".to_owned(),
+                (Some(s), None) => amount_text(names, s.value, &s.asset),
+                (None, None) => hidden(with_wallet).into(),
+            };
             if let Some(is) = input.issuance {
                 amount.push_str(&format!(
                     "; {} {}",
@@ -336,12 +439,14 @@ pub fn show_table(
                         .unwrap_or_else(|| format!("a blinded amount of {}", is.asset))
                 ));
             }
-            vec![
-                i.to_string(),
-                describe(input.owner),
-                amount,
-                outpoint_text(&input.outpoint),
-            ]
+            let owner = match input.unsynced {
+                Some((k, index)) => format!(
+                    "this wallet's script ({}/{index}), coin not synced",
+                    k.as_str()
+                ),
+                None => describe(input.owner),
+            };
+            vec![i.to_string(), owner, amount, outpoint_text(&input.outpoint)]
         })
         .collect();
     ctx.out.line("");
@@ -371,4 +476,33 @@ pub fn show_table(
         &outputs,
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn out(json: bool, quiet: bool) -> Output {
+        Output {
+            json,
+            quiet,
+            verbose: false,
+            color: false,
+        }
+    }
+
+    #[test]
+    fn a_question_never_comes_without_what_it_is_about() {
+        // Asking: shown in every mode, --json and -q included.
+        for (json, quiet) in [(false, false), (true, false), (false, true), (true, true)] {
+            assert!(
+                shows_summary(&out(json, quiet), true),
+                "json {json}, quiet {quiet}"
+            );
+        }
+        // Not asking (--yes, a dry run, no terminal): text mode only.
+        assert!(shows_summary(&out(false, false), false));
+        assert!(!shows_summary(&out(true, false), false));
+        assert!(!shows_summary(&out(false, true), false));
+    }
 }

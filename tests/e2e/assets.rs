@@ -322,12 +322,12 @@ fn issue_reissue_burn_and_send_an_asset() {
     };
     bob_over_electrum(&["--amount", "1"])
         .fails_json(
-            2,
+            1,
             "unknown_issuance",
             "this wallet did not issue it, and the server does not say which transaction did",
         )
         .fails(
-            2,
+            1,
             "pass --issuance-tx TXID, the asset's issuance transaction",
         );
     bob_over_electrum(&["--amount", "1", "--issuance-tx", "not-a-txid"]).fails_json(
@@ -336,7 +336,7 @@ fn issue_reissue_burn_and_send_an_asset() {
         "invalid value 'not-a-txid' for '--issuance-tx <TXID>': 'not-a-txid' is not a txid",
     );
     let not_issuance = sent["txid"].as_str().unwrap();
-    bob_over_electrum(&["--amount", "1", "--issuance-tx", not_issuance]).fails_json(2, "unknown_issuance", "does not issue it (pass the transaction that first issued the asset, not a reissuance or a payment)");
+    bob_over_electrum(&["--amount", "1", "--issuance-tx", not_issuance]).fails_json(1, "unknown_issuance", "does not issue it (pass the transaction that first issued the asset, not a reissuance or a payment)");
     // Named, the entropy is read from it: bob reissues 2 base units (his wallet does not know
     // the precision).
     let issuance_txid = issued["txid"].as_str().unwrap();
@@ -386,7 +386,7 @@ fn bad_asset_input_has_its_exit_code() {
     // Malformed and unknown ids.
     lotc(&sb, &chain, "alice", &["asset", "info", "xyz"]).fails(2, "not an asset id");
     lotc(&sb, &chain, "alice", &["asset", "info", &unknown])
-        .fails(2, "error: this wallet neither holds nor issued asset 1111");
+        .fails(1, "error: this wallet neither holds nor issued asset 1111");
     signed(
         &sb,
         &chain,
@@ -394,7 +394,7 @@ fn bad_asset_input_has_its_exit_code() {
         &["asset", "reissue", &unknown, "--amount", "1"],
     )
     .fails_json(
-        2,
+        1,
         "unknown_issuance",
         "this wallet did not issue it, and the server does not say which transaction did",
     );
@@ -404,7 +404,19 @@ fn bad_asset_input_has_its_exit_code() {
         "alice",
         &["asset", "burn", &unknown, "--amount", "1"],
     )
-    .fails_json(5, "insufficient_funds", "cannot burn 1 of 1111111111111111111111111111111111111111111111111111111111111111: the wallet holds 0");
+    .fails_json(
+        1,
+        "unknown_asset",
+        "this wallet neither holds nor issued asset 1111",
+    );
+    // An asset it knows (here L-BTC) and holds too little of is a shortfall.
+    signed(
+        &sb,
+        &chain,
+        "alice",
+        &["asset", "burn", "L-BTC", "--amount", "2"],
+    )
+    .fails_json(5, "insufficient_funds", "cannot burn 2.0 of");
     // Amounts: too many decimals for precision 0, above MAX_MONEY, zero, bad precision.
     signed(&sb, &chain, "alice", &["asset", "issue", "--amount", "1.5"]).fails_json(
         2,
@@ -467,6 +479,54 @@ fn bad_asset_input_has_its_exit_code() {
     assert_eq!(dry["dry_run"], true);
     let asset = dry["asset"].as_str().unwrap();
     assert_eq!(balance(&sb, &chain, "alice", asset), (0, 0));
+    // The confirmation shows the new asset in the precision given, as it will be recorded;
+    // JSON keeps base units and says the precision.
+    let text = lotc(
+        &sb,
+        &chain,
+        "alice",
+        &[
+            "asset",
+            "issue",
+            "--amount",
+            "1000",
+            "--precision",
+            "2",
+            "--token",
+            "1",
+            "--dry-run",
+        ],
+    )
+    .ok()
+    .stderr;
+    assert!(text.contains("Issues 1000.0 of asset "), "{text}");
+    let net_line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("+1000.0 of asset "))
+        .unwrap_or_else(|| panic!("no +1000.0 line:\n{text}"));
+    assert!(!net_line.contains("base units"), "{text}");
+    assert!(!text.contains("+100000 "), "{text}");
+    // The token has no precision: whole tokens, in base units.
+    assert!(text.contains("+1 base units of asset "), "{text}");
+    let dry = lotc(
+        &sb,
+        &chain,
+        "alice",
+        &[
+            "--json",
+            "asset",
+            "issue",
+            "--amount",
+            "1000",
+            "--precision",
+            "2",
+            "--dry-run",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(dry["precision"], 2, "{dry}");
+    assert_eq!(dry["net"][dry["asset"].as_str().unwrap()], 100_000, "{dry}");
     // Without a terminal and without --yes, no signing.
     lotc(&sb, &chain, "alice", &["asset", "issue", "--amount", "5"])
         .fails(

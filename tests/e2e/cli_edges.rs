@@ -453,18 +453,18 @@ fn next_hints_name_the_network_and_wallet_when_the_next_run_needs_them() {
 
 /// A child process whose stdin, stdout and stderr are one pseudo-terminal, as a person at a
 /// terminal runs it.
-struct OnTerminal {
+pub(crate) struct OnTerminal {
     child: std::process::Child,
     master: std::fs::File,
     output: std::sync::mpsc::Receiver<Vec<u8>>,
     /// Everything printed so far.
-    seen: String,
+    pub(crate) seen: String,
     /// How much of `seen` earlier waits consumed.
     consumed: usize,
 }
 
 impl OnTerminal {
-    fn spawn(mut cmd: std::process::Command) -> OnTerminal {
+    pub(crate) fn spawn(mut cmd: std::process::Command) -> OnTerminal {
         use std::os::fd::{FromRawFd, OwnedFd};
         let (mut master, mut slave) = (0, 0);
         // SAFETY: openpty writes two new descriptors into the integers passed; the name,
@@ -512,7 +512,7 @@ impl OnTerminal {
     }
 
     /// Waits until the terminal shows `needle` (after what earlier waits consumed).
-    fn wait_for(&mut self, needle: &str) {
+    pub(crate) fn wait_for(&mut self, needle: &str) {
         loop {
             if let Some(at) = self.seen[self.consumed..].find(needle) {
                 self.consumed += at + needle.len();
@@ -527,7 +527,7 @@ impl OnTerminal {
 
     /// Types a secret once the prompt reads without echo (the prompt turns echo off and
     /// flushes pending input only then, so typing earlier could be lost).
-    fn type_secret(&mut self, secret: &str) {
+    pub(crate) fn type_secret(&mut self, secret: &str) {
         use std::os::fd::AsRawFd;
         loop {
             // SAFETY: tcgetattr fills the zeroed termios from the open master descriptor.
@@ -546,7 +546,7 @@ impl OnTerminal {
     }
 
     /// Waits for the exit; (code, everything the terminal showed).
-    fn finish(mut self) -> (i32, String) {
+    pub(crate) fn finish(mut self) -> (i32, String) {
         let status = self.child.wait().unwrap();
         while let Ok(chunk) = self.output.recv() {
             self.seen.push_str(&String::from_utf8_lossy(&chunk));

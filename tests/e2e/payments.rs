@@ -444,7 +444,11 @@ fn bad_payments_fail_with_their_exit_codes() {
         let doc: Value = serde_json::from_str(&text).unwrap();
         let mainnet = doc["valid"][0]["confidential_address"].as_str().unwrap();
         send(format!("{mainnet}:0.1"))
-            .fails(3, "error: wrong network: expected regtest, found liquid");
+            .fails(
+                2,
+                &format!("error: --to: {mainnet} is an address of liquid, not of regtest"),
+            )
+            .fails(2, "hint: pass an address of regtest, or --network liquid");
     }
     // Without --yes and without a terminal: an error naming --yes, nothing sent.
     lotc(

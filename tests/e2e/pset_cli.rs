@@ -121,6 +121,51 @@ fn inspect_needs_no_wallet_and_shows_what_it_cannot_read() {
             .any(|p| p.as_str().unwrap().contains("does not know")),
         "{view}"
     );
+    // The input pays from one of its scripts with a coin it has not synced: marked so, and
+    // the net effect (which could only count the change coming back) is not given as one.
+    let input = &view["inputs"][0];
+    assert_eq!(input["owner"]["wallet"], false, "{view}");
+    assert_eq!(input["owner"]["unsynced"], true, "{view}");
+    assert_eq!(input["owner"]["keychain"], "external", "{view}");
+    assert_eq!(input["owner"]["index"], 0, "{view}");
+    assert_eq!(view["net"], Value::Null, "{view}");
+    assert_eq!(view["net_complete"], false, "{view}");
+    assert_eq!(view["unsynced_inputs"], serde_json::json!([0]), "{view}");
+    let lbtc = scene.chain.policy_asset().to_string();
+    assert!(view["net_known"][&lbtc].as_i64().unwrap() > 0, "{view}");
+    let text = sb
+        .run_with_stdin(
+            &[
+                "--network",
+                "regtest",
+                "--wallet",
+                "copy",
+                "pset",
+                "inspect",
+                "-",
+            ],
+            Some(&pset),
+        )
+        .ok()
+        .stdout;
+    let net = text.lines().find(|l| l.starts_with("net ")).unwrap();
+    assert!(
+        net.contains("incomplete: input(s) 0 spend coins paying this wallet's scripts that it has not synced"),
+        "{text}"
+    );
+    assert!(text.contains("known part"), "{text}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with("net ") && l.contains('+')),
+        "a positive net effect is shown:\n{text}"
+    );
+    let row = text.lines().find(|l| l.starts_with("0 ")).unwrap();
+    assert!(
+        row.contains("this wallet's script (external/0), coin not synced")
+            && row.contains("unknown (not synced)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -151,4 +196,167 @@ fn finalizing_an_unsigned_pset_names_the_missing_signatures() {
         3,
         "error: refused: cannot finalize yet: input 0 has 0 of 1 signature(s); it needs 1 more",
     );
+}
+
+#[test]
+fn signing_a_coin_the_wallet_already_spent_is_refused_naming_its_transaction() {
+    let scene = setup();
+    let (sb, url) = (&scene.sb, &scene.url);
+    let pass = sb.pass();
+    let bob = scene.address("bob");
+    let run =
+        |args: &[&str], stdin: Option<&str>| -> Run { sb.on_chain(url, "alice", args, stdin) };
+    let to = format!("{bob}:0.25");
+    let pset = run(&["pset", "create", "--to", &to], None).ok().stdout;
+    // Meanwhile alice pays with `send`, from the same (only) coin.
+    let to = format!("{bob}:0.1");
+    let sent = run(
+        &[
+            "--json",
+            "--yes",
+            "send",
+            "--to",
+            &to,
+            "--passphrase-file",
+            &pass,
+        ],
+        None,
+    )
+    .ok()
+    .json()["txid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sign = |offline: bool| {
+        let mut args = vec![
+            "--json",
+            "--yes",
+            "pset",
+            "sign",
+            "-",
+            "--passphrase-file",
+            &pass,
+        ];
+        if offline {
+            args.push("--offline");
+        }
+        run(&args, Some(&pset))
+    };
+    // Recorded, not synced yet (offline): the coin is spent by a transaction of its own.
+    let refused = sign(true).fails_json(3, "refused", "input 0 spends this wallet's coin");
+    let message = refused.json_error()["message"].to_string();
+    assert!(
+        message.contains(&format!(
+            "its own transaction {sent} (recorded, not confirmed)"
+        )),
+        "{message}"
+    );
+    assert!(refused.stdout.is_empty(), "{}", refused.stdout);
+    // After a sync the server has it: still refused, naming it.
+    let refused = sign(false).fails_json(3, "refused", "input 0 spends this wallet's coin");
+    let message = refused.json_error()["message"].to_string();
+    assert!(
+        message.contains(&format!("its transaction {sent}, seen on the network")),
+        "{message}"
+    );
+    // `pset inspect` shows the same problem and exits 0.
+    let view = run(&["--json", "pset", "inspect", "-"], Some(&pset))
+        .ok()
+        .json();
+    assert!(
+        view["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p.as_str().unwrap().contains(&sent)),
+        "{view}"
+    );
+}
+
+#[test]
+fn a_question_on_a_terminal_comes_after_the_net_effect_and_fee_even_in_json_mode() {
+    let scene = setup();
+    let (sb, url) = (&scene.sb, &scene.url);
+    let to = format!("{}:0.25", scene.address("bob"));
+    let pset = sb
+        .on_chain(url, "alice", &["pset", "create", "--to", &to], None)
+        .ok()
+        .stdout;
+    let file = sb.path("unsigned.pset");
+    std::fs::write(&file, &pset).unwrap();
+    for mode in ["--json", "-q"] {
+        let mut term = crate::cli_edges::OnTerminal::spawn(sb.command(&[
+            "--network",
+            "regtest",
+            "--wallet",
+            "alice",
+            mode,
+            "pset",
+            "sign",
+            file.to_str().unwrap(),
+            "--offline",
+            "--passphrase-file",
+            &sb.pass(),
+        ]));
+        term.wait_for("Sign this PSET?");
+        let before = term.seen.clone();
+        let net = before.find("This wallet's net effect:");
+        let fee = before.find("Fee: ");
+        let question = before.find("Sign this PSET?").unwrap();
+        assert!(
+            net.is_some_and(|n| n < question) && fee.is_some_and(|f| f < question),
+            "{mode}: the question came without the net effect and fee:\n{before}"
+        );
+        assert!(before.contains("-0.25"), "{mode}: {before}");
+        term.type_secret("n");
+        let (code, shown) = term.finish();
+        assert_eq!(code, 130, "{mode}: {shown}");
+    }
+}
+
+#[test]
+fn broadcast_reads_the_extracted_transaction_of_finalize() {
+    let scene = setup();
+    let (sb, chain, url) = (&scene.sb, &scene.chain, &scene.url);
+    let to = format!("{}:0.25", scene.address("bob"));
+    let pass = sb.pass();
+    let run =
+        |args: &[&str], stdin: Option<&str>| -> Run { sb.on_chain(url, "alice", args, stdin) };
+    let created = run(&["pset", "create", "--to", &to], None).ok();
+    let signed = run(
+        &["--yes", "pset", "sign", "-", "--passphrase-file", &pass],
+        Some(&created.stdout),
+    )
+    .ok();
+    let extracted = run(
+        &["--json", "pset", "finalize", "--extract", "-"],
+        Some(&signed.stdout),
+    )
+    .ok();
+    let txid = extracted.json()["txid"].as_str().unwrap().to_owned();
+    let file = sb.path("ext.json");
+    std::fs::write(&file, &extracted.stdout).unwrap();
+    let sent = run(
+        &["--json", "pset", "broadcast", file.to_str().unwrap()],
+        None,
+    )
+    .ok();
+    assert_eq!(sent.json()["txid"], txid.as_str());
+    // Recorded in alice's wallet as the transaction it is.
+    let pending = scene.pending("alice");
+    assert!(
+        pending.iter().any(|p| p["txid"] == txid.as_str()),
+        "{pending:?}"
+    );
+    chain.mine(1).unwrap();
+    let bob = sb
+        .on_chain(url, "bob", &["--json", "balance"], None)
+        .ok()
+        .json();
+    assert_eq!(
+        crate::common::balance_of(&bob, &chain.policy_asset().to_string()),
+        (25_000_000, 0)
+    );
+    // Hex that is no transaction is named as such.
+    run(&["pset", "broadcast", "-"], Some("00ff")).fails(2, "-: not a transaction (hex)");
 }

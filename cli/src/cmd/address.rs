@@ -142,8 +142,8 @@ fn list(ctx: &Context, args: &AddressListArgs) -> CliResult<()> {
 fn inspect(ctx: &Context, args: &AddressInspectArgs) -> CliResult<()> {
     let address = args.address.trim();
     let info: AddressInfo = if ctx.network_explicit {
-        // The user named a network: an address of another network is refused.
-        wallet_core::address::parse_for_network(address, ctx.network)?;
+        // The user named a network: an address of another network is a usage error.
+        crate::pay::check_address_network("<ADDRESS>", address, ctx.network)?;
         inspect_address(address)?
     } else {
         inspect_address(address)?

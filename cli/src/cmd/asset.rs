@@ -24,7 +24,7 @@ use crate::context::{AssetNames, Context};
 use crate::error::{CliError, CliResult, Exit};
 use crate::signing;
 use crate::values::{self, AssetArg, Decimal};
-use crate::view::{net_json, show_summary};
+use crate::view::{asking, net_json, show_summary, shows_summary};
 
 /// Long help of `asset`.
 pub const ASSET_LONG_HELP: &str = "Issue, reissue and burn assets; list and inspect the wallet's \
@@ -38,9 +38,11 @@ units until you label it with a precision (`asset label ASSET --ticker T --preci
 Tickers come only from the built-in list of well-known assets and your labels.\n\nA wallet holding a reissuance token \
 it did not issue reads the entropy from the asset's issuance transaction: the one Esplora names, \
 or over Electrum the one given with `--issuance-tx TXID`; the asset id is recomputed from it and \
-must match.\n\nExit status 2 for a malformed or unknown asset id (`asset info`, and `asset \
-reissue` of an asset whose issuance is unknown or named by a transaction that does not issue \
-it); 5 when burning more than the wallet holds or reissuing without the reissuance token.";
+must match.\n\nExit status 2 for a malformed asset id; 1 for a well-formed id of an asset the \
+wallet neither holds nor issued and that no label or the built-in list names (`asset info`, \
+`asset burn`), and for `asset reissue` of an asset whose issuance is unknown or named by a \
+transaction that does not issue it; 5 when burning more of a known asset than the wallet holds \
+or reissuing without the reissuance token.";
 
 /// `asset` subcommands: the wallet's own ([`AssetCommand`]) and the user's labels, which need
 /// no wallet.
@@ -209,16 +211,21 @@ fn read_contract(
 fn show_and_commit(
     ctx: &Context,
     wallet: &mut Wallet,
+    names: &AssetNames,
     prepared: Prepared,
     args: &AssetTxArgs,
     what: &str,
 ) -> CliResult<Option<(Txid, Value)>> {
-    let names = ctx.asset_names(wallet)?;
-    show_summary(ctx, &names, &prepared.view)?;
+    show_summary(ctx, names, &prepared.view, asking(ctx, args.dry_run))?;
     let summary = json!({ "fee": prepared.fee(), "net": net_json(prepared.net()) });
     if args.dry_run {
+        // Amounts in JSON are base units; the precision says how people read them.
         let ids = match &prepared.issuance {
-            Some(i) => json!({ "asset": i.asset.to_string(), "token": i.token.to_string() }),
+            Some(i) => json!({
+                "asset": i.asset.to_string(),
+                "token": i.token.to_string(),
+                "precision": names.precision(&i.asset),
+            }),
             None => json!({}),
         };
         crate::view::print_dry_run(ctx, &prepared, ids);
@@ -275,7 +282,7 @@ fn issue(ctx: &Context, args: &AssetIssueArgs) -> CliResult<()> {
         .issuance
         .clone()
         .ok_or_else(|| CliError::new(Exit::Error, "internal", "the issuance is missing"))?;
-    if !ctx.out.json && !ctx.out.quiet {
+    if shows_summary(&ctx.out, asking(ctx, args.tx.dry_run)) {
         crate::output::write_stderr(&format!(
             "Issues {} of asset {} (precision {precision})",
             format_in(precision, amount),
@@ -288,8 +295,18 @@ fn issue(ctx: &Context, args: &AssetIssueArgs) -> CliResult<()> {
             ));
         }
     }
-    let Some((txid, summary)) =
-        show_and_commit(ctx, &mut wallet, prepared, &args.tx, "this issuance")?
+    // The new asset is shown in the precision given, as the wallet will once it is recorded.
+    let names = ctx
+        .asset_names(&wallet)?
+        .with_issued(issuance.asset, precision);
+    let Some((txid, summary)) = show_and_commit(
+        ctx,
+        &mut wallet,
+        &names,
+        prepared,
+        &args.tx,
+        "this issuance",
+    )?
     else {
         return Ok(());
     };
@@ -359,8 +376,14 @@ fn reissue(ctx: &Context, args: &AssetReissueArgs) -> CliResult<()> {
         ctx.fee_rate(args.tx.fee_rate)?,
         mode(&args.tx),
     )?;
-    let Some((txid, summary)) =
-        show_and_commit(ctx, &mut wallet, prepared, &args.tx, "this reissuance")?
+    let Some((txid, summary)) = show_and_commit(
+        ctx,
+        &mut wallet,
+        &names,
+        prepared,
+        &args.tx,
+        "this reissuance",
+    )?
     else {
         return Ok(());
     };
@@ -397,6 +420,11 @@ fn burn(ctx: &Context, args: &AssetBurnArgs) -> CliResult<()> {
         .get(&asset)
         .map(|b| b.confirmed.saturating_add(b.unconfirmed))
         .unwrap_or(0);
+    // Holding none of an asset the wallet knows (issued here, labelled, well known) is a
+    // shortfall (exit 5); an asset it knows nothing of is unknown (exit 1), as for `info`.
+    if held == 0 && !is_known(&names, &known_assets(&wallet)?, &asset) {
+        return Err(unknown_asset(&asset));
+    }
     if held < amount {
         return Err(CliError::new(
             Exit::InsufficientFunds,
@@ -416,7 +444,8 @@ fn burn(ctx: &Context, args: &AssetBurnArgs) -> CliResult<()> {
         ctx.fee_rate(args.tx.fee_rate)?,
         mode(&args.tx),
     )?;
-    let Some((txid, summary)) = show_and_commit(ctx, &mut wallet, prepared, &args.tx, "this burn")?
+    let Some((txid, summary)) =
+        show_and_commit(ctx, &mut wallet, &names, prepared, &args.tx, "this burn")?
     else {
         return Ok(());
     };
@@ -536,6 +565,27 @@ fn short(asset: &AssetId) -> String {
     format!("{}…", &s[..12])
 }
 
+/// Whether the wallet knows anything of `asset`: it holds or issued it, or the built-in list
+/// or the user's labels name it.
+fn is_known(names: &AssetNames, known: &BTreeMap<AssetId, Known>, asset: &AssetId) -> bool {
+    known.contains_key(asset) || names.ticker(asset).is_some() || names.precision(asset).is_some()
+}
+
+/// A well-formed asset id the wallet knows nothing of: it neither holds nor issued it, and
+/// neither the built-in list nor the user's labels name it. Exit 1, as every unknown thing (a
+/// malformed id is a usage error, exit 2).
+fn unknown_asset(asset: &AssetId) -> CliError {
+    CliError::new(
+        Exit::Error,
+        "unknown_asset",
+        format!(
+            "this wallet neither holds nor issued asset {asset}, and it is not a well-known \
+             asset"
+        ),
+    )
+    .hint("`asset list` shows the wallet's assets; sync first if it just arrived")
+}
+
 /// `asset info`.
 fn info(ctx: &Context, args: &AssetInfoArgs) -> CliResult<()> {
     let asset = args.id.resolve(ctx.policy_asset()?);
@@ -544,12 +594,8 @@ fn info(ctx: &Context, args: &AssetInfoArgs) -> CliResult<()> {
     let known = known_assets(&wallet)?;
     let k = known.get(&asset);
     let ticker = names.ticker(&asset);
-    if k.is_none() && ticker.is_none() {
-        return Err(CliError::usage(
-            "unknown_asset",
-            format!("this wallet neither holds nor issued asset {asset}, and it is not a well-known asset"),
-        )
-        .hint("`asset list` shows the wallet's assets; sync first if it just arrived"));
+    if !is_known(&names, &known, &asset) {
+        return Err(unknown_asset(&asset));
     }
     let p = precision_of(&names, &asset);
     let issued = k.and_then(|k| k.issued.as_ref());

@@ -427,8 +427,10 @@ pub fn terms_rows(names: &AssetNames, terms: &Terms) -> Vec<(&'static str, Strin
 }
 
 /// Shows an offer's terms and what this wallet's side gives and gets, on stderr.
-fn show_terms(ctx: &Context, names: &AssetNames, offer: &Offer, role: DealRole) {
-    if ctx.out.json || ctx.out.quiet {
+/// The terms on stderr: in text mode unless `-q`, and in any mode before a question
+/// (`asking`, see [`crate::view::shows_summary`]).
+fn show_terms(ctx: &Context, names: &AssetNames, offer: &Offer, role: DealRole, asking: bool) {
+    if !crate::view::shows_summary(&ctx.out, asking) {
         return;
     }
     let now = wallet_core::swap::now();
@@ -459,8 +461,9 @@ fn show_net(
     fee: u64,
     payer: DealRole,
     role: DealRole,
+    asking: bool,
 ) {
-    if ctx.out.json || ctx.out.quiet {
+    if !crate::view::shows_summary(&ctx.out, asking) {
         return;
     }
     eprintln!("This wallet's net effect (verified on the blinded transaction):");
@@ -510,7 +513,7 @@ fn create(ctx: &Context, args: &OfferCreateArgs) -> CliResult<()> {
     };
     let created = create_offer(&mut wallet, &request).map_err(|e| offer_error(&names, e))?;
     let offer = &created.offer;
-    show_terms(ctx, &names, offer, DealRole::Maker);
+    show_terms(ctx, &names, offer, DealRole::Maker, false);
     ctx.out.note(&format!(
         "Reserved {} coin(s) for deal {}. Send the envelope to the taker; settle what it sends \
          back with `offer settle`.",
@@ -716,7 +719,8 @@ fn accept(ctx: &Context, args: &OfferAcceptArgs) -> CliResult<()> {
         DealRole::Maker => wallet_core::tx::FeeRate::MIN,
     };
     let backend = ctx.backend()?;
-    show_terms(ctx, &names, &offer, DealRole::Taker);
+    let asking = crate::view::asking(ctx, false);
+    show_terms(ctx, &names, &offer, DealRole::Taker, asking);
     let prepared = prepare_accept(
         &mut wallet,
         offer,
@@ -732,6 +736,7 @@ fn accept(ctx: &Context, args: &OfferAcceptArgs) -> CliResult<()> {
         prepared.prepared.fee(),
         prepared.offer.terms.fee_payer,
         DealRole::Taker,
+        asking,
     );
     input::confirm(
         ctx.yes,
@@ -797,7 +802,8 @@ fn settle(ctx: &Context, args: &OfferSettleArgs) -> CliResult<()> {
         }
         SettleStart::Fresh(prepared) => prepared,
     };
-    show_terms(ctx, &names, &prepared.offer, DealRole::Maker);
+    let asking = crate::view::asking(ctx, false);
+    show_terms(ctx, &names, &prepared.offer, DealRole::Maker, asking);
     show_net(
         ctx,
         &names,
@@ -805,6 +811,7 @@ fn settle(ctx: &Context, args: &OfferSettleArgs) -> CliResult<()> {
         prepared.prepared.fee(),
         prepared.offer.terms.fee_payer,
         DealRole::Maker,
+        asking,
     );
     ctx.out.note(
         "Every check passed: terms, expiry, no lock time, this wallet's inputs, net effect, \
@@ -898,7 +905,7 @@ pub fn cancel_deal(
             }))
         }
         CancelPlan::OnChain(prepared, deal) => {
-            if !ctx.out.json && !ctx.out.quiet {
+            if crate::view::shows_summary(&ctx.out, crate::view::asking(ctx, false)) {
                 eprintln!(
                     "Deal {}: spending coin(s) of the deal back to this wallet, fee {} sat.",
                     deal.id,

@@ -16,7 +16,9 @@ use crate::error::{CliError, CliResult, Exit};
 use crate::input;
 use crate::pay::{self, PaymentArgs};
 use crate::signing;
-use crate::view::{print_pset, read_pset, show_summary, show_table, view_json};
+use crate::view::{
+    asking, print_pset, read_pset, read_pset_or_tx, show_summary, show_table, view_json,
+};
 
 /// `pset` subcommands: each reads a PSET from a file or `-` (stdin), as bare base64 or as the
 /// JSON document the previous stage printed, and writes stdout.
@@ -37,8 +39,9 @@ pub enum PsetCommand {
     /// --extract. Names the inputs still short of signatures, and whose.
     Finalize(PsetFinalizeArgs),
     /// Finalize if needed, record as pending in each wallet whose coins it spends (the
-    /// --wallet one, or without it every wallet of the network), broadcast.
-    Broadcast(PsetInspectArgs),
+    /// --wallet one, or without it every wallet of the network), broadcast. Reads a PSET or
+    /// the transaction `pset finalize --extract` printed (hex or its --json document).
+    Broadcast(PsetBroadcastArgs),
 }
 
 /// Arguments of `pset create`.
@@ -48,10 +51,19 @@ pub struct PsetCreateArgs {
     pub payment: PaymentArgs,
 }
 
-/// Arguments of `pset inspect` and `pset broadcast`.
+/// Arguments of `pset inspect`.
 #[derive(Debug, Args)]
 pub struct PsetInspectArgs {
     /// A file holding the PSET (base64 or a stage's JSON output), or `-` for stdin.
+    #[arg(value_name = "FILE|-")]
+    pub pset: String,
+}
+
+/// Arguments of `pset broadcast`.
+#[derive(Debug, Args)]
+pub struct PsetBroadcastArgs {
+    /// A file holding the PSET (base64 or a stage's JSON output) or the final transaction
+    /// (hex, or `pset finalize --extract --json`'s document), or `-` for stdin.
     #[arg(value_name = "FILE|-")]
     pub pset: String,
 }
@@ -162,7 +174,7 @@ fn sign(ctx: &Context, args: &PsetSignArgs) -> CliResult<()> {
     };
     let mut prepared = prepare_pset_sign(&wallet, pset, backend)?;
     let names = ctx.asset_names(&wallet)?;
-    show_summary(ctx, &names, &prepared.view)?;
+    show_summary(ctx, &names, &prepared.view, asking(ctx, false))?;
     input::confirm(ctx.yes, "signing a PSET", "Sign this PSET?")?;
     let secret = signing::unlock(&wallet, &args.passphrase)?;
     let added = prepared.sign(&mut wallet, &secret)?;
@@ -235,8 +247,37 @@ fn candidate_wallets(ctx: &Context) -> CliResult<Vec<Wallet>> {
         .collect()
 }
 
-fn broadcast(ctx: &Context, args: &PsetInspectArgs) -> CliResult<()> {
-    let mut pset = read_pset(&args.pset)?;
+/// Gives the inputs of a PSET made from a final transaction the outputs they spend, read from
+/// the chain server (each previous transaction checked against its txid), so that the
+/// transaction is checked before it is broadcast as a PSET from a signer is.
+fn add_spent_outputs(
+    pset: &mut elements::pset::PartiallySignedTransaction,
+    backend: &dyn wallet_core::chain::Backend,
+) -> CliResult<()> {
+    let txids: std::collections::BTreeSet<elements::Txid> = pset
+        .inputs()
+        .iter()
+        .filter(|i| !i.is_pegin())
+        .map(|i| i.previous_outpoint().txid)
+        .collect();
+    let previous = backend.transactions(&txids.into_iter().collect::<Vec<_>>())?;
+    for input in pset.inputs_mut() {
+        let outpoint = input.previous_outpoint();
+        input.witness_utxo = previous
+            .iter()
+            .find(|t| t.txid() == outpoint.txid)
+            .and_then(|t| t.output.get(outpoint.vout as usize))
+            .cloned()
+            .or(input.witness_utxo.take());
+    }
+    Ok(())
+}
+
+fn broadcast(ctx: &Context, args: &PsetBroadcastArgs) -> CliResult<()> {
+    let (mut pset, from_tx) = read_pset_or_tx(&args.pset)?;
+    if from_tx {
+        add_spent_outputs(&mut pset, ctx.backend()?)?;
+    }
     // An unsigned PSET is named as such before any server is contacted.
     finalize_pset(&mut pset, ctx.network)?;
     let mut wallets = candidate_wallets(ctx)?;

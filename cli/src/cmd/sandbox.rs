@@ -377,8 +377,8 @@ fn sandbox_url(ctx: &Context, args: &SandboxUrlArgs) -> CliResult<String> {
 }
 
 fn faucet(ctx: &Context, args: &SandboxFaucetArgs) -> CliResult<()> {
+    crate::pay::check_address_network("<ADDRESS>", args.address.trim(), Network::Regtest)?;
     let url = sandbox_url(ctx, &args.sandbox)?;
-    wallet_core::address::parse_for_network(args.address.trim(), Network::Regtest)?;
     // The sandbox is a liquidregtest chain, whatever --network says; L-BTC is the default.
     let policy = Network::Regtest.default_policy_asset();
     let asset = args

@@ -43,7 +43,7 @@ pub fn run(ctx: &Context, args: &SendArgs) -> CliResult<()> {
         return write_pset(ctx, target, &prepared.pset, summary);
     }
     let names = ctx.asset_names(&wallet)?;
-    show_summary(ctx, &names, &prepared.view)?;
+    show_summary(ctx, &names, &prepared.view, view::asking(ctx, args.dry_run))?;
     if args.dry_run {
         view::print_dry_run(ctx, &prepared, json!({}));
         return Ok(());

@@ -9,7 +9,7 @@ use elements::{Transaction, Txid};
 
 use super::{broadcast_recorded, Knowledge, Prepared};
 use crate::chain::Backend;
-use crate::pset::{approve, view, Allowed, PsetView};
+use crate::pset::{approve, note_spent_coins, view, Allowed, PsetView};
 use crate::store::{OutgoingTx, OwnedCoin, OwnedOutput, TxKind};
 use crate::tx::finalize_pset;
 use crate::unblind::{blinding_private_key, unblind_output};
@@ -92,7 +92,9 @@ pub fn inspect_pset(
     backend: Option<&dyn Backend>,
 ) -> Result<PsetView> {
     let knowledge = knowledge_for(wallet, pset, backend)?;
-    view(pset, &knowledge.for_view(wallet))
+    let mut view = view(pset, &knowledge.for_view(wallet))?;
+    note_spent_coins(&mut view, wallet.store())?;
+    Ok(view)
 }
 
 /// Prepares signing `pset`: the view (with unknown coins looked up through `backend`) and the
@@ -105,7 +107,8 @@ pub fn prepare_pset_sign(
 ) -> Result<Prepared> {
     let knowledge = knowledge_for(wallet, &pset, backend)?;
     let know = knowledge.for_view(wallet);
-    let view = view(&pset, &know)?;
+    let mut view = view(&pset, &know)?;
+    note_spent_coins(&mut view, wallet.store())?;
     let plan = approve(&pset, &view, &know, Allowed::default())?;
     Ok(Prepared::new(pset, view, plan, TxKind::Pset))
 }

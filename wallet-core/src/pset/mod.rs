@@ -80,6 +80,11 @@ pub struct InputView {
     pub secrets: Option<TxOutSecrets>,
     /// The issuance or reissuance it carries.
     pub issuance: Option<IssuanceView>,
+    /// For an input not counted as the wallet's: the wallet's script (keychain, index) that
+    /// the spent output, as the PSET describes it, pays. The coin is then the wallet's as far
+    /// as anyone can tell, but not in its store (not synced yet, or made up): its value is
+    /// unknown to the wallet, so the net effect leaves it out ([`PsetView::net_complete`]).
+    pub unsynced: Option<(Keychain, u32)>,
 }
 
 /// One output as the wallet sees it.
@@ -149,6 +154,24 @@ impl PsetView {
             .filter(|(_, i)| matches!(i.owner, Owner::Wallet(..)))
             .map(|(n, _)| n)
             .collect()
+    }
+
+    /// Indexes of the inputs that pay from one of the wallet's scripts with a coin the wallet
+    /// has not stored (see [`InputView::unsynced`]).
+    pub fn unsynced_inputs(&self) -> Vec<usize> {
+        self.inputs
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.unsynced.is_some())
+            .map(|(n, _)| n)
+            .collect()
+    }
+
+    /// Whether [`PsetView::net`] is the whole net effect: false when an input spends what
+    /// looks like the wallet's coin but the wallet has not synced it (its value is unknown,
+    /// so the net effect leaves it out).
+    pub fn net_complete(&self) -> bool {
+        self.inputs.iter().all(|i| i.unsynced.is_none())
     }
 
     /// Whether the wallet pays the fee: it spends coins and nobody else does.
@@ -246,6 +269,7 @@ pub fn view(pset: &PartiallySignedTransaction, know: &WalletKnowledge) -> Result
                     owner: Owner::Wallet(coin.keychain, coin.index),
                     secrets: Some(coin.secrets),
                     issuance,
+                    unsynced: None,
                 });
             }
             None => {
@@ -255,11 +279,14 @@ pub fn view(pset: &PartiallySignedTransaction, know: &WalletKnowledge) -> Result
                         reason,
                     });
                 }
+                let unsynced = spent_script(input, &outpoint)
+                    .and_then(|script| know.scripts.get(script).copied());
                 inputs.push(InputView {
                     outpoint,
                     owner: Owner::Other,
                     secrets: input.witness_utxo.as_ref().and_then(explicit_secrets),
                     issuance,
+                    unsynced,
                 });
             }
         }
@@ -349,6 +376,45 @@ pub fn view(pset: &PartiallySignedTransaction, know: &WalletKnowledge) -> Result
     })
 }
 
+/// Adds to `view`'s problems each of the wallet's inputs whose coin another transaction of the
+/// wallet that counts already spends (on the chain, or recorded and not failed; a failed one
+/// spends nothing): signing it would make a double spend, which the network refuses (a
+/// `txn-mempool-conflict` for a recorded one) or, worse, a race. The transaction the PSET
+/// itself becomes (signed again, or by a cosigner) is no conflict.
+pub fn note_spent_coins(view: &mut PsetView, store: &crate::store::Store) -> Result<()> {
+    let mut found = Vec::new();
+    for (i, input) in view.inputs.iter().enumerate() {
+        if !matches!(input.owner, Owner::Wallet(..)) {
+            continue;
+        }
+        for (txid, on_chain) in store.spenders(&input.outpoint)? {
+            if txid == view.unsigned_txid {
+                continue;
+            }
+            let coin = outpoint_text(&input.outpoint);
+            let reason = if on_chain {
+                format!(
+                    "spends this wallet's coin {coin}, which its transaction {txid}, seen on \
+                     the network, already spends"
+                )
+            } else {
+                format!(
+                    "spends this wallet's coin {coin}, which its own transaction {txid} \
+                     (recorded, not confirmed) already spends: the network would refuse this \
+                     one as a double spend; `tx pending` shows it, and `tx forget {txid}` frees \
+                     the coin if it must never be sent"
+                )
+            };
+            found.push(Problem {
+                at: Location::Input(i),
+                reason,
+            });
+        }
+    }
+    view.problems.extend(found);
+    Ok(())
+}
+
 /// What anyone can read in `pset` without a wallet: every input and output with its explicit
 /// amounts, issuances and the fee (its asset checked against `policy_asset` of `network`).
 /// Nobody owns anything in it and it has no net effect.
@@ -370,6 +436,7 @@ pub fn public_view(
             owner: Owner::Other,
             secrets: input.witness_utxo.as_ref().and_then(explicit_secrets),
             issuance: input.has_issuance().then(|| issuance_view(input)),
+            unsynced: None,
         })
         .collect();
     let mut fee = 0u64;
@@ -398,6 +465,22 @@ pub fn public_view(
         problems: Vec::new(),
         unsigned_txid,
     })
+}
+
+/// The script of the output `input` spends, as the PSET describes it (its `witness_utxo`,
+/// else its `non_witness_utxo`).
+fn spent_script<'a>(input: &'a elements::pset::Input, outpoint: &OutPoint) -> Option<&'a Script> {
+    input
+        .witness_utxo
+        .as_ref()
+        .map(|u| &u.script_pubkey)
+        .or_else(|| {
+            input
+                .non_witness_utxo
+                .as_ref()
+                .and_then(|tx| tx.output.get(outpoint.vout as usize))
+                .map(|o| &o.script_pubkey)
+        })
 }
 
 fn issuance_view(input: &elements::pset::Input) -> IssuanceView {

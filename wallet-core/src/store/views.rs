@@ -368,6 +368,31 @@ impl Store {
         Ok(out)
     }
 
+    /// The stored transactions that spend `outpoint` and count (on the chain or recorded by
+    /// the wallet; failed ones do not), each with whether it is on the chain.
+    pub fn spenders(&self, outpoint: &OutPoint) -> Result<Vec<(Txid, bool)>> {
+        let q = |e| self.err("cannot read spends", e);
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT s.txid, t.pending FROM spends s JOIN txs t ON t.txid = s.txid
+                 WHERE s.prev_txid = ?1 AND s.prev_vout = ?2 AND t.pending < 2
+                 ORDER BY s.txid",
+            )
+            .map_err(q)?;
+        let rows = stmt
+            .query_map(
+                rusqlite::params![outpoint.txid.to_string(), i64::from(outpoint.vout)],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .map_err(q)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(q)?;
+        rows.into_iter()
+            .map(|(txid, pending)| Ok((parse_txid(&txid)?, pending == 0)))
+            .collect()
+    }
+
     /// The secrets of every stored output of the wallet, spent or not (for showing inputs of a
     /// transaction unblinded): outpoint → (secrets, keychain, index).
     pub fn owned_outputs(&self) -> Result<HashMap<OutPoint, (TxOutSecrets, Keychain, u32)>> {

@@ -284,8 +284,9 @@ pub fn run(ctx: &Context, args: &RunArgs) -> CliResult<()> {
         return Ok(());
     };
     let names = ctx.asset_names(&wallet)?;
-    show_summary(ctx, &names, &prepared.view)?;
-    if !ctx.out.json && !ctx.out.quiet {
+    let asking = view::asking(ctx, args.dry_run);
+    show_summary(ctx, &names, &prepared.view, asking)?;
+    if view::shows_summary(&ctx.out, asking) {
         eprintln!(
             "Peg-outs: {} request(s), {} in all:",
             run.paid.len(),

@@ -63,8 +63,9 @@ pub fn run(ctx: &Context, args: &PegoutSendArgs) -> CliResult<()> {
     let vout = prepared.vout;
     let prepared = prepared.prepared;
     let names = ctx.asset_names(&wallet)?;
-    show_summary(ctx, &names, &prepared.view)?;
-    if !ctx.out.json && !ctx.out.quiet {
+    let asking = view::asking(ctx, args.dry_run);
+    show_summary(ctx, &names, &prepared.view, asking)?;
+    if view::shows_summary(&ctx.out, asking) {
         eprintln!(
             "Peg-out: {} BTC to {} ({}) in output {vout}",
             wallet_core::amount::format_amount(amount, 8),
