@@ -645,14 +645,16 @@ fn conflicting_spend_refused(chain: &dyn TestChain, backend: Backend) {
         &["pset", "create", "--to", &format!("{to_bob}:0.2")],
         "",
     );
-    let first = cli.signed("alice", &["send", "--to", &format!("{to_bob}:0.3")]);
-    chain.settle().unwrap();
+    // Signed while its coin is unspent (once the wallet's own payment spends the coin,
+    // `pset sign` refuses it itself), broadcast after that payment.
     let pass = cli.home.pass();
     let signed = cli.pipe_stage(
         "alice",
         &["--yes", "pset", "sign", "-", "--passphrase-file", &pass],
         &stale,
     );
+    let first = cli.signed("alice", &["send", "--to", &format!("{to_bob}:0.3")]);
+    chain.settle().unwrap();
     let refused = cli.run_stdin(
         "alice",
         &["--json", "pset", "broadcast", "-"],
