@@ -546,10 +546,12 @@ pub fn check_context_as(
     }
     let next_height = chain.tip_height().saturating_add(1);
     let mut spent = Vec::with_capacity(tx.input.len());
+    let mut heights = Vec::with_capacity(tx.input.len());
     for inp in &tx.input {
         let coin = chain
             .coin_replacing(&inp.previous_output, &conflicts)
             .ok_or_else(|| Reject::new(-25, "bad-txns-inputs-missingorspent"))?;
+        heights.push(coin.height.unwrap_or(next_height));
         if coin.coinbase {
             let h = coin.height.unwrap_or(next_height);
             if next_height.saturating_sub(h) < COINBASE_MATURITY {
@@ -573,7 +575,46 @@ pub fn check_context_as(
             return Err(Reject::rejected("non-final"));
         }
     }
+    check_sequence_locks(chain, tx, &heights, next_height)?;
     Ok(spent)
+}
+
+/// Relative lock times (BIP68), as elementsd's mempool judges them for the next block: in a
+/// transaction of version 2 or later, each input whose sequence does not set the disable flag
+/// must have waited its number of blocks, or of 512-second units of median time past, since
+/// the coin it spends confirmed (`heights`, the next block's height for a coin in the mempool).
+fn check_sequence_locks(
+    chain: &Chain,
+    tx: &Transaction,
+    heights: &[u32],
+    next_height: u32,
+) -> Result<(), Reject> {
+    const DISABLE: u32 = 1 << 31;
+    const BY_TIME: u32 = 1 << 22;
+    const MASK: u32 = 0xffff;
+    if tx.version < 2 {
+        return Ok(());
+    }
+    let tip_time = u64::from(chain.median_time(chain.tip_height()));
+    for (input, &height) in tx.input.iter().zip(heights) {
+        let sequence = input.sequence.0;
+        if sequence & DISABLE != 0 {
+            continue;
+        }
+        let wait = u64::from(sequence & MASK);
+        // Final in the next block when (coin height + wait - 1) < next height, or
+        // (median time before the coin's block + wait * 512 - 1) < the tip's median time.
+        let reached = if sequence & BY_TIME != 0 {
+            let coin_time = u64::from(chain.median_time(height.saturating_sub(1)));
+            coin_time + (wait << 9) <= tip_time
+        } else {
+            u64::from(height) + wait <= u64::from(next_height)
+        };
+        if !reached {
+            return Err(Reject::rejected("non-BIP68-final"));
+        }
+    }
+    Ok(())
 }
 
 /// The checks that need only the transaction and the outputs it spends: context-free rules,

@@ -46,6 +46,10 @@ fn corpus(chain: &dyn TestChain) -> Vec<Case> {
         let txid = chain.faucet(address, COIN_VALUE, None).unwrap();
         outpoint_to(chain, &txid, &address.script_pubkey())
     };
+    // Two blocks first, so that the coins' block follows blocks of today's time: a relative
+    // time lock counts from the median time before the coin's block, which right after the
+    // genesis block (2011) is long past any lock.
+    chain.mine(2).unwrap();
     let coin = fund(&op_true_address());
     let spent_coin = fund(&op_true_address());
     let conflict_coin = fund(&op_true_address());
@@ -427,6 +431,40 @@ fn corpus(chain: &dyn TestChain) -> Vec<Case> {
         refused("non-final"),
         t,
     );
+    // Relative lock times (BIP68): the coin is confirmed a few blocks deep.
+    let relative = |version: u32, sequence: u32| {
+        let mut t = valid.clone();
+        t.version = version;
+        t.input[0].sequence = Sequence(sequence);
+        t
+    };
+    const DISABLE: u32 = 1 << 31;
+    const BY_TIME: u32 = 1 << 22;
+    for (name, expect, tx) in [
+        (
+            "relative lock of 1,000 blocks not reached",
+            refused("non-BIP68-final"),
+            relative(2, 1_000),
+        ),
+        (
+            "relative lock of 65,535 time units not reached",
+            refused("non-BIP68-final"),
+            relative(2, BY_TIME | 0xffff),
+        ),
+        ("relative lock of 1 block reached", ACCEPTED, relative(2, 1)),
+        (
+            "relative lock disabled by its flag",
+            ACCEPTED,
+            relative(2, DISABLE | 1_000),
+        ),
+        (
+            "relative lock ignored in version 1",
+            ACCEPTED,
+            relative(1, 1_000),
+        ),
+    ] {
+        case("relative lock", name, expect, tx);
+    }
     cases
 }
 
