@@ -266,13 +266,16 @@ fn blinding_key_of(
 }
 
 /// An output paying alice far past her last used address (index 27, which only the
-/// coordinator's copy handed out) is counted by her confirmation as coming back; once she
-/// signed, her sync must find it, so that her balance drops by what she was shown.
+/// coordinator's copy handed out) would be counted by her confirmation as coming back while
+/// her sync, which watches 20 addresses past the last used one, would never find it. Signing
+/// a PSET from elsewhere counts only addresses sync watches: that output counts as leaving, her
+/// balance drops by exactly what she was shown, and signing hands out no address (so a PSET
+/// that is never broadcast cannot push her next address past a restore's gap limit).
 #[test]
-fn what_the_confirmation_counts_as_coming_back_is_found_by_sync() {
+fn an_output_to_an_address_sync_does_not_watch_counts_as_leaving() {
     let scene = Attack::new();
     // Alice handed out addresses 0..=9 (0 and 1 funded); the coordinator's copy hands out
-    // 0..=27: her sync watches up to index 21, her view recognises up to 29.
+    // 0..=27: her sync watches up to index 21.
     for _ in 0..8 {
         scene.address("alice");
     }
@@ -294,11 +297,18 @@ fn what_the_confirmation_counts_as_coming_back_is_found_by_sync() {
     let pset = PartiallySignedTransaction::from_str(out.trim()).unwrap();
     let fee = fee_of(&pset);
     let run = scene.sign(&pset, &[]).ok();
+    let shown = format!("-{}", (COIN * 6 / 10 + fee) as f64 / COIN as f64);
     assert!(
-        run.stderr.contains("-0.1"),
-        "alice is shown a loss of 0.1 L-BTC and the fee:\n{}",
+        run.stderr.contains(&shown),
+        "alice is shown the 0.5 to the unwatched address as leaving ({shown}):\n{}",
         run.stderr
     );
+    let next = scene
+        .run("alice", &["--json", "address", "new"], None)
+        .ok()
+        .json()["index"]
+        .as_u64();
+    assert_eq!(next, Some(10), "signing handed out no address");
     scene
         .run(
             "coord",
@@ -311,7 +321,7 @@ fn what_the_confirmation_counts_as_coming_back_is_found_by_sync() {
     assert_eq!(unconfirmed, 0);
     assert_eq!(
         after,
-        before - COIN / 10 - fee,
+        before - COIN * 6 / 10 - fee,
         "alice lost what her confirmation showed, no more"
     );
 }
@@ -389,5 +399,20 @@ fn change_whose_rangeproof_was_swapped_after_signing_is_still_the_wallets() {
         after,
         before - COIN / 2 - fee,
         "alice's change is still hers"
+    );
+    // The coordinator blinded bob's output, so alice has no record of what it holds; her
+    // own change, whose secrets she kept, is not listed as paid to someone else.
+    let txs = scene.run("alice", &["--json", "txs"], None).ok().json();
+    let row = txs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["txid"] == tx.txid().to_string())
+        .expect("the transaction is listed")
+        .clone();
+    let paid = row["paid"].as_array().cloned().unwrap_or_default();
+    assert!(
+        paid.is_empty(),
+        "alice's change is not listed as paid: {row}"
     );
 }

@@ -53,6 +53,27 @@ impl Knowledge {
         })
     }
 
+    /// Keeps only the scripts that sync watches with the default gap limit: per keychain,
+    /// below the larger of [`DEFAULT_GAP_LIMIT`](crate::sync::DEFAULT_GAP_LIMIT), the next
+    /// index, and that gap past the last address with history. For a PSET from elsewhere: an
+    /// output to an address past that window would be counted as coming back although sync
+    /// would not find it, so it counts as leaving instead (and the view says so).
+    pub fn watched_only(mut self, wallet: &Wallet) -> Result<Knowledge> {
+        let gap = crate::sync::DEFAULT_GAP_LIMIT;
+        let mut end = [0u32; 2];
+        for keychain in [Keychain::External, Keychain::Internal] {
+            let next = wallet.next_index(keychain)?;
+            let past_used = wallet
+                .store()
+                .last_used_index(keychain)?
+                .map_or(0, |i| i.saturating_add(1).saturating_add(gap));
+            end[keychain.index() as usize] = gap.max(next).max(past_used);
+        }
+        self.scripts
+            .retain(|_, (keychain, index)| *index < end[keychain.index() as usize]);
+        Ok(self)
+    }
+
     /// The view's borrowed form.
     pub fn for_view<'a>(&'a self, wallet: &'a Wallet) -> WalletKnowledge<'a> {
         WalletKnowledge {

@@ -25,7 +25,6 @@ use elements::pset::PartiallySignedTransaction;
 use elements::{Address, AssetId, Transaction, Txid};
 
 use crate::chain::Backend;
-use crate::descriptor::Keychain;
 use crate::pset::{Owner, PsetView, SigningPlan};
 use crate::seed::SeedSecret;
 use crate::store::{
@@ -137,16 +136,15 @@ impl Prepared {
     /// Signs the inputs of the plan in place for a PSET handed back to a coordinator (someone
     /// else finalizes and broadcasts it); returns how many signatures were added.
     ///
-    /// First, in one SQLite transaction, the wallet keeps what the signatures commit it to
-    /// receiving ([`Store::note_signed`](crate::store::Store::note_signed)): the addresses of
-    /// the outputs the view counted as the wallet's are marked handed out, so that sync
-    /// watches them however far past the last used address they are, and the secrets that
-    /// open their commitments are kept, so that sync reads them even when whoever broadcasts
-    /// swaps their rangeproofs (witness data, which no signature covers).
+    /// First, in one SQLite transaction, the wallet keeps the secrets of the confidential
+    /// outputs its view counted as its own ([`Store::note_signed`](crate::store::Store::note_signed)):
+    /// rangeproofs are witness data that no signature covers, so whoever broadcasts can swap
+    /// one for another valid proof that the wallet's key does not rewind; sync then reads the
+    /// output with the kept secrets (only when they reopen its commitments).
     pub fn sign(&mut self, wallet: &mut Wallet, seed: &SeedSecret) -> Result<usize> {
         check_can_sign(wallet)?;
-        let note = signed_note(&self.view, &self.pset, wallet)?;
-        wallet.store_mut().note_signed(&note.0, &note.1)?;
+        let kept = own_confidential_outputs(&self.view, &self.pset);
+        wallet.store_mut().note_signed(&kept)?;
         self.sign_inputs(wallet, seed)
     }
 
@@ -278,39 +276,24 @@ fn owned_outputs(view: &PsetView) -> Vec<OwnedOutput> {
         .collect()
 }
 
-/// What signing `pset` commits the wallet to receiving: the address of every output the view
-/// counted as the wallet's (keychain, index, address), and the secrets of the confidential
-/// ones, keyed like the outputs the wallet blinded for others.
-type SignedNote = (
-    Vec<(Keychain, u32, String)>,
-    Vec<(elements::TxOut, SentOutput)>,
-);
-
-fn signed_note(
+/// The confidential outputs `view` counted as the wallet's: output, script and secrets.
+fn own_confidential_outputs(
     view: &PsetView,
     pset: &PartiallySignedTransaction,
-    wallet: &Wallet,
-) -> Result<SignedNote> {
-    let mut addresses = Vec::new();
-    let mut secrets = Vec::new();
-    for (o, output) in view.outputs.iter().zip(pset.outputs()) {
-        let Owner::Wallet(keychain, index) = o.owner else {
-            continue;
-        };
-        let address = wallet.address_at(keychain, index)?;
-        if let Some(s) = o.secrets.filter(|s| !s.explicit) {
-            secrets.push((
-                output.to_txout(),
-                SentOutput {
-                    address: Some(address.to_string()),
-                    script: o.script_pubkey.clone(),
-                    secrets: s,
-                },
-            ));
-        }
-        addresses.push((keychain, index, address.to_string()));
-    }
-    Ok((addresses, secrets))
+) -> Vec<(
+    elements::TxOut,
+    elements::Script,
+    crate::unblind::TxOutSecrets,
+)> {
+    view.outputs
+        .iter()
+        .zip(pset.outputs())
+        .filter(|(o, _)| matches!(o.owner, Owner::Wallet(..)))
+        .filter_map(|(o, output)| {
+            let secrets = o.secrets.filter(|s| !s.explicit)?;
+            Some((output.to_txout(), o.script_pubkey.clone(), secrets))
+        })
+        .collect()
 }
 
 /// The confidential outputs of `view` that pay others, with the secrets the wallet blinded

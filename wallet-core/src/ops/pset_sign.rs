@@ -25,7 +25,7 @@ pub fn knowledge_for(
     pset: &PartiallySignedTransaction,
     backend: Option<&dyn Backend>,
 ) -> Result<Knowledge> {
-    let mut knowledge = Knowledge::load(wallet)?;
+    let mut knowledge = Knowledge::load(wallet)?.watched_only(wallet)?;
     let Some(backend) = backend else {
         return Ok(knowledge);
     };

@@ -140,6 +140,20 @@ fn to_i64(v: u64, what: &str) -> Result<i64> {
 }
 
 impl Store {
+    /// The highest index of `keychain` whose script has history (as of the last sync).
+    pub fn last_used_index(&self, keychain: Keychain) -> Result<Option<u32>> {
+        let max: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT MAX(s.idx) FROM scripts s
+                 WHERE s.keychain = ?1 AND EXISTS (SELECT 1 FROM history h WHERE h.script = s.script)",
+                [i64::from(keychain.index())],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err("cannot read the last used address", e))?;
+        Ok(max.and_then(|m| u32::try_from(m).ok()))
+    }
+
     /// What the store knows of the chain (scripts, histories, transactions, tip), for sync.
     pub fn chain_state(&self) -> Result<ChainState> {
         let q = |e| self.err("cannot read the sync state", e);

@@ -17,7 +17,7 @@ use crate::network::Network;
 use crate::{Error, Result};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 mod chain_data;
 mod deals;
@@ -77,6 +77,8 @@ const MIGRATIONS: &[&str] = &[
     deals::MIGRATION_DEALS,
     // version 7: a peg-out request is paid by whichever of its transactions reaches the chain
     pegouts::MIGRATION_PEGOUTS_PAID_ONCE,
+    // version 8: the secrets of the wallet's own outputs in PSETs it signed for others
+    outgoing::MIGRATION_V8,
 ];
 
 /// The wallet's identity, stored once at creation.

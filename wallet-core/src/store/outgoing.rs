@@ -51,6 +51,20 @@ pub(super) const MIGRATION_V4: &str = "
     );
     CREATE INDEX reservations_holder ON reservations(holder);";
 
+/// Schema v8: `kept_outputs`, the secrets of the wallet's own confidential outputs in a PSET it
+/// signed for someone else to broadcast, by asset and value commitment (see
+/// [`Store::note_signed`]). Apart from `sent_outputs`, which says what the wallet paid others.
+pub(super) const MIGRATION_V8: &str = "
+    CREATE TABLE kept_outputs (
+        commitment TEXT PRIMARY KEY,
+        script BLOB NOT NULL,
+        value INTEGER NOT NULL CHECK (value >= 0),
+        asset TEXT NOT NULL,
+        value_bf TEXT NOT NULL,
+        asset_bf TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );";
+
 /// What made a transaction the wallet signed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TxKind {
@@ -385,36 +399,78 @@ impl Store {
             .map_err(|e| storage_err(&path, "cannot record what a transaction pays", e))
     }
 
-    /// Keeps, in one transaction, what a PSET the wallet signs for someone else to broadcast
-    /// commits it to receiving: `addresses` (keychain, index, address) are marked handed out,
-    /// so sync watches them, and `secrets` of its confidential outputs are kept by their
-    /// commitments, so sync can read them whatever rangeproof the broadcast one carries.
-    pub(crate) fn note_signed(
-        &mut self,
-        addresses: &[(crate::descriptor::Keychain, u32, String)],
-        secrets: &[(TxOut, SentOutput)],
-    ) -> Result<()> {
+    /// Keeps, in one transaction, the secrets of the wallet's own confidential outputs (output,
+    /// script, secrets) in a PSET it signs for someone else to broadcast, by their commitments:
+    /// its rangeproofs are witness data that no signature covers, so whoever broadcasts can
+    /// swap one for a proof the wallet's key does not rewind; sync then reads the output with
+    /// these ([`Store::kept_secrets`]). A row already kept is left as it is.
+    pub(crate) fn note_signed(&mut self, outputs: &[(TxOut, Script, TxOutSecrets)]) -> Result<()> {
         let path = self.path.clone();
         let db = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| storage_err(&path, "cannot lock the wallet database", e))?;
-        for (keychain, index, address) in addresses {
+        for (txout, script, secrets) in outputs {
+            let Some(key) = commitment_key(txout) else {
+                continue;
+            };
             db.execute(
-                "INSERT OR IGNORE INTO addresses (keychain, idx, address, label, created_at)
-                 VALUES (?1, ?2, ?3, NULL, ?4)",
+                "INSERT OR IGNORE INTO kept_outputs
+                 (commitment, script, value, asset, value_bf, asset_bf, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
-                    i64::from(keychain.index()),
-                    i64::from(*index),
-                    address,
-                    to_i64(now_secs(), "time")?
+                    key,
+                    script.as_bytes(),
+                    to_i64(secrets.value, "amount")?,
+                    secrets.asset.to_string(),
+                    secrets.value_bf.to_string(),
+                    secrets.asset_bf.to_string(),
+                    to_i64(now_secs(), "time")?,
                 ],
             )
-            .map_err(|e| storage_err(&path, "cannot record an address the PSET pays", e))?;
+            .map_err(|e| storage_err(&path, "cannot keep what the signed PSET pays", e))?;
         }
-        insert_sent(&db, secrets)?;
         db.commit()
-            .map_err(|e| storage_err(&path, "cannot record what the signed PSET pays", e))
+            .map_err(|e| storage_err(&path, "cannot keep what the signed PSET pays", e))
+    }
+
+    /// The outputs of `tx` whose secrets [`Store::note_signed`] kept, by output index: only
+    /// those paying the kept script whose kept secrets open the output's commitments.
+    pub fn kept_secrets(&self, tx: &Transaction) -> Result<Vec<(u32, TxOutSecrets)>> {
+        let q = |e| self.err("cannot read the kept secrets of an output", e);
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT script, value, asset, value_bf, asset_bf FROM kept_outputs
+                 WHERE commitment = ?1",
+            )
+            .map_err(q)?;
+        let mut out = Vec::new();
+        for (vout, txout) in tx.output.iter().enumerate() {
+            let Some(key) = commitment_key(txout) else {
+                continue;
+            };
+            let mut rows = stmt.query([key]).map_err(q)?;
+            let Some(r) = rows.next().map_err(q)? else {
+                continue;
+            };
+            let script = Script::from(r.get::<_, Vec<u8>>(0).map_err(q)?);
+            let secrets = super::views::parse_secrets(
+                r.get(1).map_err(q)?,
+                &r.get::<_, String>(2).map_err(q)?,
+                &r.get::<_, String>(3).map_err(q)?,
+                &r.get::<_, String>(4).map_err(q)?,
+                false,
+            )?;
+            if script != txout.script_pubkey || !secrets.opens(txout) {
+                continue;
+            }
+            out.push((
+                u32::try_from(vout).map_err(|_| Error::Storage("too many outputs".to_owned()))?,
+                secrets,
+            ));
+        }
+        Ok(out)
     }
 
     /// The outputs of `tx` that the wallet blinded for others, by output index, with what it

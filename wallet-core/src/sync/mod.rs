@@ -214,9 +214,10 @@ pub fn sync(
     let unblinded: usize = owned.iter().map(Vec::len).sum();
     let unreadable_outputs = jobs.saturating_sub(unblinded);
     let downloaded_txids: HashSet<Txid> = txs.iter().map(|t| t.txid()).collect();
-    let late_outputs =
+    let (late_outputs, late_unreadable) =
         second_look::stored_outputs(wallet, &scan, options.full, &state.txids, &downloaded_txids)?;
     let unblinded = unblinded + late_outputs.iter().map(|t| t.outputs.len()).sum::<usize>();
+    let unreadable_outputs = unreadable_outputs + late_unreadable;
     let downloaded = txs.len();
     let new_txs: Vec<NewTx> = txs
         .into_iter()

@@ -10,7 +10,7 @@
 //!   outputs to scripts that entered the window are read from the stored copy.
 //!
 //! Kept secrets count only when they open the output's commitments (see
-//! [`crate::store::Store::sent_outputs`]).
+//! [`crate::store::Store::kept_secrets`]).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -43,14 +43,14 @@ pub(super) fn kept_secrets_for_new(
         let (Some(tx), Some(slot)) = (txs.get(t), owned.get_mut(t)) else {
             continue;
         };
-        let kept = wallet.store().sent_outputs(tx)?;
+        let kept = wallet.store().kept_secrets(tx)?;
         for job in jobs {
-            if let Some((_, out)) = kept.iter().find(|(vout, _)| *vout == job.vout) {
+            if let Some((_, secrets)) = kept.iter().find(|(vout, _)| *vout == job.vout) {
                 slot.push(OwnedOutput {
                     vout: job.vout,
                     keychain: job.keychain,
                     index: job.index,
-                    secrets: out.secrets,
+                    secrets: *secrets,
                 });
             }
         }
@@ -62,13 +62,14 @@ pub(super) fn kept_secrets_for_new(
 /// The outputs to the wallet's scripts in transactions stored before this sync that the store
 /// holds no output for: looked for in the transactions listed by the histories this sync
 /// changed (every scanned history when `full`), except those downloaded now (`downloaded`).
+/// Also returns how many such outputs do not unblind (reported like the scan's own).
 pub(super) fn stored_outputs(
     wallet: &Wallet,
     scan: &ScanResult,
     full: bool,
     stored: &HashSet<Txid>,
     downloaded: &HashSet<Txid>,
-) -> Result<Vec<NewTx>> {
+) -> Result<(Vec<NewTx>, usize)> {
     let candidates: BTreeSet<Txid> = scan
         .histories
         .iter()
@@ -78,10 +79,11 @@ pub(super) fn stored_outputs(
         .filter(|t| stored.contains(t) && !downloaded.contains(t))
         .collect();
     if candidates.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), 0));
     }
     let known: HashSet<OutPoint> = wallet.store().coins()?.into_keys().collect();
     let mut found = Vec::new();
+    let mut unreadable = 0usize;
     for txid in candidates {
         let Some(tx) = wallet.store().transaction(&txid)? else {
             continue;
@@ -100,26 +102,27 @@ pub(super) fn stored_outputs(
                 Some(s) => Some(s),
                 None => {
                     if kept.is_none() {
-                        kept = Some(wallet.store().sent_outputs(&tx)?);
+                        kept = Some(wallet.store().kept_secrets(&tx)?);
                     }
                     kept.iter()
                         .flatten()
                         .find(|(kv, _)| *kv == vout)
-                        .map(|(_, o)| o.secrets)
+                        .map(|(_, s)| *s)
                 }
             };
-            if let Some(secrets) = secrets {
-                outputs.push(OwnedOutput {
+            match secrets {
+                Some(secrets) => outputs.push(OwnedOutput {
                     vout,
                     keychain: *keychain,
                     index: *index,
                     secrets,
-                });
+                }),
+                None => unreadable += 1,
             }
         }
         if !outputs.is_empty() {
             found.push(NewTx { tx, outputs });
         }
     }
-    Ok(found)
+    Ok((found, unreadable))
 }
