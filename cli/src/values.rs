@@ -76,6 +76,19 @@ pub fn txid(text: &str) -> Result<Txid, String> {
         .map_err(|_| format!("'{text}' is not a txid: a txid is 64 hex characters"))
 }
 
+/// Parses a deal id as typed: its 32 hex characters or a prefix of at least 8, lowercased.
+pub fn deal_ref(text: &str) -> Result<String, String> {
+    let t = text.trim().to_ascii_lowercase();
+    if (8..=32).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(t)
+    } else {
+        Err(format!(
+            "'{text}' is not a deal id: give the 32 hex characters `deal list` shows, or a \
+             unique prefix of 8 or more"
+        ))
+    }
+}
+
 /// Parses a count of reissuance tokens: a whole number, no sign.
 pub fn token_count(text: &str) -> Result<u64, String> {
     let t = text.trim();

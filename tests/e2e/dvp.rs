@@ -942,6 +942,18 @@ fn offer_flags_and_deal_ids_are_said_with_their_names() {
         None,
     )
     .fails_json(1, "unknown_deal", "no deal deadbeefdeadbeef");
+    // Something that cannot be a deal id at all is a usage error naming the argument.
+    for command in [
+        &["deal", "show"][..],
+        &["deal", "envelope"],
+        &["offer", "cancel"],
+    ] {
+        let mut args = vec!["--json"];
+        args.extend_from_slice(command);
+        args.push("42aa");
+        d.run(true, &args, None)
+            .fails_json(2, "usage", "'42aa' is not a deal id");
+    }
     // An envelope that is not text is malformed (exit 2), not an I/O failure.
     let binary = d.taker.path("binary.json");
     std::fs::write(&binary, b"{\"format\": \"\xff\xfe\"}").unwrap();

@@ -81,7 +81,7 @@ pub struct DealListArgs {
 #[derive(Debug, Args)]
 pub struct DealIdArgs {
     /// The deal id (or a unique prefix of 8 characters or more).
-    #[arg(value_name = "DEAL")]
+    #[arg(value_name = "DEAL", value_parser = values::deal_ref)]
     pub deal: String,
 }
 
@@ -89,7 +89,7 @@ pub struct DealIdArgs {
 #[derive(Debug, Args)]
 pub struct DealEnvelopeArgs {
     /// The deal id (or a unique prefix of 8 characters or more).
-    #[arg(value_name = "DEAL")]
+    #[arg(value_name = "DEAL", value_parser = values::deal_ref)]
     pub deal: String,
     /// Where to write the envelope: a new file, or - for stdout.
     #[arg(long, short = 'o', value_name = "FILE|-", default_value = "-")]
@@ -100,7 +100,7 @@ pub struct DealEnvelopeArgs {
 #[derive(Debug, Args)]
 pub struct DealWatchArgs {
     /// The deal id (or a unique prefix of 8 characters or more).
-    #[arg(value_name = "DEAL")]
+    #[arg(value_name = "DEAL", value_parser = values::deal_ref)]
     pub deal: String,
     /// Seconds between syncs.
     #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]

@@ -214,7 +214,7 @@ pub struct OfferSettleArgs {
 #[derive(Debug, Args)]
 pub struct OfferCancelArgs {
     /// The deal id (or a unique prefix of 8 characters or more).
-    #[arg(value_name = "DEAL")]
+    #[arg(value_name = "DEAL", value_parser = values::deal_ref)]
     pub deal: String,
     /// Spend one of the wallet's coins in the deal even when it signed nothing.
     #[arg(long)]
