@@ -539,7 +539,7 @@ fn a_refused_batch_stays_signed_until_abandoned() {
     assert_eq!(doc["paid"].as_array().unwrap().len(), 1, "{doc}");
     assert_eq!(doc["pinned"].as_array().unwrap().len(), 1, "{doc}");
     desk.run()
-        .fails_json(3, "refused", "cannot be paid again yet")
+        .fails_json(3, "earlier_tx", "could still confirm")
         .fails(3, &old);
     for _ in 0..2 {
         desk.node.mine(1).unwrap();
@@ -804,7 +804,8 @@ fn a_batch_abandoned_and_partly_paid_again_is_paid_once() {
     let b = doc["txid"].as_str().unwrap().to_owned();
     let before = desk.mempool();
     desk.run()
-        .fails_json(3, "refused", &a.txid().to_string())
+        .fails_json(3, "earlier_tx", "could still confirm")
+        .fails(3, &a.txid().to_string())
         .fails(3, &b);
     assert_eq!(desk.mempool(), before, "nothing new was sent");
     assert_eq!(shown(&desk, "E-2")["status"], "approved");
@@ -966,9 +967,17 @@ fn a_spend_one_block_deep_does_not_free_an_abandoned_transactions_requests() {
     let s = desk.send_to_bob(None);
     desk.faucet_unmined("alice", COIN);
     desk.node.mine(1).unwrap();
-    let run = desk.run().fails_json(3, "earlier_tx", "could still confirm");
+    let run = desk
+        .run()
+        .fails_json(3, "earlier_tx", "could still confirm");
     let err = run.json_error();
-    assert!(err["message"].as_str().unwrap().contains("3 approved request(s) wait"), "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("3 approved request(s) wait"),
+        "{err}"
+    );
     assert!(
         err["hints"].as_array().unwrap().iter().any(|h| {
             let h = h.as_str().unwrap();
@@ -1011,7 +1020,8 @@ fn a_spend_two_blocks_deep_frees_an_abandoned_transactions_requests() {
     desk.send_to_bob(None);
     desk.faucet_unmined("alice", COIN);
     desk.node.mine(1).unwrap();
-    desk.run().fails_json(3, "earlier_tx", "could still confirm");
+    desk.run()
+        .fails_json(3, "earlier_tx", "could still confirm");
     desk.node.mine(1).unwrap();
     let doc = desk.run().ok().json();
     assert_eq!(doc["paid"].as_array().unwrap().len(), 3, "{doc}");
@@ -1120,7 +1130,10 @@ fn an_undecided_request_waits_and_the_others_are_paid() {
     assert_eq!(waiting.len(), 2, "{doc}");
     for w in waiting {
         assert_eq!(w["reason"], "earlier_tx", "{doc}");
-        assert!(w["why"].as_str().unwrap().contains(&a.txid().to_string()), "{doc}");
+        assert!(
+            w["why"].as_str().unwrap().contains(&a.txid().to_string()),
+            "{doc}"
+        );
     }
     desk.node.mine(1).unwrap();
     let doc = desk.run().ok().json();
