@@ -24,7 +24,8 @@
 //! when that transaction can no longer confirm as it is: a chain transaction spent one of
 //! its coins (sync), or the desk abandoned it while the server did not know it. A later run
 //! that pays it again must spend a coin of every earlier transaction of it that could still
-//! confirm, or know that a confirmed transaction spent one (see `ops::pegout`). And since
+//! confirm, or know that a final (2 blocks deep) transaction spent one or one of a recorded
+//! parent's, or spend the change of a shallower one (see `ops::pegout::FINAL_DEPTH`). And since
 //! anyone holding an abandoned transaction can still broadcast it, sync moves a request to
 //! `broadcast` or `confirmed` by ANY of its transactions that the chain shows, from whatever
 //! status the desk had moved it to (`approved`, `requested`, even `rejected`: schema v7).
