@@ -539,7 +539,7 @@ fn a_refused_batch_stays_signed_until_abandoned() {
     assert_eq!(doc["paid"].as_array().unwrap().len(), 1, "{doc}");
     assert_eq!(doc["pinned"].as_array().unwrap().len(), 1, "{doc}");
     desk.run()
-        .fails_json(3, "refused", "cannot be paid again yet")
+        .fails_json(3, "earlier_tx", "could still confirm")
         .fails(3, &old);
     for _ in 0..2 {
         desk.node.mine(1).unwrap();
@@ -794,6 +794,7 @@ fn a_batch_abandoned_and_partly_paid_again_is_paid_once() {
     // The run that pays the first request again wins: the others wait until it confirms
     // (only then can the abandoned batch never confirm), then are paid once.
     let desk = Desk::new();
+    desk.fund("alice", COIN);
     let refs = desk.queue("E");
     let a = desk.lost_run(&[]);
     desk.abandon(&a.txid());
@@ -803,7 +804,8 @@ fn a_batch_abandoned_and_partly_paid_again_is_paid_once() {
     let b = doc["txid"].as_str().unwrap().to_owned();
     let before = desk.mempool();
     desk.run()
-        .fails_json(3, "refused", &a.txid().to_string())
+        .fails_json(3, "earlier_tx", "could still confirm")
+        .fails(3, &a.txid().to_string())
         .fails(3, &b);
     assert_eq!(desk.mempool(), before, "nothing new was sent");
     assert_eq!(shown(&desk, "E-2")["status"], "approved");
@@ -848,4 +850,295 @@ fn after_a_reorganisation_resume_sends_parents_before_children() {
     assert_eq!(resumed, txids, "parents first: {doc}");
     assert_eq!(desk.mempool().len(), 3);
     desk.assert_each_paid_once(&refs);
+}
+
+// ---------------------------------------------------------------------------------------
+// The re-audit: a spend one block deep that a reorganisation undoes, an earlier transaction
+// spending a dead parent's change, and one undecided request holding back the queue.
+
+/// A proxy on 127.0.0.1 in front of the sandbox's Esplora that loses every broadcast: it
+/// answers each `POST .../tx` with 503 (the wallet cannot tell whether it reached the
+/// network) and forwards everything else, one request per connection. Returns its URL.
+fn losing_proxy(upstream: &str) -> String {
+    use std::net::TcpListener;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = upstream.trim_start_matches("http://").to_owned();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { continue };
+            let upstream = upstream.clone();
+            std::thread::spawn(move || {
+                let _ = proxy_one(conn, &upstream);
+            });
+        }
+    });
+    url
+}
+
+fn proxy_one(mut client: std::net::TcpStream, upstream: &str) -> std::io::Result<()> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut reader = BufReader::new(client.try_clone()?);
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Ok(());
+    }
+    let mut headers = Vec::new();
+    let mut len = 0usize;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 || h == "\r\n" {
+            break;
+        }
+        let lower = h.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap_or(0);
+        }
+        if !lower.starts_with("connection:") {
+            headers.push(h);
+        }
+    }
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body)?;
+    let path = line.split(' ').nth(1).unwrap_or("");
+    if line.starts_with("POST ") && path.ends_with("/tx") {
+        client.write_all(
+            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\nlost",
+        )?;
+        return Ok(());
+    }
+    let mut up = std::net::TcpStream::connect(upstream)?;
+    up.write_all(line.as_bytes())?;
+    for h in &headers {
+        up.write_all(h.as_bytes())?;
+    }
+    up.write_all(b"Connection: close\r\n\r\n")?;
+    up.write_all(&body)?;
+    std::io::copy(&mut up, &mut client)?;
+    Ok(())
+}
+
+impl Desk {
+    /// The sandbox's `sandbox faucet`: pays `sat` to a new address of `wallet`, unmined.
+    fn faucet_unmined(&self, wallet: &str, sat: u64) -> elements::Txid {
+        let doc = self
+            .lotc_as(wallet, &["--json", "address", "new"])
+            .ok()
+            .json();
+        let address: elements::Address = doc["address"].as_str().unwrap().parse().unwrap();
+        self.node.faucet(&address, sat, None).unwrap()
+    }
+
+    /// Alice's own `send` of `amount` (or everything with `None`) to bob, in the mempool.
+    fn send_to_bob(&self, amount: Option<&str>) -> elements::Txid {
+        self.sb.restore("bob", OTHER);
+        let bob = self
+            .lotc_as("bob", &["--json", "address", "new"])
+            .ok()
+            .json()["address"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let pass = self.sb.pass();
+        let to = match amount {
+            Some(a) => format!("{bob}:{a}"),
+            None => bob,
+        };
+        let mut args = vec!["--json", "--yes", "send", "--to", &to];
+        if amount.is_none() {
+            args.push("--drain");
+        }
+        args.extend(["--passphrase-file", &pass]);
+        let doc = self.lotc(&args).ok().json();
+        doc["txid"].as_str().unwrap().parse().unwrap()
+    }
+}
+
+#[test]
+fn a_spend_one_block_deep_does_not_free_an_abandoned_transactions_requests() {
+    // A (abandoned) spends the wallet's only coin c0; the wallet's own send S spends c0 too,
+    // with no change, and confirms in the block that also brings a new coin. Before S is
+    // two blocks deep, a reorganisation can drop it and let A confirm: a run must not pay
+    // A's requests again from the new coin, but make them wait.
+    let desk = Desk::new();
+    let refs = desk.queue("S");
+    let a = desk.lost_run(&[]);
+    desk.abandon(&a.txid());
+    let s = desk.send_to_bob(None);
+    desk.faucet_unmined("alice", COIN);
+    desk.node.mine(1).unwrap();
+    let run = desk
+        .run()
+        .fails_json(3, "earlier_tx", "could still confirm");
+    let err = run.json_error();
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("3 approved request(s) wait"),
+        "{err}"
+    );
+    assert!(
+        err["hints"].as_array().unwrap().iter().any(|h| {
+            let h = h.as_str().unwrap();
+            h.starts_with("S-1: ")
+                && h.contains(&s.to_string())
+                && h.contains(&a.txid().to_string())
+                && h.contains("2 blocks deep")
+        }),
+        "{err}"
+    );
+    // Text mode lists each waiting request with its reason.
+    desk.lotc(&[
+        "--yes",
+        "pegout",
+        "run",
+        "--by",
+        "dave",
+        "--passphrase-file",
+        &desk.sb.pass(),
+    ])
+    .fails(3, "S-2 (0.10000083 BTC) waits: earlier transaction")
+    .fails(3, &format!("wait for transaction {s} to be 2 blocks deep"));
+    assert!(desk.mempool().is_empty(), "nothing was sent");
+    // The reorganisation: S leaves the chain and A, which anyone may hold, confirms.
+    desk.node.reorg(1, false).unwrap();
+    desk.node.broadcast(a.clone()).unwrap();
+    desk.node.mine(1).unwrap();
+    desk.lotc(&["--json", "sync"]).ok();
+    let doc = desk.run().ok().json();
+    assert!(doc["paid"].as_array().unwrap().is_empty(), "{doc}");
+    desk.assert_each_paid_once(&refs);
+}
+
+#[test]
+fn a_spend_two_blocks_deep_frees_an_abandoned_transactions_requests() {
+    let desk = Desk::new();
+    let refs = desk.queue("S");
+    let a = desk.lost_run(&[]);
+    desk.abandon(&a.txid());
+    desk.send_to_bob(None);
+    desk.faucet_unmined("alice", COIN);
+    desk.node.mine(1).unwrap();
+    desk.run()
+        .fails_json(3, "earlier_tx", "could still confirm");
+    desk.node.mine(1).unwrap();
+    let doc = desk.run().ok().json();
+    assert_eq!(doc["paid"].as_array().unwrap().len(), 3, "{doc}");
+    assert!(doc["pinned"].as_array().unwrap().is_empty(), "{doc}");
+    desk.assert_each_paid_once(&refs);
+}
+
+#[test]
+fn a_spend_with_change_one_block_deep_is_pinned_through_its_change() {
+    // S spends A's coin and pays the wallet change: the new transaction B spends that
+    // change, so a reorganisation that drops S drops B too, and A alone pays.
+    let desk = Desk::new();
+    let refs = desk.queue("S");
+    let a = desk.lost_run(&[]);
+    desk.abandon(&a.txid());
+    let s = desk.send_to_bob(Some("0.1"));
+    desk.faucet_unmined("alice", COIN);
+    desk.node.mine(1).unwrap();
+    let doc = desk.run().ok().json();
+    assert_eq!(doc["paid"].as_array().unwrap().len(), 3, "{doc}");
+    let pinned = doc["pinned"].as_array().unwrap();
+    assert_eq!(pinned.len(), 1, "{doc}");
+    assert!(
+        pinned[0].as_str().unwrap().starts_with(&format!("{s}:")),
+        "{doc}"
+    );
+    let b: elements::Txid = doc["txid"].as_str().unwrap().parse().unwrap();
+    desk.node.mine(1).unwrap();
+    let b_tx = desk.node.get_tx(&b).unwrap();
+    // A reorganisation of two blocks drops S and B; A is pushed and confirms; B cannot.
+    desk.node.reorg(2, false).unwrap();
+    desk.node.broadcast(a.clone()).unwrap();
+    let refused = desk.node.broadcast(b_tx).unwrap_err();
+    assert!(
+        matches!(&refused, regtest::Error::Rejected(m) if m.contains("missingorspent")),
+        "{refused:?}"
+    );
+    desk.node.mine(1).unwrap();
+    desk.lotc(&["--json", "sync"]).ok();
+    for r in &refs {
+        paid_by(&desk, r, "confirmed", &a.txid(), "confirmed after all");
+    }
+    desk.assert_each_paid_once(&refs);
+}
+
+#[test]
+fn an_earlier_transaction_on_a_dead_parents_change_is_dead_too() {
+    let desk = Desk::new();
+    let refs = desk.queue("P");
+    // P pays P-1 and is lost.
+    let p = desk.lost_run(&["--max", "1"]);
+    // A second run, through a proxy that loses broadcasts, pays P-2 with P's change.
+    let proxy = losing_proxy(&desk.url);
+    let mut args = desk.run_args();
+    let at = args.iter().position(|a| a == &desk.url).unwrap();
+    args[at] = proxy;
+    args.extend(["--max".to_owned(), "1".to_owned()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = desk.sb.run(&args);
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    let live = desk.lotc(&["--json", "pegout", "status"]).ok().json();
+    let a = live["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["txid"] != p.txid().to_string())
+        .unwrap()["txid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let a_tx = desk.node.get_tx(&a.parse().unwrap());
+    assert!(a_tx.is_none(), "A never reached the sandbox");
+    assert!(desk.mempool().is_empty());
+    // Abandoning P puts P-1 and P-2 back.
+    let doc = desk.abandon(&p.txid());
+    assert_eq!(doc["requeued"], serde_json::json!(["P-1", "P-2"]), "{doc}");
+    // P-1 is paid again, spending P's input, and confirms: P, and so A, can never confirm.
+    let doc = desk.run_with(&["--max", "1"]).ok().json();
+    assert_eq!(doc["paid"][0]["ref"], "P-1", "{doc}");
+    desk.node.mine(2).unwrap();
+    let doc = desk.run().ok().json();
+    assert_eq!(doc["paid"].as_array().unwrap().len(), 2, "{doc}");
+    desk.assert_each_paid_once(&refs);
+}
+
+#[test]
+fn an_undecided_request_waits_and_the_others_are_paid() {
+    // E-1's earlier transaction could still confirm (its coin is spent only by a run in the
+    // mempool); the requests queued after it are paid all the same.
+    let desk = Desk::new();
+    desk.fund("alice", COIN);
+    let refs = desk.queue("E");
+    let a = desk.lost_run(&[]);
+    desk.abandon(&a.txid());
+    desk.run_with(&["--max", "1"]).ok();
+    let more = desk.queue("F");
+    let doc = desk.run().ok().json();
+    let paid: Vec<&str> = doc["paid"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["ref"].as_str().unwrap())
+        .collect();
+    assert_eq!(paid, ["F-1", "F-2", "F-3"], "{doc}");
+    let waiting = doc["waiting"].as_array().unwrap();
+    assert_eq!(waiting.len(), 2, "{doc}");
+    for w in waiting {
+        assert_eq!(w["reason"], "earlier_tx", "{doc}");
+        assert!(
+            w["why"].as_str().unwrap().contains(&a.txid().to_string()),
+            "{doc}"
+        );
+    }
+    desk.node.mine(1).unwrap();
+    let doc = desk.run().ok().json();
+    assert_eq!(doc["paid"].as_array().unwrap().len(), 2, "{doc}");
+    let mut all = refs.clone();
+    all.extend(more);
+    desk.assert_each_paid_once(&all);
 }

@@ -24,7 +24,8 @@
 //! when that transaction can no longer confirm as it is: a chain transaction spent one of
 //! its coins (sync), or the desk abandoned it while the server did not know it. A later run
 //! that pays it again must spend a coin of every earlier transaction of it that could still
-//! confirm, or know that a confirmed transaction spent one (see `ops::pegout`). And since
+//! confirm, or know that a final (2 blocks deep) transaction spent one or one of a recorded
+//! parent's, or spend the change of a shallower one (see `ops::pegout::FINAL_DEPTH`). And since
 //! anyone holding an abandoned transaction can still broadcast it, sync moves a request to
 //! `broadcast` or `confirmed` by ANY of its transactions that the chain shows, from whatever
 //! status the desk had moved it to (`approved`, `requested`, even `rejected`: schema v7).
@@ -1012,13 +1013,6 @@ impl Store {
                  ORDER BY prev_txid, prev_vout",
             )
             .map_err(q)?;
-        let mut spenders_stmt = self
-            .conn
-            .prepare(
-                "SELECT s.txid, t.pending, t.height FROM spends s JOIN txs t ON t.txid = s.txid
-                 WHERE s.prev_txid = ?1 AND s.prev_vout = ?2 AND s.txid != ?3 ORDER BY s.txid",
-            )
-            .map_err(q)?;
         let mut out = Vec::with_capacity(txs.len());
         for (txid, pending) in txs {
             let ops: Vec<(String, i64)> = inputs_stmt
@@ -1026,36 +1020,7 @@ impl Store {
                 .map_err(q)?
                 .collect::<rusqlite::Result<_>>()
                 .map_err(q)?;
-            let mut inputs = Vec::with_capacity(ops.len());
-            for (prev, vout) in ops {
-                let rows: Vec<(String, i64, Option<i64>)> = spenders_stmt
-                    .query_map(params![prev, vout, txid], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                    })
-                    .map_err(q)?
-                    .collect::<rusqlite::Result<_>>()
-                    .map_err(q)?;
-                let mut spenders = Vec::with_capacity(rows.len());
-                for (t, pending, height) in rows {
-                    let state = match (pending, height) {
-                        (0, Some(h)) => SpenderState::Confirmed(
-                            u32::try_from(h).map_err(|_| Error::Storage("bad height".into()))?,
-                        ),
-                        (0, None) => SpenderState::Mempool,
-                        (1, _) => SpenderState::Recorded,
-                        _ => SpenderState::Failed,
-                    };
-                    spenders.push(CoinSpender {
-                        txid: parse_txid(&t)?,
-                        state,
-                    });
-                }
-                let op = OutPoint::new(
-                    parse_txid(&prev)?,
-                    u32::try_from(vout).map_err(|_| Error::Storage("bad vout".to_owned()))?,
-                );
-                inputs.push((op, spenders));
-            }
+            let inputs = self.spenders_of(&txid, ops)?;
             out.push(EarlierTx {
                 txid: parse_txid(&txid)?,
                 seen: pending == Some(0),
@@ -1063,6 +1028,103 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Each coin of `ops` (spent by `txid`), with the other transactions the wallet knows
+    /// that spend it and where they stand.
+    fn spenders_of(
+        &self,
+        txid: &str,
+        ops: Vec<(String, i64)>,
+    ) -> Result<Vec<(OutPoint, Vec<CoinSpender>)>> {
+        let q = |e| self.err("cannot read the peg-out transactions", e);
+        let mut spenders_stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT s.txid, t.pending, t.height FROM spends s JOIN txs t ON t.txid = s.txid
+                 WHERE s.prev_txid = ?1 AND s.prev_vout = ?2 AND s.txid != ?3 ORDER BY s.txid",
+            )
+            .map_err(q)?;
+        let mut inputs = Vec::with_capacity(ops.len());
+        for (prev, vout) in ops {
+            let rows: Vec<(String, i64, Option<i64>)> = spenders_stmt
+                .query_map(params![prev, vout, txid], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .map_err(q)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(q)?;
+            let mut spenders = Vec::with_capacity(rows.len());
+            for (t, pending, height) in rows {
+                let state = match (pending, height) {
+                    (0, Some(h)) => SpenderState::Confirmed(
+                        u32::try_from(h).map_err(|_| Error::Storage("bad height".into()))?,
+                    ),
+                    (0, None) => SpenderState::Mempool,
+                    (1, _) => SpenderState::Recorded,
+                    _ => SpenderState::Failed,
+                };
+                spenders.push(CoinSpender {
+                    txid: parse_txid(&t)?,
+                    state,
+                });
+            }
+            let op = OutPoint::new(
+                parse_txid(&prev)?,
+                u32::try_from(vout).map_err(|_| Error::Storage("bad vout".to_owned()))?,
+            );
+            inputs.push((op, spenders));
+        }
+        Ok(inputs)
+    }
+
+    /// A transaction the desk or the wallet recorded (`None` when neither did): whether
+    /// the last sync saw it (in a block or the mempool), and each coin it spends with the
+    /// other transactions the wallet knows that spend it. The desk's own record of its
+    /// inputs comes first (kept even when `tx forget` dropped the wallet's row).
+    pub(crate) fn recorded_tx_inputs(&self, txid: &Txid) -> Result<Option<EarlierTx>> {
+        use rusqlite::OptionalExtension;
+        let q = |e| self.err("cannot read the recorded transactions", e);
+        let t = txid.to_string();
+        let pending: Option<i64> = self
+            .conn
+            .query_row("SELECT pending FROM txs WHERE txid = ?1", [&t], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(q)?;
+        let mut ops: Vec<(String, i64)> = self
+            .conn
+            .prepare_cached(
+                "SELECT prev_txid, prev_vout FROM pegout_tx_inputs WHERE txid = ?1
+                 ORDER BY prev_txid, prev_vout",
+            )
+            .map_err(q)?
+            .query_map([&t], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(q)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(q)?;
+        if ops.is_empty() {
+            ops = self
+                .conn
+                .prepare_cached(
+                    "SELECT prev_txid, prev_vout FROM spends WHERE txid = ?1
+                     ORDER BY prev_txid, prev_vout",
+                )
+                .map_err(q)?
+                .query_map([&t], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(q)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(q)?;
+        }
+        if ops.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(EarlierTx {
+            txid: *txid,
+            seen: pending == Some(0),
+            inputs: self.spenders_of(&t, ops)?,
+        }))
     }
 
     /// Notes that a server accepted peg-out transaction `txid`: its `signed` requests become
@@ -1451,24 +1513,36 @@ pub(super) fn reconcile(db: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> 
         if pending != Some(0) {
             // Not seen on the chain: conflicted when a chain transaction spends its coins.
             let mut stmt = db.prepare(
-                "SELECT DISTINCT c.txid FROM pegout_tx_inputs i
+                "SELECT DISTINCT c.txid, ct.height FROM pegout_tx_inputs i
                    JOIN spends c ON c.prev_txid = i.prev_txid AND c.prev_vout = i.prev_vout
                                 AND c.txid != i.txid
                    JOIN txs ct ON ct.txid = c.txid AND ct.pending = 0
-                 WHERE i.txid = ?1 ORDER BY c.txid",
+                 WHERE i.txid = ?1 ORDER BY ct.height IS NULL, c.txid",
             )?;
-            let winners: Vec<String> = stmt
-                .query_map([&txid], |r| r.get(0))?
+            let found: Vec<(String, Option<i64>)> = stmt
+                .query_map([&txid], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?;
             drop(stmt);
-            if let Some(winner) = winners.first() {
+            let winners: Vec<String> = found.iter().map(|(t, _)| t.clone()).collect();
+            if let Some((winner, height)) = found.first() {
                 // A winner that pays a request's very peg-out output is its payment; the
                 // others go back to approved.
                 adopt_same_output(db, &txid, &winners)?;
-                let why = format!(
-                    "conflict: transaction {winner} spent coins of {txid}, which can no longer \
-                     confirm"
-                );
+                // Say what is known: a spender in a block, or only in the mempool (then
+                // the earlier transaction could still confirm if the spender never does,
+                // and the next run pays these requests only once it is decided).
+                let why = match height {
+                    Some(h) => format!(
+                        "conflict: transaction {winner}, in a block at height {h}, spent coins \
+                         of {txid}, which cannot confirm unless a reorganisation drops that \
+                         block"
+                    ),
+                    None => format!(
+                        "conflict: transaction {winner}, in the server's mempool (not \
+                         confirmed yet), spends coins of {txid}, which cannot confirm while \
+                         it stands"
+                    ),
+                };
                 requeue(db, &txid, "conflicted", &why, "sync")?;
                 continue;
             }

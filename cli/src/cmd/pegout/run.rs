@@ -29,18 +29,22 @@ each exactly (checked before signing: every peg-out output \
 equals its request, nothing else leaves the wallet), shows the total and asks (--yes for \
 scripts), signs, records the transaction and marks its requests signed in one SQLite \
 transaction, broadcasts, and marks them broadcast. Requests left for later are listed with the \
-reason and the numbers (reason in JSON: funds, below_minimum or limit). Only one money-moving command runs at a time per wallet: a second run at the same time \
+reason and the numbers (reason in JSON: funds, below_minimum, limit or earlier_tx). Only one money-moving command runs at a time per wallet: a second run at the same time \
 is refused (exit 1, wallet_busy). Requests become confirmed (with height and output index) when \
 `sync` sees the transaction in a block.\n\nA request is paid at most once, ever: a \
 transaction that once paid it (abandoned, conflicted) and reaches the chain after all is its \
 payment (sync marks it confirmed by that transaction), and a request paid again spends a coin \
-of each earlier transaction of it, so that at most one can confirm. When no such coin is left \
-and no confirmed transaction spent one, the run is refused (exit 3) until one confirms.\n\n\
+of each earlier transaction of it, so that at most one can confirm. When no such coin is left, \
+the earlier transaction counts as dead only once a transaction 2 blocks deep (final on Liquid) \
+spent one of its coins or one of a recorded parent's; a spender 1 block deep is pinned through \
+its change to the wallet, if any. Otherwise that request waits (reason earlier_tx, saying what \
+to wait for) and the others are paid.\n\n\
 Exit status: 0 when something was paid (even if others wait: the waiting are listed on stderr \
 and under \"waiting\" in JSON) or nothing was waiting; 1 (broadcast_rejected) when the server \
-refused a recorded transaction sent again (its requests stay signed; nothing new is paid); 3 \
-when a request cannot be paid again safely yet, or when the only approved requests are below \
-the desk's current minimum; 5 when approved requests wait and the wallet can pay none of them.";
+refused a recorded transaction sent again (its requests stay signed; nothing new is paid); 5 \
+when approved requests wait, none is paid and some lack funds; otherwise 3 when requests wait \
+and none is paid (earlier_tx when some wait for an earlier transaction, below_minimum when all \
+are below the desk's current minimum).";
 
 /// Arguments of `pegout run`.
 #[derive(Debug, Args)]
@@ -224,6 +228,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> CliResult<()> {
                 WaitReason::Funds => "funds",
                 WaitReason::BelowMinimum => "below_minimum",
                 WaitReason::Limit => "limit",
+                WaitReason::EarlierTx => "earlier_tx",
             },
             "why": w.why,
         })).collect::<Vec<_>>(),
@@ -249,24 +254,33 @@ pub fn run(ctx: &Context, args: &RunArgs) -> CliResult<()> {
                 .line("Nothing to pay: no approved request is waiting.");
         }
         if starved {
+            // 5 when any waits for funds; otherwise 3: earlier_tx when some wait for an
+            // earlier transaction of theirs to be decided, below_minimum when all are below
+            // the desk's minimum.
             let funds = run.waiting.iter().any(|w| w.kind == WaitReason::Funds);
+            let earlier = run.waiting.iter().any(|w| w.kind == WaitReason::EarlierTx);
+            let n = run.waiting.len();
             let mut err = if funds {
                 CliError::new(
                     Exit::InsufficientFunds,
                     "insufficient_funds",
+                    format!("{n} approved request(s) wait and the wallet can pay none of them"),
+                )
+            } else if earlier {
+                CliError::new(
+                    Exit::Refused,
+                    "earlier_tx",
                     format!(
-                        "{} approved request(s) wait and the wallet can pay none of them",
-                        run.waiting.len()
+                        "{n} approved request(s) wait and none can be paid yet: an earlier \
+                         transaction of some could still confirm, and paying them again now \
+                         could pay them twice"
                     ),
                 )
             } else {
                 CliError::new(
                     Exit::Refused,
                     "below_minimum",
-                    format!(
-                        "{} approved request(s) wait, all below the desk's current minimum",
-                        run.waiting.len()
-                    ),
+                    format!("{n} approved request(s) wait, all below the desk's current minimum"),
                 )
             };
             // Text mode said each one's reason above; JSON has only the error document.
@@ -277,6 +291,11 @@ pub fn run(ctx: &Context, args: &RunArgs) -> CliResult<()> {
             }
             return Err(if funds {
                 err.hint("fund the wallet with L-BTC and run again, or reject what it cannot pay")
+            } else if earlier {
+                err.hint(
+                    "do what each reason says (wait for a transaction to confirm or to be \
+                     buried deeper), sync and run again",
+                )
             } else {
                 err.hint("lower the minimum with `pegout settings --min-amount`, or reject them")
             });
