@@ -177,7 +177,7 @@ fn a_malformed_argument_is_a_usage_error_wherever_it_appears() {
         &["asset", "burn", ASSET, "--amount", "1"],
         &["offer", "create"],
         &["offer", "accept", "-"],
-        &["offer", "cancel", "-"],
+        &["offer", "cancel", "deadbeefdeadbeef"],
         &["deal", "expire"],
     ];
     for command in fee_commands {
