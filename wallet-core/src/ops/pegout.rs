@@ -455,7 +455,8 @@ fn fate_of(earlier: &crate::store::EarlierTx, ctx: &FateCtx<'_>) -> Result<Fate>
     use crate::store::SpenderState;
     if earlier.seen {
         return Ok(Fate::Undecided(
-            "the last sync saw it on the chain or in the mempool, so it pays the request;              sync again"
+            "the last sync saw it on the chain or in the mempool, so it pays the request; \
+             sync again"
                 .to_owned(),
         ));
     }
