@@ -437,53 +437,37 @@ impl Store {
     /// The outputs of `tx` whose secrets [`Store::note_signed`] kept, by output index: only
     /// those paying the kept script whose kept secrets open the output's commitments.
     pub fn kept_secrets(&self, tx: &Transaction) -> Result<Vec<(u32, TxOutSecrets)>> {
-        let q = |e| self.err("cannot read the kept secrets of an output", e);
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT script, value, asset, value_bf, asset_bf FROM kept_outputs
-                 WHERE commitment = ?1",
-            )
-            .map_err(q)?;
-        let mut out = Vec::new();
-        for (vout, txout) in tx.output.iter().enumerate() {
-            let Some(key) = commitment_key(txout) else {
-                continue;
-            };
-            let mut rows = stmt.query([key]).map_err(q)?;
-            let Some(r) = rows.next().map_err(q)? else {
-                continue;
-            };
-            let script = Script::from(r.get::<_, Vec<u8>>(0).map_err(q)?);
-            let secrets = super::views::parse_secrets(
-                r.get(1).map_err(q)?,
-                &r.get::<_, String>(2).map_err(q)?,
-                &r.get::<_, String>(3).map_err(q)?,
-                &r.get::<_, String>(4).map_err(q)?,
-                false,
-            )?;
-            if script != txout.script_pubkey || !secrets.opens(txout) {
-                continue;
-            }
-            out.push((
-                u32::try_from(vout).map_err(|_| Error::Storage("too many outputs".to_owned()))?,
-                secrets,
-            ));
-        }
-        Ok(out)
+        let rows = self.records_opening(
+            tx,
+            "SELECT NULL, script, value, asset, value_bf, asset_bf FROM kept_outputs
+             WHERE commitment = ?1",
+            "cannot read the kept secrets of an output",
+        )?;
+        Ok(rows.into_iter().map(|(vout, o)| (vout, o.secrets)).collect())
     }
 
     /// The outputs of `tx` that the wallet blinded for others, by output index, with what it
     /// blinded them with.
     pub fn sent_outputs(&self, tx: &Transaction) -> Result<Vec<(u32, SentOutput)>> {
-        let q = |e| self.err("cannot read what a transaction paid", e);
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT address, script, value, asset, value_bf, asset_bf
-                 FROM sent_outputs WHERE commitment = ?1",
-            )
-            .map_err(q)?;
+        self.records_opening(
+            tx,
+            "SELECT address, script, value, asset, value_bf, asset_bf FROM sent_outputs
+             WHERE commitment = ?1",
+            "cannot read what a transaction paid",
+        )
+    }
+
+    /// For each confidential output of `tx`, the row `sql` selects by its commitments
+    /// (address, script, value, asset, value_bf, asset_bf), kept only when it pays the
+    /// recorded script and the recorded secrets open it: a record is only a reading aid.
+    fn records_opening(
+        &self,
+        tx: &Transaction,
+        sql: &str,
+        what: &'static str,
+    ) -> Result<Vec<(u32, SentOutput)>> {
+        let q = |e| self.err(what, e);
+        let mut stmt = self.conn.prepare(sql).map_err(q)?;
         let mut out = Vec::new();
         for (vout, txout) in tx.output.iter().enumerate() {
             let Some(key) = commitment_key(txout) else {
@@ -501,7 +485,6 @@ impl Store {
                 false,
             )?;
             let script = Script::from(r.get::<_, Vec<u8>>(1).map_err(q)?);
-            // The record is only a reading aid; it must still open this very output.
             if script != txout.script_pubkey || !secrets.opens(txout) {
                 continue;
             }
