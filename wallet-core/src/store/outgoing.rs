@@ -443,7 +443,10 @@ impl Store {
              WHERE commitment = ?1",
             "cannot read the kept secrets of an output",
         )?;
-        Ok(rows.into_iter().map(|(vout, o)| (vout, o.secrets)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(vout, o)| (vout, o.secrets))
+            .collect())
     }
 
     /// The outputs of `tx` that the wallet blinded for others, by output index, with what it
