@@ -1093,29 +1093,22 @@ impl Store {
             })
             .optional()
             .map_err(q)?;
-        let mut ops: Vec<(String, i64)> = self
-            .conn
-            .prepare_cached(
-                "SELECT prev_txid, prev_vout FROM pegout_tx_inputs WHERE txid = ?1
-                 ORDER BY prev_txid, prev_vout",
-            )
-            .map_err(q)?
-            .query_map([&t], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(q)?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(q)?;
-        if ops.is_empty() {
-            ops = self
-                .conn
-                .prepare_cached(
-                    "SELECT prev_txid, prev_vout FROM spends WHERE txid = ?1
-                     ORDER BY prev_txid, prev_vout",
-                )
+        // The coins `txid` spends, as `table` (the desk's record, or the wallet's) keeps them.
+        let spent_in = |table: &str| -> Result<Vec<(String, i64)>> {
+            self.conn
+                .prepare_cached(&format!(
+                    "SELECT prev_txid, prev_vout FROM {table} WHERE txid = ?1
+                     ORDER BY prev_txid, prev_vout"
+                ))
                 .map_err(q)?
                 .query_map([&t], |r| Ok((r.get(0)?, r.get(1)?)))
                 .map_err(q)?
                 .collect::<rusqlite::Result<_>>()
-                .map_err(q)?;
+                .map_err(q)
+        };
+        let mut ops = spent_in("pegout_tx_inputs")?;
+        if ops.is_empty() {
+            ops = spent_in("spends")?;
         }
         if ops.is_empty() {
             return Ok(None);
